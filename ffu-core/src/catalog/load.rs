@@ -1,0 +1,293 @@
+//! Reading catalog documents from text and files, and merging `include:` fragments.
+
+use std::path::{Path, PathBuf};
+
+use super::document::CatalogDoc;
+use crate::error::{Error, Location, Result};
+
+/// The largest document ffu reads (a 94,000-migration catalog is about 13 MB of JSON).
+pub(crate) const MAX_DOCUMENT_BYTES: usize = 256 * 1024 * 1024;
+
+/// How deep `include:` may nest; deeper is surely a mistake.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// The syntax of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    Yaml,
+    Json,
+}
+
+impl Syntax {
+    /// JSON for `.json` files, YAML for everything else (YAML is a superset in spirit, and
+    /// its parser gives better messages for hand-written files).
+    pub(crate) fn for_path(path: &Path) -> Syntax {
+        match path.extension().and_then(|ext| ext.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Syntax::Json,
+            _ => Syntax::Yaml,
+        }
+    }
+}
+
+/// One file that contributed to a catalog, kept to locate items in error messages.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFile {
+    pub(crate) name: String,
+    pub(crate) text: String,
+}
+
+impl SourceFile {
+    /// Where `needle` is first written in the file, as a whole word; `None` if it is not.
+    pub(crate) fn locate(&self, needle: &str) -> Option<Location> {
+        if needle.is_empty() {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+        let mut start = 0;
+        while let Some(found) = self.text[start..].find(needle) {
+            let at = start + found;
+            let end = at + needle.len();
+            let before_ok = at == 0 || !is_word(bytes[at - 1]);
+            let after_ok = end >= bytes.len() || !is_word(bytes[end]);
+            if before_ok && after_ok {
+                let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let line = self.text[..at].matches('\n').count() as u64 + 1;
+                let column = self.text[line_start..at].chars().count() as u64 + 1;
+                return Some(Location { line, column });
+            }
+            start = end;
+        }
+        None
+    }
+}
+
+/// Parses one document.
+pub(crate) fn parse_document(text: &str, file: &str, syntax: Syntax) -> Result<CatalogDoc> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::Parse {
+            file: file.to_owned(),
+            location: None,
+            message: format!(
+                "document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES}",
+                text.len()
+            ),
+        });
+    }
+    match syntax {
+        Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, &err)),
+        Syntax::Yaml => serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
+            .map_err(|err| yaml_error(file, &err)),
+    }
+}
+
+/// YAML limits: the parser's defaults stop alias bombs (aliases are capped, absolutely and
+/// relative to anchors); the node and event caps grow with the input so that a large but
+/// honest catalog loads, while memory stays proportional to the input.
+pub(crate) fn yaml_options(input_len: usize) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    // A node needs at least two bytes of input ("a\n" or "- "), so this never refuses an
+    // honest document, and still bounds work by the input size.
+    budget.max_nodes = budget.max_nodes.max(input_len / 2 + 1);
+    budget.max_events = budget.max_events.max(input_len + 1);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(input_len + 1);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
+pub(crate) fn json_error(file: &str, err: &serde_json::Error) -> Error {
+    let message = err.to_string();
+    // serde_json appends " at line L column C"; the location is reported separately.
+    let message = match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    Error::Parse {
+        file: file.to_owned(),
+        location: (err.line() > 0).then(|| Location {
+            line: err.line() as u64,
+            column: err.column() as u64,
+        }),
+        message,
+    }
+}
+
+pub(crate) fn yaml_error(file: &str, err: &serde_saphyr::Error) -> Error {
+    let location = err.location().and_then(|loc| {
+        (loc.line() > 0).then(|| Location {
+            line: loc.line(),
+            column: loc.column(),
+        })
+    });
+    let rendered = err.without_snippet().to_string();
+    let message = rendered
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("invalid YAML")
+        .to_owned();
+    Error::Parse {
+        file: file.to_owned(),
+        location,
+        message: strip_location_suffix(&message),
+    }
+}
+
+/// serde-saphyr may end a message with its own "at line L, column C"; drop it, the
+/// location is printed in front.
+fn strip_location_suffix(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A catalog document with its fragments merged in, and the files they came from.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) doc: CatalogDoc,
+    pub(crate) files: Vec<SourceFile>,
+    /// For every item list, the index in `files` of each item's file.
+    pub(crate) origins: Origins,
+}
+
+/// The file index of each item, list by list, parallel to the merged document's lists.
+#[derive(Debug, Default)]
+pub(crate) struct Origins {
+    pub(crate) releases: Vec<usize>,
+    pub(crate) edges: Vec<usize>,
+    pub(crate) services: Vec<usize>,
+    pub(crate) migrations: Vec<usize>,
+    pub(crate) extensions: Vec<usize>,
+    pub(crate) config_changes: Vec<usize>,
+}
+
+/// Loads a document given as text. `include:` is refused: a string has no directory to
+/// resolve fragments against.
+pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded> {
+    let doc = parse_document(text, file, syntax)?;
+    if !doc.include.is_empty() {
+        return Err(Error::Invalid {
+            file: file.to_owned(),
+            location: SourceFile { name: file.to_owned(), text: text.to_owned() }.locate("include"),
+            item: "include".to_owned(),
+            message: "a catalog given as a string cannot include files; load it from a file"
+                .to_owned(),
+        });
+    }
+    let mut loaded = Loaded {
+        doc: CatalogDoc::default(),
+        files: vec![SourceFile { name: file.to_owned(), text: text.to_owned() }],
+        origins: Origins::default(),
+    };
+    merge(&mut loaded, doc, 0, true)?;
+    Ok(loaded)
+}
+
+/// Loads a file and, recursively, the fragments it includes.
+pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
+    let mut loaded = Loaded {
+        doc: CatalogDoc::default(),
+        files: Vec::new(),
+        origins: Origins::default(),
+    };
+    let mut stack = Vec::new();
+    load_into(&mut loaded, path, &mut stack, true)?;
+    Ok(loaded)
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if metadata.len() > MAX_DOCUMENT_BYTES as u64 {
+        return Err(Error::Parse {
+            file: path.display().to_string(),
+            location: None,
+            message: format!(
+                "file is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES}",
+                metadata.len()
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io_error)?;
+    String::from_utf8(bytes).map_err(|err| Error::Parse {
+        file: path.display().to_string(),
+        location: None,
+        message: format!("not UTF-8 text (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+    })
+}
+
+fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: bool) -> Result<()> {
+    let name = path.display().to_string();
+    let canonical = path.canonicalize().map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    if stack.contains(&canonical) {
+        let mut chain: Vec<String> = stack.iter().map(|p| p.display().to_string()).collect();
+        chain.push(canonical.display().to_string());
+        return Err(Error::Cycle { file: name, what: "included files", cycle: chain });
+    }
+    if stack.len() >= MAX_INCLUDE_DEPTH {
+        return Err(Error::Invalid {
+            file: name,
+            location: None,
+            item: "include".to_owned(),
+            message: format!("includes nest more than {MAX_INCLUDE_DEPTH} deep"),
+        });
+    }
+    let text = read_text(path)?;
+    let doc = parse_document(&text, &name, Syntax::for_path(path))?;
+    let includes = doc.include.clone();
+    let file_index = loaded.files.len();
+    loaded.files.push(SourceFile { name, text });
+    merge(loaded, doc, file_index, root)?;
+    stack.push(canonical);
+    let base = path.parent().unwrap_or(Path::new("."));
+    for include in includes {
+        load_into(loaded, &base.join(&include), stack, false)?;
+    }
+    stack.pop();
+    Ok(())
+}
+
+/// Appends a document's lists to the merged catalog; the root sets the scalar fields, and a
+/// fragment may repeat them only with the same values.
+fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) -> Result<()> {
+    let file = &loaded.files[file_index];
+    let conflict = |field: &str| Error::Invalid {
+        file: file.name.clone(),
+        location: file.locate(field),
+        item: field.to_owned(),
+        message: format!("an included fragment sets {field} differently from the root catalog"),
+    };
+    if root {
+        loaded.doc.format = doc.format;
+        loaded.doc.name = doc.name;
+        loaded.doc.skip_level = doc.skip_level;
+        loaded.doc.include = doc.include;
+    } else {
+        if doc.format.is_some() && doc.format != loaded.doc.format {
+            return Err(conflict("format"));
+        }
+        if doc.name.is_some() && doc.name != loaded.doc.name {
+            return Err(conflict("name"));
+        }
+        if doc.skip_level.is_some() && doc.skip_level != loaded.doc.skip_level {
+            return Err(conflict("skip_level"));
+        }
+    }
+    let origins = &mut loaded.origins;
+    origins.releases.extend(std::iter::repeat_n(file_index, doc.releases.len()));
+    origins.edges.extend(std::iter::repeat_n(file_index, doc.edges.len()));
+    origins.services.extend(std::iter::repeat_n(file_index, doc.services.len()));
+    origins.migrations.extend(std::iter::repeat_n(file_index, doc.migrations.len()));
+    origins.extensions.extend(std::iter::repeat_n(file_index, doc.extensions.len()));
+    origins.config_changes.extend(std::iter::repeat_n(file_index, doc.config_changes.len()));
+    let merged = &mut loaded.doc;
+    merged.releases.extend(doc.releases);
+    merged.edges.extend(doc.edges);
+    merged.services.extend(doc.services);
+    merged.migrations.extend(doc.migrations);
+    merged.extensions.extend(doc.extensions);
+    merged.config_changes.extend(doc.config_changes);
+    Ok(())
+}

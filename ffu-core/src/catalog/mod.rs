@@ -1,0 +1,263 @@
+//! The catalog: releases, services, components, migrations, extensions and configuration
+//! changes, loaded from an `ffu-catalog/1` document and validated.
+
+mod document;
+mod embedded;
+mod load;
+mod validate;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+pub use document::CATALOG_FORMAT;
+
+use crate::error::{Error, Result};
+use crate::extension::{ConfigChange, Extension};
+use crate::migration::{Migration, MigrationId};
+use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
+use crate::service::{Component, ComponentId, Service, ServiceId};
+use document::CatalogDoc;
+use load::Syntax;
+
+/// A validated catalog.
+///
+/// # Invariants
+/// A `Catalog` only comes from loading and validation, so it always holds:
+/// - release names and aliases are unique, and releases are in upgrade order;
+/// - service names, component names (across services), migration ids and
+///   (service, extension) pairs are unique;
+/// - every reference (`after`, `since`, `until`, `requires`, `needs_running`, ...) resolves;
+/// - `since <= until` everywhere, versions increase along releases, and every migration's
+///   release lies within its service's lifetime;
+/// - `requires` among migrations and `after` among services are acyclic, and a migration
+///   never requires one of a later release.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    name: String,
+    file: String,
+    releases: Vec<Release>,
+    release_by_name: HashMap<String, ReleaseId>,
+    skip_level: SkipLevel,
+    skip_edges: Vec<SkipEdge>,
+    services: Vec<Service>,
+    service_by_name: HashMap<String, ServiceId>,
+    components: Vec<Component>,
+    component_by_name: HashMap<String, ComponentId>,
+    migrations: Vec<Migration>,
+    migration_by_id: HashMap<String, MigrationId>,
+    /// Migrations of each service, in catalog order.
+    migrations_by_service: Vec<Vec<MigrationId>>,
+    extensions: Vec<Extension>,
+    config_changes: Vec<ConfigChange>,
+    document: CatalogDoc,
+}
+
+impl Catalog {
+    /// The OpenStack catalog compiled into ffu: releases from newton on, the core services,
+    /// their real commands, with sources cited in the file.
+    ///
+    /// # Example
+    /// ```
+    /// let catalog = ffu_core::Catalog::openstack();
+    /// assert_eq!(catalog.name(), "openstack");
+    /// assert!(catalog.release_id("antelope").is_some());
+    /// ```
+    pub fn openstack() -> Catalog {
+        // The embedded text is checked by the test suite, so this cannot fail in a release.
+        Catalog::from_yaml_str(embedded::OPENSTACK_YAML, "<embedded openstack catalog>")
+            .expect("the embedded OpenStack catalog is valid")
+    }
+
+    /// The text of the embedded OpenStack catalog, as YAML.
+    pub fn openstack_yaml() -> &'static str {
+        embedded::OPENSTACK_YAML
+    }
+
+    /// Loads a catalog file (YAML, or JSON when the name ends in `.json`), with the fragments
+    /// it includes.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when a file cannot be read, [`Error::Parse`] when it is not a catalog
+    /// document, [`Error::Invalid`] or [`Error::Cycle`] when it breaks a rule.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Catalog> {
+        let loaded = load::load_file(path.as_ref())?;
+        validate::build(loaded)
+    }
+
+    /// Parses a catalog from YAML text; `file` names it in error messages.
+    ///
+    /// # Errors
+    /// As [`Catalog::from_path`], without `include:` (a string has no directory).
+    ///
+    /// # Example
+    /// ```
+    /// let yaml = r#"
+    /// format: ffu-catalog/1
+    /// name: tiny
+    /// releases: [{name: a}, {name: b}]
+    /// services:
+    ///   - name: db
+    ///     components: [{name: db-api, role: control}]
+    /// migrations:
+    ///   - {id: db.b.sync, service: db, release: b, kind: migrate, command: "db-manage sync"}
+    /// "#;
+    /// let catalog = ffu_core::Catalog::from_yaml_str(yaml, "tiny.yaml").unwrap();
+    /// assert_eq!(catalog.migrations().len(), 1);
+    /// ```
+    pub fn from_yaml_str(text: &str, file: &str) -> Result<Catalog> {
+        validate::build(load::load_text(text, file, Syntax::Yaml)?)
+    }
+
+    /// Parses a catalog from JSON text; `file` names it in error messages.
+    ///
+    /// # Errors
+    /// As [`Catalog::from_yaml_str`].
+    pub fn from_json_str(text: &str, file: &str) -> Result<Catalog> {
+        validate::build(load::load_text(text, file, Syntax::Json)?)
+    }
+
+    /// The catalog's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file the catalog was loaded from, for messages.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Releases in upgrade order.
+    pub fn releases(&self) -> &[Release] {
+        &self.releases
+    }
+
+    /// One release.
+    pub fn release(&self, id: ReleaseId) -> &Release {
+        &self.releases[id.index()]
+    }
+
+    /// The release with this name or alias.
+    pub fn release_id(&self, name: &str) -> Option<ReleaseId> {
+        self.release_by_name.get(name).copied()
+    }
+
+    /// Which skip edges the catalog declares implicitly.
+    pub fn skip_level(&self) -> SkipLevel {
+        self.skip_level
+    }
+
+    /// Every allowed edge beyond `N -> N+1`: declared edges and, with `skip_level: slurp`,
+    /// the edges between consecutive SLURP releases; sorted by `(from, to)`.
+    pub fn skip_edges(&self) -> &[SkipEdge] {
+        &self.skip_edges
+    }
+
+    /// Services in catalog order.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// One service.
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.index()]
+    }
+
+    /// The service with this name.
+    pub fn service_id(&self, name: &str) -> Option<ServiceId> {
+        self.service_by_name.get(name).copied()
+    }
+
+    /// All components, in catalog order.
+    pub fn components(&self) -> &[Component] {
+        &self.components
+    }
+
+    /// One component.
+    pub fn component(&self, id: ComponentId) -> &Component {
+        &self.components[id.index()]
+    }
+
+    /// The component with this name.
+    pub fn component_id(&self, name: &str) -> Option<ComponentId> {
+        self.component_by_name.get(name).copied()
+    }
+
+    /// All migrations, in catalog order.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// One migration.
+    pub fn migration(&self, id: MigrationId) -> &Migration {
+        &self.migrations[id.index()]
+    }
+
+    /// The migration with this id.
+    pub fn migration_id(&self, id: &str) -> Option<MigrationId> {
+        self.migration_by_id.get(id).copied()
+    }
+
+    /// The migrations of one service, in catalog order.
+    pub fn migrations_of(&self, service: ServiceId) -> &[MigrationId] {
+        &self.migrations_by_service[service.index()]
+    }
+
+    /// API extensions, in catalog order.
+    pub fn extensions(&self) -> &[Extension] {
+        &self.extensions
+    }
+
+    /// Configuration changes, in catalog order.
+    pub fn config_changes(&self) -> &[ConfigChange] {
+        &self.config_changes
+    }
+
+    /// The catalog (with its fragments merged) as an `ffu-catalog/1` JSON document.
+    ///
+    /// # Errors
+    /// Never in practice; serialization of plain data cannot fail.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(&self.document).map_err(|err| Error::Unsupported {
+            what: format!("serializing the catalog: {err}"),
+        })
+    }
+
+    /// The catalog (with its fragments merged) as an `ffu-catalog/1` YAML document.
+    ///
+    /// # Errors
+    /// Never in practice; serialization of plain data cannot fail.
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_saphyr::to_string(&self.document).map_err(|err| Error::Unsupported {
+            what: format!("serializing the catalog: {err}"),
+        })
+    }
+
+    /// Names of releases close to `name` (edit distance at most 2), for suggestions.
+    pub(crate) fn similar_release_names(&self, name: &str) -> Vec<String> {
+        // Short names are close to each other anyway; allow fewer edits for them.
+        let limit = if name.chars().count() <= 4 { 1 } else { 2 };
+        let mut close: Vec<(usize, &String)> = self
+            .release_by_name
+            .keys()
+            .map(|candidate| (edit_distance(candidate, name), candidate))
+            .filter(|(distance, _)| *distance <= limit)
+            .collect();
+        close.sort();
+        close.into_iter().take(3).map(|(_, candidate)| candidate.clone()).collect()
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions on short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}

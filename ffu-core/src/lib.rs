@@ -1,0 +1,49 @@
+//! # ffu-core: plans fast-forward upgrades of multi-service clouds
+//!
+//! Operators must move a cloud from release N to N+k, but each project only supports N to
+//! N+1. A *fast-forward upgrade* passes through every intermediate release offline: the
+//! control plane is stopped, each release's database migrations run in a safe order, the
+//! workloads keep running, and only the target release is started.
+//!
+//! `ffu-core` models releases, services, components and migrations as a [`Catalog`],
+//! computes a safe [`Plan`] with [`Catalog::plan`], explains every step, and checks any plan
+//! (its own or one written by hand) against the safety rules with [`verify`].
+//!
+//! ```
+//! use ffu_core::{verify, Catalog, Policy};
+//!
+//! let catalog = Catalog::openstack();
+//! let plan = catalog.plan("newton", "queens", &Policy::default())?;
+//! assert_eq!(plan.path, ["newton", "ocata", "pike", "queens"]);
+//! for step in plan.steps.iter().take(3) {
+//!     println!("{:10} {:40} {}", step.kind.as_str(), step.id, step.reason);
+//! }
+//! assert!(verify(&catalog, &plan)?.is_empty());
+//! # Ok::<(), ffu_core::Error>(())
+//! ```
+//!
+//! Custom catalogs load from YAML or JSON ([`Catalog::from_path`],
+//! [`Catalog::from_yaml_str`]); the format is `ffu-catalog/1`, and plans are `ffu-plan/1`
+//! JSON documents ([`Plan::to_json`], [`Plan::from_json`]).
+
+#![warn(missing_docs)]
+
+mod catalog;
+mod error;
+mod extension;
+mod migration;
+mod plan;
+mod planner;
+mod release;
+pub mod render;
+mod service;
+mod verify;
+
+pub use catalog::{Catalog, CATALOG_FORMAT};
+pub use error::{Error, Location, NoPlan, OrderFact, Result};
+pub use extension::{ConfigAction, ConfigChange, Extension};
+pub use migration::{Migration, MigrationId, MigrationKind};
+pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
+pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
+pub use service::{Component, ComponentId, Role, Service, ServiceId};
+pub use verify::{verify, Violation};

@@ -1,0 +1,195 @@
+//! The planner: from a catalog, two releases and a policy to an ordered, explained plan.
+//!
+//! The algorithm, per request:
+//! 1. resolve the releases and services, and refuse downgrades;
+//! 2. find the path with the fewest hops in the release graph ([`path`]);
+//! 3. put each included migration in the hop whose releases contain its release;
+//! 4. per hop, order the migrations ([`order`]) and surround them with the stop, backup,
+//!    install, config, temporary start and final start steps ([`offline`]).
+
+mod offline;
+mod order;
+mod path;
+
+use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+
+use crate::catalog::Catalog;
+use crate::error::{Error, NoPlan, Result};
+use crate::migration::MigrationId;
+use crate::plan::{Hop, Mode, Plan, Policy};
+use crate::release::ReleaseId;
+use crate::service::ServiceId;
+
+impl Catalog {
+    /// Plans the upgrade from release `from` to release `to` (names or aliases) under
+    /// `policy`.
+    ///
+    /// # Errors
+    /// [`Error::NoPlan`] when no safe plan exists (an unknown release or service, a
+    /// downgrade, contradictory ordering facts, a dependency on an excluded service), with
+    /// the evidence; [`Error::Unsupported`] for a mode this version does not plan.
+    ///
+    /// # Complexity
+    /// O(M log M + S + R) for M migrations, S other steps and R releases.
+    ///
+    /// # Example
+    /// ```
+    /// use ffu_core::{Catalog, Policy};
+    /// let catalog = Catalog::openstack();
+    /// let plan = catalog.plan("newton", "queens", &Policy::default()).unwrap();
+    /// assert_eq!(plan.path, ["newton", "ocata", "pike", "queens"]);
+    /// assert!(ffu_core::verify(&catalog, &plan).unwrap().is_empty());
+    /// ```
+    pub fn plan(&self, from: &str, to: &str, policy: &Policy) -> Result<Plan> {
+        let _span = tracing::debug_span!("plan", from, to).entered();
+        let from_id = self.resolve_release(from)?;
+        let to_id = self.resolve_release(to)?;
+        if to_id < from_id {
+            return Err(NoPlan::Downgrade {
+                from: self.release(from_id).name.clone(),
+                to: self.release(to_id).name.clone(),
+            }
+            .into());
+        }
+        if policy.mode == Mode::Rolling {
+            return Err(Error::Unsupported {
+                what: "rolling mode is not planned yet; use --mode offline".to_owned(),
+            });
+        }
+        let included = self.included_services(policy)?;
+        let path = path::shortest_path(self, from_id, to_id, policy.skip_level)?;
+        tracing::debug!(hops = path.len() - 1, "path found");
+        self.check_excluded_dependencies(&included, from_id, to_id)?;
+
+        let hop_of_release = hop_index_of_releases(self, &path);
+        let mut hop_migrations: Vec<Vec<MigrationId>> = vec![Vec::new(); path.len().saturating_sub(1)];
+        let mut hop_of_migration: Vec<Option<u32>> = vec![None; self.migrations().len()];
+        for (index, migration) in self.migrations().iter().enumerate() {
+            if included[migration.service.index()] && migration.release > from_id && migration.release <= to_id {
+                if let Some(hop) = hop_of_release[migration.release.index()] {
+                    hop_migrations[hop].push(MigrationId(index as u32));
+                    hop_of_migration[index] = Some(hop as u32);
+                }
+            }
+        }
+        let service_order = self.service_order(&included);
+        let hops: Vec<Hop> = path
+            .windows(2)
+            .map(|pair| Hop {
+                from: self.release(pair[0]).name.clone(),
+                to: self.release(pair[1]).name.clone(),
+                skip: pair[1].index() > pair[0].index() + 1,
+                releases: (pair[0].index() + 1..=pair[1].index())
+                    .map(|index| self.releases()[index].name.clone())
+                    .collect(),
+            })
+            .collect();
+        let steps = offline::build_steps(self, &path, &hops, &hop_migrations, &hop_of_migration, &service_order)?;
+        tracing::debug!(steps = steps.len(), "plan built");
+        Ok(Plan::new(
+            self.name(),
+            &self.release(from_id).name,
+            &self.release(to_id).name,
+            policy.clone(),
+            path.iter().map(|&id| self.release(id).name.clone()).collect(),
+            hops,
+            steps,
+        ))
+    }
+
+    fn resolve_release(&self, name: &str) -> Result<ReleaseId> {
+        self.release_id(name).ok_or_else(|| {
+            NoPlan::UnknownRelease { name: name.to_owned(), suggestions: self.similar_release_names(name) }.into()
+        })
+    }
+
+    fn included_services(&self, policy: &Policy) -> Result<Vec<bool>> {
+        match &policy.services {
+            None => Ok(vec![true; self.services().len()]),
+            Some(names) => {
+                let mut included = vec![false; self.services().len()];
+                for name in names {
+                    let id = self.service_id(name).ok_or_else(|| NoPlan::UnknownService { name: name.clone() })?;
+                    included[id.index()] = true;
+                }
+                Ok(included)
+            }
+        }
+    }
+
+    /// A migration that runs must not depend on a service the policy leaves out.
+    fn check_excluded_dependencies(&self, included: &[bool], from: ReleaseId, to: ReleaseId) -> Result<()> {
+        for migration in self.migrations() {
+            if !included[migration.service.index()] || migration.release <= from || migration.release > to {
+                continue;
+            }
+            for &required in &migration.requires {
+                let other = self.migration(required);
+                if !included[other.service.index()] && other.release > from {
+                    return Err(NoPlan::ExcludedDependency {
+                        migration: migration.id.clone(),
+                        needs: format!("migration {}", other.id),
+                        service: self.service(other.service).name.clone(),
+                    }
+                    .into());
+                }
+            }
+            for &component in &migration.needs_running {
+                let service = self.component(component).service;
+                if !included[service.index()] {
+                    return Err(NoPlan::ExcludedDependency {
+                        migration: migration.id.clone(),
+                        needs: format!("component {} running", self.component(component).name),
+                        service: self.service(service).name.clone(),
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The included services in service order: a topological order of `after` (acyclic by
+    /// the catalog's invariants), ties broken by catalog order.
+    pub(crate) fn service_order(&self, included: &[bool]) -> Vec<ServiceId> {
+        let count = self.services().len();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
+        let mut waiting = vec![0usize; count];
+        for (index, service) in self.services().iter().enumerate() {
+            if !included[index] {
+                continue;
+            }
+            for earlier in &service.after {
+                if included[earlier.index()] {
+                    dependents[earlier.index()].push(index);
+                    waiting[index] += 1;
+                }
+            }
+        }
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            (0..count).filter(|&i| included[i] && waiting[i] == 0).map(Reverse).collect();
+        let mut order = Vec::with_capacity(count);
+        while let Some(Reverse(index)) = ready.pop() {
+            order.push(ServiceId(index as u32));
+            for &dependent in &dependents[index] {
+                waiting[dependent] -= 1;
+                if waiting[dependent] == 0 {
+                    ready.push(Reverse(dependent));
+                }
+            }
+        }
+        order
+    }
+}
+
+/// For every release, the hop whose releases contain it (`None` outside the path).
+fn hop_index_of_releases(catalog: &Catalog, path: &[ReleaseId]) -> Vec<Option<usize>> {
+    let mut hop_of = vec![None; catalog.releases().len()];
+    for (hop, pair) in path.windows(2).enumerate() {
+        for slot in &mut hop_of[pair[0].index() + 1..=pair[1].index()] {
+            *slot = Some(hop);
+        }
+    }
+    hop_of
+}

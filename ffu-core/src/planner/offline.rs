@@ -1,0 +1,391 @@
+//! The steps of an offline fast-forward upgrade.
+//!
+//! The shape follows what deployment tools do (TripleO's fast_forward_upgrade steps,
+//! openstack-ansible's leap upgrades; see shared/research):
+//! - hop 0 first stops every agent and control component, consumers first (reverse
+//!   service order); data plane components keep running;
+//! - each hop takes a backup of every service about to run a contract or irreversible
+//!   migration, installs the hop's release, applies configuration changes, then runs the
+//!   migrations in their safe order, starting a component only around the migrations
+//!   that need it running;
+//! - the last hop starts the services in service order, each after its readiness check
+//!   (`nova-status upgrade check` "performs a release-specific readiness check before
+//!   restarting services with new code", nova docs), control components before agents.
+
+use crate::catalog::Catalog;
+use crate::error::Result;
+use crate::migration::{Migration, MigrationId, MigrationKind};
+use crate::plan::{Hop, Step, StepKind};
+use crate::release::ReleaseId;
+use crate::service::{ComponentId, Role, ServiceId};
+
+use super::order::order_migrations;
+
+/// Builds every step of the plan, hop by hop.
+pub(super) fn build_steps(
+    catalog: &Catalog,
+    path: &[ReleaseId],
+    hops: &[Hop],
+    hop_migrations: &[Vec<MigrationId>],
+    hop_of_migration: &[Option<u32>],
+    service_order: &[ServiceId],
+) -> Result<Vec<Step>> {
+    let mut builder = Builder {
+        catalog,
+        steps: Vec::with_capacity(hop_migrations.iter().map(Vec::len).sum::<usize>() + 64),
+        running: vec![false; catalog.components().len()],
+        hop_of_migration,
+    };
+    let (Some(&from), Some(&to)) = (path.first(), path.last()) else { return Ok(Vec::new()) };
+    if path.len() < 2 {
+        return Ok(Vec::new());
+    }
+    builder.stop_everything(from, service_order);
+    for (index, hop) in hops.iter().enumerate() {
+        let (start, end) = (path[index], path[index + 1]);
+        let last = index + 1 == hops.len();
+        let migrations = &hop_migrations[index];
+        let mut has_migrations = vec![false; catalog.services().len()];
+        for &migration in migrations {
+            has_migrations[catalog.migration(migration).service.index()] = true;
+        }
+        let taking_part: Vec<ServiceId> = service_order
+            .iter()
+            .copied()
+            .filter(|&s| catalog.service(s).exists_at(end) || has_migrations[s.index()])
+            .collect();
+        let label = format!("{} -> {}", hop.from, hop.to);
+        let ordered = order_migrations(catalog, &taking_part, migrations, &label)?;
+
+        builder.backups(index, start, end, &taking_part, migrations);
+        builder.installs(index, end, last, &taking_part);
+        builder.config_changes(index, start, end, &taking_part);
+        builder.migrations(index, hop, end, &ordered);
+        if last {
+            builder.start_everything(index, to, service_order);
+        }
+    }
+    Ok(builder.steps)
+}
+
+struct Builder<'a> {
+    catalog: &'a Catalog,
+    steps: Vec<Step>,
+    /// Components started temporarily for a migration and still running.
+    running: Vec<bool>,
+    hop_of_migration: &'a [Option<u32>],
+}
+
+impl Builder<'_> {
+    fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
+        self.steps.push(Step {
+            id,
+            hop,
+            kind,
+            service: None,
+            component: None,
+            release: None,
+            migration: None,
+            command: None,
+            requires: Vec::new(),
+            reason,
+            rollback_point: false,
+            host: None,
+            advertised: None,
+        });
+        let last = self.steps.len() - 1;
+        &mut self.steps[last]
+    }
+
+    fn release_name(&self, release: ReleaseId) -> &str {
+        &self.catalog.release(release).name
+    }
+
+    /// Components of a service that exist at `release` with the given role, in catalog order.
+    fn components(&self, service: ServiceId, role: Role, release: ReleaseId) -> Vec<ComponentId> {
+        self.catalog
+            .service(service)
+            .components
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let component = self.catalog.component(c);
+                component.role == role && component.exists_at(release)
+            })
+            .collect()
+    }
+
+    fn stop_everything(&mut self, from: ReleaseId, service_order: &[ServiceId]) {
+        let catalog = self.catalog;
+        for &service in service_order.iter().rev() {
+            if !catalog.service(service).exists_at(from) {
+                continue;
+            }
+            let service_name = &catalog.service(service).name;
+            for role in [Role::Agent, Role::Control] {
+                for component in self.components(service, role, from) {
+                    let name = &catalog.component(component).name;
+                    let reason = match role {
+                        Role::Agent => format!(
+                            "stop {name} ({service_name} agent) before the offline upgrade: agents come back at the target release, after the control plane"
+                        ),
+                        _ => format!(
+                            "stop {name} ({service_name} control plane) so that its schema migrations run offline; consumers stop first (reverse service order)"
+                        ),
+                    };
+                    let release = self.release_name(from).to_owned();
+                    let step = self.push(0, StepKind::Stop, format!("h0.stop.{name}"), reason);
+                    step.service = Some(service_name.clone());
+                    step.component = Some(name.clone());
+                    step.release = Some(release);
+                }
+            }
+        }
+    }
+
+    fn backups(&mut self, hop: usize, start: ReleaseId, end: ReleaseId, services: &[ServiceId], migrations: &[MigrationId]) {
+        let catalog = self.catalog;
+        let mut needs = vec![false; catalog.services().len()];
+        for &migration in migrations {
+            let migration = catalog.migration(migration);
+            if migration.needs_backup() {
+                needs[migration.service.index()] = true;
+            }
+        }
+        for &service in services {
+            if !needs[service.index()] {
+                continue;
+            }
+            let data = catalog.service(service);
+            let name = &data.name;
+            let before = self.release_name(start).to_owned();
+            let target = self.release_name(end).to_owned();
+            let command = (!data.databases.is_empty()).then(|| {
+                format!(
+                    "mysqldump --single-transaction --databases {} > {name}-{before}.sql",
+                    data.databases.join(" ")
+                )
+            });
+            let reason = format!(
+                "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
+            );
+            let step = self.push(hop, StepKind::Backup, format!("h{hop}.backup.{name}"), reason);
+            step.service = Some(name.clone());
+            step.release = Some(before);
+            step.command = command;
+            step.rollback_point = true;
+        }
+    }
+
+    fn installs(&mut self, hop: usize, end: ReleaseId, last: bool, services: &[ServiceId]) {
+        let catalog = self.catalog;
+        for &service in services {
+            let data = catalog.service(service);
+            if !data.exists_at(end) {
+                continue;
+            }
+            let name = &data.name;
+            let release = self.release_name(end).to_owned();
+            let version = data.versions[end.index()]
+                .as_ref()
+                .map_or_else(String::new, |version| format!(" {version}"));
+            let reason = if last {
+                format!("install {name}{version} ({release}), the target release, on every host")
+            } else {
+                format!("install {name}{version} ({release}) code to run its migrations; it is not started at this release")
+            };
+            let step = self.push(hop, StepKind::Install, format!("h{hop}.install.{name}"), reason);
+            step.service = Some(name.clone());
+            step.release = Some(release);
+        }
+    }
+
+    fn config_changes(&mut self, hop: usize, start: ReleaseId, end: ReleaseId, services: &[ServiceId]) {
+        let catalog = self.catalog;
+        let mut taking_part = vec![false; catalog.services().len()];
+        for service in services {
+            taking_part[service.index()] = true;
+        }
+        let mut count = 0;
+        for change in catalog.config_changes() {
+            if !taking_part[change.service.index()] || change.release <= start || change.release > end {
+                continue;
+            }
+            let name = &catalog.service(change.service).name;
+            let release = self.release_name(change.release).to_owned();
+            let reason = format!("{name} configuration for {release}: {}", change.describe());
+            let step = self.push(hop, StepKind::Config, format!("h{hop}.config.{name}.{count}"), reason);
+            step.service = Some(name.clone());
+            step.release = Some(release);
+            count += 1;
+        }
+    }
+
+    fn migrations(&mut self, hop_index: usize, hop: &Hop, end: ReleaseId, ordered: &[MigrationId]) {
+        let catalog = self.catalog;
+        let mut temporarily_running: Vec<ComponentId> = Vec::new();
+        for (position, &id) in ordered.iter().enumerate() {
+            let migration = catalog.migration(id);
+            for &component in &migration.needs_running {
+                if !self.running[component.index()] {
+                    self.running[component.index()] = true;
+                    temporarily_running.push(component);
+                    self.temporary(hop_index, StepKind::Start, component, end, migration);
+                }
+            }
+            let step = self.migration_step(hop_index, hop, migration);
+            self.steps.push(step);
+            // Stop what was started for this migration as soon as the next one no longer
+            // needs it: a control component left running would break the offline rule for
+            // its own service's next schema migration.
+            let next_needs: &[ComponentId] =
+                ordered.get(position + 1).map_or(&[], |&next| &catalog.migration(next).needs_running);
+            let mut index = 0;
+            while index < temporarily_running.len() {
+                let component = temporarily_running[index];
+                if next_needs.contains(&component) {
+                    index += 1;
+                } else {
+                    temporarily_running.swap_remove(index);
+                    self.running[component.index()] = false;
+                    self.temporary(hop_index, StepKind::Stop, component, end, migration);
+                }
+            }
+        }
+    }
+
+    fn temporary(&mut self, hop: usize, kind: StepKind, component: ComponentId, end: ReleaseId, migration: &Migration) {
+        let catalog = self.catalog;
+        let data = catalog.component(component);
+        let name = &data.name;
+        let release = self.release_name(end).to_owned();
+        let (id, reason) = if kind == StepKind::Start {
+            (
+                format!("h{hop}.start.{name}.for.{}", migration.id),
+                format!("start {name} at {release} for a while: {} needs it running", migration.id),
+            )
+        } else {
+            (
+                format!("h{hop}.stop.{name}.after.{}", migration.id),
+                format!("stop {name} again: the migrations that needed it running are done"),
+            )
+        };
+        let service = catalog.service(data.service).name.clone();
+        let step = self.push(hop, kind, id, reason);
+        step.service = Some(service);
+        step.component = Some(name.clone());
+        step.release = Some(release);
+    }
+
+    fn migration_step(&self, hop_index: usize, hop: &Hop, migration: &Migration) -> Step {
+        let catalog = self.catalog;
+        let service = catalog.service(migration.service);
+        let release = &catalog.release(migration.release).name;
+        let mut reason = match migration.kind {
+            MigrationKind::Expand => format!("{} schema expand for {release}", service.name),
+            MigrationKind::Migrate => format!("{} schema for {release}", service.name),
+            MigrationKind::Contract => format!("{} schema contract for {release}", service.name),
+            MigrationKind::Data if migration.blocking => format!(
+                "{} data migration for {release}; blocking: must finish before {}'s later schema migrations",
+                service.name, service.name
+            ),
+            MigrationKind::Data => format!("{} data migration for {release}", service.name),
+        };
+        if !service.after.is_empty() {
+            let names: Vec<&str> = service.after.iter().map(|&s| catalog.service(s).name.as_str()).collect();
+            reason.push_str("; after ");
+            reason.push_str(&names.join(", "));
+            reason.push_str(" (service order)");
+        }
+        let mut requires = Vec::new();
+        for &required in &migration.requires {
+            let other = catalog.migration(required);
+            if let Some(hop) = self.hop_of_migration[required.index()] {
+                requires.push(format!("h{hop}.{}", other.id));
+            }
+        }
+        if !requires.is_empty() {
+            let ids: Vec<&str> = migration.requires.iter().map(|&r| catalog.migration(r).id.as_str()).collect();
+            reason.push_str("; requires ");
+            reason.push_str(&ids.join(", "));
+        }
+        if hop.skip && release != &hop.to {
+            reason.push_str("; skip-level hop: runs with ");
+            reason.push_str(&hop.to);
+            reason.push_str(" code");
+        }
+        if !migration.needs_running.is_empty() {
+            let names: Vec<&str> = migration.needs_running.iter().map(|&c| catalog.component(c).name.as_str()).collect();
+            reason.push_str("; needs ");
+            reason.push_str(&names.join(", "));
+            reason.push_str(" running");
+        }
+        Step {
+            id: format!("h{hop_index}.{}", migration.id),
+            hop: hop_index,
+            kind: match migration.kind {
+                MigrationKind::Expand => StepKind::Expand,
+                MigrationKind::Migrate => StepKind::Migrate,
+                MigrationKind::Contract => StepKind::Contract,
+                MigrationKind::Data => StepKind::Data,
+            },
+            service: Some(service.name.clone()),
+            component: None,
+            release: Some(release.clone()),
+            migration: Some(migration.id.clone()),
+            command: Some(migration.command.clone()),
+            requires,
+            reason,
+            rollback_point: false,
+            host: None,
+            advertised: None,
+        }
+    }
+
+    fn start_everything(&mut self, hop: usize, to: ReleaseId, service_order: &[ServiceId]) {
+        let catalog = self.catalog;
+        let release = self.release_name(to).to_owned();
+        for &service in service_order {
+            let data = catalog.service(service);
+            if !data.exists_at(to) {
+                continue;
+            }
+            let name = &data.name;
+            if let Some(check) = &data.upgrade_check {
+                let reason = format!("{name} readiness check at {release} before its services start");
+                let step = self.push(hop, StepKind::Precheck, format!("h{hop}.precheck.{name}"), reason);
+                step.service = Some(name.clone());
+                step.release = Some(release.clone());
+                step.command = Some(check.clone());
+            }
+            let after: Vec<&str> = data.after.iter().map(|&s| catalog.service(s).name.as_str()).collect();
+            let order_note = if after.is_empty() {
+                String::new()
+            } else {
+                format!("; after {} (service order)", after.join(", "))
+            };
+            for role in [Role::Control, Role::Agent] {
+                for component in self.components(service, role, to) {
+                    let component_name = &catalog.component(component).name;
+                    let what = if role == Role::Control { "control plane" } else { "agent, after its control plane" };
+                    let reason = format!("start {component_name} ({name} {what}) at the target release {release}{order_note}");
+                    let step = self.push(hop, StepKind::Start, format!("h{hop}.start.{component_name}"), reason);
+                    step.service = Some(name.clone());
+                    step.component = Some(component_name.clone());
+                    step.release = Some(release.clone());
+                }
+            }
+        }
+        for &service in service_order {
+            let data = catalog.service(service);
+            if !data.exists_at(to) {
+                continue;
+            }
+            let name = &data.name;
+            let reason = format!("confirm every {name} component runs {release} and reports up");
+            let step = self.push(hop, StepKind::Postcheck, format!("h{hop}.postcheck.{name}"), reason);
+            step.service = Some(name.clone());
+            step.release = Some(release.clone());
+        }
+    }
+}

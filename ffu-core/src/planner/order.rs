@@ -1,0 +1,275 @@
+//! The order of one hop's migrations: a stable topological order of a graph whose edges
+//! are the catalog's `requires`, each service's release and kind order, and the service
+//! order (`after`).
+//!
+//! To keep the graph linear in size, "every migration of group A before every migration of
+//! group B" is expressed through a barrier node between the groups rather than |A|x|B|
+//! edges. Barriers never appear in the output.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::catalog::Catalog;
+use crate::error::{NoPlan, OrderFact};
+use crate::migration::MigrationId;
+use crate::service::ServiceId;
+
+/// Why an edge exists, to explain a cycle.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    /// The target migration requires the source migration.
+    Requires,
+    /// Release then kind order within one service.
+    WithinService,
+    /// The target's service is `after` the source's.
+    ServiceOrder { later: ServiceId, earlier: ServiceId },
+}
+
+/// What a node of the hop graph is.
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    Migration(MigrationId),
+    /// A barrier between two consecutive groups of a service's migrations, or at its ends.
+    Barrier,
+}
+
+struct Graph {
+    nodes: Vec<Node>,
+    /// Sort key of each node: (service rank, position within the service, catalog index).
+    keys: Vec<(u32, u32, u32)>,
+    edges: Vec<Vec<(u32, Why)>>,
+}
+
+impl Graph {
+    fn add(&mut self, node: Node, key: (u32, u32, u32)) -> u32 {
+        self.nodes.push(node);
+        self.keys.push(key);
+        self.edges.push(Vec::new());
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn edge(&mut self, from: u32, to: u32, why: Why) {
+        self.edges[from as usize].push((to, why));
+    }
+}
+
+/// Orders the migrations of one hop.
+///
+/// `services` lists the services taking part in the hop in service order (a topological
+/// order of `after`); `migrations` holds every migration the hop applies.
+///
+/// # Errors
+/// [`NoPlan::OrderCycle`] when the ordering facts contradict each other, with the facts
+/// along one cycle.
+///
+/// # Complexity
+/// O((M + E) log M) for M migrations and E `requires` edges.
+pub(crate) fn order_migrations(
+    catalog: &Catalog,
+    services: &[ServiceId],
+    migrations: &[MigrationId],
+    hop_label: &str,
+) -> Result<Vec<MigrationId>, NoPlan> {
+    let mut graph = Graph {
+        nodes: Vec::with_capacity(migrations.len() * 2),
+        keys: Vec::with_capacity(migrations.len() * 2),
+        edges: Vec::with_capacity(migrations.len() * 2),
+    };
+    let mut node_of_migration = std::collections::HashMap::with_capacity(migrations.len());
+    let mut by_service: Vec<Vec<MigrationId>> = vec![Vec::new(); catalog.services().len()];
+    for &migration in migrations {
+        by_service[catalog.migration(migration).service.index()].push(migration);
+    }
+    // Begin and end barrier of each service taking part.
+    let mut ends: Vec<Option<(u32, u32)>> = vec![None; catalog.services().len()];
+    for (rank, &service) in services.iter().enumerate() {
+        let rank = rank as u32;
+        let mut own = std::mem::take(&mut by_service[service.index()]);
+        own.sort_by_key(|&id| {
+            let m = catalog.migration(id);
+            (m.release, m.kind.phase(), id)
+        });
+        let begin = graph.add(Node::Barrier, (rank, 0, 0));
+        let mut barrier = begin;
+        let mut position = 1;
+        let mut index = 0;
+        while index < own.len() {
+            let first = catalog.migration(own[index]);
+            let group = (first.release, first.kind.phase());
+            let mut members = Vec::new();
+            while index < own.len() {
+                let m = catalog.migration(own[index]);
+                if (m.release, m.kind.phase()) != group {
+                    break;
+                }
+                let node = graph.add(Node::Migration(own[index]), (rank, position, own[index].0));
+                node_of_migration.insert(own[index], node);
+                graph.edge(barrier, node, Why::WithinService);
+                members.push(node);
+                index += 1;
+            }
+            let next = graph.add(Node::Barrier, (rank, position + 1, 0));
+            for member in members {
+                graph.edge(member, next, Why::WithinService);
+            }
+            barrier = next;
+            position += 2;
+        }
+        if barrier == begin {
+            let end = graph.add(Node::Barrier, (rank, 1, 0));
+            graph.edge(begin, end, Why::WithinService);
+            barrier = end;
+        }
+        ends[service.index()] = Some((begin, barrier));
+    }
+    for &service in services {
+        let Some((begin, _)) = ends[service.index()] else { continue };
+        for &earlier in &catalog.service(service).after {
+            if let Some((_, end)) = ends[earlier.index()] {
+                graph.edge(end, begin, Why::ServiceOrder { later: service, earlier });
+            }
+        }
+    }
+    for &migration in migrations {
+        let Some(&node) = node_of_migration.get(&migration) else { continue };
+        for required in &catalog.migration(migration).requires {
+            if let Some(&source) = node_of_migration.get(required) {
+                graph.edge(source, node, Why::Requires);
+            }
+        }
+    }
+
+    let mut in_degree = vec![0u32; graph.nodes.len()];
+    for targets in &graph.edges {
+        for &(target, _) in targets {
+            in_degree[target as usize] += 1;
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<((u32, u32, u32), u32)>> = in_degree
+        .iter()
+        .enumerate()
+        .filter(|(_, &degree)| degree == 0)
+        .map(|(node, _)| Reverse((graph.keys[node], node as u32)))
+        .collect();
+    let mut order = Vec::with_capacity(migrations.len());
+    let mut visited = 0;
+    while let Some(Reverse((_, node))) = ready.pop() {
+        visited += 1;
+        if let Node::Migration(migration) = graph.nodes[node as usize] {
+            order.push(migration);
+        }
+        for &(target, _) in &graph.edges[node as usize] {
+            in_degree[target as usize] -= 1;
+            if in_degree[target as usize] == 0 {
+                ready.push(Reverse((graph.keys[target as usize], target)));
+            }
+        }
+    }
+    if visited == graph.nodes.len() {
+        return Ok(order);
+    }
+    Err(NoPlan::OrderCycle { hop: hop_label.to_owned(), facts: explain_cycle(catalog, &graph, &in_degree) })
+}
+
+/// Finds one cycle among the nodes Kahn's algorithm could not reach, and states it as
+/// facts between migrations (barriers folded into the reason of the fact that crosses them).
+fn explain_cycle(catalog: &Catalog, graph: &Graph, in_degree: &[u32]) -> Vec<OrderFact> {
+    let stuck = |node: usize| in_degree[node] > 0;
+    // Predecessors among stuck nodes; every stuck node has at least one.
+    let mut predecessor: Vec<Option<(u32, Why)>> = vec![None; graph.nodes.len()];
+    for (source, targets) in graph.edges.iter().enumerate() {
+        if !stuck(source) {
+            continue;
+        }
+        for &(target, why) in targets {
+            if stuck(target as usize) && predecessor[target as usize].is_none() {
+                predecessor[target as usize] = Some((source as u32, why));
+            }
+        }
+    }
+    let Some(start) = (0..graph.nodes.len()).find(|&node| stuck(node)) else { return Vec::new() };
+    // Walk backwards until a node repeats: the walk from its first visit is a cycle.
+    let mut walk = vec![start];
+    let mut position = vec![usize::MAX; graph.nodes.len()];
+    position[start] = 0;
+    let cycle_start = loop {
+        let current = *walk.last().unwrap_or(&start);
+        let Some((previous, _)) = predecessor[current] else { return Vec::new() };
+        let previous = previous as usize;
+        if position[previous] != usize::MAX {
+            break position[previous];
+        }
+        position[previous] = walk.len();
+        walk.push(previous);
+    };
+    // `walk[cycle_start..]` goes backwards along edges; turn it forwards.
+    let mut cycle: Vec<usize> = walk[cycle_start..].to_vec();
+    cycle.reverse();
+    // Rotate so that it starts at a migration.
+    if let Some(first) = cycle.iter().position(|&n| matches!(graph.nodes[n], Node::Migration(_))) {
+        cycle.rotate_left(first);
+    }
+    let name = |node: usize| match graph.nodes[node] {
+        Node::Migration(id) => Some(catalog.migration(id).id.clone()),
+        Node::Barrier => None,
+    };
+    let mut facts = Vec::new();
+    let count = cycle.len();
+    let mut index = 0;
+    while index < count {
+        let Some(before) = name(cycle[index]) else {
+            index += 1;
+            continue;
+        };
+        // Follow the cycle to the next migration, remembering the strongest reason.
+        let mut because: Option<Why> = None;
+        let mut step = 1;
+        let after = loop {
+            let node = cycle[(index + step) % count];
+            let previous = cycle[(index + step - 1) % count];
+            if let Some((_, why)) = predecessor[node].filter(|(p, _)| *p as usize == previous) {
+                because = match (because, why) {
+                    (Some(Why::ServiceOrder { .. }), _) => because,
+                    _ => Some(why),
+                };
+            }
+            if let Some(after) = name(node) {
+                break after;
+            }
+            step += 1;
+        };
+        let because = match because {
+            Some(Why::Requires) => format!("{after} requires {before}"),
+            Some(Why::ServiceOrder { later, earlier }) => format!(
+                "{} is after {} (service order)",
+                catalog.service(later).name,
+                catalog.service(earlier).name
+            ),
+            _ => describe_within_service(catalog, &before, &after),
+        };
+        facts.push(OrderFact { before, after, because });
+        index += step;
+    }
+    facts
+}
+
+fn describe_within_service(catalog: &Catalog, before: &str, after: &str) -> String {
+    let (Some(a), Some(b)) = (catalog.migration_id(before), catalog.migration_id(after)) else {
+        return "order within the service".to_owned();
+    };
+    let (a, b) = (catalog.migration(a), catalog.migration(b));
+    let service = &catalog.service(a.service).name;
+    if a.release == b.release {
+        format!(
+            "{service}: {} migrations of a release run before its {} migrations",
+            a.kind.as_str(),
+            b.kind.as_str()
+        )
+    } else {
+        format!(
+            "{service}: migrations of {} run before those of {}",
+            catalog.release(a.release).name,
+            catalog.release(b.release).name
+        )
+    }
+}

@@ -1,0 +1,342 @@
+//! Argument parsing and the commands of the `ffu` binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ffu_core::{render, verify, Catalog, Error, Mode, Plan, Policy};
+
+/// Plans fast-forward upgrades of multi-service clouds (OpenStack first).
+#[derive(Debug, Parser)]
+#[command(name = "ffu", version, about, long_about = None)]
+struct Cli {
+    /// Show what ffu does (-v: debug, -vv: trace), on stderr.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Plan an upgrade from one release to another.
+    Plan(PlanArgs),
+    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V9.
+    Verify(VerifyArgs),
+    /// Validate or show a catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// List the releases of a catalog, in upgrade order.
+    Releases(CatalogArg),
+}
+
+#[derive(Debug, Args)]
+struct CatalogArg {
+    /// Catalog file (YAML, or JSON when it ends in .json); the embedded OpenStack catalog
+    /// without it.
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Offline,
+    Rolling,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// The release the cloud runs now (name or alias).
+    #[arg(long, value_name = "RELEASE")]
+    from: String,
+    /// The release to upgrade to (name or alias).
+    #[arg(long, value_name = "RELEASE")]
+    to: String,
+    #[command(flatten)]
+    catalog: CatalogArg,
+    /// Offline (control plane stopped) or rolling (mixed versions).
+    #[arg(long, value_enum, default_value = "offline")]
+    mode: ModeArg,
+    /// Allow skip-level edges (SLURP to SLURP, declared edges).
+    #[arg(long)]
+    skip_level: bool,
+    /// Only upgrade these services (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    services: Option<Vec<String>>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: PlanFormat,
+    /// Write the plan to FILE (atomically: a failed run leaves no half-written file).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The plan, as ffu-plan/1 JSON ("-" for stdin).
+    plan: PathBuf,
+    #[command(flatten)]
+    catalog: CatalogArg,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DocFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Load a catalog and report the first problem, or how big it is.
+    Validate {
+        /// The catalog file.
+        file: PathBuf,
+    },
+    /// Print a catalog (its fragments merged) as YAML or JSON.
+    Show {
+        /// The catalog file; the embedded OpenStack catalog without it.
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: DocFormat,
+    },
+}
+
+/// How a command failed, which fixes the exit status.
+enum Failure {
+    /// No plan possible, or violations found: exit 1. The message is already printed
+    /// when empty.
+    Negative(String),
+    /// Bad input or usage: exit 2.
+    BadInput(String),
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        if err.is_no_plan() {
+            Failure::Negative(format!("error: no plan possible: {err}"))
+        } else {
+            Failure::BadInput(format!("error: {err}"))
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(err: std::io::Error) -> Self {
+        Failure::BadInput(format!("error: cannot write output: {err}"))
+    }
+}
+
+pub(crate) fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Plan(args) => plan(&args),
+        Command::Verify(args) => verify_plan(&args),
+        Command::Catalog(CatalogCommand::Validate { file }) => validate(&file),
+        Command::Catalog(CatalogCommand::Show { file, format }) => show(file.as_deref(), format),
+        Command::Releases(args) => releases(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Negative(message)) => {
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::BadInput(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("ffu_core={level},ffu={level}"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn load_catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
+    match &arg.catalog {
+        Some(path) => Ok(Catalog::from_path(path)?),
+        None => Ok(Catalog::openstack()),
+    }
+}
+
+/// Writes `render` to stdout, or to `path` through a temporary file renamed into place.
+fn emit(path: Option<&Path>, render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Failure> {
+    match path {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            match render(&mut out).and_then(|()| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`ffu plan ... | head`) is the reader's choice, not an error.
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(err) => Err(err.into()),
+            }
+        }
+        Some(path) => {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let temp = dir.join(format!(".{name}.ffu-tmp-{}", std::process::id()));
+            let write = || -> std::io::Result<()> {
+                let file = std::fs::File::create(&temp)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                render(&mut out)?;
+                out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
+                std::fs::rename(&temp, path)
+            };
+            write().map_err(|err| {
+                let _ = std::fs::remove_file(&temp);
+                Failure::BadInput(format!("error: cannot write {}: {err}", path.display()))
+            })
+        }
+    }
+}
+
+fn plan(args: &PlanArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(&args.catalog)?;
+    let policy = Policy {
+        mode: match args.mode {
+            ModeArg::Offline => Mode::Offline,
+            ModeArg::Rolling => Mode::Rolling,
+        },
+        skip_level: args.skip_level,
+        keep_dataplane: true,
+        services: args.services.clone(),
+    };
+    let plan = catalog.plan(&args.from, &args.to, &policy)?;
+    emit(args.output.as_deref(), |out| match args.format {
+        PlanFormat::Json => {
+            plan.write_json(&mut *out)?;
+            writeln!(out)
+        }
+        PlanFormat::Text => out.write_all(render::text(&plan, Some(&catalog)).as_bytes()),
+        PlanFormat::Dot => out.write_all(render::dot(&plan).as_bytes()),
+    })
+}
+
+fn read_input(path: &Path) -> Result<String, Failure> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    text.map_err(|err| Failure::BadInput(format!("error: {}: cannot read file: {err}", path.display())))
+}
+
+fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(&args.catalog)?;
+    let text = read_input(&args.plan)?;
+    let plan = Plan::from_json(&text, &args.plan.display().to_string())?;
+    let violations = verify(&catalog, &plan)?;
+    emit(None, |out| match args.format {
+        ReportFormat::Json => {
+            let list: Vec<serde_json::Value> = violations
+                .iter()
+                .map(|v| serde_json::json!({"rule": v.rule, "message": v.message, "steps": v.steps}))
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &list)?;
+            writeln!(out)
+        }
+        ReportFormat::Text => {
+            if violations.is_empty() {
+                writeln!(out, "ok: {} steps, {} hops, no violation of V1-V9", plan.steps.len(), plan.hops.len())
+            } else {
+                for violation in &violations {
+                    writeln!(out, "{violation}")?;
+                    if !violation.steps.is_empty() {
+                        writeln!(out, "    steps: {}", violation.steps.join(", "))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    })?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Negative(format!("error: the plan breaks the safety rules ({} violations)", violations.len())))
+    }
+}
+
+fn validate(file: &Path) -> Result<(), Failure> {
+    let catalog = Catalog::from_path(file)?;
+    emit(None, |out| {
+        writeln!(
+            out,
+            "ok: catalog {}: {} releases, {} services, {} components, {} migrations, {} extensions, {} config changes",
+            catalog.name(),
+            catalog.releases().len(),
+            catalog.services().len(),
+            catalog.components().len(),
+            catalog.migrations().len(),
+            catalog.extensions().len(),
+            catalog.config_changes().len()
+        )
+    })
+}
+
+fn show(file: Option<&Path>, format: DocFormat) -> Result<(), Failure> {
+    let catalog = match file {
+        Some(path) => Catalog::from_path(path)?,
+        None => Catalog::openstack(),
+    };
+    let text = match format {
+        DocFormat::Yaml => catalog.to_yaml()?,
+        DocFormat::Json => catalog.to_json()?,
+    };
+    emit(None, |out| {
+        out.write_all(text.as_bytes())?;
+        if text.ends_with('\n') {
+            Ok(())
+        } else {
+            writeln!(out)
+        }
+    })
+}
+
+fn releases(args: &CatalogArg) -> Result<(), Failure> {
+    let catalog = load_catalog(args)?;
+    emit(None, |out| {
+        for release in catalog.releases() {
+            let mut line = release.name.clone();
+            if !release.aliases.is_empty() {
+                line.push_str(&format!(" ({})", release.aliases.join(", ")));
+            }
+            if let Some(date) = &release.date {
+                line = format!("{line:<24} {date}");
+            }
+            if release.slurp {
+                line.push_str("  SLURP");
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    })
+}
