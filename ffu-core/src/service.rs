@@ -65,6 +65,9 @@ pub struct Service {
     pub versions: Vec<Option<semver::Version>>,
     /// The service's own readiness check, such as `nova-status upgrade check`.
     pub upgrade_check: Option<String>,
+    /// First release whose code has `upgrade_check` (most `*-status` commands came in
+    /// stein), if later than the service.
+    pub upgrade_check_since: Option<ReleaseId>,
     /// Database names, for backups.
     pub databases: Vec<String>,
     /// How many releases an agent may lag the control plane of this service.
@@ -74,6 +77,12 @@ pub struct Service {
 }
 
 impl Service {
+    /// The readiness check command at `release`, if the service has one there.
+    pub fn upgrade_check_at(&self, release: ReleaseId) -> Option<&str> {
+        let available = self.upgrade_check_since.is_none_or(|since| since <= release);
+        self.upgrade_check.as_deref().filter(|_| available)
+    }
+
     /// Whether the service exists at `release`.
     pub fn exists_at(&self, release: ReleaseId) -> bool {
         self.since.is_none_or(|since| since <= release)

@@ -87,6 +87,8 @@ pub(crate) struct ServiceDoc {
     pub(crate) versions: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) upgrade_check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) upgrade_check_since: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) databases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -103,6 +103,11 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         let since = service_doc.since.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
         let until = service_doc.until.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
         check_bounds(since, until, &releases, file, &item, &report)?;
+        let upgrade_check_since =
+            service_doc.upgrade_check_since.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
+        if upgrade_check_since.is_some() && service_doc.upgrade_check.is_none() {
+            return Err(report.invalid(file, item(), "upgrade_check_since", "`upgrade_check_since` without `upgrade_check`".into()));
+        }
         let mut versions: Vec<Option<semver::Version>> = vec![None; releases.len()];
         for (release_name, version_text) in &service_doc.versions {
             let release = resolve_release(release_name, file, &item)?;
@@ -179,6 +184,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
             until,
             versions,
             upgrade_check: service_doc.upgrade_check.clone(),
+            upgrade_check_since,
             databases: service_doc.databases.clone(),
             max_skew: service_doc.max_skew.unwrap_or(1),
             components: component_ids,

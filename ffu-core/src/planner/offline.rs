@@ -60,7 +60,7 @@ pub(super) fn build_steps(
         builder.backups(index, start, end, &taking_part, migrations);
         builder.installs(index, end, last, &taking_part);
         builder.config_changes(index, start, end, &taking_part);
-        builder.migrations(index, hop, end, &ordered);
+        builder.migrations(index, hop, end, &ordered, &taking_part);
         if last {
             builder.start_everything(index, to, service_order);
         }
@@ -221,7 +221,7 @@ impl Builder<'_> {
         }
     }
 
-    fn migrations(&mut self, hop_index: usize, hop: &Hop, end: ReleaseId, ordered: &[MigrationId]) {
+    fn migrations(&mut self, hop_index: usize, hop: &Hop, end: ReleaseId, ordered: &[MigrationId], taking_part: &[ServiceId]) {
         let catalog = self.catalog;
         let mut temporarily_running: Vec<ComponentId> = Vec::new();
         for (position, &id) in ordered.iter().enumerate() {
@@ -233,7 +233,7 @@ impl Builder<'_> {
                     self.temporary(hop_index, StepKind::Start, component, end, migration);
                 }
             }
-            let step = self.migration_step(hop_index, hop, migration);
+            let step = self.migration_step(hop_index, hop, migration, taking_part);
             self.steps.push(step);
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
@@ -277,7 +277,7 @@ impl Builder<'_> {
         step.release = Some(release);
     }
 
-    fn migration_step(&self, hop_index: usize, hop: &Hop, migration: &Migration) -> Step {
+    fn migration_step(&self, hop_index: usize, hop: &Hop, migration: &Migration, taking_part: &[ServiceId]) -> Step {
         let catalog = self.catalog;
         let service = catalog.service(migration.service);
         let release = &catalog.release(migration.release).name;
@@ -291,8 +291,14 @@ impl Builder<'_> {
             ),
             MigrationKind::Data => format!("{} data migration for {release}", service.name),
         };
-        if !service.after.is_empty() {
-            let names: Vec<&str> = service.after.iter().map(|&s| catalog.service(s).name.as_str()).collect();
+        let earlier: Vec<&str> = service
+            .after
+            .iter()
+            .filter(|s| taking_part.contains(s))
+            .map(|&s| catalog.service(s).name.as_str())
+            .collect();
+        if !earlier.is_empty() {
+            let names = earlier;
             reason.push_str("; after ");
             reason.push_str(&names.join(", "));
             reason.push_str(" (service order)");
@@ -351,12 +357,12 @@ impl Builder<'_> {
                 continue;
             }
             let name = &data.name;
-            if let Some(check) = &data.upgrade_check {
+            if let Some(check) = data.upgrade_check_at(to) {
                 let reason = format!("{name} readiness check at {release} before its services start");
                 let step = self.push(hop, StepKind::Precheck, format!("h{hop}.precheck.{name}"), reason);
                 step.service = Some(name.clone());
                 step.release = Some(release.clone());
-                step.command = Some(check.clone());
+                step.command = Some(check.to_owned());
             }
             let after: Vec<&str> = data.after.iter().map(|&s| catalog.service(s).name.as_str()).collect();
             let order_note = if after.is_empty() {
