@@ -39,26 +39,43 @@ pub(crate) struct SourceFile {
 impl SourceFile {
     /// Where `needle` is first written in the file, as a whole word; `None` if it is not.
     pub(crate) fn locate(&self, needle: &str) -> Option<Location> {
+        self.find_word(needle, 0).map(|at| self.location_of(at))
+    }
+
+    /// Where `needle` is first written after the first mention of `anchor` (the item's own
+    /// name), so that an error about a service's `until: a` points into that service and
+    /// not at release `a`; falls back to the anchor itself.
+    pub(crate) fn locate_within(&self, anchor: &str, needle: &str) -> Option<Location> {
+        let Some(item_at) = self.find_word(anchor, 0) else { return self.locate(needle) };
+        let at = self.find_word(needle, item_at).unwrap_or(item_at);
+        Some(self.location_of(at))
+    }
+
+    fn find_word(&self, needle: &str, from: usize) -> Option<usize> {
         if needle.is_empty() {
             return None;
         }
         let bytes = self.text.as_bytes();
         let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
-        let mut start = 0;
-        while let Some(found) = self.text[start..].find(needle) {
+        let mut start = from;
+        while let Some(found) = self.text.get(start..)?.find(needle) {
             let at = start + found;
             let end = at + needle.len();
             let before_ok = at == 0 || !is_word(bytes[at - 1]);
             let after_ok = end >= bytes.len() || !is_word(bytes[end]);
             if before_ok && after_ok {
-                let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
-                let line = self.text[..at].matches('\n').count() as u64 + 1;
-                let column = self.text[line_start..at].chars().count() as u64 + 1;
-                return Some(Location { line, column });
+                return Some(at);
             }
             start = end;
         }
         None
+    }
+
+    fn location_of(&self, at: usize) -> Location {
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = self.text[..at].matches('\n').count() as u64 + 1;
+        let column = self.text[line_start..at].chars().count() as u64 + 1;
+        Location { line, column }
     }
 }
 

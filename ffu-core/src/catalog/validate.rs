@@ -17,14 +17,22 @@ struct Reporter<'a> {
 }
 
 impl Reporter<'_> {
+    /// An error about `item`; the location is that of `needle` within the item (whose
+    /// name is the last word of `item`), or of the item itself.
     fn invalid(&self, file_index: usize, item: String, needle: &str, message: String) -> Error {
+        let anchor = item.rsplit(' ').next().unwrap_or("").to_owned();
+        self.invalid_near(file_index, item, &anchor, needle, message)
+    }
+
+    /// As [`Reporter::invalid`], with the anchor to search from given explicitly.
+    fn invalid_near(&self, file_index: usize, item: String, anchor: &str, needle: &str, message: String) -> Error {
         let file = &self.files[file_index];
-        Error::Invalid {
-            file: file.name.clone(),
-            location: file.locate(needle),
-            item,
-            message,
-        }
+        let location = if anchor == item || anchor.is_empty() {
+            file.locate(needle)
+        } else {
+            file.locate_within(anchor, needle)
+        };
+        Error::Invalid { file: file.name.clone(), location, item, message }
     }
 }
 
@@ -296,9 +304,10 @@ fn build_edges(
         let from = resolve_release(&edge.from, file, &item)?;
         let to = resolve_release(&edge.to, file, &item)?;
         if to <= from {
-            return Err(report.invalid(
+            return Err(report.invalid_near(
                 file,
                 item(),
+                "edges",
                 &edge.from,
                 "the edge goes backwards or nowhere; upgrade edges must go forward".into(),
             ));
@@ -477,7 +486,7 @@ fn build_extensions(
     let mut extensions = Vec::with_capacity(doc.extensions.len());
     for (index, e) in doc.extensions.iter().enumerate() {
         let file = origins.extensions[index];
-        let item = || format!("extension {} of {}", e.name, e.service);
+        let item = || format!("{} extension {}", e.service, e.name);
         let service = service_by_name.get(&e.service).copied().ok_or_else(|| {
             report.invalid(file, item(), &e.service, format!("unknown service {:?}", e.service))
         })?;
@@ -508,7 +517,7 @@ fn build_extensions(
             if !seen.contains_key(&(service, required.as_str())) {
                 return Err(report.invalid(
                     origins.extensions[index],
-                    format!("extension {} of {}", e.name, e.service),
+                    format!("{} extension {}", e.service, e.name),
                     required,
                     format!("requires unknown extension {required:?} of {}", e.service),
                 ));
@@ -529,7 +538,7 @@ fn build_config_changes(
     for (index, c) in doc.config_changes.iter().enumerate() {
         let file = origins.config_changes[index];
         let option = c.from.as_deref().unwrap_or("");
-        let item = || format!("config change {} {} of {}", action_name(c.action), option, c.service);
+        let item = || format!("{} config change {} {}", c.service, action_name(c.action), option);
         let service = service_by_name.get(&c.service).copied().ok_or_else(|| {
             report.invalid(file, item(), &c.service, format!("unknown service {:?}", c.service))
         })?;

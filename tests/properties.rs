@@ -1,0 +1,302 @@
+//! Property tests over random catalogs: every plan the planner makes passes the
+//! independent verifier, plans are deterministic, and mutating a valid plan is caught with
+//! the right rule.
+
+use ffu_core::{verify, Catalog, Error, NoPlan, Plan, Policy, StepKind};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const KINDS: [&str; 4] = ["expand", "migrate", "data", "contract"];
+
+/// The shape of a random catalog, drawn by proptest and turned into JSON.
+#[derive(Debug, Clone)]
+struct Shape {
+    releases: usize,
+    slurp: Vec<bool>,
+    services: Vec<ServiceShape>,
+}
+
+#[derive(Debug, Clone)]
+struct ServiceShape {
+    after: Vec<usize>,
+    since: usize,
+    roles: Vec<&'static str>,
+    /// Per release (from `since`): migrations as (kind index, requires same-group earlier,
+    /// cross-service requirement seed, needs-running seed, reversible).
+    migrations: Vec<Vec<(usize, bool, u8, u8, bool)>>,
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    (2usize..7, 1usize..5).prop_flat_map(|(releases, services)| {
+        let service = (
+            prop::collection::vec(any::<bool>(), services),
+            0..releases,
+            prop::collection::vec(prop::sample::select(vec!["control", "control", "agent", "dataplane"]), 1..4),
+            prop::collection::vec(
+                prop::collection::vec((0usize..4, any::<bool>(), any::<u8>(), any::<u8>(), any::<bool>()), 0..4),
+                releases,
+            ),
+        );
+        (prop::collection::vec(any::<bool>(), releases), prop::collection::vec(service, services)).prop_map(
+            move |(slurp, raw)| Shape {
+                releases,
+                slurp,
+                services: raw
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, (after_mask, since, roles, migrations))| ServiceShape {
+                        // `after` only points at earlier services, so it is acyclic.
+                        after: (0..index).filter(|&j| after_mask[j]).collect(),
+                        since: if index == 0 { 0 } else { since },
+                        roles,
+                        migrations,
+                    })
+                    .collect(),
+            },
+        )
+    })
+}
+
+fn release_name(index: usize) -> String {
+    format!("r{index}")
+}
+
+/// Builds a valid `ffu-catalog/1` document from a shape.
+fn catalog_json(shape: &Shape) -> Value {
+    let releases: Vec<Value> = (0..shape.releases)
+        .map(|r| json!({"name": release_name(r), "slurp": shape.slurp[r]}))
+        .collect();
+    let mut services = Vec::new();
+    let mut migrations: Vec<Value> = Vec::new();
+    // (id, service, release, kind index) of every migration so far, to draw requirements.
+    let mut made: Vec<(String, usize, usize, usize)> = Vec::new();
+    for (s, service) in shape.services.iter().enumerate() {
+        let components: Vec<Value> = service
+            .roles
+            .iter()
+            .enumerate()
+            .map(|(c, role)| json!({"name": format!("s{s}-c{c}"), "role": role}))
+            .collect();
+        services.push(json!({
+            "name": format!("s{s}"),
+            "after": service.after.iter().map(|a| format!("s{a}")).collect::<Vec<_>>(),
+            "since": release_name(service.since),
+            "components": components,
+        }));
+        for release in service.since.max(1)..shape.releases {
+            let group_start = made.len();
+            for (n, &(kind, same, cross, needs, reversible)) in service.migrations[release].iter().enumerate() {
+                let id = format!("s{s}.r{release}.m{n}");
+                let mut requires = Vec::new();
+                // An earlier migration of the same service and release whose kind does not
+                // come later.
+                if same {
+                    if let Some((other, ..)) = made[group_start..].iter().rev().find(|(_, _, _, k)| KINDS_PHASE[*k] <= KINDS_PHASE[kind]) {
+                        requires.push(other.clone());
+                    }
+                }
+                // A migration of an earlier service, same or earlier release.
+                if cross % 3 == 0 {
+                    let candidates: Vec<&String> =
+                        made.iter().filter(|(_, os, or, _)| *os < s && *or <= release).map(|(id, ..)| id).collect();
+                    if !candidates.is_empty() {
+                        requires.push(candidates[cross as usize % candidates.len()].clone());
+                    }
+                }
+                let mut migration = json!({
+                    "id": id, "service": format!("s{s}"), "release": release_name(release),
+                    "kind": KINDS[kind], "command": format!("s{s}-manage step {n}"),
+                    "requires": requires, "reversible": reversible,
+                });
+                // Sometimes a control component of this or an earlier service must run.
+                if needs % 4 == 0 {
+                    let control: Vec<String> = shape.services[..=s]
+                        .iter()
+                        .enumerate()
+                        .filter(|(o, other)| other.since <= release && (*o == s || other.since == 0))
+                        .flat_map(|(o, other)| {
+                            other.roles.iter().enumerate().filter(|(_, r)| **r == "control").map(move |(c, _)| format!("s{o}-c{c}"))
+                        })
+                        .collect();
+                    if !control.is_empty() {
+                        migration["needs_running"] = json!([control[needs as usize % control.len()]]);
+                    }
+                }
+                if kind == 2 && cross % 5 == 1 {
+                    migration["blocking"] = json!(false);
+                }
+                migrations.push(migration);
+                made.push((id, s, release, kind));
+            }
+        }
+    }
+    json!({
+        "format": "ffu-catalog/1", "name": "random", "releases": releases, "skip_level": "slurp",
+        "services": services, "migrations": migrations,
+    })
+}
+
+/// Phase of each kind in `KINDS` order (expand, migrate, data, contract).
+const KINDS_PHASE: [u8; 4] = [0, 1, 2, 3];
+
+fn load(shape: &Shape) -> Catalog {
+    let text = catalog_json(shape).to_string();
+    Catalog::from_json_str(&text, "random.json").unwrap_or_else(|err| panic!("generated catalog is valid: {err}\n{text}"))
+}
+
+/// A plan from `from` to `to`, or `None` when a policy excludes a needed service.
+fn plan_for(catalog: &Catalog, from: usize, to: usize, skip: bool, services: Option<Vec<String>>) -> Option<Plan> {
+    let policy = Policy { skip_level: skip, services, ..Policy::default() };
+    match catalog.plan(&release_name(from), &release_name(to), &policy) {
+        Ok(plan) => Some(plan),
+        Err(Error::NoPlan(NoPlan::ExcludedDependency { .. })) => None,
+        Err(err) => panic!("planning failed: {err}"),
+    }
+}
+
+fn rules(catalog: &Catalog, plan: &Plan) -> Vec<&'static str> {
+    verify(catalog, plan).expect("the plan is readable").into_iter().map(|v| v.rule).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_plan_passes_the_verifier(shape in shape(), a in 0usize..7, b in 0usize..7, skip: bool, subset: u8) {
+        let catalog = load(&shape);
+        let (from, to) = (a.min(b) % shape.releases, a.max(b) % shape.releases);
+        let (from, to) = (from.min(to), from.max(to));
+        let services = (subset % 3 == 0).then(|| {
+            (0..shape.services.len()).filter(|s| (subset >> (s + 2)) & 1 == 0).map(|s| format!("s{s}")).collect()
+        });
+        if let Some(plan) = plan_for(&catalog, from, to, skip, services) {
+            let violations = verify(&catalog, &plan).unwrap();
+            prop_assert!(violations.is_empty(), "{violations:#?}\n{}", plan.to_json());
+        }
+    }
+
+    #[test]
+    fn plans_are_deterministic(shape in shape(), skip: bool) {
+        let catalog = load(&shape);
+        let last = shape.releases - 1;
+        let first = plan_for(&catalog, 0, last, skip, None).map(|p| p.to_json());
+        let again = plan_for(&load(&shape), 0, last, skip, None).map(|p| p.to_json());
+        prop_assert_eq!(first, again);
+    }
+
+    #[test]
+    fn mutations_are_caught(shape in shape(), skip: bool, pick: usize) {
+        let catalog = load(&shape);
+        let Some(plan) = plan_for(&catalog, 0, shape.releases - 1, skip, None) else { return Ok(()) };
+
+        // A migration dropped: V2.
+        let migration_steps: Vec<usize> = (0..plan.steps.len()).filter(|&i| plan.steps[i].kind.is_migration()).collect();
+        if !migration_steps.is_empty() {
+            let mut mutated = plan.clone();
+            mutated.steps.remove(migration_steps[pick % migration_steps.len()]);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V2"));
+        }
+
+        // Two dependent steps swapped: V3.
+        let dependent: Vec<(usize, usize)> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .flat_map(|(i, step)| {
+                step.requires.iter().filter_map(|r| plan.steps.iter().position(|s| &s.id == r)).map(move |j| (j, i))
+            })
+            .collect();
+        if !dependent.is_empty() {
+            let (j, i) = dependent[pick % dependent.len()];
+            let mut mutated = plan.clone();
+            mutated.steps.swap(i, j);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V3"));
+        }
+
+        // A backup dropped: V9.
+        let backups: Vec<usize> = (0..plan.steps.len()).filter(|&i| plan.steps[i].kind == StepKind::Backup).collect();
+        if !backups.is_empty() {
+            let mut mutated = plan.clone();
+            mutated.steps.remove(backups[pick % backups.len()]);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V9"));
+        }
+
+        // A blocking data migration moved after a later release's schema migration: V4.
+        let late: Vec<(usize, usize)> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == StepKind::Data)
+            .filter_map(|(i, data)| {
+                let migration = catalog.migration(catalog.migration_id(data.migration.as_deref()?)?);
+                if !migration.blocking {
+                    return None;
+                }
+                let later = plan.steps.iter().enumerate().skip(i).find(|(_, s)| {
+                    s.kind.is_schema()
+                        && s.service == data.service
+                        && s.release.as_deref().and_then(|r| catalog.release_id(r)) > Some(migration.release)
+                })?;
+                Some((i, later.0))
+            })
+            .collect();
+        if !late.is_empty() {
+            let (data, schema) = late[pick % late.len()];
+            let mut mutated = plan.clone();
+            let step = mutated.steps.remove(data);
+            mutated.steps.insert(schema, step);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V4"));
+        }
+
+        // A data plane component stopped: V7.
+        if let Some(component) = catalog.components().iter().find(|c| c.role == ffu_core::Role::Dataplane) {
+            let mut mutated = plan.clone();
+            if let Some(first) = mutated.steps.first().cloned() {
+                let mut stop = first;
+                stop.id = "stop-dataplane".into();
+                stop.kind = StepKind::Stop;
+                stop.component = Some(component.name.clone());
+                stop.service = Some(catalog.service(component.service).name.clone());
+                stop.migration = None;
+                stop.requires.clear();
+                mutated.steps.insert(0, stop);
+                prop_assert!(rules(&catalog, &mutated).contains(&"V7"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_migration_run_while_its_control_plane_runs_breaks_v6() {
+    let catalog = Catalog::openstack();
+    let mut plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
+    plan.steps.retain(|s| s.id != "h0.stop.nova-api");
+    let violations = verify(&catalog, &plan).unwrap();
+    assert!(!violations.is_empty());
+    assert!(violations.iter().all(|v| v.rule == "V6"), "{violations:?}");
+    assert_eq!(violations[0].message, "offline schema migration nova.ocata.simple-cell-setup runs while nova-api is running");
+}
+
+#[test]
+fn service_order_broken_breaks_v5() {
+    let catalog = Catalog::openstack();
+    let mut plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
+    let keystone = plan.steps.iter().position(|s| s.id == "h0.keystone.ocata.expand").unwrap();
+    let step = plan.steps.remove(keystone);
+    let last_migration = plan.steps.iter().rposition(|s| s.kind.is_migration()).unwrap();
+    plan.steps.insert(last_migration + 1, step);
+    let rules: Vec<&str> = verify(&catalog, &plan).unwrap().into_iter().map(|v| v.rule).collect();
+    assert!(rules.contains(&"V5"), "{rules:?}");
+}
+
+#[test]
+fn a_longer_path_than_needed_breaks_v1() {
+    let catalog = Catalog::openstack();
+    let long = catalog.plan("2023.1", "2025.1", &Policy::default()).unwrap();
+    let mut relabelled = long.clone();
+    relabelled.policy.skip_level = true;
+    let violations = verify(&catalog, &relabelled).unwrap();
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].rule, "V1");
+    assert_eq!(violations[0].message, "the path has 4 hops, but 2 are enough");
+}

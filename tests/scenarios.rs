@@ -1,0 +1,321 @@
+//! One end-to-end test per planning scenario, through the `ffu` binary and the library.
+
+mod common;
+
+use common::{data, ffu};
+use ffu_core::{verify, Catalog, Plan, Policy, StepKind};
+
+fn plan_json(args: &[&str]) -> Plan {
+    let mut full = vec!["plan", "--format", "json"];
+    full.extend_from_slice(args);
+    let run = ffu(&full);
+    assert_eq!(run.code, 0, "ffu {full:?} failed: {}", run.stderr);
+    Plan::from_json(&run.stdout, "stdout").expect("valid plan JSON")
+}
+
+fn migration_ids(plan: &Plan) -> Vec<&str> {
+    plan.steps.iter().filter_map(|s| s.migration.as_deref()).collect()
+}
+
+#[test]
+fn newton_to_queens_passes_every_release_offline() {
+    let plan = plan_json(&["--from", "newton", "--to", "queens"]);
+    assert_eq!(plan.path, ["newton", "ocata", "pike", "queens"]);
+    assert_eq!(plan.hops.len(), 3);
+    assert!(plan.hops.iter().all(|h| !h.skip && h.releases.len() == 1));
+    let catalog = Catalog::openstack();
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+
+    let ids = migration_ids(&plan);
+    let position = |id: &str| ids.iter().position(|m| *m == id).unwrap_or_else(|| panic!("{id} missing"));
+    // Nova: cells v2 set up before the ocata API database sync (its migration 030 refuses
+    // to run otherwise), API database before the main database, then the blocking data
+    // migrations before the next release's schema.
+    assert!(position("nova.ocata.simple-cell-setup") < position("nova.ocata.api-db-sync"));
+    assert!(position("nova.ocata.api-db-sync") < position("nova.ocata.db-sync"));
+    assert!(position("nova.ocata.online-data-migrations") < position("nova.pike.api-db-sync"));
+    // Keystone comes first in every hop.
+    assert!(position("keystone.ocata.contract") < position("nova.ocata.simple-cell-setup"));
+    // Placement did not exist before stein: nothing of it here.
+    assert!(!ids.iter().any(|m| m.starts_with("placement.")));
+
+    // Every control component is stopped before the first migration, the data plane never.
+    let first_migration = plan.steps.iter().position(|s| s.kind.is_migration()).unwrap();
+    let stopped: Vec<&str> = plan.steps[..first_migration]
+        .iter()
+        .filter(|s| s.kind == StepKind::Stop)
+        .filter_map(|s| s.component.as_deref())
+        .collect();
+    assert!(stopped.contains(&"nova-api") && stopped.contains(&"neutron-server") && stopped.contains(&"nova-compute"));
+    assert!(!plan.steps.iter().any(|s| s.component.as_deref() == Some("libvirt-guests")));
+    // Only the target release is started, and nova after placement's former home, nova-api
+    // after keystone.
+    let starts: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Start)
+        .map(|s| (s.component.as_deref().unwrap(), s.release.as_deref().unwrap()))
+        .collect();
+    assert!(starts.iter().all(|(_, release)| *release == "queens"));
+    let start_of = |c: &str| starts.iter().position(|(name, _)| *name == c).unwrap();
+    assert!(start_of("keystone-api") < start_of("nova-api"));
+    assert!(start_of("nova-api") < start_of("nova-compute"));
+}
+
+#[test]
+fn text_output_explains_each_step() {
+    let run = ffu(&["plan", "--from", "newton", "--to", "ocata", "--services", "keystone"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected = "\
+Plan newton -> ocata (offline, catalog openstack): 1 hop, 8 steps
+Path: newton -> ocata
+
+Hop 1 of 1: newton -> ocata
+1. stop      h0.stop.keystone-api
+             stop keystone-api (keystone control plane) so that its schema migrations run offline; consumers stop first (reverse service order)
+2. backup    h0.backup.keystone  [rollback point]
+             $ mysqldump --single-transaction --databases keystone > keystone-newton.sql
+             rollback point: back up keystone's databases at newton; its ocata migrations cannot be undone (no database downgrade: restore from backup is the only way back)
+3. install   h0.install.keystone
+             install keystone 11.0.0 (ocata), the target release, on every host
+4. expand    h0.keystone.ocata.expand
+             $ keystone-manage db_sync --expand
+             keystone schema expand for ocata
+5. migrate   h0.keystone.ocata.migrate
+             $ keystone-manage db_sync --migrate
+             keystone schema for ocata; requires keystone.ocata.expand
+6. contract  h0.keystone.ocata.contract
+             $ keystone-manage db_sync --contract
+             keystone schema contract for ocata; requires keystone.ocata.migrate
+7. start     h0.start.keystone-api
+             start keystone-api (keystone control plane) at the target release ocata
+8. postcheck h0.postcheck.keystone
+             confirm every keystone component runs ocata and reports up
+";
+    assert_eq!(run.stdout, expected);
+}
+
+#[test]
+fn slurp_hops_need_skip_level() {
+    let without = plan_json(&["--from", "2023.1", "--to", "2025.1"]);
+    assert_eq!(without.path, ["2023.1", "2023.2", "2024.1", "2024.2", "2025.1"]);
+    assert!(without.hops.iter().all(|h| !h.skip));
+
+    let with = plan_json(&["--from", "antelope", "--to", "epoxy", "--skip-level"]);
+    assert_eq!(with.path, ["2023.1", "2024.1", "2025.1"]);
+    assert!(with.hops.iter().all(|h| h.skip));
+    assert_eq!(with.hops[0].releases, ["2023.2", "2024.1"]);
+    assert_eq!(with.hops[1].releases, ["2024.2", "2025.1"]);
+
+    // The same migrations run either way; a skip hop runs each service's two releases
+    // together, in release order.
+    let catalog = Catalog::openstack();
+    let mut a = migration_ids(&without);
+    let mut b = migration_ids(&with);
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
+    assert_eq!(verify(&catalog, &with).unwrap(), []);
+    assert_eq!(verify(&catalog, &without).unwrap(), []);
+    let ids = migration_ids(&with);
+    let position = |id: &str| ids.iter().position(|m| *m == id).unwrap();
+    assert!(position("nova.2023.2.online-data-migrations") < position("nova.2024.1.api-db-sync"));
+
+    // A skip-level plan checked under a policy that forbids skips breaks V1.
+    let mut forbidden = with.clone();
+    forbidden.policy.skip_level = false;
+    let violations = verify(&catalog, &forbidden).unwrap();
+    assert!(!violations.is_empty() && violations.iter().all(|v| v.rule == "V1"), "{violations:?}");
+}
+
+#[test]
+fn a_service_that_appears_mid_path_joins_at_its_first_release() {
+    let plan = plan_json(&["--from", "rocky", "--to", "train"]);
+    let catalog = Catalog::openstack();
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    // Placement exists from stein on: nothing to stop at rocky, installed and migrated in
+    // the stein hop (its data copied out of nova_api first), started at train.
+    assert!(!plan.steps.iter().any(|s| s.kind == StepKind::Stop && s.service.as_deref() == Some("placement")));
+    let placement: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.service.as_deref() == Some("placement") && s.kind.is_migration())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        placement,
+        [
+            "h0.placement.stein.copy-from-nova-api",
+            "h0.placement.stein.db-sync",
+            "h0.placement.stein.online-data-migrations",
+            "h1.placement.train.db-sync",
+            "h1.placement.train.online-data-migrations",
+        ]
+    );
+    // nova-placement-api was part of nova until stein: stopped, never started again.
+    assert!(plan.steps.iter().any(|s| s.kind == StepKind::Stop && s.component.as_deref() == Some("nova-placement-api")));
+    assert!(!plan.steps.iter().any(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("nova-placement-api")));
+    assert!(plan.steps.iter().any(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("placement-api")));
+}
+
+#[test]
+fn a_migration_that_needs_a_component_running_gets_it_for_just_that_long() {
+    let catalog = data("small.yaml");
+    let catalog_arg = catalog.to_str().unwrap();
+    let plan = plan_json(&["--catalog", catalog_arg, "--from", "r1", "--to", "r4"]);
+    let around: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.hop == 1)
+        .map(|s| (s.kind.as_str(), s.id.as_str()))
+        .skip_while(|(_, id)| *id != "h1.ident.r3.expand")
+        .take(5)
+        .collect();
+    assert_eq!(
+        around,
+        [
+            ("expand", "h1.ident.r3.expand"),
+            ("start", "h1.start.ident-api.for.sched.r3.sync"),
+            ("migrate", "h1.sched.r3.sync"),
+            ("stop", "h1.stop.ident-api.after.sched.r3.sync"),
+            ("migrate", "h1.compute.r3.sync"),
+        ]
+    );
+    let start = plan.steps.iter().find(|s| s.id == "h1.start.ident-api.for.sched.r3.sync").unwrap();
+    assert_eq!(start.release.as_deref(), Some("r3"));
+    let loaded = Catalog::from_path(&catalog).unwrap();
+    assert_eq!(verify(&loaded, &plan).unwrap(), []);
+    assert_eq!(ffu(&["verify", "--catalog", catalog_arg, "-"]).code, 2, "no plan on stdin is bad input");
+}
+
+#[test]
+fn contradictory_order_is_explained_as_a_cycle() {
+    let dir = common::temp_dir("cycle");
+    let file = common::write(
+        &dir,
+        "cycle.yaml",
+        r#"format: ffu-catalog/1
+name: cyc
+releases: [{name: a}, {name: b}]
+services:
+  - {name: x, components: [{name: x-api, role: control}]}
+  - {name: y, after: [x], components: [{name: y-api, role: control}]}
+migrations:
+  - {id: x.b.sync, service: x, release: b, kind: migrate, command: "x sync", requires: [y.b.sync]}
+  - {id: y.b.sync, service: y, release: b, kind: migrate, command: "y sync"}
+"#,
+    );
+    let run = ffu(&["plan", "--catalog", &file, "--from", "a", "--to", "b"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: no plan possible: no order satisfies hop a -> b: cycle: y.b.sync -> x.b.sync -> y.b.sync\n  \
+         y.b.sync before x.b.sync: x.b.sync requires y.b.sync\n  \
+         x.b.sync before y.b.sync: y is after x (service order)\n"
+    );
+}
+
+#[test]
+fn a_requires_cycle_in_the_catalog_is_bad_input() {
+    let dir = common::temp_dir("requires-cycle");
+    let file = common::write(
+        &dir,
+        "c.yaml",
+        r#"format: ffu-catalog/1
+name: c
+releases: [{name: a}, {name: b}]
+services: [{name: x, components: []}]
+migrations:
+  - {id: m1, service: x, release: b, kind: migrate, command: "one", requires: [m2]}
+  - {id: m2, service: x, release: b, kind: migrate, command: "two", requires: [m1]}
+"#,
+    );
+    let run = ffu(&["catalog", "validate", &file]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, format!("error: {file}: migrations (requires) depend on each other in a cycle: cycle: m1 -> m2 -> m1\n"));
+}
+
+#[test]
+fn a_downgrade_is_refused_with_the_reason() {
+    let run = ffu(&["plan", "--from", "queens", "--to", "newton"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: no plan possible: cannot plan from queens to newton: newton comes before queens, and downgrades are not supported (database migrations are not reversible)\n"
+    );
+}
+
+#[test]
+fn an_unknown_release_is_named_with_suggestions() {
+    let run = ffu(&["plan", "--from", "newtn", "--to", "queens"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, "error: no plan possible: unknown release \"newtn\"; did you mean newton?\n");
+}
+
+#[test]
+fn same_release_is_an_empty_plan() {
+    let plan = Catalog::openstack().plan("zed", "zed", &Policy::default()).unwrap();
+    assert!(plan.is_empty());
+    assert_eq!(plan.path, ["zed"]);
+    assert_eq!(verify(&Catalog::openstack(), &plan).unwrap(), []);
+}
+
+#[test]
+fn excluding_a_service_another_one_needs_is_explained() {
+    let catalog = Catalog::from_path(data("small.yaml")).unwrap();
+    let policy = Policy { services: Some(vec!["sched".into()]), ..Policy::default() };
+    let err = catalog.plan("r1", "r4", &policy).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "migration sched.r3.sync needs component ident-api running of service ident, which the policy excludes"
+    );
+}
+
+#[test]
+fn plans_are_byte_identical_across_runs() {
+    let a = ffu(&["plan", "--from", "newton", "--to", "2026.2", "--format", "json"]);
+    let b = ffu(&["plan", "--from", "newton", "--to", "2026.2", "--format", "json"]);
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn verify_reports_violations_with_exit_1() {
+    let dir = common::temp_dir("verify");
+    let mut plan = plan_json(&["--from", "newton", "--to", "pike"]);
+    plan.steps.retain(|s| s.id != "h1.nova.pike.db-sync");
+    let file = common::write(&dir, "plan.json", &plan.to_json());
+    let run = ffu(&["verify", &file]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "V2: migration nova.pike.db-sync (nova pike) is missing\n\
+         V3: step h1.nova.pike.online-data-migrations requires h1.nova.pike.db-sync, which is not in the plan\n    \
+         steps: h1.nova.pike.online-data-migrations\n"
+    );
+    assert_eq!(run.stderr, "error: the plan breaks the safety rules (2 violations)\n");
+}
+
+#[test]
+fn dot_output_is_a_digraph_with_a_cluster_per_hop() {
+    let run = ffu(&["plan", "--from", "newton", "--to", "pike", "--format", "dot"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("digraph \"ffu newton -> pike\" {"));
+    assert_eq!(run.stdout.matches("subgraph cluster_").count(), 2);
+    assert!(run.stdout.contains("\"h0.nova.ocata.simple-cell-setup\" -> \"h0.nova.ocata.api-db-sync\" [style=dashed];"));
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = common::temp_dir("output");
+    let target = dir.join("plan.json");
+    let ok = ffu(&["plan", "--from", "newton", "--to", "ocata", "--format", "json", "-o", target.to_str().unwrap()]);
+    assert_eq!(ok.code, 0);
+    assert!(Plan::from_json(&std::fs::read_to_string(&target).unwrap(), "plan.json").is_ok());
+    let failed = dir.join("failed.json");
+    let bad = ffu(&["plan", "--from", "newton", "--to", "nowhere", "-o", failed.to_str().unwrap()]);
+    assert_eq!(bad.code, 1);
+    assert!(!failed.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left behind");
+}
