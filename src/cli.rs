@@ -176,7 +176,10 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::new(format!("ffu_core={level},ffu={level}"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn load_catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
@@ -187,7 +190,10 @@ fn load_catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
 }
 
 /// Writes `render` to stdout, or to `path` through a temporary file renamed into place.
-fn emit(path: Option<&Path>, render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Failure> {
+fn emit(
+    path: Option<&Path>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
     match path {
         None => {
             let stdout = std::io::stdout();
@@ -200,14 +206,22 @@ fn emit(path: Option<&Path>, render: impl FnOnce(&mut dyn Write) -> std::io::Res
             }
         }
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let temp = dir.join(format!(".{name}.ffu-tmp-{}", std::process::id()));
             let write = || -> std::io::Result<()> {
                 let file = std::fs::File::create(&temp)?;
                 let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
                 render(&mut out)?;
-                out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
+                out.into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)?
+                    .sync_all()?;
                 std::fs::rename(&temp, path)
             };
             write().map_err(|err| {
@@ -247,7 +261,12 @@ fn read_input(path: &Path) -> Result<String, Failure> {
     } else {
         std::fs::read_to_string(path)
     };
-    text.map_err(|err| Failure::BadInput(format!("error: {}: cannot read file: {err}", path.display())))
+    text.map_err(|err| {
+        Failure::BadInput(format!(
+            "error: {}: cannot read file: {err}",
+            path.display()
+        ))
+    })
 }
 
 fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
@@ -259,14 +278,21 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
         ReportFormat::Json => {
             let list: Vec<serde_json::Value> = violations
                 .iter()
-                .map(|v| serde_json::json!({"rule": v.rule, "message": v.message, "steps": v.steps}))
+                .map(
+                    |v| serde_json::json!({"rule": v.rule, "message": v.message, "steps": v.steps}),
+                )
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &list)?;
             writeln!(out)
         }
         ReportFormat::Text => {
             if violations.is_empty() {
-                writeln!(out, "ok: {} steps, {} hops, no violation of V1-V9", plan.steps.len(), plan.hops.len())
+                writeln!(
+                    out,
+                    "ok: {} steps, {} hops, no violation of V1-V9",
+                    plan.steps.len(),
+                    plan.hops.len()
+                )
             } else {
                 for violation in &violations {
                     writeln!(out, "{violation}")?;
@@ -281,7 +307,10 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
     if violations.is_empty() {
         Ok(())
     } else {
-        Err(Failure::Negative(format!("error: the plan breaks the safety rules ({} violations)", violations.len())))
+        Err(Failure::Negative(format!(
+            "error: the plan breaks the safety rules ({} violations)",
+            violations.len()
+        )))
     }
 }
 
@@ -327,7 +356,7 @@ fn releases(args: &CatalogArg) -> Result<(), Failure> {
         for release in catalog.releases() {
             let mut line = release.name.clone();
             if !release.aliases.is_empty() {
-                line.push_str(&format!(" ({})", release.aliases.join(", ")));
+                line = format!("{line} ({})", release.aliases.join(", "));
             }
             if let Some(date) = &release.date {
                 line = format!("{line:<24} {date}");

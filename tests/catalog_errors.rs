@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::fmt::Write as _;
+
 use common::{ffu, temp_dir, write};
 
 /// Validates `text` as a YAML catalog and returns (exit code, stderr).
@@ -23,8 +25,14 @@ fn assert_error(name: &str, body: &str, expected: &str) {
 
 #[test]
 fn malformed_yaml() {
-    let (code, stderr) = validate("malformed", "format: ffu-catalog/1\nname: x\nreleases: [{name: a}, {name: b}\n");
-    assert_eq!((code, stderr.as_str()), (2, "error: FILE:3:11: unclosed bracket '['\n"));
+    let (code, stderr) = validate(
+        "malformed",
+        "format: ffu-catalog/1\nname: x\nreleases: [{name: a}, {name: b}\n",
+    );
+    assert_eq!(
+        (code, stderr.as_str()),
+        (2, "error: FILE:3:11: unclosed bracket '['\n")
+    );
 }
 
 #[test]
@@ -39,7 +47,11 @@ fn unknown_field_is_refused_with_its_place() {
 #[test]
 fn unknown_field_in_json() {
     let dir = temp_dir("json");
-    let file = write(&dir, "c.json", r#"{"format": "ffu-catalog/1", "name": "x", "releases": [{"name": "a"}], "servics": []}"#);
+    let file = write(
+        &dir,
+        "c.json",
+        r#"{"format": "ffu-catalog/1", "name": "x", "releases": [{"name": "a"}], "servics": []}"#,
+    );
     let run = ffu(&["catalog", "validate", &file]);
     assert_eq!(run.code, 2);
     assert_eq!(
@@ -50,7 +62,10 @@ fn unknown_field_in_json() {
 
 #[test]
 fn wrong_format_tag() {
-    let (code, stderr) = validate("format", "format: ffu-catalog/9\nname: x\nreleases: [{name: a}]\n");
+    let (code, stderr) = validate(
+        "format",
+        "format: ffu-catalog/9\nname: x\nreleases: [{name: a}]\n",
+    );
     assert_eq!((code, stderr.as_str()), (2, "error: FILE:1:9: format: unsupported format \"ffu-catalog/9\"; expected \"ffu-catalog/1\"\n"));
 }
 
@@ -71,8 +86,17 @@ fn duplicate_names() {
         "services: [{name: s, components: []}]\nmigrations:\n  - {id: m, service: s, release: b, kind: migrate, command: x}\n  - {id: m, service: s, release: c, kind: migrate, command: y}\n",
         "error: FILE:6:10: migration m: duplicate migration id\n",
     );
-    let (code, stderr) = validate("duplicate-release", "format: ffu-catalog/1\nname: x\nreleases: [{name: a}, {name: b, aliases: [a]}]\n");
-    assert_eq!((code, stderr.as_str()), (2, "error: FILE:3:43: release b: duplicate release name or alias \"a\"\n"));
+    let (code, stderr) = validate(
+        "duplicate-release",
+        "format: ffu-catalog/1\nname: x\nreleases: [{name: a}, {name: b, aliases: [a]}]\n",
+    );
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            2,
+            "error: FILE:3:43: release b: duplicate release name or alias \"a\"\n"
+        )
+    );
 }
 
 #[test]
@@ -177,17 +201,37 @@ fn include_merges_fragments_and_reports_errors_in_them() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "ok: catalog t: 3 releases, 1 services, 1 components, 1 migrations, 0 extensions, 0 config changes\n");
 
-    let broken = write(&dir, "broken.yaml", "migrations:\n  - {id: s.b.other, service: s, release: q, kind: migrate, command: x}\n");
-    let root = write(&dir, "root2.yaml", &format!("{HEAD}include: [broken.yaml]\nservices: [{{name: s, components: []}}]\n"));
+    let broken = write(
+        &dir,
+        "broken.yaml",
+        "migrations:\n  - {id: s.b.other, service: s, release: q, kind: migrate, command: x}\n",
+    );
+    let root = write(
+        &dir,
+        "root2.yaml",
+        &format!("{HEAD}include: [broken.yaml]\nservices: [{{name: s, components: []}}]\n"),
+    );
     let run = ffu(&["catalog", "validate", &root]);
     assert_eq!(run.code, 2);
-    assert_eq!(run.stderr.replace(&broken, "FRAGMENT"), "error: FRAGMENT:2:42: migration s.b.other: unknown release \"q\"\n");
+    assert_eq!(
+        run.stderr.replace(&broken, "FRAGMENT"),
+        "error: FRAGMENT:2:42: migration s.b.other: unknown release \"q\"\n"
+    );
 
     let looping = write(&dir, "loop.yaml", "include: [loop.yaml]\n");
-    let root = write(&dir, "root3.yaml", &format!("{HEAD}include: [loop.yaml]\nservices: []\n"));
+    let root = write(
+        &dir,
+        "root3.yaml",
+        &format!("{HEAD}include: [loop.yaml]\nservices: []\n"),
+    );
     let run = ffu(&["catalog", "validate", &root]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("included files depend on each other in a cycle"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("included files depend on each other in a cycle"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains(&looping), "{}", run.stderr);
 }
 
@@ -196,20 +240,28 @@ fn alias_bomb_is_refused_quickly() {
     // The "billion laughs": nine levels of nine aliases. With deny_unknown_fields it is
     // refused at the first key; placed under a real key, the parser's alias budget and the
     // schema stop it; either way nothing expands.
-    let mut bomb = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut bomb = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     for level in 1..10u8 {
         let (previous, current) = ((b'a' + level - 1) as char, (b'a' + level) as char);
         let refs = vec![format!("*{previous}"); 9].join(",");
-        bomb.push_str(&format!("{current}: &{current} [{refs}]\n"));
+        let _ = writeln!(bomb, "{current}: &{current} [{refs}]");
     }
     let (code, stderr) = validate("bomb-root", &bomb);
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("error: FILE:1:1: unknown field `a`"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: FILE:1:1: unknown field `a`"),
+        "{stderr}"
+    );
 
     let mut nested = format!("{HEAD}services:\n  - name: s\n    components: []\n    databases: &x0 [d, d, d, d, d, d, d, d, d]\n");
     for level in 1..10 {
         let refs = vec![format!("*x{}", level - 1); 9].join(", ");
-        nested.push_str(&format!("  - {{name: s{level}, components: [], databases: &x{level} [{refs}]}}\n"));
+        let _ = writeln!(
+            nested,
+            "  - {{name: s{level}, components: [], databases: &x{level} [{refs}]}}"
+        );
     }
     let (code, stderr) = validate("bomb-nested", &nested);
     assert_eq!(code, 2);
@@ -241,21 +293,36 @@ fn missing_file_and_binary_file() {
     std::fs::write(&path, [0xff_u8, 0xfe, 0x00, 0x41]).unwrap();
     let run = ffu(&["catalog", "validate", path.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert_eq!(run.stderr.replace(path.to_str().unwrap(), "FILE"), "error: FILE: not UTF-8 text (invalid byte at offset 0)\n");
+    assert_eq!(
+        run.stderr.replace(path.to_str().unwrap(), "FILE"),
+        "error: FILE: not UTF-8 text (invalid byte at offset 0)\n"
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(ffu(&["plan", "--from", "newton"]).code, 2);
-    assert_eq!(ffu(&["plan", "--from", "newton", "--to", "ocata", "--format", "xml"]).code, 2);
+    assert_eq!(
+        ffu(&["plan", "--from", "newton", "--to", "ocata", "--format", "xml"]).code,
+        2
+    );
     assert_eq!(ffu(&["frobnicate"]).code, 2);
 }
 
 #[test]
 fn a_bad_plan_document_is_bad_input() {
     let dir = temp_dir("bad-plan");
-    let file = write(&dir, "plan.json", "{\"format\": \"ffu-plan/1\", \"steps\": 3}");
+    let file = write(
+        &dir,
+        "plan.json",
+        "{\"format\": \"ffu-plan/1\", \"steps\": 3}",
+    );
     let run = ffu(&["verify", &file]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with(&format!("error: {file}: not a valid ffu-plan/1 document: ")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with(&format!("error: {file}: not a valid ffu-plan/1 document: ")),
+        "{}",
+        run.stderr
+    );
 }

@@ -16,14 +16,17 @@ struct Shape {
     services: Vec<ServiceShape>,
 }
 
+/// One migration's draws: (kind index, requires an earlier one of its group, seed of a
+/// cross-service requirement, seed of a component it needs running, reversible).
+type MigrationDraw = (usize, bool, u8, u8, bool);
+
 #[derive(Debug, Clone)]
 struct ServiceShape {
     after: Vec<usize>,
     since: usize,
     roles: Vec<&'static str>,
-    /// Per release (from `since`): migrations as (kind index, requires same-group earlier,
-    /// cross-service requirement seed, needs-running seed, reversible).
-    migrations: Vec<Vec<(usize, bool, u8, u8, bool)>>,
+    /// Per release (from `since`): the migrations' random draws.
+    migrations: Vec<Vec<MigrationDraw>>,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -31,29 +34,45 @@ fn shape() -> impl Strategy<Value = Shape> {
         let service = (
             prop::collection::vec(any::<bool>(), services),
             0..releases,
-            prop::collection::vec(prop::sample::select(vec!["control", "control", "agent", "dataplane"]), 1..4),
             prop::collection::vec(
-                prop::collection::vec((0usize..4, any::<bool>(), any::<u8>(), any::<u8>(), any::<bool>()), 0..4),
+                prop::sample::select(vec!["control", "control", "agent", "dataplane"]),
+                1..4,
+            ),
+            prop::collection::vec(
+                prop::collection::vec(
+                    (
+                        0usize..4,
+                        any::<bool>(),
+                        any::<u8>(),
+                        any::<u8>(),
+                        any::<bool>(),
+                    ),
+                    0..4,
+                ),
                 releases,
             ),
         );
-        (prop::collection::vec(any::<bool>(), releases), prop::collection::vec(service, services)).prop_map(
-            move |(slurp, raw)| Shape {
+        (
+            prop::collection::vec(any::<bool>(), releases),
+            prop::collection::vec(service, services),
+        )
+            .prop_map(move |(slurp, raw)| Shape {
                 releases,
                 slurp,
                 services: raw
                     .into_iter()
                     .enumerate()
-                    .map(|(index, (after_mask, since, roles, migrations))| ServiceShape {
-                        // `after` only points at earlier services, so it is acyclic.
-                        after: (0..index).filter(|&j| after_mask[j]).collect(),
-                        since: if index == 0 { 0 } else { since },
-                        roles,
-                        migrations,
-                    })
+                    .map(
+                        |(index, (after_mask, since, roles, migrations))| ServiceShape {
+                            // `after` only points at earlier services, so it is acyclic.
+                            after: (0..index).filter(|&j| after_mask[j]).collect(),
+                            since: if index == 0 { 0 } else { since },
+                            roles,
+                            migrations,
+                        },
+                    )
                     .collect(),
-            },
-        )
+            })
     })
 }
 
@@ -85,20 +104,29 @@ fn catalog_json(shape: &Shape) -> Value {
         }));
         for release in service.since.max(1)..shape.releases {
             let group_start = made.len();
-            for (n, &(kind, same, cross, needs, reversible)) in service.migrations[release].iter().enumerate() {
+            for (n, &(kind, same, cross, needs, reversible)) in
+                service.migrations[release].iter().enumerate()
+            {
                 let id = format!("s{s}.r{release}.m{n}");
                 let mut requires = Vec::new();
                 // An earlier migration of the same service and release whose kind does not
                 // come later.
                 if same {
-                    if let Some((other, ..)) = made[group_start..].iter().rev().find(|(_, _, _, k)| KINDS_PHASE[*k] <= KINDS_PHASE[kind]) {
+                    if let Some((other, ..)) = made[group_start..]
+                        .iter()
+                        .rev()
+                        .find(|(_, _, _, k)| KINDS_PHASE[*k] <= KINDS_PHASE[kind])
+                    {
                         requires.push(other.clone());
                     }
                 }
                 // A migration of an earlier service, same or earlier release.
                 if cross % 3 == 0 {
-                    let candidates: Vec<&String> =
-                        made.iter().filter(|(_, os, or, _)| *os < s && *or <= release).map(|(id, ..)| id).collect();
+                    let candidates: Vec<&String> = made
+                        .iter()
+                        .filter(|(_, os, or, _)| *os < s && *or <= release)
+                        .map(|(id, ..)| id)
+                        .collect();
                     if !candidates.is_empty() {
                         requires.push(candidates[cross as usize % candidates.len()].clone());
                     }
@@ -113,13 +141,21 @@ fn catalog_json(shape: &Shape) -> Value {
                     let control: Vec<String> = shape.services[..=s]
                         .iter()
                         .enumerate()
-                        .filter(|(o, other)| other.since <= release && (*o == s || other.since == 0))
+                        .filter(|(o, other)| {
+                            other.since <= release && (*o == s || other.since == 0)
+                        })
                         .flat_map(|(o, other)| {
-                            other.roles.iter().enumerate().filter(|(_, r)| **r == "control").map(move |(c, _)| format!("s{o}-c{c}"))
+                            other
+                                .roles
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, r)| **r == "control")
+                                .map(move |(c, _)| format!("s{o}-c{c}"))
                         })
                         .collect();
                     if !control.is_empty() {
-                        migration["needs_running"] = json!([control[needs as usize % control.len()]]);
+                        migration["needs_running"] =
+                            json!([control[needs as usize % control.len()]]);
                     }
                 }
                 if kind == 2 && cross % 5 == 1 {
@@ -141,12 +177,23 @@ const KINDS_PHASE: [u8; 4] = [0, 1, 2, 3];
 
 fn load(shape: &Shape) -> Catalog {
     let text = catalog_json(shape).to_string();
-    Catalog::from_json_str(&text, "random.json").unwrap_or_else(|err| panic!("generated catalog is valid: {err}\n{text}"))
+    Catalog::from_json_str(&text, "random.json")
+        .unwrap_or_else(|err| panic!("generated catalog is valid: {err}\n{text}"))
 }
 
 /// A plan from `from` to `to`, or `None` when a policy excludes a needed service.
-fn plan_for(catalog: &Catalog, from: usize, to: usize, skip: bool, services: Option<Vec<String>>) -> Option<Plan> {
-    let policy = Policy { skip_level: skip, services, ..Policy::default() };
+fn plan_for(
+    catalog: &Catalog,
+    from: usize,
+    to: usize,
+    skip: bool,
+    services: Option<Vec<String>>,
+) -> Option<Plan> {
+    let policy = Policy {
+        skip_level: skip,
+        services,
+        ..Policy::default()
+    };
     match catalog.plan(&release_name(from), &release_name(to), &policy) {
         Ok(plan) => Some(plan),
         Err(Error::NoPlan(NoPlan::ExcludedDependency { .. })) => None,
@@ -155,7 +202,11 @@ fn plan_for(catalog: &Catalog, from: usize, to: usize, skip: bool, services: Opt
 }
 
 fn rules(catalog: &Catalog, plan: &Plan) -> Vec<&'static str> {
-    verify(catalog, plan).expect("the plan is readable").into_iter().map(|v| v.rule).collect()
+    verify(catalog, plan)
+        .expect("the plan is readable")
+        .into_iter()
+        .map(|v| v.rule)
+        .collect()
 }
 
 proptest! {
@@ -274,29 +325,49 @@ fn a_migration_run_while_its_control_plane_runs_breaks_v6() {
     let violations = verify(&catalog, &plan).unwrap();
     assert!(!violations.is_empty());
     assert!(violations.iter().all(|v| v.rule == "V6"), "{violations:?}");
-    assert_eq!(violations[0].message, "offline schema migration nova.ocata.simple-cell-setup runs while nova-api is running");
+    assert_eq!(
+        violations[0].message,
+        "offline schema migration nova.ocata.simple-cell-setup runs while nova-api is running"
+    );
 }
 
 #[test]
 fn service_order_broken_breaks_v5() {
     let catalog = Catalog::openstack();
     let mut plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
-    let keystone = plan.steps.iter().position(|s| s.id == "h0.keystone.ocata.expand").unwrap();
+    let keystone = plan
+        .steps
+        .iter()
+        .position(|s| s.id == "h0.keystone.ocata.expand")
+        .unwrap();
     let step = plan.steps.remove(keystone);
-    let last_migration = plan.steps.iter().rposition(|s| s.kind.is_migration()).unwrap();
+    let last_migration = plan
+        .steps
+        .iter()
+        .rposition(|s| s.kind.is_migration())
+        .unwrap();
     plan.steps.insert(last_migration + 1, step);
-    let rules: Vec<&str> = verify(&catalog, &plan).unwrap().into_iter().map(|v| v.rule).collect();
+    let rules: Vec<&str> = verify(&catalog, &plan)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.rule)
+        .collect();
     assert!(rules.contains(&"V5"), "{rules:?}");
 }
 
 #[test]
 fn a_longer_path_than_needed_breaks_v1() {
     let catalog = Catalog::openstack();
-    let long = catalog.plan("2023.1", "2025.1", &Policy::default()).unwrap();
+    let long = catalog
+        .plan("2023.1", "2025.1", &Policy::default())
+        .unwrap();
     let mut relabelled = long.clone();
     relabelled.policy.skip_level = true;
     let violations = verify(&catalog, &relabelled).unwrap();
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].rule, "V1");
-    assert_eq!(violations[0].message, "the path has 4 hops, but 2 are enough");
+    assert_eq!(
+        violations[0].message,
+        "the path has 4 hops, but 2 are enough"
+    );
 }

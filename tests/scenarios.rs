@@ -14,7 +14,10 @@ fn plan_json(args: &[&str]) -> Plan {
 }
 
 fn migration_ids(plan: &Plan) -> Vec<&str> {
-    plan.steps.iter().filter_map(|s| s.migration.as_deref()).collect()
+    plan.steps
+        .iter()
+        .filter_map(|s| s.migration.as_deref())
+        .collect()
 }
 
 #[test]
@@ -27,7 +30,11 @@ fn newton_to_queens_passes_every_release_offline() {
     assert_eq!(verify(&catalog, &plan).unwrap(), []);
 
     let ids = migration_ids(&plan);
-    let position = |id: &str| ids.iter().position(|m| *m == id).unwrap_or_else(|| panic!("{id} missing"));
+    let position = |id: &str| {
+        ids.iter()
+            .position(|m| *m == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
     // Nova: cells v2 set up before the ocata API database sync (its migration 030 refuses
     // to run otherwise), API database before the main database, then the blocking data
     // migrations before the next release's schema.
@@ -40,21 +47,37 @@ fn newton_to_queens_passes_every_release_offline() {
     assert!(!ids.iter().any(|m| m.starts_with("placement.")));
 
     // Every control component is stopped before the first migration, the data plane never.
-    let first_migration = plan.steps.iter().position(|s| s.kind.is_migration()).unwrap();
+    let first_migration = plan
+        .steps
+        .iter()
+        .position(|s| s.kind.is_migration())
+        .unwrap();
     let stopped: Vec<&str> = plan.steps[..first_migration]
         .iter()
         .filter(|s| s.kind == StepKind::Stop)
         .filter_map(|s| s.component.as_deref())
         .collect();
-    assert!(stopped.contains(&"nova-api") && stopped.contains(&"neutron-server") && stopped.contains(&"nova-compute"));
-    assert!(!plan.steps.iter().any(|s| s.component.as_deref() == Some("libvirt-guests")));
+    assert!(
+        stopped.contains(&"nova-api")
+            && stopped.contains(&"neutron-server")
+            && stopped.contains(&"nova-compute")
+    );
+    assert!(!plan
+        .steps
+        .iter()
+        .any(|s| s.component.as_deref() == Some("libvirt-guests")));
     // Only the target release is started, and nova after placement's former home, nova-api
     // after keystone.
     let starts: Vec<(&str, &str)> = plan
         .steps
         .iter()
         .filter(|s| s.kind == StepKind::Start)
-        .map(|s| (s.component.as_deref().unwrap(), s.release.as_deref().unwrap()))
+        .map(|s| {
+            (
+                s.component.as_deref().unwrap(),
+                s.release.as_deref().unwrap(),
+            )
+        })
         .collect();
     assert!(starts.iter().all(|(_, release)| *release == "queens"));
     let start_of = |c: &str| starts.iter().position(|(name, _)| *name == c).unwrap();
@@ -64,7 +87,15 @@ fn newton_to_queens_passes_every_release_offline() {
 
 #[test]
 fn text_output_explains_each_step() {
-    let run = ffu(&["plan", "--from", "newton", "--to", "ocata", "--services", "keystone"]);
+    let run = ffu(&[
+        "plan",
+        "--from",
+        "newton",
+        "--to",
+        "ocata",
+        "--services",
+        "keystone",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let expected = "\
 Plan newton -> ocata (offline, catalog openstack): 1 hop, 8 steps
@@ -98,7 +129,10 @@ Hop 1 of 1: newton -> ocata
 #[test]
 fn slurp_hops_need_skip_level() {
     let without = plan_json(&["--from", "2023.1", "--to", "2025.1"]);
-    assert_eq!(without.path, ["2023.1", "2023.2", "2024.1", "2024.2", "2025.1"]);
+    assert_eq!(
+        without.path,
+        ["2023.1", "2023.2", "2024.1", "2024.2", "2025.1"]
+    );
     assert!(without.hops.iter().all(|h| !h.skip));
 
     let with = plan_json(&["--from", "antelope", "--to", "epoxy", "--skip-level"]);
@@ -125,7 +159,10 @@ fn slurp_hops_need_skip_level() {
     let mut forbidden = with.clone();
     forbidden.policy.skip_level = false;
     let violations = verify(&catalog, &forbidden).unwrap();
-    assert!(!violations.is_empty() && violations.iter().all(|v| v.rule == "V1"), "{violations:?}");
+    assert!(
+        !violations.is_empty() && violations.iter().all(|v| v.rule == "V1"),
+        "{violations:?}"
+    );
 }
 
 #[test]
@@ -135,7 +172,10 @@ fn a_service_that_appears_mid_path_joins_at_its_first_release() {
     assert_eq!(verify(&catalog, &plan).unwrap(), []);
     // Placement exists from stein on: nothing to stop at rocky, installed and migrated in
     // the stein hop (its data copied out of nova_api first), started at train.
-    assert!(!plan.steps.iter().any(|s| s.kind == StepKind::Stop && s.service.as_deref() == Some("placement")));
+    assert!(!plan
+        .steps
+        .iter()
+        .any(|s| s.kind == StepKind::Stop && s.service.as_deref() == Some("placement")));
     let placement: Vec<&str> = plan
         .steps
         .iter()
@@ -153,9 +193,21 @@ fn a_service_that_appears_mid_path_joins_at_its_first_release() {
         ]
     );
     // nova-placement-api was part of nova until stein: stopped, never started again.
-    assert!(plan.steps.iter().any(|s| s.kind == StepKind::Stop && s.component.as_deref() == Some("nova-placement-api")));
-    assert!(!plan.steps.iter().any(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("nova-placement-api")));
-    assert!(plan.steps.iter().any(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("placement-api")));
+    assert!(plan
+        .steps
+        .iter()
+        .any(|s| s.kind == StepKind::Stop && s.component.as_deref() == Some("nova-placement-api")));
+    assert!(
+        !plan
+            .steps
+            .iter()
+            .any(|s| s.kind == StepKind::Start
+                && s.component.as_deref() == Some("nova-placement-api"))
+    );
+    assert!(plan
+        .steps
+        .iter()
+        .any(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("placement-api")));
 }
 
 #[test]
@@ -181,11 +233,19 @@ fn a_migration_that_needs_a_component_running_gets_it_for_just_that_long() {
             ("migrate", "h1.compute.r3.sync"),
         ]
     );
-    let start = plan.steps.iter().find(|s| s.id == "h1.start.ident-api.for.sched.r3.sync").unwrap();
+    let start = plan
+        .steps
+        .iter()
+        .find(|s| s.id == "h1.start.ident-api.for.sched.r3.sync")
+        .unwrap();
     assert_eq!(start.release.as_deref(), Some("r3"));
     let loaded = Catalog::from_path(&catalog).unwrap();
     assert_eq!(verify(&loaded, &plan).unwrap(), []);
-    assert_eq!(ffu(&["verify", "--catalog", catalog_arg, "-"]).code, 2, "no plan on stdin is bad input");
+    assert_eq!(
+        ffu(&["verify", "--catalog", catalog_arg, "-"]).code,
+        2,
+        "no plan on stdin is bad input"
+    );
 }
 
 #[test]
@@ -250,12 +310,17 @@ fn a_downgrade_is_refused_with_the_reason() {
 fn an_unknown_release_is_named_with_suggestions() {
     let run = ffu(&["plan", "--from", "newtn", "--to", "queens"]);
     assert_eq!(run.code, 1);
-    assert_eq!(run.stderr, "error: no plan possible: unknown release \"newtn\"; did you mean newton?\n");
+    assert_eq!(
+        run.stderr,
+        "error: no plan possible: unknown release \"newtn\"; did you mean newton?\n"
+    );
 }
 
 #[test]
 fn same_release_is_an_empty_plan() {
-    let plan = Catalog::openstack().plan("zed", "zed", &Policy::default()).unwrap();
+    let plan = Catalog::openstack()
+        .plan("zed", "zed", &Policy::default())
+        .unwrap();
     assert!(plan.is_empty());
     assert_eq!(plan.path, ["zed"]);
     assert_eq!(verify(&Catalog::openstack(), &plan).unwrap(), []);
@@ -264,7 +329,10 @@ fn same_release_is_an_empty_plan() {
 #[test]
 fn excluding_a_service_another_one_needs_is_explained() {
     let catalog = Catalog::from_path(data("small.yaml")).unwrap();
-    let policy = Policy { services: Some(vec!["sched".into()]), ..Policy::default() };
+    let policy = Policy {
+        services: Some(vec!["sched".into()]),
+        ..Policy::default()
+    };
     let err = catalog.plan("r1", "r4", &policy).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -274,8 +342,12 @@ fn excluding_a_service_another_one_needs_is_explained() {
 
 #[test]
 fn plans_are_byte_identical_across_runs() {
-    let a = ffu(&["plan", "--from", "newton", "--to", "2026.2", "--format", "json"]);
-    let b = ffu(&["plan", "--from", "newton", "--to", "2026.2", "--format", "json"]);
+    let a = ffu(&[
+        "plan", "--from", "newton", "--to", "2026.2", "--format", "json",
+    ]);
+    let b = ffu(&[
+        "plan", "--from", "newton", "--to", "2026.2", "--format", "json",
+    ]);
     assert_eq!(a.code, 0);
     assert_eq!(a.stdout, b.stdout);
 }
@@ -294,28 +366,57 @@ fn verify_reports_violations_with_exit_1() {
          V3: step h1.nova.pike.online-data-migrations requires h1.nova.pike.db-sync, which is not in the plan\n    \
          steps: h1.nova.pike.online-data-migrations\n"
     );
-    assert_eq!(run.stderr, "error: the plan breaks the safety rules (2 violations)\n");
+    assert_eq!(
+        run.stderr,
+        "error: the plan breaks the safety rules (2 violations)\n"
+    );
 }
 
 #[test]
 fn dot_output_is_a_digraph_with_a_cluster_per_hop() {
-    let run = ffu(&["plan", "--from", "newton", "--to", "pike", "--format", "dot"]);
+    let run = ffu(&[
+        "plan", "--from", "newton", "--to", "pike", "--format", "dot",
+    ]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.starts_with("digraph \"ffu newton -> pike\" {"));
     assert_eq!(run.stdout.matches("subgraph cluster_").count(), 2);
-    assert!(run.stdout.contains("\"h0.nova.ocata.simple-cell-setup\" -> \"h0.nova.ocata.api-db-sync\" [style=dashed];"));
+    assert!(run.stdout.contains(
+        "\"h0.nova.ocata.simple-cell-setup\" -> \"h0.nova.ocata.api-db-sync\" [style=dashed];"
+    ));
 }
 
 #[test]
 fn output_file_is_written_whole_or_not_at_all() {
     let dir = common::temp_dir("output");
     let target = dir.join("plan.json");
-    let ok = ffu(&["plan", "--from", "newton", "--to", "ocata", "--format", "json", "-o", target.to_str().unwrap()]);
+    let ok = ffu(&[
+        "plan",
+        "--from",
+        "newton",
+        "--to",
+        "ocata",
+        "--format",
+        "json",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
     assert_eq!(ok.code, 0);
     assert!(Plan::from_json(&std::fs::read_to_string(&target).unwrap(), "plan.json").is_ok());
     let failed = dir.join("failed.json");
-    let bad = ffu(&["plan", "--from", "newton", "--to", "nowhere", "-o", failed.to_str().unwrap()]);
+    let bad = ffu(&[
+        "plan",
+        "--from",
+        "newton",
+        "--to",
+        "nowhere",
+        "-o",
+        failed.to_str().unwrap(),
+    ]);
     assert_eq!(bad.code, 1);
     assert!(!failed.exists());
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left behind");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
 }

@@ -59,7 +59,10 @@ impl ConfigChange {
         let option = self.from.as_deref().unwrap_or("?");
         match self.action {
             ConfigAction::Rename => {
-                format!("rename option {option} to {}", self.to.as_deref().unwrap_or("?"))
+                format!(
+                    "rename option {option} to {}",
+                    self.to.as_deref().unwrap_or("?")
+                )
             }
             ConfigAction::Remove => format!("remove option {option}"),
             ConfigAction::Default => format!(

@@ -54,7 +54,12 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { mode: Mode::Offline, skip_level: false, keep_dataplane: true, services: None }
+        Policy {
+            mode: Mode::Offline,
+            skip_level: false,
+            keep_dataplane: true,
+            services: None,
+        }
     }
 }
 
@@ -113,12 +118,18 @@ impl StepKind {
 
     /// Whether the step runs a migration.
     pub fn is_migration(self) -> bool {
-        matches!(self, StepKind::Expand | StepKind::Migrate | StepKind::Contract | StepKind::Data)
+        matches!(
+            self,
+            StepKind::Expand | StepKind::Migrate | StepKind::Contract | StepKind::Data
+        )
     }
 
     /// Whether the step runs a schema migration (expand, migrate, contract).
     pub fn is_schema(self) -> bool {
-        matches!(self, StepKind::Expand | StepKind::Migrate | StepKind::Contract)
+        matches!(
+            self,
+            StepKind::Expand | StepKind::Migrate | StepKind::Contract
+        )
     }
 }
 
@@ -213,7 +224,15 @@ impl Plan {
 
     /// Builds a plan from its parts; for tools that write plans themselves and then check
     /// them with [`crate::verify`].
-    pub fn new(catalog: &str, from: &str, to: &str, policy: Policy, path: Vec<String>, hops: Vec<Hop>, steps: Vec<Step>) -> Plan {
+    pub fn new(
+        catalog: &str,
+        from: &str,
+        to: &str,
+        policy: Policy,
+        path: Vec<String>,
+        hops: Vec<Hop>,
+        steps: Vec<Step>,
+    ) -> Plan {
         Plan {
             format: PLAN_FORMAT.to_owned(),
             catalog: catalog.to_owned(),

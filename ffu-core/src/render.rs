@@ -39,7 +39,10 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
             .iter()
             .filter(|c| c.role == Role::Dataplane)
             .filter(|c| {
-                plan.policy.services.as_ref().is_none_or(|names| names.contains(&catalog.service(c.service).name))
+                plan.policy
+                    .services
+                    .as_ref()
+                    .is_none_or(|names| names.contains(&catalog.service(c.service).name))
             })
             .map(|c| format!("{} ({})", c.name, catalog.service(c.service).name))
             .collect();
@@ -59,12 +62,33 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
                 } else {
                     String::new()
                 };
-                let _ = writeln!(out, "\nHop {} of {}: {} -> {}{skip}", step.hop + 1, plan.hops.len(), hop.from, hop.to);
+                let _ = writeln!(
+                    out,
+                    "\nHop {} of {}: {} -> {}{skip}",
+                    step.hop + 1,
+                    plan.hops.len(),
+                    hop.from,
+                    hop.to
+                );
             }
         }
-        let marker = if step.rollback_point { "  [rollback point]" } else { "" };
-        let host = step.host.as_deref().map(|h| format!("  @{h}")).unwrap_or_default();
-        let _ = writeln!(out, "{:>width$}. {:<9} {}{host}{marker}", number + 1, step.kind.as_str(), step.id);
+        let marker = if step.rollback_point {
+            "  [rollback point]"
+        } else {
+            ""
+        };
+        let host = step
+            .host
+            .as_deref()
+            .map(|h| format!("  @{h}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:>width$}. {:<9} {}{host}{marker}",
+            number + 1,
+            step.kind.as_str(),
+            step.id
+        );
         if let Some(command) = &step.command {
             let _ = writeln!(out, "{indent}$ {command}");
         }
@@ -83,8 +107,15 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
 pub fn dot(plan: &Plan) -> String {
     let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let mut out = String::with_capacity(plan.steps.len() * 120 + 128);
-    let _ = writeln!(out, "digraph \"{}\" {{", quote(&format!("ffu {} -> {}", plan.from, plan.to)));
-    let _ = writeln!(out, "  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];");
+    let _ = writeln!(
+        out,
+        "digraph \"{}\" {{",
+        quote(&format!("ffu {} -> {}", plan.from, plan.to))
+    );
+    let _ = writeln!(
+        out,
+        "  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];"
+    );
     let mut current_hop = usize::MAX;
     for step in &plan.steps {
         if step.hop != current_hop {
@@ -92,23 +123,84 @@ pub fn dot(plan: &Plan) -> String {
                 let _ = writeln!(out, "  }}");
             }
             current_hop = step.hop;
-            let label = plan.hops.get(step.hop).map(|h| format!("{} -> {}", h.from, h.to)).unwrap_or_default();
-            let _ = writeln!(out, "  subgraph cluster_{} {{\n    label=\"{}\";", step.hop, quote(&label));
+            let label = plan
+                .hops
+                .get(step.hop)
+                .map(|h| format!("{} -> {}", h.from, h.to))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  subgraph cluster_{} {{\n    label=\"{}\";",
+                step.hop,
+                quote(&label)
+            );
         }
-        let style = if step.rollback_point { ", style=bold" } else { "" };
-        let _ = writeln!(out, "    \"{}\" [label=\"{}\\n{}\"{style}];", quote(&step.id), step.kind.as_str(), quote(&step.id));
+        let style = if step.rollback_point {
+            ", style=bold"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "    \"{}\" [label=\"{}\\n{}\"{style}];",
+            quote(&step.id),
+            step.kind.as_str(),
+            quote(&step.id)
+        );
     }
     if current_hop != usize::MAX {
         let _ = writeln!(out, "  }}");
     }
     for pair in plan.steps.windows(2) {
-        let _ = writeln!(out, "  \"{}\" -> \"{}\";", quote(&pair[0].id), quote(&pair[1].id));
+        let _ = writeln!(
+            out,
+            "  \"{}\" -> \"{}\";",
+            quote(&pair[0].id),
+            quote(&pair[1].id)
+        );
     }
     for step in &plan.steps {
         for required in &step.requires {
-            let _ = writeln!(out, "  \"{}\" -> \"{}\" [style=dashed];", quote(required), quote(&step.id));
+            let _ = writeln!(
+                out,
+                "  \"{}\" -> \"{}\" [style=dashed];",
+                quote(required),
+                quote(&step.id)
+            );
         }
     }
     out.push_str("}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Policy;
+
+    #[test]
+    fn an_empty_plan_says_there_is_nothing_to_do() {
+        let catalog = Catalog::openstack();
+        let plan = catalog.plan("zed", "zed", &Policy::default()).unwrap();
+        let text = text(&plan, None);
+        assert_eq!(text, "Plan zed -> zed (offline, catalog openstack): 0 hops, 0 steps\nPath: zed\n\nNothing to do: zed is already the target.\n");
+    }
+
+    #[test]
+    fn dot_quotes_names() {
+        let catalog = Catalog::openstack();
+        let plan = catalog
+            .plan(
+                "zed",
+                "2023.1",
+                &Policy {
+                    services: Some(vec!["heat".into()]),
+                    ..Policy::default()
+                },
+            )
+            .unwrap();
+        let dot = dot(&plan);
+        assert!(dot.starts_with("digraph \"ffu zed -> 2023.1\" {\n"));
+        assert!(dot.ends_with("}\n"));
+    }
 }

@@ -79,7 +79,9 @@ pub struct Service {
 impl Service {
     /// The readiness check command at `release`, if the service has one there.
     pub fn upgrade_check_at(&self, release: ReleaseId) -> Option<&str> {
-        let available = self.upgrade_check_since.is_none_or(|since| since <= release);
+        let available = self
+            .upgrade_check_since
+            .is_none_or(|since| since <= release);
         self.upgrade_check.as_deref().filter(|_| available)
     }
 

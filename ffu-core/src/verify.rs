@@ -86,43 +86,100 @@ struct Context<'a> {
 }
 
 fn bad(plan_file: &str, message: String) -> Error {
-    Error::BadPlan { file: plan_file.to_owned(), message }
+    Error::BadPlan {
+        file: plan_file.to_owned(),
+        message,
+    }
 }
 
 impl<'a> Context<'a> {
     fn new(catalog: &'a Catalog, plan: &'a Plan) -> Result<Context<'a>> {
         let file = "plan";
         if plan.catalog != catalog.name() {
-            return Err(bad(file, format!("the plan was made for catalog {:?}, not {:?}", plan.catalog, catalog.name())));
+            return Err(bad(
+                file,
+                format!(
+                    "the plan was made for catalog {:?}, not {:?}",
+                    plan.catalog,
+                    catalog.name()
+                ),
+            ));
         }
         let mut included = vec![plan.policy.services.is_none(); catalog.services().len()];
         for name in plan.policy.services.iter().flatten() {
-            let id = catalog.service_id(name).ok_or_else(|| bad(file, format!("policy names unknown service {name:?}")))?;
+            let id = catalog
+                .service_id(name)
+                .ok_or_else(|| bad(file, format!("policy names unknown service {name:?}")))?;
             included[id.index()] = true;
         }
         let mut position = HashMap::with_capacity(plan.steps.len());
         let count = plan.steps.len();
-        let (mut service, mut component, mut release, mut migration) =
-            (Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count), Vec::with_capacity(count));
+        let (mut service, mut component, mut release, mut migration) = (
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+            Vec::with_capacity(count),
+        );
         for (index, step) in plan.steps.iter().enumerate() {
             if position.insert(step.id.as_str(), index).is_some() {
-                return Err(bad(file, format!("step id {:?} appears more than once", step.id)));
+                return Err(bad(
+                    file,
+                    format!("step id {:?} appears more than once", step.id),
+                ));
             }
             if step.hop >= plan.hops.len() {
-                return Err(bad(file, format!("step {} is in hop {}, but the plan has {} hops", step.id, step.hop, plan.hops.len())));
+                return Err(bad(
+                    file,
+                    format!(
+                        "step {} is in hop {}, but the plan has {} hops",
+                        step.id,
+                        step.hop,
+                        plan.hops.len()
+                    ),
+                ));
             }
-            let lookup = |what: &str, name: &Option<String>, find: &dyn Fn(&str) -> Option<u32>| -> Result<Option<u32>> {
+            let lookup = |what: &str,
+                          name: &Option<String>,
+                          find: &dyn Fn(&str) -> Option<u32>|
+             -> Result<Option<u32>> {
                 name.as_deref()
-                    .map(|n| find(n).ok_or_else(|| bad(file, format!("step {} names unknown {what} {n:?}", step.id))))
+                    .map(|n| {
+                        find(n).ok_or_else(|| {
+                            bad(file, format!("step {} names unknown {what} {n:?}", step.id))
+                        })
+                    })
                     .transpose()
             };
-            service.push(lookup("service", &step.service, &|n| catalog.service_id(n).map(|i| i.index() as u32))?.map(ServiceId));
-            component.push(lookup("component", &step.component, &|n| catalog.component_id(n).map(|i| i.index() as u32))?.map(ComponentId));
-            release.push(lookup("release", &step.release, &|n| catalog.release_id(n).map(|i| i.index() as u32))?.map(ReleaseId));
+            service.push(
+                lookup("service", &step.service, &|n| {
+                    catalog.service_id(n).map(|i| i.index() as u32)
+                })?
+                .map(ServiceId),
+            );
+            component.push(
+                lookup("component", &step.component, &|n| {
+                    catalog.component_id(n).map(|i| i.index() as u32)
+                })?
+                .map(ComponentId),
+            );
+            release.push(
+                lookup("release", &step.release, &|n| {
+                    catalog.release_id(n).map(|i| i.index() as u32)
+                })?
+                .map(ReleaseId),
+            );
             // An unknown migration is a coverage violation (V2), not unreadable input.
-            migration.push(step.migration.as_deref().and_then(|m| catalog.migration_id(m)));
+            migration.push(
+                step.migration
+                    .as_deref()
+                    .and_then(|m| catalog.migration_id(m)),
+            );
         }
-        let hop_target = plan.hops.iter().map(|hop| catalog.release_id(&hop.to)).collect();
+        let hop_target = plan
+            .hops
+            .iter()
+            .map(|hop| catalog.release_id(&hop.to))
+            .collect();
         Ok(Context {
             catalog,
             plan,
@@ -149,24 +206,32 @@ impl<'a> Context<'a> {
     /// V1: the path starts at `from`, ends at `to`, goes forward over allowed edges only,
     /// has the fewest hops, and the hops match it.
     fn check_path(&self, out: &mut Vec<Violation>) {
-        let v1 = |message: String| Violation { rule: "V1", message, steps: Vec::new() };
+        let v1 = |message: String| Violation {
+            rule: "V1",
+            message,
+            steps: Vec::new(),
+        };
         let (Some(from), Some(to)) = (self.from, self.to) else {
-            out.push(v1(format!("unknown release in from {:?} or to {:?}", self.plan.from, self.plan.to)));
+            out.push(v1(format!(
+                "unknown release in from {:?} or to {:?}",
+                self.plan.from, self.plan.to
+            )));
             return;
         };
         let path = &self.plan.path;
         let mut ids = Vec::with_capacity(path.len());
         for name in path {
-            match self.catalog.release_id(name) {
-                Some(id) => ids.push(id),
-                None => {
-                    out.push(v1(format!("the path names unknown release {name:?}")));
-                    return;
-                }
-            }
+            let Some(id) = self.catalog.release_id(name) else {
+                out.push(v1(format!("the path names unknown release {name:?}")));
+                return;
+            };
+            ids.push(id);
         }
         if ids.first() != Some(&from) || ids.last() != Some(&to) {
-            out.push(v1(format!("the path must start at {} and end at {}", self.plan.from, self.plan.to)));
+            out.push(v1(format!(
+                "the path must start at {} and end at {}",
+                self.plan.from, self.plan.to
+            )));
         }
         let skips_allowed = self.plan.policy.skip_level;
         for pair in ids.windows(2) {
@@ -175,9 +240,15 @@ impl<'a> Context<'a> {
             if b <= a {
                 out.push(v1(format!("hop {a_name} -> {b_name} does not go forward")));
             } else if b.index() > a.index() + 1 {
-                let declared = self.catalog.skip_edges().iter().any(|e| e.from == a && e.to == b);
+                let declared = self
+                    .catalog
+                    .skip_edges()
+                    .iter()
+                    .any(|e| e.from == a && e.to == b);
                 if !declared {
-                    out.push(v1(format!("hop {a_name} -> {b_name} skips releases but no such edge is allowed")));
+                    out.push(v1(format!(
+                        "hop {a_name} -> {b_name} skips releases but no such edge is allowed"
+                    )));
                 } else if !skips_allowed {
                     out.push(v1(format!("hop {a_name} -> {b_name} skips releases but the policy does not allow skip-level upgrades")));
                 }
@@ -188,26 +259,42 @@ impl<'a> Context<'a> {
             let hops = ids.len().saturating_sub(1);
             if let Some(fewest) = fewest {
                 if hops > fewest {
-                    out.push(v1(format!("the path has {hops} hops, but {fewest} are enough")));
+                    out.push(v1(format!(
+                        "the path has {hops} hops, but {fewest} are enough"
+                    )));
                 }
             }
         } else {
-            out.push(v1(format!("{} comes before {}: downgrades are not plans", self.plan.to, self.plan.from)));
+            out.push(v1(format!(
+                "{} comes before {}: downgrades are not plans",
+                self.plan.to, self.plan.from
+            )));
         }
         if self.plan.hops.len() != ids.len().saturating_sub(1) {
-            out.push(v1(format!("the plan has {} hops for a path of {} releases", self.plan.hops.len(), ids.len())));
+            out.push(v1(format!(
+                "the plan has {} hops for a path of {} releases",
+                self.plan.hops.len(),
+                ids.len()
+            )));
             return;
         }
         for (index, hop) in self.plan.hops.iter().enumerate() {
             let (a, b) = (ids[index], ids[index + 1]);
             let expected: Vec<&str> = if a < b {
-                (a.index() + 1..=b.index()).map(|i| self.catalog.releases()[i].name.as_str()).collect()
+                (a.index() + 1..=b.index())
+                    .map(|i| self.catalog.releases()[i].name.as_str())
+                    .collect()
             } else {
                 Vec::new()
             };
-            let same_ends = self.catalog.release_id(&hop.from) == Some(a) && self.catalog.release_id(&hop.to) == Some(b);
+            let same_ends = self.catalog.release_id(&hop.from) == Some(a)
+                && self.catalog.release_id(&hop.to) == Some(b);
             let releases_ok = hop.releases.len() == expected.len()
-                && hop.releases.iter().zip(&expected).all(|(r, e)| self.catalog.release_id(r) == self.catalog.release_id(e));
+                && hop
+                    .releases
+                    .iter()
+                    .zip(&expected)
+                    .all(|(r, e)| self.catalog.release_id(r) == self.catalog.release_id(e));
             if !same_ends || !releases_ok || hop.skip != (b.index() > a.index() + 1) {
                 out.push(v1(format!(
                     "hop {index} ({} -> {}) does not match the path, its releases or its skip flag",
@@ -229,26 +316,48 @@ impl<'a> Context<'a> {
         }
         if skips {
             for edge in self.catalog.skip_edges() {
-                graph.add_edge(NodeIndex::new(edge.from.index()), NodeIndex::new(edge.to.index()), ());
+                graph.add_edge(
+                    NodeIndex::new(edge.from.index()),
+                    NodeIndex::new(edge.to.index()),
+                    (),
+                );
             }
         }
-        let distances = dijkstra(&graph, NodeIndex::new(from.index()), Some(NodeIndex::new(to.index())), |_| 1usize);
+        let distances = dijkstra(
+            &graph,
+            NodeIndex::new(from.index()),
+            Some(NodeIndex::new(to.index())),
+            |_| 1usize,
+        );
         distances.get(&NodeIndex::new(to.index())).copied()
     }
 
     /// V2: every migration that must run appears exactly once, in the right hop, with its
     /// kind; no other migration appears.
     fn check_coverage(&self, out: &mut Vec<Violation>) {
-        let (Some(from), Some(to)) = (self.from, self.to) else { return };
+        let (Some(from), Some(to)) = (self.from, self.to) else {
+            return;
+        };
         let mut seen: Vec<Vec<usize>> = vec![Vec::new(); self.catalog.migrations().len()];
         for (index, step) in self.steps() {
             if step.kind.is_migration() || step.migration.is_some() {
                 let Some(id) = self.migration[index] else {
                     let message = match &step.migration {
-                        Some(name) => format!("step {} runs migration {name:?}, which the catalog does not have", step.id),
-                        None => format!("step {} is a {} step without a migration", step.id, step.kind.as_str()),
+                        Some(name) => format!(
+                            "step {} runs migration {name:?}, which the catalog does not have",
+                            step.id
+                        ),
+                        None => format!(
+                            "step {} is a {} step without a migration",
+                            step.id,
+                            step.kind.as_str()
+                        ),
                     };
-                    out.push(Violation { rule: "V2", message, steps: vec![step.id.clone()] });
+                    out.push(Violation {
+                        rule: "V2",
+                        message,
+                        steps: vec![step.id.clone()],
+                    });
                     continue;
                 };
                 seen[id.index()].push(index);
@@ -256,12 +365,21 @@ impl<'a> Context<'a> {
                 if migration.kind.as_str() != step.kind.as_str() {
                     out.push(Violation {
                         rule: "V2",
-                        message: format!("step {} runs {} as {}, but it is a {} migration", step.id, migration.id, step.kind.as_str(), migration.kind.as_str()),
+                        message: format!(
+                            "step {} runs {} as {}, but it is a {} migration",
+                            step.id,
+                            migration.id,
+                            step.kind.as_str(),
+                            migration.kind.as_str()
+                        ),
                         steps: vec![step.id.clone()],
                     });
                 }
                 let hop = &self.plan.hops[step.hop];
-                let in_hop = hop.releases.iter().any(|r| self.catalog.release_id(r) == Some(migration.release));
+                let in_hop = hop
+                    .releases
+                    .iter()
+                    .any(|r| self.catalog.release_id(r) == Some(migration.release));
                 if !in_hop {
                     out.push(Violation {
                         rule: "V2",
@@ -275,7 +393,9 @@ impl<'a> Context<'a> {
             }
         }
         for (index, migration) in self.catalog.migrations().iter().enumerate() {
-            let expected = self.included[migration.service.index()] && migration.release > from && migration.release <= to;
+            let expected = self.included[migration.service.index()]
+                && migration.release > from
+                && migration.release <= to;
             let steps = &seen[index];
             match (expected, steps.len()) {
                 (true, 1) | (false, 0) => {}
@@ -318,12 +438,18 @@ impl<'a> Context<'a> {
                     Some(&at) if at < index => {}
                     Some(_) => out.push(Violation {
                         rule: "V3",
-                        message: format!("step {} comes before {required}, which it requires", step.id),
+                        message: format!(
+                            "step {} comes before {required}, which it requires",
+                            step.id
+                        ),
                         steps: vec![step.id.clone(), required.clone()],
                     }),
                     None => out.push(Violation {
                         rule: "V3",
-                        message: format!("step {} requires {required}, which is not in the plan", step.id),
+                        message: format!(
+                            "step {} requires {required}, which is not in the plan",
+                            step.id
+                        ),
                         steps: vec![step.id.clone()],
                     }),
                 }
@@ -337,7 +463,11 @@ impl<'a> Context<'a> {
                     if at > index {
                         out.push(Violation {
                             rule: "V3",
-                            message: format!("{} runs before {}, which it requires", self.catalog.migration(*id).id, self.catalog.migration(*required).id),
+                            message: format!(
+                                "{} runs before {}, which it requires",
+                                self.catalog.migration(*id).id,
+                                self.catalog.migration(*required).id
+                            ),
                             steps: vec![self.id(index), self.id(at)],
                         });
                     }
@@ -346,7 +476,8 @@ impl<'a> Context<'a> {
         }
         // Per service: releases never go back; per (service, release): kind order.
         let mut latest: HashMap<ServiceId, (ReleaseId, usize)> = HashMap::new();
-        let mut by_group: HashMap<(ServiceId, ReleaseId), Vec<(usize, MigrationKind)>> = HashMap::new();
+        let mut by_group: HashMap<(ServiceId, ReleaseId), Vec<(usize, MigrationKind)>> =
+            HashMap::new();
         for (index, id) in self.migration.iter().enumerate() {
             let Some(id) = id else { continue };
             let migration = self.catalog.migration(*id);
@@ -365,7 +496,10 @@ impl<'a> Context<'a> {
                     latest.insert(migration.service, (migration.release, index));
                 }
             }
-            by_group.entry((migration.service, migration.release)).or_default().push((index, migration.kind));
+            by_group
+                .entry((migration.service, migration.release))
+                .or_default()
+                .push((index, migration.kind));
         }
         let mut groups: Vec<_> = by_group.into_iter().collect();
         groups.sort_by_key(|(key, _)| *key);
@@ -378,9 +512,19 @@ impl<'a> Context<'a> {
                 (MigrationKind::Migrate, MigrationKind::Data),
             ];
             for (earlier, later) in rules {
-                let last_earlier = members.iter().filter(|(_, k)| *k == earlier).map(|&(at, _)| at).max();
-                let first_later = members.iter().filter(|(_, k)| *k == later).map(|&(at, _)| at).min();
-                let (Some(a), Some(b)) = (last_earlier, first_later) else { continue };
+                let last_earlier = members
+                    .iter()
+                    .filter(|(_, k)| *k == earlier)
+                    .map(|&(at, _)| at)
+                    .max();
+                let first_later = members
+                    .iter()
+                    .filter(|(_, k)| *k == later)
+                    .map(|&(at, _)| at)
+                    .min();
+                let (Some(a), Some(b)) = (last_earlier, first_later) else {
+                    continue;
+                };
                 if b < a {
                     out.push(Violation {
                         rule: "V3",
@@ -406,20 +550,30 @@ impl<'a> Context<'a> {
         let mut per_service: HashMap<ServiceId, Vec<usize>> = HashMap::new();
         for (index, id) in self.migration.iter().enumerate() {
             if let Some(id) = id {
-                per_service.entry(self.catalog.migration(*id).service).or_default().push(index);
+                per_service
+                    .entry(self.catalog.migration(*id).service)
+                    .or_default()
+                    .push(index);
             }
         }
         let mut services: Vec<_> = per_service.into_iter().collect();
         services.sort_by_key(|(service, _)| *service);
         for (_, steps) in services {
             for &data_at in &steps {
-                let data = self.catalog.migration(self.migration[data_at].unwrap_or(MigrationId(0)));
+                let data = self
+                    .catalog
+                    .migration(self.migration[data_at].unwrap_or(MigrationId(0)));
                 if data.kind != MigrationKind::Data || !data.blocking {
                     continue;
                 }
                 for &schema_at in &steps {
-                    let schema = self.catalog.migration(self.migration[schema_at].unwrap_or(MigrationId(0)));
-                    if schema.kind.is_schema() && schema.release > data.release && schema_at < data_at {
+                    let schema = self
+                        .catalog
+                        .migration(self.migration[schema_at].unwrap_or(MigrationId(0)));
+                    if schema.kind.is_schema()
+                        && schema.release > data.release
+                        && schema_at < data_at
+                    {
                         out.push(Violation {
                             rule: "V4",
                             message: format!(
@@ -458,7 +612,9 @@ impl<'a> Context<'a> {
         // A start is real when the component is not stopped again later in the plan.
         let mut stopped_later = vec![false; self.catalog.components().len()];
         for (index, step) in self.steps().collect::<Vec<_>>().into_iter().rev() {
-            let Some(component) = self.component[index] else { continue };
+            let Some(component) = self.component[index] else {
+                continue;
+            };
             match step.kind {
                 StepKind::Stop => stopped_later[component.index()] = true,
                 StepKind::Start if !stopped_later[component.index()] => {
@@ -472,7 +628,10 @@ impl<'a> Context<'a> {
             for (a_index, a) in self.catalog.services().iter().enumerate() {
                 for &b in &a.after {
                     for (table, what) in [(&span, "migrations"), (&starts, "component starts")] {
-                        let (Some((a_first, _)), Some((_, b_last))) = (table[hop * services + a_index], table[hop * services + b.index()]) else {
+                        let (Some((a_first, _)), Some((_, b_last))) = (
+                            table[hop * services + a_index],
+                            table[hop * services + b.index()],
+                        ) else {
                             continue;
                         };
                         if a_first < b_last {
@@ -503,7 +662,9 @@ impl<'a> Context<'a> {
         let mut running: Vec<Option<ReleaseId>> = catalog
             .components()
             .iter()
-            .map(|c| (c.exists_at(from) && catalog.service(c.service).exists_at(from)).then_some(from))
+            .map(|c| {
+                (c.exists_at(from) && catalog.service(c.service).exists_at(from)).then_some(from)
+            })
             .collect();
         let offline = self.plan.policy.mode == Mode::Offline;
         let mut needed_in_hop: Vec<Vec<ComponentId>> = vec![Vec::new(); self.plan.hops.len()];
@@ -511,10 +672,16 @@ impl<'a> Context<'a> {
         for (index, step) in self.steps() {
             match (step.kind, self.component[index]) {
                 (StepKind::Stop, Some(component)) => {
-                    if self.plan.policy.keep_dataplane && catalog.component(component).role == Role::Dataplane {
+                    if self.plan.policy.keep_dataplane
+                        && catalog.component(component).role == Role::Dataplane
+                    {
                         out.push(Violation {
                             rule: "V7",
-                            message: format!("step {} stops data plane component {}, which must keep running", step.id, catalog.component(component).name),
+                            message: format!(
+                                "step {} stops data plane component {}, which must keep running",
+                                step.id,
+                                catalog.component(component).name
+                            ),
                             steps: vec![step.id.clone()],
                         });
                     }
@@ -525,7 +692,9 @@ impl<'a> Context<'a> {
                 }
                 _ => {}
             }
-            let Some(id) = self.migration[index] else { continue };
+            let Some(id) = self.migration[index] else {
+                continue;
+            };
             let migration = catalog.migration(id);
             let target = self.hop_target[step.hop];
             // V8 (second half): what the previous hop started must be stopped again before
@@ -534,7 +703,9 @@ impl<'a> Context<'a> {
                 first_migration_seen[step.hop] = true;
                 if step.hop > 0 {
                     for &component in &needed_in_hop[step.hop - 1] {
-                        if running[component.index()].is_some() && running[component.index()] != target {
+                        if running[component.index()].is_some()
+                            && running[component.index()] != target
+                        {
                             out.push(Violation {
                                 rule: "V8",
                                 message: format!(
@@ -574,16 +745,23 @@ impl<'a> Context<'a> {
             }
             for &component in &catalog.service(migration.service).components {
                 let data = catalog.component(component);
-                let Some(release) = running[component.index()] else { continue };
+                let Some(release) = running[component.index()] else {
+                    continue;
+                };
                 if offline {
                     if data.role == Role::Control && !migration.needs_running.contains(&component) {
                         out.push(Violation {
                             rule: "V6",
-                            message: format!("offline schema migration {} runs while {} is running", migration.id, data.name),
+                            message: format!(
+                                "offline schema migration {} runs while {} is running",
+                                migration.id, data.name
+                            ),
                             steps: vec![step.id.clone()],
                         });
                     }
-                } else if migration.kind == MigrationKind::Contract && target.is_some_and(|t| release < t) {
+                } else if migration.kind == MigrationKind::Contract
+                    && target.is_some_and(|t| release < t)
+                {
                     out.push(Violation {
                         rule: "V6",
                         message: format!(
@@ -612,7 +790,9 @@ impl<'a> Context<'a> {
                 }
                 continue;
             }
-            let Some(id) = self.migration[index] else { continue };
+            let Some(id) = self.migration[index] else {
+                continue;
+            };
             let migration = self.catalog.migration(id);
             let slot = step.hop * services + migration.service.index();
             if migration.needs_backup() && !backup_seen[slot] && !reported[slot] {
@@ -622,7 +802,11 @@ impl<'a> Context<'a> {
                     message: format!(
                         "{} ({}) runs in hop {} with no earlier backup of {} in that hop",
                         migration.id,
-                        if migration.kind == MigrationKind::Contract { "contract" } else { "not reversible" },
+                        if migration.kind == MigrationKind::Contract {
+                            "contract"
+                        } else {
+                            "not reversible"
+                        },
                         step.hop,
                         self.catalog.service(migration.service).name
                     ),

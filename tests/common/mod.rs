@@ -6,15 +6,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The result of one run of the `ffu` binary.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs the `ffu` binary built for this test run.
-pub fn ffu(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_ffu")).args(args).output().expect("ffu runs");
+pub(crate) fn ffu(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_ffu"))
+        .args(args)
+        .output()
+        .expect("ffu runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -23,12 +26,15 @@ pub fn ffu(args: &[&str]) -> Run {
 }
 
 /// A path under `tests/data`.
-pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
+pub(crate) fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
+        .join(name)
 }
 
 /// A fresh temporary directory for one test, removed first if a previous run left it.
-pub fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ffu-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -36,7 +42,7 @@ pub fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// Writes `text` to `dir/name` and returns the path as a string.
-pub fn write(dir: &Path, name: &str, text: &str) -> String {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write test file");
     path.to_string_lossy().into_owned()

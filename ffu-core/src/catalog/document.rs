@@ -14,10 +14,13 @@ use crate::service::Role;
 /// The format tag every catalog carries.
 pub const CATALOG_FORMAT: &str = "ffu-catalog/1";
 
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_false(value: &bool) -> bool {
     !*value
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_true(value: &bool) -> bool {
     *value
 }

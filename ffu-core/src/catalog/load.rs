@@ -46,7 +46,9 @@ impl SourceFile {
     /// name), so that an error about a service's `until: a` points into that service and
     /// not at release `a`; falls back to the anchor itself.
     pub(crate) fn locate_within(&self, anchor: &str, needle: &str) -> Option<Location> {
-        let Some(item_at) = self.find_word(anchor, 0) else { return self.locate(needle) };
+        let Some(item_at) = self.find_word(anchor, 0) else {
+            return self.locate(needle);
+        };
         let at = self.find_word(needle, item_at).unwrap_or(item_at);
         Some(self.location_of(at))
     }
@@ -187,7 +189,11 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
     if !doc.include.is_empty() {
         return Err(Error::Invalid {
             file: file.to_owned(),
-            location: SourceFile { name: file.to_owned(), text: text.to_owned() }.locate("include"),
+            location: SourceFile {
+                name: file.to_owned(),
+                text: text.to_owned(),
+            }
+            .locate("include"),
             item: "include".to_owned(),
             message: "a catalog given as a string cannot include files; load it from a file"
                 .to_owned(),
@@ -195,7 +201,10 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
     }
     let mut loaded = Loaded {
         doc: CatalogDoc::default(),
-        files: vec![SourceFile { name: file.to_owned(), text: text.to_owned() }],
+        files: vec![SourceFile {
+            name: file.to_owned(),
+            text: text.to_owned(),
+        }],
         origins: Origins::default(),
     };
     merge(&mut loaded, doc, 0, true)?;
@@ -215,7 +224,10 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let io_error = |source| Error::Io { path: path.to_owned(), source };
+    let io_error = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
     let metadata = std::fs::metadata(path).map_err(io_error)?;
     if metadata.len() > MAX_DOCUMENT_BYTES as u64 {
         return Err(Error::Parse {
@@ -231,17 +243,27 @@ fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|err| Error::Parse {
         file: path.display().to_string(),
         location: None,
-        message: format!("not UTF-8 text (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+        message: format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            err.utf8_error().valid_up_to()
+        ),
     })
 }
 
 fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: bool) -> Result<()> {
     let name = path.display().to_string();
-    let canonical = path.canonicalize().map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let canonical = path.canonicalize().map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     if stack.contains(&canonical) {
         let mut chain: Vec<String> = stack.iter().map(|p| p.display().to_string()).collect();
         chain.push(canonical.display().to_string());
-        return Err(Error::Cycle { file: name, what: "included files", cycle: chain });
+        return Err(Error::Cycle {
+            file: name,
+            what: "included files",
+            cycle: chain,
+        });
     }
     if stack.len() >= MAX_INCLUDE_DEPTH {
         return Err(Error::Invalid {
@@ -293,12 +315,24 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
         }
     }
     let origins = &mut loaded.origins;
-    origins.releases.extend(std::iter::repeat_n(file_index, doc.releases.len()));
-    origins.edges.extend(std::iter::repeat_n(file_index, doc.edges.len()));
-    origins.services.extend(std::iter::repeat_n(file_index, doc.services.len()));
-    origins.migrations.extend(std::iter::repeat_n(file_index, doc.migrations.len()));
-    origins.extensions.extend(std::iter::repeat_n(file_index, doc.extensions.len()));
-    origins.config_changes.extend(std::iter::repeat_n(file_index, doc.config_changes.len()));
+    origins
+        .releases
+        .extend(std::iter::repeat_n(file_index, doc.releases.len()));
+    origins
+        .edges
+        .extend(std::iter::repeat_n(file_index, doc.edges.len()));
+    origins
+        .services
+        .extend(std::iter::repeat_n(file_index, doc.services.len()));
+    origins
+        .migrations
+        .extend(std::iter::repeat_n(file_index, doc.migrations.len()));
+    origins
+        .extensions
+        .extend(std::iter::repeat_n(file_index, doc.extensions.len()));
+    origins
+        .config_changes
+        .extend(std::iter::repeat_n(file_index, doc.config_changes.len()));
     let merged = &mut loaded.doc;
     merged.releases.extend(doc.releases);
     merged.edges.extend(doc.edges);
@@ -307,4 +341,57 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     merged.extensions.extend(doc.extensions);
     merged.config_changes.extend(doc.config_changes);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile {
+            name: "f.yaml".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn locates_whole_words_only() {
+        let source = file("releases: [{name: ab}, {name: a}]\n");
+        assert_eq!(
+            source.locate("a"),
+            Some(Location {
+                line: 1,
+                column: 31
+            })
+        );
+        assert_eq!(source.locate("zz"), None);
+    }
+
+    #[test]
+    fn locates_within_the_item() {
+        let source = file("releases: [{name: a}]\nservices:\n  - name: s\n    until: a\n");
+        assert_eq!(
+            source.locate_within("s", "a"),
+            Some(Location {
+                line: 4,
+                column: 12
+            })
+        );
+        // Without the needle, the item itself.
+        assert_eq!(
+            source.locate_within("s", "q"),
+            Some(Location {
+                line: 3,
+                column: 11
+            })
+        );
+    }
+
+    #[test]
+    fn yaml_budget_grows_with_the_input() {
+        let small = yaml_options(10);
+        let large = yaml_options(100_000_000);
+        let nodes = |o: &serde_saphyr::Options| o.budget.as_ref().map(|b| b.max_nodes);
+        assert!(nodes(&large) > nodes(&small));
+    }
 }

@@ -243,7 +243,11 @@ impl Catalog {
             .filter(|(distance, _)| *distance <= limit)
             .collect();
         close.sort();
-        close.into_iter().take(3).map(|(_, candidate)| candidate.clone()).collect()
+        close
+            .into_iter()
+            .take(3)
+            .map(|(_, candidate)| candidate.clone())
+            .collect()
     }
 }
 
@@ -260,4 +264,69 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_catalog_loads_and_has_the_required_facts() {
+        let catalog = Catalog::openstack();
+        let names: Vec<&str> = catalog.releases().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names.first(), Some(&"newton"));
+        assert_eq!(names.last(), Some(&"2026.2"));
+        let slurp: Vec<&str> = catalog
+            .releases()
+            .iter()
+            .filter(|r| r.slurp)
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(slurp, ["2023.1", "2024.1", "2025.1", "2026.1"]);
+        for alias in [
+            "antelope",
+            "bobcat",
+            "caracal",
+            "dalmatian",
+            "epoxy",
+            "flamingo",
+            "gazpacho",
+        ] {
+            assert!(catalog.release_id(alias).is_some(), "{alias}");
+        }
+        for service in [
+            "keystone",
+            "glance",
+            "cinder",
+            "placement",
+            "nova",
+            "neutron",
+            "heat",
+            "ironic",
+        ] {
+            assert!(catalog.service_id(service).is_some(), "{service}");
+        }
+        let placement = catalog.service(catalog.service_id("placement").unwrap());
+        assert_eq!(placement.since, catalog.release_id("stein"));
+        assert_eq!(catalog.skip_level(), SkipLevel::Slurp);
+    }
+
+    #[test]
+    fn round_trips_through_json_and_yaml() {
+        let catalog = Catalog::openstack();
+        let json = Catalog::from_json_str(&catalog.to_json().unwrap(), "again.json").unwrap();
+        let yaml = Catalog::from_yaml_str(&catalog.to_yaml().unwrap(), "again.yaml").unwrap();
+        for other in [json, yaml] {
+            assert_eq!(other.migrations(), catalog.migrations());
+            assert_eq!(other.services(), catalog.services());
+            assert_eq!(other.releases(), catalog.releases());
+        }
+    }
+
+    #[test]
+    fn suggestions_are_close_names() {
+        let catalog = Catalog::openstack();
+        assert_eq!(catalog.similar_release_names("queenz"), ["queens"]);
+        assert!(catalog.similar_release_names("zzzzzzzz").is_empty());
+    }
 }

@@ -11,6 +11,9 @@ use crate::migration::{Migration, MigrationId, MigrationKind};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
 use crate::service::{Component, ComponentId, Service, ServiceId};
 
+/// Resolves a release name for an item of a file, or says which item named an unknown one.
+type ResolveRelease<'a> = dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId> + 'a;
+
 /// Builds errors that name the file an item came from and where it is written there.
 struct Reporter<'a> {
     files: &'a [SourceFile],
@@ -25,20 +28,36 @@ impl Reporter<'_> {
     }
 
     /// As [`Reporter::invalid`], with the anchor to search from given explicitly.
-    fn invalid_near(&self, file_index: usize, item: String, anchor: &str, needle: &str, message: String) -> Error {
+    fn invalid_near(
+        &self,
+        file_index: usize,
+        item: String,
+        anchor: &str,
+        needle: &str,
+        message: String,
+    ) -> Error {
         let file = &self.files[file_index];
         let location = if anchor == item || anchor.is_empty() {
             file.locate(needle)
         } else {
             file.locate_within(anchor, needle)
         };
-        Error::Invalid { file: file.name.clone(), location, item, message }
+        Error::Invalid {
+            file: file.name.clone(),
+            location,
+            item,
+            message,
+        }
     }
 }
 
 /// Validates a loaded document and builds the catalog.
 pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
-    let Loaded { doc, files, origins } = loaded;
+    let Loaded {
+        doc,
+        files,
+        origins,
+    } = loaded;
     let report = Reporter { files: &files };
     let root = &files[0];
 
@@ -63,26 +82,44 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     }
     let name = match doc.name.as_deref() {
         Some(name) if !name.trim().is_empty() => name.to_owned(),
-        _ => return Err(report.invalid(0, "name".into(), "name", "the catalog needs a name".into())),
+        _ => {
+            return Err(report.invalid(0, "name".into(), "name", "the catalog needs a name".into()))
+        }
     };
 
     let (releases, release_by_name) = build_releases(&doc, &origins, &report)?;
     let resolve_release = |name: &str, file: usize, item: &dyn Fn() -> String| {
-        release_by_name.get(name).copied().ok_or_else(|| {
-            report.invalid(file, item(), name, format!("unknown release {name:?}"))
-        })
+        release_by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| report.invalid(file, item(), name, format!("unknown release {name:?}")))
     };
     let skip_level = doc.skip_level.unwrap_or_default();
-    let skip_edges = build_edges(&doc, &origins, &report, &releases, skip_level, &resolve_release)?;
+    let skip_edges = build_edges(
+        &doc,
+        &origins,
+        &report,
+        &releases,
+        skip_level,
+        &resolve_release,
+    )?;
 
     // Services and components.
     let mut service_by_name = HashMap::with_capacity(doc.services.len());
     for (index, service) in doc.services.iter().enumerate() {
         let file = origins.services[index];
         if service.name.trim().is_empty() {
-            return Err(report.invalid(file, format!("service #{}", index + 1), "name", "empty name".into()));
+            return Err(report.invalid(
+                file,
+                format!("service #{}", index + 1),
+                "name",
+                "empty name".into(),
+            ));
         }
-        if service_by_name.insert(service.name.clone(), ServiceId(index as u32)).is_some() {
+        if service_by_name
+            .insert(service.name.clone(), ServiceId(index as u32))
+            .is_some()
+        {
             return Err(report.invalid(
                 file,
                 format!("service {}", service.name),
@@ -101,20 +138,46 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         let mut after = Vec::with_capacity(service_doc.after.len());
         for other in &service_doc.after {
             let other_id = service_by_name.get(other).copied().ok_or_else(|| {
-                report.invalid(file, item(), other, format!("`after` names unknown service {other:?}"))
+                report.invalid(
+                    file,
+                    item(),
+                    other,
+                    format!("`after` names unknown service {other:?}"),
+                )
             })?;
             if other_id == id {
-                return Err(report.invalid(file, item(), other, "a service cannot come after itself".into()));
+                return Err(report.invalid(
+                    file,
+                    item(),
+                    other,
+                    "a service cannot come after itself".into(),
+                ));
             }
             after.push(other_id);
         }
-        let since = service_doc.since.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
-        let until = service_doc.until.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
+        let since = service_doc
+            .since
+            .as_deref()
+            .map(|r| resolve_release(r, file, &item))
+            .transpose()?;
+        let until = service_doc
+            .until
+            .as_deref()
+            .map(|r| resolve_release(r, file, &item))
+            .transpose()?;
         check_bounds(since, until, &releases, file, &item, &report)?;
-        let upgrade_check_since =
-            service_doc.upgrade_check_since.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
+        let upgrade_check_since = service_doc
+            .upgrade_check_since
+            .as_deref()
+            .map(|r| resolve_release(r, file, &item))
+            .transpose()?;
         if upgrade_check_since.is_some() && service_doc.upgrade_check.is_none() {
-            return Err(report.invalid(file, item(), "upgrade_check_since", "`upgrade_check_since` without `upgrade_check`".into()));
+            return Err(report.invalid(
+                file,
+                item(),
+                "upgrade_check_since",
+                "`upgrade_check_since` without `upgrade_check`".into(),
+            ));
         }
         let mut versions: Vec<Option<semver::Version>> = vec![None; releases.len()];
         for (release_name, version_text) in &service_doc.versions {
@@ -127,7 +190,8 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
                     format!("version {version_text:?} for {release_name} is not semver: {err}"),
                 )
             })?;
-            let lifetime_ok = since.is_none_or(|s| s <= release) && until.is_none_or(|u| release <= u);
+            let lifetime_ok =
+                since.is_none_or(|s| s <= release) && until.is_none_or(|u| release <= u);
             if !lifetime_ok {
                 return Err(report.invalid(
                     file,
@@ -162,10 +226,18 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         for component in &service_doc.components {
             let component_item = || format!("component {}", component.name);
             if component.name.trim().is_empty() {
-                return Err(report.invalid(file, item(), "components", "a component has an empty name".into()));
+                return Err(report.invalid(
+                    file,
+                    item(),
+                    "components",
+                    "a component has an empty name".into(),
+                ));
             }
             let component_id = ComponentId(components.len() as u32);
-            if component_by_name.insert(component.name.clone(), component_id).is_some() {
+            if component_by_name
+                .insert(component.name.clone(), component_id)
+                .is_some()
+            {
                 return Err(report.invalid(
                     file,
                     component_item(),
@@ -173,8 +245,16 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
                     "duplicate component name (names are unique across services)".into(),
                 ));
             }
-            let c_since = component.since.as_deref().map(|r| resolve_release(r, file, &component_item)).transpose()?;
-            let c_until = component.until.as_deref().map(|r| resolve_release(r, file, &component_item)).transpose()?;
+            let c_since = component
+                .since
+                .as_deref()
+                .map(|r| resolve_release(r, file, &component_item))
+                .transpose()?;
+            let c_until = component
+                .until
+                .as_deref()
+                .map(|r| resolve_release(r, file, &component_item))
+                .transpose()?;
             check_bounds(c_since, c_until, &releases, file, &component_item, &report)?;
             components.push(Component {
                 name: component.name.clone(),
@@ -199,35 +279,63 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         });
     }
     let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-    let service_edges: Vec<Vec<usize>> =
-        services.iter().map(|s| s.after.iter().map(|a| a.index()).collect()).collect();
+    let service_edges: Vec<Vec<usize>> = services
+        .iter()
+        .map(|s| s.after.iter().map(|a| a.index()).collect())
+        .collect();
     if let Some(cycle) = find_cycle(&service_edges) {
         return Err(Error::Cycle {
             file: root.name.clone(),
             what: "services (after)",
-            cycle: cycle.into_iter().map(|i| service_names[i].to_owned()).collect(),
+            cycle: cycle
+                .into_iter()
+                .map(|i| service_names[i].to_owned())
+                .collect(),
         });
     }
 
-    let migrations = build_migrations(&doc, &origins, &report, &releases, &release_by_name, &service_by_name, &component_by_name, &services, &components)?;
+    let migrations = build_migrations(
+        &doc,
+        &origins,
+        &report,
+        &releases,
+        &release_by_name,
+        &service_by_name,
+        &component_by_name,
+        &services,
+        &components,
+    )?;
     let mut migration_by_id = HashMap::with_capacity(migrations.len());
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
         migration_by_id.insert(migration.id.clone(), MigrationId(index as u32));
         migrations_by_service[migration.service.index()].push(MigrationId(index as u32));
     }
-    let requires: Vec<Vec<usize>> =
-        migrations.iter().map(|m| m.requires.iter().map(|r| r.index()).collect()).collect();
+    let requires: Vec<Vec<usize>> = migrations
+        .iter()
+        .map(|m| m.requires.iter().map(|r| r.index()).collect())
+        .collect();
     if let Some(cycle) = find_cycle(&requires) {
         return Err(Error::Cycle {
             file: root.name.clone(),
             what: "migrations (requires)",
-            cycle: cycle.into_iter().map(|i| migrations[i].id.clone()).collect(),
+            cycle: cycle
+                .into_iter()
+                .map(|i| migrations[i].id.clone())
+                .collect(),
         });
     }
 
-    let extensions = build_extensions(&doc, &origins, &report, &service_by_name, &resolve_release, &releases)?;
-    let config_changes = build_config_changes(&doc, &origins, &report, &service_by_name, &resolve_release)?;
+    let extensions = build_extensions(
+        &doc,
+        &origins,
+        &report,
+        &service_by_name,
+        &resolve_release,
+        &releases,
+    )?;
+    let config_changes =
+        build_config_changes(&doc, &origins, &report, &service_by_name, &resolve_release)?;
 
     Ok(Catalog {
         name,
@@ -255,7 +363,12 @@ fn build_releases(
     report: &Reporter<'_>,
 ) -> Result<(Vec<Release>, HashMap<String, ReleaseId>)> {
     if doc.releases.is_empty() {
-        return Err(report.invalid(0, "releases".into(), "releases", "the catalog has no releases".into()));
+        return Err(report.invalid(
+            0,
+            "releases".into(),
+            "releases",
+            "the catalog has no releases".into(),
+        ));
     }
     if doc.releases.len() > u32::MAX as usize {
         return Err(report.invalid(0, "releases".into(), "releases", "too many releases".into()));
@@ -267,16 +380,31 @@ fn build_releases(
         let id = ReleaseId(index as u32);
         let item = format!("release {}", release.name);
         if release.name.trim().is_empty() {
-            return Err(report.invalid(file, format!("release #{}", index + 1), "name", "empty name".into()));
+            return Err(report.invalid(
+                file,
+                format!("release #{}", index + 1),
+                "name",
+                "empty name".into(),
+            ));
         }
         for name in std::iter::once(&release.name).chain(&release.aliases) {
             if by_name.insert(name.clone(), id).is_some() {
-                return Err(report.invalid(file, item, name, format!("duplicate release name or alias {name:?}")));
+                return Err(report.invalid(
+                    file,
+                    item,
+                    name,
+                    format!("duplicate release name or alias {name:?}"),
+                ));
             }
         }
         if let Some(date) = &release.date {
             if !is_iso_date(date) {
-                return Err(report.invalid(file, item, date, format!("date {date:?} is not YYYY-MM-DD")));
+                return Err(report.invalid(
+                    file,
+                    item,
+                    date,
+                    format!("date {date:?} is not YYYY-MM-DD"),
+                ));
             }
         }
         releases.push(Release {
@@ -295,7 +423,7 @@ fn build_edges(
     report: &Reporter<'_>,
     releases: &[Release],
     skip_level: SkipLevel,
-    resolve_release: &dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId>,
+    resolve_release: &ResolveRelease<'_>,
 ) -> Result<Vec<SkipEdge>> {
     let mut edges = Vec::new();
     for (index, edge) in doc.edges.iter().enumerate() {
@@ -312,7 +440,14 @@ fn build_edges(
                 "the edge goes backwards or nowhere; upgrade edges must go forward".into(),
             ));
         }
-        edges.push(SkipEdge { from, to, reason: edge.reason.clone().unwrap_or_else(|| "declared edge".into()) });
+        edges.push(SkipEdge {
+            from,
+            to,
+            reason: edge
+                .reason
+                .clone()
+                .unwrap_or_else(|| "declared edge".into()),
+        });
     }
     if skip_level == SkipLevel::Slurp {
         let slurps: Vec<usize> = (0..releases.len()).filter(|&i| releases[i].slurp).collect();
@@ -372,7 +507,12 @@ fn build_migrations(
     for (index, migration) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
         if migration.id.trim().is_empty() {
-            return Err(report.invalid(file, format!("migration #{}", index + 1), "id", "empty id".into()));
+            return Err(report.invalid(
+                file,
+                format!("migration #{}", index + 1),
+                "id",
+                "empty id".into(),
+            ));
         }
         if index_by_id.insert(migration.id.as_str(), index).is_some() {
             return Err(report.invalid(
@@ -388,23 +528,41 @@ fn build_migrations(
         let file = origins.migrations[index];
         let item = || format!("migration {}", m.id);
         let service = service_by_name.get(&m.service).copied().ok_or_else(|| {
-            report.invalid(file, item(), &m.service, format!("unknown service {:?}", m.service))
+            report.invalid(
+                file,
+                item(),
+                &m.service,
+                format!("unknown service {:?}", m.service),
+            )
         })?;
         let release = release_by_name.get(&m.release).copied().ok_or_else(|| {
-            report.invalid(file, item(), &m.release, format!("unknown release {:?}", m.release))
+            report.invalid(
+                file,
+                item(),
+                &m.release,
+                format!("unknown release {:?}", m.release),
+            )
         })?;
         if !services[service.index()].exists_at(release) {
             return Err(report.invalid(
                 file,
                 item(),
                 &m.id,
-                format!("release {} is outside the lifetime of service {}", m.release, m.service),
+                format!(
+                    "release {} is outside the lifetime of service {}",
+                    m.release, m.service
+                ),
             ));
         }
         let mut requires = Vec::with_capacity(m.requires.len());
         for required in &m.requires {
             let required_index = *index_by_id.get(required.as_str()).ok_or_else(|| {
-                report.invalid(file, item(), required, format!("requires unknown migration {required:?}"))
+                report.invalid(
+                    file,
+                    item(),
+                    required,
+                    format!("requires unknown migration {required:?}"),
+                )
             })?;
             let other = &doc.migrations[required_index];
             let other_release = release_by_name.get(&other.release).copied();
@@ -421,7 +579,10 @@ fn build_migrations(
             }
             // Within one service and release the kind fixes the order; a requirement
             // against it could never be met, so say so now rather than at planning time.
-            if other.service == m.service && other_release == Some(release) && other.kind.phase() > m.kind.phase() {
+            if other.service == m.service
+                && other_release == Some(release)
+                && other.kind.phase() > m.kind.phase()
+            {
                 return Err(report.invalid(
                     file,
                     item(),
@@ -439,23 +600,41 @@ fn build_migrations(
         }
         let mut needs_running = Vec::with_capacity(m.needs_running.len());
         for component_name in &m.needs_running {
-            let component = component_by_name.get(component_name).copied().ok_or_else(|| {
-                report.invalid(file, item(), component_name, format!("needs unknown component {component_name:?} running"))
-            })?;
+            let component = component_by_name
+                .get(component_name)
+                .copied()
+                .ok_or_else(|| {
+                    report.invalid(
+                        file,
+                        item(),
+                        component_name,
+                        format!("needs unknown component {component_name:?} running"),
+                    )
+                })?;
             let component_data = &components[component.index()];
-            if !component_data.exists_at(release) || !services[component_data.service.index()].exists_at(release) {
+            if !component_data.exists_at(release)
+                || !services[component_data.service.index()].exists_at(release)
+            {
                 return Err(report.invalid(
                     file,
                     item(),
                     component_name,
-                    format!("needs {component_name} running, but it does not exist at {}", releases[release.index()].name),
+                    format!(
+                        "needs {component_name} running, but it does not exist at {}",
+                        releases[release.index()].name
+                    ),
                 ));
             }
             needs_running.push(component);
         }
         if let Some(duration) = m.duration_s {
             if !duration.is_finite() || duration < 0.0 {
-                return Err(report.invalid(file, item(), "duration_s", format!("duration_s {duration} is not a non-negative number")));
+                return Err(report.invalid(
+                    file,
+                    item(),
+                    "duration_s",
+                    format!("duration_s {duration} is not a non-negative number"),
+                ));
             }
         }
         migrations.push(Migration {
@@ -479,7 +658,7 @@ fn build_extensions(
     origins: &Origins,
     report: &Reporter<'_>,
     service_by_name: &HashMap<String, ServiceId>,
-    resolve_release: &dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId>,
+    resolve_release: &ResolveRelease<'_>,
     releases: &[Release],
 ) -> Result<Vec<Extension>> {
     let mut seen: HashMap<(ServiceId, &str), usize> = HashMap::new();
@@ -488,18 +667,36 @@ fn build_extensions(
         let file = origins.extensions[index];
         let item = || format!("{} extension {}", e.service, e.name);
         let service = service_by_name.get(&e.service).copied().ok_or_else(|| {
-            report.invalid(file, item(), &e.service, format!("unknown service {:?}", e.service))
+            report.invalid(
+                file,
+                item(),
+                &e.service,
+                format!("unknown service {:?}", e.service),
+            )
         })?;
         if seen.insert((service, e.name.as_str()), index).is_some() {
             return Err(report.invalid(file, item(), &e.name, "duplicate extension".into()));
         }
-        let since = e.since.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
-        let until = e.until.as_deref().map(|r| resolve_release(r, file, &item)).transpose()?;
+        let since = e
+            .since
+            .as_deref()
+            .map(|r| resolve_release(r, file, &item))
+            .transpose()?;
+        let until = e
+            .until
+            .as_deref()
+            .map(|r| resolve_release(r, file, &item))
+            .transpose()?;
         check_bounds(since, until, releases, file, &item, report)?;
         let mut consumed_by = Vec::with_capacity(e.consumed_by.len());
         for consumer in &e.consumed_by {
             consumed_by.push(service_by_name.get(consumer).copied().ok_or_else(|| {
-                report.invalid(file, item(), consumer, format!("consumed by unknown service {consumer:?}"))
+                report.invalid(
+                    file,
+                    item(),
+                    consumer,
+                    format!("consumed by unknown service {consumer:?}"),
+                )
             })?);
         }
         extensions.push(Extension {
@@ -532,15 +729,27 @@ fn build_config_changes(
     origins: &Origins,
     report: &Reporter<'_>,
     service_by_name: &HashMap<String, ServiceId>,
-    resolve_release: &dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId>,
+    resolve_release: &ResolveRelease<'_>,
 ) -> Result<Vec<ConfigChange>> {
     let mut changes = Vec::with_capacity(doc.config_changes.len());
     for (index, c) in doc.config_changes.iter().enumerate() {
         let file = origins.config_changes[index];
         let option = c.from.as_deref().unwrap_or("");
-        let item = || format!("{} config change {} {}", c.service, action_name(c.action), option);
+        let item = || {
+            format!(
+                "{} config change {} {}",
+                c.service,
+                action_name(c.action),
+                option
+            )
+        };
         let service = service_by_name.get(&c.service).copied().ok_or_else(|| {
-            report.invalid(file, item(), &c.service, format!("unknown service {:?}", c.service))
+            report.invalid(
+                file,
+                item(),
+                &c.service,
+                format!("unknown service {:?}", c.service),
+            )
         })?;
         let release = resolve_release(&c.release, file, &item)?;
         let missing = match c.action {
@@ -579,8 +788,14 @@ fn action_name(action: ConfigAction) -> &'static str {
 
 fn is_iso_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    let [year, month, day] = parts.as_slice() else { return false };
-    let number = |s: &str, len: usize| (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u32>().ok()).flatten();
+    let [year, month, day] = parts.as_slice() else {
+        return false;
+    };
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
     matches!(
         (number(year, 4), number(month, 2), number(day, 2)),
         (Some(_), Some(1..=12), Some(1..=31))
@@ -614,7 +829,8 @@ pub(crate) fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
                     }
                     GREY => {
                         let begin = stack.iter().position(|&(n, _)| n == target).unwrap_or(0);
-                        let mut cycle: Vec<usize> = stack[begin..].iter().map(|&(n, _)| n).collect();
+                        let mut cycle: Vec<usize> =
+                            stack[begin..].iter().map(|&(n, _)| n).collect();
                         cycle.push(target);
                         return Some(cycle);
                     }
@@ -628,7 +844,6 @@ pub(crate) fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
     }
     None
 }
-
 
 #[cfg(test)]
 mod tests {

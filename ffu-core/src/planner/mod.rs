@@ -11,8 +11,8 @@ mod offline;
 mod order;
 mod path;
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::catalog::Catalog;
 use crate::error::{Error, NoPlan, Result};
@@ -63,10 +63,14 @@ impl Catalog {
         self.check_excluded_dependencies(&included, from_id, to_id)?;
 
         let hop_of_release = hop_index_of_releases(self, &path);
-        let mut hop_migrations: Vec<Vec<MigrationId>> = vec![Vec::new(); path.len().saturating_sub(1)];
+        let mut hop_migrations: Vec<Vec<MigrationId>> =
+            vec![Vec::new(); path.len().saturating_sub(1)];
         let mut hop_of_migration: Vec<Option<u32>> = vec![None; self.migrations().len()];
         for (index, migration) in self.migrations().iter().enumerate() {
-            if included[migration.service.index()] && migration.release > from_id && migration.release <= to_id {
+            if included[migration.service.index()]
+                && migration.release > from_id
+                && migration.release <= to_id
+            {
                 if let Some(hop) = hop_of_release[migration.release.index()] {
                     hop_migrations[hop].push(MigrationId(index as u32));
                     hop_of_migration[index] = Some(hop as u32);
@@ -85,14 +89,23 @@ impl Catalog {
                     .collect(),
             })
             .collect();
-        let steps = offline::build_steps(self, &path, &hops, &hop_migrations, &hop_of_migration, &service_order)?;
+        let steps = offline::build_steps(
+            self,
+            &path,
+            &hops,
+            &hop_migrations,
+            &hop_of_migration,
+            &service_order,
+        )?;
         tracing::debug!(steps = steps.len(), "plan built");
         Ok(Plan::new(
             self.name(),
             &self.release(from_id).name,
             &self.release(to_id).name,
             policy.clone(),
-            path.iter().map(|&id| self.release(id).name.clone()).collect(),
+            path.iter()
+                .map(|&id| self.release(id).name.clone())
+                .collect(),
             hops,
             steps,
         ))
@@ -100,7 +113,11 @@ impl Catalog {
 
     fn resolve_release(&self, name: &str) -> Result<ReleaseId> {
         self.release_id(name).ok_or_else(|| {
-            NoPlan::UnknownRelease { name: name.to_owned(), suggestions: self.similar_release_names(name) }.into()
+            NoPlan::UnknownRelease {
+                name: name.to_owned(),
+                suggestions: self.similar_release_names(name),
+            }
+            .into()
         })
     }
 
@@ -110,7 +127,9 @@ impl Catalog {
             Some(names) => {
                 let mut included = vec![false; self.services().len()];
                 for name in names {
-                    let id = self.service_id(name).ok_or_else(|| NoPlan::UnknownService { name: name.clone() })?;
+                    let id = self
+                        .service_id(name)
+                        .ok_or_else(|| NoPlan::UnknownService { name: name.clone() })?;
                     included[id.index()] = true;
                 }
                 Ok(included)
@@ -119,9 +138,17 @@ impl Catalog {
     }
 
     /// A migration that runs must not depend on a service the policy leaves out.
-    fn check_excluded_dependencies(&self, included: &[bool], from: ReleaseId, to: ReleaseId) -> Result<()> {
+    fn check_excluded_dependencies(
+        &self,
+        included: &[bool],
+        from: ReleaseId,
+        to: ReleaseId,
+    ) -> Result<()> {
         for migration in self.migrations() {
-            if !included[migration.service.index()] || migration.release <= from || migration.release > to {
+            if !included[migration.service.index()]
+                || migration.release <= from
+                || migration.release > to
+            {
                 continue;
             }
             for &required in &migration.requires {
@@ -167,8 +194,10 @@ impl Catalog {
                 }
             }
         }
-        let mut ready: BinaryHeap<Reverse<usize>> =
-            (0..count).filter(|&i| included[i] && waiting[i] == 0).map(Reverse).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> = (0..count)
+            .filter(|&i| included[i] && waiting[i] == 0)
+            .map(Reverse)
+            .collect();
         let mut order = Vec::with_capacity(count);
         while let Some(Reverse(index)) = ready.pop() {
             order.push(ServiceId(index as u32));

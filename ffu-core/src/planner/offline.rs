@@ -1,6 +1,6 @@
 //! The steps of an offline fast-forward upgrade.
 //!
-//! The shape follows what deployment tools do (TripleO's fast_forward_upgrade steps,
+//! The shape follows what deployment tools do (TripleO's `fast_forward_upgrade` steps,
 //! openstack-ansible's leap upgrades; see shared/research):
 //! - hop 0 first stops every agent and control component, consumers first (reverse
 //!   service order); data plane components keep running;
@@ -36,7 +36,9 @@ pub(super) fn build_steps(
         running: vec![false; catalog.components().len()],
         hop_of_migration,
     };
-    let (Some(&from), Some(&to)) = (path.first(), path.last()) else { return Ok(Vec::new()) };
+    let (Some(&from), Some(&to)) = (path.first(), path.last()) else {
+        return Ok(Vec::new());
+    };
     if path.len() < 2 {
         return Ok(Vec::new());
     }
@@ -143,7 +145,14 @@ impl Builder<'_> {
         }
     }
 
-    fn backups(&mut self, hop: usize, start: ReleaseId, end: ReleaseId, services: &[ServiceId], migrations: &[MigrationId]) {
+    fn backups(
+        &mut self,
+        hop: usize,
+        start: ReleaseId,
+        end: ReleaseId,
+        services: &[ServiceId],
+        migrations: &[MigrationId],
+    ) {
         let catalog = self.catalog;
         let mut needs = vec![false; catalog.services().len()];
         for &migration in migrations {
@@ -169,7 +178,12 @@ impl Builder<'_> {
             let reason = format!(
                 "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
             );
-            let step = self.push(hop, StepKind::Backup, format!("h{hop}.backup.{name}"), reason);
+            let step = self.push(
+                hop,
+                StepKind::Backup,
+                format!("h{hop}.backup.{name}"),
+                reason,
+            );
             step.service = Some(name.clone());
             step.release = Some(before);
             step.command = command;
@@ -194,13 +208,24 @@ impl Builder<'_> {
             } else {
                 format!("install {name}{version} ({release}) code to run its migrations; it is not started at this release")
             };
-            let step = self.push(hop, StepKind::Install, format!("h{hop}.install.{name}"), reason);
+            let step = self.push(
+                hop,
+                StepKind::Install,
+                format!("h{hop}.install.{name}"),
+                reason,
+            );
             step.service = Some(name.clone());
             step.release = Some(release);
         }
     }
 
-    fn config_changes(&mut self, hop: usize, start: ReleaseId, end: ReleaseId, services: &[ServiceId]) {
+    fn config_changes(
+        &mut self,
+        hop: usize,
+        start: ReleaseId,
+        end: ReleaseId,
+        services: &[ServiceId],
+    ) {
         let catalog = self.catalog;
         let mut taking_part = vec![false; catalog.services().len()];
         for service in services {
@@ -208,20 +233,35 @@ impl Builder<'_> {
         }
         let mut count = 0;
         for change in catalog.config_changes() {
-            if !taking_part[change.service.index()] || change.release <= start || change.release > end {
+            if !taking_part[change.service.index()]
+                || change.release <= start
+                || change.release > end
+            {
                 continue;
             }
             let name = &catalog.service(change.service).name;
             let release = self.release_name(change.release).to_owned();
             let reason = format!("{name} configuration for {release}: {}", change.describe());
-            let step = self.push(hop, StepKind::Config, format!("h{hop}.config.{name}.{count}"), reason);
+            let step = self.push(
+                hop,
+                StepKind::Config,
+                format!("h{hop}.config.{name}.{count}"),
+                reason,
+            );
             step.service = Some(name.clone());
             step.release = Some(release);
             count += 1;
         }
     }
 
-    fn migrations(&mut self, hop_index: usize, hop: &Hop, end: ReleaseId, ordered: &[MigrationId], taking_part: &[ServiceId]) {
+    fn migrations(
+        &mut self,
+        hop_index: usize,
+        hop: &Hop,
+        end: ReleaseId,
+        ordered: &[MigrationId],
+        taking_part: &[ServiceId],
+    ) {
         let catalog = self.catalog;
         let mut temporarily_running: Vec<ComponentId> = Vec::new();
         for (position, &id) in ordered.iter().enumerate() {
@@ -238,8 +278,9 @@ impl Builder<'_> {
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
             // its own service's next schema migration.
-            let next_needs: &[ComponentId] =
-                ordered.get(position + 1).map_or(&[], |&next| &catalog.migration(next).needs_running);
+            let next_needs: &[ComponentId] = ordered
+                .get(position + 1)
+                .map_or(&[], |&next| &catalog.migration(next).needs_running);
             let mut index = 0;
             while index < temporarily_running.len() {
                 let component = temporarily_running[index];
@@ -254,7 +295,14 @@ impl Builder<'_> {
         }
     }
 
-    fn temporary(&mut self, hop: usize, kind: StepKind, component: ComponentId, end: ReleaseId, migration: &Migration) {
+    fn temporary(
+        &mut self,
+        hop: usize,
+        kind: StepKind,
+        component: ComponentId,
+        end: ReleaseId,
+        migration: &Migration,
+    ) {
         let catalog = self.catalog;
         let data = catalog.component(component);
         let name = &data.name;
@@ -262,7 +310,10 @@ impl Builder<'_> {
         let (id, reason) = if kind == StepKind::Start {
             (
                 format!("h{hop}.start.{name}.for.{}", migration.id),
-                format!("start {name} at {release} for a while: {} needs it running", migration.id),
+                format!(
+                    "start {name} at {release} for a while: {} needs it running",
+                    migration.id
+                ),
             )
         } else {
             (
@@ -277,7 +328,13 @@ impl Builder<'_> {
         step.release = Some(release);
     }
 
-    fn migration_step(&self, hop_index: usize, hop: &Hop, migration: &Migration, taking_part: &[ServiceId]) -> Step {
+    fn migration_step(
+        &self,
+        hop_index: usize,
+        hop: &Hop,
+        migration: &Migration,
+        taking_part: &[ServiceId],
+    ) -> Step {
         let catalog = self.catalog;
         let service = catalog.service(migration.service);
         let release = &catalog.release(migration.release).name;
@@ -311,7 +368,11 @@ impl Builder<'_> {
             }
         }
         if !requires.is_empty() {
-            let ids: Vec<&str> = migration.requires.iter().map(|&r| catalog.migration(r).id.as_str()).collect();
+            let ids: Vec<&str> = migration
+                .requires
+                .iter()
+                .map(|&r| catalog.migration(r).id.as_str())
+                .collect();
             reason.push_str("; requires ");
             reason.push_str(&ids.join(", "));
         }
@@ -321,7 +382,11 @@ impl Builder<'_> {
             reason.push_str(" code");
         }
         if !migration.needs_running.is_empty() {
-            let names: Vec<&str> = migration.needs_running.iter().map(|&c| catalog.component(c).name.as_str()).collect();
+            let names: Vec<&str> = migration
+                .needs_running
+                .iter()
+                .map(|&c| catalog.component(c).name.as_str())
+                .collect();
             reason.push_str("; needs ");
             reason.push_str(&names.join(", "));
             reason.push_str(" running");
@@ -358,13 +423,23 @@ impl Builder<'_> {
             }
             let name = &data.name;
             if let Some(check) = data.upgrade_check_at(to) {
-                let reason = format!("{name} readiness check at {release} before its services start");
-                let step = self.push(hop, StepKind::Precheck, format!("h{hop}.precheck.{name}"), reason);
+                let reason =
+                    format!("{name} readiness check at {release} before its services start");
+                let step = self.push(
+                    hop,
+                    StepKind::Precheck,
+                    format!("h{hop}.precheck.{name}"),
+                    reason,
+                );
                 step.service = Some(name.clone());
                 step.release = Some(release.clone());
                 step.command = Some(check.to_owned());
             }
-            let after: Vec<&str> = data.after.iter().map(|&s| catalog.service(s).name.as_str()).collect();
+            let after: Vec<&str> = data
+                .after
+                .iter()
+                .map(|&s| catalog.service(s).name.as_str())
+                .collect();
             let order_note = if after.is_empty() {
                 String::new()
             } else {
@@ -373,9 +448,18 @@ impl Builder<'_> {
             for role in [Role::Control, Role::Agent] {
                 for component in self.components(service, role, to) {
                     let component_name = &catalog.component(component).name;
-                    let what = if role == Role::Control { "control plane" } else { "agent, after its control plane" };
+                    let what = if role == Role::Control {
+                        "control plane"
+                    } else {
+                        "agent, after its control plane"
+                    };
                     let reason = format!("start {component_name} ({name} {what}) at the target release {release}{order_note}");
-                    let step = self.push(hop, StepKind::Start, format!("h{hop}.start.{component_name}"), reason);
+                    let step = self.push(
+                        hop,
+                        StepKind::Start,
+                        format!("h{hop}.start.{component_name}"),
+                        reason,
+                    );
                     step.service = Some(name.clone());
                     step.component = Some(component_name.clone());
                     step.release = Some(release.clone());
@@ -389,7 +473,12 @@ impl Builder<'_> {
             }
             let name = &data.name;
             let reason = format!("confirm every {name} component runs {release} and reports up");
-            let step = self.push(hop, StepKind::Postcheck, format!("h{hop}.postcheck.{name}"), reason);
+            let step = self.push(
+                hop,
+                StepKind::Postcheck,
+                format!("h{hop}.postcheck.{name}"),
+                reason,
+            );
             step.service = Some(name.clone());
             step.release = Some(release.clone());
         }

@@ -22,7 +22,10 @@ enum Why {
     /// Release then kind order within one service.
     WithinService,
     /// The target's service is `after` the source's.
-    ServiceOrder { later: ServiceId, earlier: ServiceId },
+    ServiceOrder {
+        later: ServiceId,
+        earlier: ServiceId,
+    },
 }
 
 /// What a node of the hop graph is.
@@ -33,15 +36,17 @@ enum Node {
     Barrier,
 }
 
+/// Sort key of a node: (service rank, position within the service, catalog index).
+type SortKey = (u32, u32, u32);
+
 struct Graph {
     nodes: Vec<Node>,
-    /// Sort key of each node: (service rank, position within the service, catalog index).
-    keys: Vec<(u32, u32, u32)>,
+    keys: Vec<SortKey>,
     edges: Vec<Vec<(u32, Why)>>,
 }
 
 impl Graph {
-    fn add(&mut self, node: Node, key: (u32, u32, u32)) -> u32 {
+    fn add(&mut self, node: Node, key: SortKey) -> u32 {
         self.nodes.push(node);
         self.keys.push(key);
         self.edges.push(Vec::new());
@@ -123,15 +128,26 @@ pub(crate) fn order_migrations(
         ends[service.index()] = Some((begin, barrier));
     }
     for &service in services {
-        let Some((begin, _)) = ends[service.index()] else { continue };
+        let Some((begin, _)) = ends[service.index()] else {
+            continue;
+        };
         for &earlier in &catalog.service(service).after {
             if let Some((_, end)) = ends[earlier.index()] {
-                graph.edge(end, begin, Why::ServiceOrder { later: service, earlier });
+                graph.edge(
+                    end,
+                    begin,
+                    Why::ServiceOrder {
+                        later: service,
+                        earlier,
+                    },
+                );
             }
         }
     }
     for &migration in migrations {
-        let Some(&node) = node_of_migration.get(&migration) else { continue };
+        let Some(&node) = node_of_migration.get(&migration) else {
+            continue;
+        };
         for required in &catalog.migration(migration).requires {
             if let Some(&source) = node_of_migration.get(required) {
                 graph.edge(source, node, Why::Requires);
@@ -145,7 +161,7 @@ pub(crate) fn order_migrations(
             in_degree[target as usize] += 1;
         }
     }
-    let mut ready: BinaryHeap<Reverse<((u32, u32, u32), u32)>> = in_degree
+    let mut ready: BinaryHeap<Reverse<(SortKey, u32)>> = in_degree
         .iter()
         .enumerate()
         .filter(|(_, &degree)| degree == 0)
@@ -168,7 +184,10 @@ pub(crate) fn order_migrations(
     if visited == graph.nodes.len() {
         return Ok(order);
     }
-    Err(NoPlan::OrderCycle { hop: hop_label.to_owned(), facts: explain_cycle(catalog, &graph, &in_degree) })
+    Err(NoPlan::OrderCycle {
+        hop: hop_label.to_owned(),
+        facts: explain_cycle(catalog, &graph, &in_degree),
+    })
 }
 
 /// Finds one cycle among the nodes Kahn's algorithm could not reach, and states it as
@@ -187,14 +206,18 @@ fn explain_cycle(catalog: &Catalog, graph: &Graph, in_degree: &[u32]) -> Vec<Ord
             }
         }
     }
-    let Some(start) = (0..graph.nodes.len()).find(|&node| stuck(node)) else { return Vec::new() };
+    let Some(start) = (0..graph.nodes.len()).find(|&node| stuck(node)) else {
+        return Vec::new();
+    };
     // Walk backwards until a node repeats: the walk from its first visit is a cycle.
     let mut walk = vec![start];
     let mut position = vec![usize::MAX; graph.nodes.len()];
     position[start] = 0;
     let cycle_start = loop {
         let current = *walk.last().unwrap_or(&start);
-        let Some((previous, _)) = predecessor[current] else { return Vec::new() };
+        let Some((previous, _)) = predecessor[current] else {
+            return Vec::new();
+        };
         let previous = previous as usize;
         if position[previous] != usize::MAX {
             break position[previous];
@@ -206,7 +229,10 @@ fn explain_cycle(catalog: &Catalog, graph: &Graph, in_degree: &[u32]) -> Vec<Ord
     let mut cycle: Vec<usize> = walk[cycle_start..].to_vec();
     cycle.reverse();
     // Rotate so that it starts at a migration.
-    if let Some(first) = cycle.iter().position(|&n| matches!(graph.nodes[n], Node::Migration(_))) {
+    if let Some(first) = cycle
+        .iter()
+        .position(|&n| matches!(graph.nodes[n], Node::Migration(_)))
+    {
         cycle.rotate_left(first);
     }
     let name = |node: usize| match graph.nodes[node] {
@@ -247,7 +273,11 @@ fn explain_cycle(catalog: &Catalog, graph: &Graph, in_degree: &[u32]) -> Vec<Ord
             ),
             _ => describe_within_service(catalog, &before, &after),
         };
-        facts.push(OrderFact { before, after, because });
+        facts.push(OrderFact {
+            before,
+            after,
+            because,
+        });
         index += step;
     }
     facts

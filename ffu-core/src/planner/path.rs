@@ -20,7 +20,11 @@ pub(crate) fn release_graph(catalog: &Catalog, allow_skips: bool) -> DiGraph<Rel
     }
     if allow_skips {
         for edge in catalog.skip_edges() {
-            graph.add_edge(NodeIndex::new(edge.from.index()), NodeIndex::new(edge.to.index()), true);
+            graph.add_edge(
+                NodeIndex::new(edge.from.index()),
+                NodeIndex::new(edge.to.index()),
+                true,
+            );
         }
     }
     graph
@@ -77,5 +81,62 @@ pub(crate) fn shortest_path(
         path.push(previous);
     }
     path.reverse();
-    Ok(path.into_iter().map(|index| ReleaseId(index as u32)).collect())
+    Ok(path
+        .into_iter()
+        .map(|index| ReleaseId(index as u32))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_edges(edges: &str) -> Catalog {
+        let yaml = format!(
+            "format: ffu-catalog/1\nname: t\nreleases: [{{name: a}}, {{name: b, slurp: true}}, {{name: c}}, {{name: d, slurp: true}}, {{name: e}}]\nskip_level: slurp\n{edges}services: []\n"
+        );
+        Catalog::from_yaml_str(&yaml, "t.yaml").unwrap()
+    }
+
+    fn names(catalog: &Catalog, path: &[ReleaseId]) -> Vec<String> {
+        path.iter()
+            .map(|&r| catalog.release(r).name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn without_skips_every_release_is_a_hop() {
+        let catalog = with_edges("");
+        let (a, e) = (
+            catalog.release_id("a").unwrap(),
+            catalog.release_id("e").unwrap(),
+        );
+        assert_eq!(
+            names(&catalog, &shortest_path(&catalog, a, e, false).unwrap()),
+            ["a", "b", "c", "d", "e"]
+        );
+    }
+
+    #[test]
+    fn slurp_and_declared_edges_shorten_the_path() {
+        let catalog = with_edges("");
+        let (a, e) = (
+            catalog.release_id("a").unwrap(),
+            catalog.release_id("e").unwrap(),
+        );
+        assert_eq!(
+            names(&catalog, &shortest_path(&catalog, a, e, true).unwrap()),
+            ["a", "b", "d", "e"]
+        );
+        let declared = with_edges("edges: [{from: a, to: c, reason: tested}]\n");
+        let (a, d) = (
+            declared.release_id("a").unwrap(),
+            declared.release_id("d").unwrap(),
+        );
+        // Two paths of two hops (a-c-d and a-b-d): the one that jumps furthest first wins.
+        assert_eq!(
+            names(&declared, &shortest_path(&declared, a, d, true).unwrap()),
+            ["a", "c", "d"]
+        );
+    }
 }
