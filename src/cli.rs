@@ -244,14 +244,19 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         services: args.services.clone(),
     };
     let plan = catalog.plan(&args.from, &args.to, &policy)?;
-    emit(args.output.as_deref(), |out| match args.format {
+    let result = emit(args.output.as_deref(), |out| match args.format {
         PlanFormat::Json => {
             plan.write_json(&mut *out)?;
             writeln!(out)
         }
         PlanFormat::Text => out.write_all(render::text(&plan, Some(&catalog)).as_bytes()),
         PlanFormat::Dot => out.write_all(render::dot(&plan).as_bytes()),
-    })
+    });
+    // The process ends right after this: freeing a large catalog and plan piece by piece
+    // would take longer than planning did, and the operating system reclaims it at once.
+    std::mem::forget(plan);
+    std::mem::forget(catalog);
+    result
 }
 
 fn read_input(path: &Path) -> Result<String, Failure> {

@@ -33,6 +33,7 @@ mod error;
 mod extension;
 mod migration;
 mod plan;
+mod plan_json;
 mod planner;
 mod release;
 pub mod render;

@@ -245,18 +245,26 @@ impl Plan {
         }
     }
 
-    /// The plan as pretty-printed JSON; the same plan always gives the same bytes.
+    /// The plan as compact JSON; the same plan always gives the same bytes.
     pub fn to_json(&self) -> String {
+        let mut out = Vec::with_capacity(self.steps.len() * 320 + 512);
+        // Writing to a Vec cannot fail, and the writer only writes UTF-8.
+        let _ = crate::plan_json::write_plan(self, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// The plan as indented JSON, for people reading it.
+    pub fn to_json_pretty(&self) -> String {
         // Serializing plain data to a String cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Writes the plan as pretty-printed JSON.
+    /// Writes the plan as compact JSON (the bytes of [`Plan::to_json`]).
     ///
     /// # Errors
     /// When the writer fails.
-    pub fn write_json<W: std::io::Write>(&self, writer: W) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(writer, self).map_err(std::io::Error::from)
+    pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
+        crate::plan_json::write_plan(self, &mut writer)
     }
 
     /// The number of steps.

@@ -4,7 +4,7 @@
 //! It is written from the rules, not from the planner: the property tests use it as the
 //! independent judge of the planner's output.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 use petgraph::algo::dijkstra;
@@ -112,7 +112,7 @@ impl<'a> Context<'a> {
                 .ok_or_else(|| bad(file, format!("policy names unknown service {name:?}")))?;
             included[id.index()] = true;
         }
-        let mut position = HashMap::with_capacity(plan.steps.len());
+        let mut position = HashMap::with_capacity_and_hasher(plan.steps.len(), Default::default());
         let count = plan.steps.len();
         let (mut service, mut component, mut release, mut migration) = (
             Vec::with_capacity(count),
@@ -475,9 +475,9 @@ impl<'a> Context<'a> {
             }
         }
         // Per service: releases never go back; per (service, release): kind order.
-        let mut latest: HashMap<ServiceId, (ReleaseId, usize)> = HashMap::new();
+        let mut latest: HashMap<ServiceId, (ReleaseId, usize)> = HashMap::default();
         let mut by_group: HashMap<(ServiceId, ReleaseId), Vec<(usize, MigrationKind)>> =
-            HashMap::new();
+            HashMap::default();
         for (index, id) in self.migration.iter().enumerate() {
             let Some(id) = id else { continue };
             let migration = self.catalog.migration(*id);
@@ -547,7 +547,7 @@ impl<'a> Context<'a> {
     /// V4: a blocking data migration of (service, r) comes before every schema migration of
     /// that service in a later release.
     fn check_blocking_data(&self, out: &mut Vec<Violation>) {
-        let mut per_service: HashMap<ServiceId, Vec<usize>> = HashMap::new();
+        let mut per_service: HashMap<ServiceId, Vec<usize>> = HashMap::default();
         for (index, id) in self.migration.iter().enumerate() {
             if let Some(id) = id {
                 per_service

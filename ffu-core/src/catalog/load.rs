@@ -34,6 +34,7 @@ impl Syntax {
 pub(crate) struct SourceFile {
     pub(crate) name: String,
     pub(crate) text: String,
+    pub(crate) syntax: Syntax,
 }
 
 impl SourceFile {
@@ -192,6 +193,7 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
             location: SourceFile {
                 name: file.to_owned(),
                 text: text.to_owned(),
+                syntax,
             }
             .locate("include"),
             item: "include".to_owned(),
@@ -204,6 +206,7 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
         files: vec![SourceFile {
             name: file.to_owned(),
             text: text.to_owned(),
+            syntax,
         }],
         origins: Origins::default(),
     };
@@ -274,10 +277,11 @@ fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: b
         });
     }
     let text = read_text(path)?;
-    let doc = parse_document(&text, &name, Syntax::for_path(path))?;
+    let syntax = Syntax::for_path(path);
+    let doc = parse_document(&text, &name, syntax)?;
     let includes = doc.include.clone();
     let file_index = loaded.files.len();
-    loaded.files.push(SourceFile { name, text });
+    loaded.files.push(SourceFile { name, text, syntax });
     merge(loaded, doc, file_index, root)?;
     stack.push(canonical);
     let base = path.parent().unwrap_or(Path::new("."));
@@ -286,6 +290,17 @@ fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: b
     }
     stack.pop();
     Ok(())
+}
+
+/// The merged document again, from the files a catalog was loaded from (for showing a
+/// catalog: parsing again on demand is cheaper than keeping a second copy of every item).
+pub(crate) fn reparse(files: &[SourceFile]) -> Result<CatalogDoc> {
+    let mut loaded = Loaded { doc: CatalogDoc::default(), files: files.to_vec(), origins: Origins::default() };
+    for (index, file) in files.iter().enumerate() {
+        let doc = parse_document(&file.text, &file.name, file.syntax)?;
+        merge(&mut loaded, doc, index, index == 0)?;
+    }
+    Ok(loaded.doc)
 }
 
 /// Appends a document's lists to the merged catalog; the root sets the scalar fields, and a
@@ -348,10 +363,7 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile {
-            name: "f.yaml".into(),
-            text: text.into(),
-        }
+        SourceFile { name: "f.yaml".into(), text: text.into(), syntax: Syntax::Yaml }
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod embedded;
 mod load;
 mod validate;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 pub use document::CATALOG_FORMAT;
@@ -16,8 +16,7 @@ use crate::extension::{ConfigChange, Extension};
 use crate::migration::{Migration, MigrationId};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
 use crate::service::{Component, ComponentId, Service, ServiceId};
-use document::CatalogDoc;
-use load::Syntax;
+use load::{SourceFile, Syntax};
 
 /// A validated catalog.
 ///
@@ -49,7 +48,8 @@ pub struct Catalog {
     migrations_by_service: Vec<Vec<MigrationId>>,
     extensions: Vec<Extension>,
     config_changes: Vec<ConfigChange>,
-    document: CatalogDoc,
+    /// The files it was loaded from, to show the catalog again.
+    sources: Vec<SourceFile>,
 }
 
 impl Catalog {
@@ -217,7 +217,8 @@ impl Catalog {
     /// # Errors
     /// Never in practice; serialization of plain data cannot fail.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(&self.document).map_err(|err| Error::Unsupported {
+        let document = load::reparse(&self.sources)?;
+        serde_json::to_string_pretty(&document).map_err(|err| Error::Unsupported {
             what: format!("serializing the catalog: {err}"),
         })
     }
@@ -227,7 +228,8 @@ impl Catalog {
     /// # Errors
     /// Never in practice; serialization of plain data cannot fail.
     pub fn to_yaml(&self) -> Result<String> {
-        serde_saphyr::to_string(&self.document).map_err(|err| Error::Unsupported {
+        let document = load::reparse(&self.sources)?;
+        serde_saphyr::to_string(&document).map_err(|err| Error::Unsupported {
             what: format!("serializing the catalog: {err}"),
         })
     }

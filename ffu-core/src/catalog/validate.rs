@@ -1,6 +1,6 @@
 //! Turning a merged document into a validated [`Catalog`], checking every rule on the way.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::document::{CatalogDoc, CATALOG_FORMAT};
 use super::load::{Loaded, Origins, SourceFile};
@@ -54,7 +54,7 @@ impl Reporter<'_> {
 /// Validates a loaded document and builds the catalog.
 pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     let Loaded {
-        doc,
+        mut doc,
         files,
         origins,
     } = loaded;
@@ -105,7 +105,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     )?;
 
     // Services and components.
-    let mut service_by_name = HashMap::with_capacity(doc.services.len());
+    let mut service_by_name = HashMap::with_capacity_and_hasher(doc.services.len(), Default::default());
     for (index, service) in doc.services.iter().enumerate() {
         let file = origins.services[index];
         if service.name.trim().is_empty() {
@@ -130,7 +130,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     }
     let mut services = Vec::with_capacity(doc.services.len());
     let mut components = Vec::new();
-    let mut component_by_name = HashMap::new();
+    let mut component_by_name = HashMap::default();
     for (index, service_doc) in doc.services.iter().enumerate() {
         let file = origins.services[index];
         let id = ServiceId(index as u32);
@@ -295,7 +295,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     }
 
     let migrations = build_migrations(
-        &doc,
+        &mut doc,
         &origins,
         &report,
         &releases,
@@ -305,7 +305,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         &services,
         &components,
     )?;
-    let mut migration_by_id = HashMap::with_capacity(migrations.len());
+    let mut migration_by_id = HashMap::with_capacity_and_hasher(migrations.len(), Default::default());
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
         migration_by_id.insert(migration.id.clone(), MigrationId(index as u32));
@@ -353,7 +353,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         migrations_by_service,
         extensions,
         config_changes,
-        document: doc,
+        sources: files,
     })
 }
 
@@ -373,7 +373,7 @@ fn build_releases(
     if doc.releases.len() > u32::MAX as usize {
         return Err(report.invalid(0, "releases".into(), "releases", "too many releases".into()));
     }
-    let mut by_name = HashMap::new();
+    let mut by_name = HashMap::default();
     let mut releases = Vec::with_capacity(doc.releases.len());
     for (index, release) in doc.releases.iter().enumerate() {
         let file = origins.releases[index];
@@ -493,7 +493,7 @@ fn check_bounds(
 
 #[allow(clippy::too_many_arguments)]
 fn build_migrations(
-    doc: &CatalogDoc,
+    doc: &mut CatalogDoc,
     origins: &Origins,
     report: &Reporter<'_>,
     releases: &[Release],
@@ -503,7 +503,7 @@ fn build_migrations(
     services: &[Service],
     components: &[Component],
 ) -> Result<Vec<Migration>> {
-    let mut index_by_id: HashMap<&str, usize> = HashMap::with_capacity(doc.migrations.len());
+    let mut index_by_id: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(doc.migrations.len(), Default::default());
     for (index, migration) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
         if migration.id.trim().is_empty() {
@@ -638,17 +638,24 @@ fn build_migrations(
             }
         }
         migrations.push(Migration {
-            id: m.id.clone(),
+            // Moved out of the document below, once nothing borrows it any more.
+            id: String::new(),
             service,
             release,
             kind: m.kind,
-            command: m.command.clone(),
+            command: String::new(),
             requires,
             blocking: m.kind == MigrationKind::Data && m.blocking,
             needs_running,
             reversible: m.reversible,
             duration_s: m.duration_s,
         });
+    }
+    // The strings move into the model rather than being copied: a large catalog has a
+    // hundred thousand migrations, and the document is dropped right after validation.
+    for (migration, written) in migrations.iter_mut().zip(doc.migrations.iter_mut()) {
+        migration.id = std::mem::take(&mut written.id);
+        migration.command = std::mem::take(&mut written.command);
     }
     Ok(migrations)
 }
@@ -661,7 +668,7 @@ fn build_extensions(
     resolve_release: &ResolveRelease<'_>,
     releases: &[Release],
 ) -> Result<Vec<Extension>> {
-    let mut seen: HashMap<(ServiceId, &str), usize> = HashMap::new();
+    let mut seen: HashMap<(ServiceId, &str), usize> = HashMap::default();
     let mut extensions = Vec::with_capacity(doc.extensions.len());
     for (index, e) in doc.extensions.iter().enumerate() {
         let file = origins.extensions[index];

@@ -62,7 +62,11 @@ pub(super) fn build_steps(
         builder.backups(index, start, end, &taking_part, migrations);
         builder.installs(index, end, last, &taking_part);
         builder.config_changes(index, start, end, &taking_part);
-        builder.migrations(index, hop, end, &ordered, &taking_part);
+        let mut in_hop = vec![false; catalog.services().len()];
+        for service in &taking_part {
+            in_hop[service.index()] = true;
+        }
+        builder.migrations(index, hop, end, &ordered, &in_hop);
         if last {
             builder.start_everything(index, to, service_order);
         }
@@ -260,7 +264,7 @@ impl Builder<'_> {
         hop: &Hop,
         end: ReleaseId,
         ordered: &[MigrationId],
-        taking_part: &[ServiceId],
+        in_hop: &[bool],
     ) {
         let catalog = self.catalog;
         let mut temporarily_running: Vec<ComponentId> = Vec::new();
@@ -273,7 +277,7 @@ impl Builder<'_> {
                     self.temporary(hop_index, StepKind::Start, component, end, migration);
                 }
             }
-            let step = self.migration_step(hop_index, hop, migration, taking_part);
+            let step = self.migration_step(hop_index, hop, migration, in_hop);
             self.steps.push(step);
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
@@ -328,71 +332,54 @@ impl Builder<'_> {
         step.release = Some(release);
     }
 
-    fn migration_step(
-        &self,
-        hop_index: usize,
-        hop: &Hop,
-        migration: &Migration,
-        taking_part: &[ServiceId],
-    ) -> Step {
+    /// The step of one migration. This runs once per migration (a hundred thousand times
+    /// for a large catalog), so the strings are built with `push_str` rather than `format!`.
+    fn migration_step(&self, hop_index: usize, hop: &Hop, migration: &Migration, in_hop: &[bool]) -> Step {
         let catalog = self.catalog;
         let service = catalog.service(migration.service);
         let release = &catalog.release(migration.release).name;
-        let mut reason = match migration.kind {
-            MigrationKind::Expand => format!("{} schema expand for {release}", service.name),
-            MigrationKind::Migrate => format!("{} schema for {release}", service.name),
-            MigrationKind::Contract => format!("{} schema contract for {release}", service.name),
-            MigrationKind::Data if migration.blocking => format!(
-                "{} data migration for {release}; blocking: must finish before {}'s later schema migrations",
-                service.name, service.name
-            ),
-            MigrationKind::Data => format!("{} data migration for {release}", service.name),
-        };
-        let earlier: Vec<&str> = service
-            .after
-            .iter()
-            .filter(|s| taking_part.contains(s))
-            .map(|&s| catalog.service(s).name.as_str())
-            .collect();
-        if !earlier.is_empty() {
-            let names = earlier;
-            reason.push_str("; after ");
-            reason.push_str(&names.join(", "));
-            reason.push_str(" (service order)");
+        let mut reason = String::with_capacity(128);
+        reason.push_str(&service.name);
+        reason.push_str(match migration.kind {
+            MigrationKind::Expand => " schema expand for ",
+            MigrationKind::Migrate => " schema for ",
+            MigrationKind::Contract => " schema contract for ",
+            MigrationKind::Data => " data migration for ",
+        });
+        reason.push_str(release);
+        if migration.kind == MigrationKind::Data && migration.blocking {
+            reason.push_str("; blocking: must finish before ");
+            reason.push_str(&service.name);
+            reason.push_str("'s later schema migrations");
         }
-        let mut requires = Vec::new();
+        push_list(
+            &mut reason,
+            "; after ",
+            service.after.iter().filter(|s| in_hop[s.index()]).map(|&s| catalog.service(s).name.as_str()),
+            " (service order)",
+        );
+        let mut requires = Vec::with_capacity(migration.requires.len());
         for &required in &migration.requires {
-            let other = catalog.migration(required);
             if let Some(hop) = self.hop_of_migration[required.index()] {
-                requires.push(format!("h{hop}.{}", other.id));
+                requires.push(step_id(hop as usize, &catalog.migration(required).id));
             }
         }
         if !requires.is_empty() {
-            let ids: Vec<&str> = migration
-                .requires
-                .iter()
-                .map(|&r| catalog.migration(r).id.as_str())
-                .collect();
-            reason.push_str("; requires ");
-            reason.push_str(&ids.join(", "));
+            push_list(&mut reason, "; requires ", migration.requires.iter().map(|&r| catalog.migration(r).id.as_str()), "");
         }
         if hop.skip && release != &hop.to {
             reason.push_str("; skip-level hop: runs with ");
             reason.push_str(&hop.to);
             reason.push_str(" code");
         }
-        if !migration.needs_running.is_empty() {
-            let names: Vec<&str> = migration
-                .needs_running
-                .iter()
-                .map(|&c| catalog.component(c).name.as_str())
-                .collect();
-            reason.push_str("; needs ");
-            reason.push_str(&names.join(", "));
-            reason.push_str(" running");
-        }
+        push_list(
+            &mut reason,
+            "; needs ",
+            migration.needs_running.iter().map(|&c| catalog.component(c).name.as_str()),
+            " running",
+        );
         Step {
-            id: format!("h{hop_index}.{}", migration.id),
+            id: step_id(hop_index, &migration.id),
             hop: hop_index,
             kind: match migration.kind {
                 MigrationKind::Expand => StepKind::Expand,
@@ -482,5 +469,42 @@ impl Builder<'_> {
             step.service = Some(name.clone());
             step.release = Some(release.clone());
         }
+    }
+}
+
+/// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per
+/// migration and `format!` costs more than the rest of the step).
+fn step_id(hop: usize, migration: &str) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = hop;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(migration.len() + 2 + digits.len() - at);
+    id.push('h');
+    for &digit in &digits[at..] {
+        id.push(char::from(digit));
+    }
+    id.push('.');
+    id.push_str(migration);
+    id
+}
+
+/// Appends `prefix`, the items joined by ", ", and `suffix`, when there are items.
+fn push_list<'a>(out: &mut String, prefix: &str, items: impl Iterator<Item = &'a str>, suffix: &str) {
+    let mut first = true;
+    for item in items {
+        out.push_str(if first { prefix } else { ", " });
+        out.push_str(item);
+        first = false;
+    }
+    if !first {
+        out.push_str(suffix);
     }
 }
