@@ -48,3 +48,8 @@ pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Role, Service, ServiceId};
 pub use verify::{verify, Violation};
+
+/// The README's Rust examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

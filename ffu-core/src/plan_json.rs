@@ -13,7 +13,7 @@ use crate::plan::{Hop, Plan, Policy, Step};
 /// How much JSON to gather before handing it to the writer.
 const CHUNK: usize = 1 << 20;
 
-/// Writes `plan` as compact JSON, exactly as serde_json would. The JSON is built in memory
+/// Writes `plan` as compact JSON, exactly as `serde_json` would. The JSON is built in memory
 /// a chunk at a time: appending to a `Vec` is much cheaper than many small writes.
 pub(crate) fn write_plan<W: Write>(plan: &Plan, writer: &mut W) -> io::Result<()> {
     let mut out: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
@@ -168,15 +168,21 @@ fn needs_escape(bytes: &[u8]) -> bool {
         // A byte below 0x20 (only exact for bytes below 0x80; bytes at or above it never
         // need escaping and can only cause a false alarm, which the slow path settles).
         let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
-        if below_space || has_zero(v ^ (ONES * u64::from(b'"'))) || has_zero(v ^ (ONES * u64::from(b'\\'))) {
+        if below_space
+            || has_zero(v ^ (ONES * u64::from(b'"')))
+            || has_zero(v ^ (ONES * u64::from(b'\\')))
+        {
             return true;
         }
     }
-    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Writes a JSON string. Names and commands almost never need escaping, so the common case
-/// is one scan and one copy; otherwise it escapes as serde_json does (short forms for
+/// is one scan and one copy; otherwise it escapes as `serde_json` does (short forms for
 /// `\b \f \n \r \t`, `\u00XX` for other control characters, nothing else).
 fn string(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -197,7 +203,14 @@ fn string(out: &mut Vec<u8>, text: &str) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0x00..=0x1f => &[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]],
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0xf)],
+            ],
             _ => continue,
         };
         out.extend_from_slice(&bytes[start..index]);
@@ -218,13 +231,19 @@ mod tests {
     fn plan_with(text: &str) -> Plan {
         static BASE: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
         let base = BASE.get_or_init(|| {
-            let policy = Policy { services: Some(vec!["keystone".into()]), ..Policy::default() };
-            crate::Catalog::openstack().plan("newton", "pike", &policy).unwrap()
+            let policy = Policy {
+                services: Some(vec!["keystone".into()]),
+                ..Policy::default()
+            };
+            crate::Catalog::openstack()
+                .plan("newton", "pike", &policy)
+                .unwrap()
         });
         let mut plan = base.clone();
         plan.steps[0].reason = text.to_owned();
         plan.steps[1].host = Some(text.to_owned());
-        plan.steps[2].advertised = Some([(text.to_owned(), vec!["a".to_owned(), text.to_owned()])].into());
+        plan.steps[2].advertised =
+            Some([(text.to_owned(), vec!["a".to_owned(), text.to_owned()])].into());
         plan.steps[3].kind = StepKind::Finalize;
         plan.policy.services = Some(vec![text.to_owned()]);
         plan

@@ -112,7 +112,8 @@ impl<'a> Context<'a> {
                 .ok_or_else(|| bad(file, format!("policy names unknown service {name:?}")))?;
             included[id.index()] = true;
         }
-        let mut position = HashMap::with_capacity_and_hasher(plan.steps.len(), Default::default());
+        let mut position =
+            HashMap::with_capacity_and_hasher(plan.steps.len(), rustc_hash::FxBuildHasher);
         let count = plan.steps.len();
         let (mut service, mut component, mut release, mut migration) = (
             Vec::with_capacity(count),

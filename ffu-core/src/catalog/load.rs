@@ -295,7 +295,11 @@ fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: b
 /// The merged document again, from the files a catalog was loaded from (for showing a
 /// catalog: parsing again on demand is cheaper than keeping a second copy of every item).
 pub(crate) fn reparse(files: &[SourceFile]) -> Result<CatalogDoc> {
-    let mut loaded = Loaded { doc: CatalogDoc::default(), files: files.to_vec(), origins: Origins::default() };
+    let mut loaded = Loaded {
+        doc: CatalogDoc::default(),
+        files: files.to_vec(),
+        origins: Origins::default(),
+    };
     for (index, file) in files.iter().enumerate() {
         let doc = parse_document(&file.text, &file.name, file.syntax)?;
         merge(&mut loaded, doc, index, index == 0)?;
@@ -363,7 +367,11 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile { name: "f.yaml".into(), text: text.into(), syntax: Syntax::Yaml }
+        SourceFile {
+            name: "f.yaml".into(),
+            text: text.into(),
+            syntax: Syntax::Yaml,
+        }
     }
 
     #[test]

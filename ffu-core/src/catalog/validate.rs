@@ -105,7 +105,8 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     )?;
 
     // Services and components.
-    let mut service_by_name = HashMap::with_capacity_and_hasher(doc.services.len(), Default::default());
+    let mut service_by_name =
+        HashMap::with_capacity_and_hasher(doc.services.len(), rustc_hash::FxBuildHasher);
     for (index, service) in doc.services.iter().enumerate() {
         let file = origins.services[index];
         if service.name.trim().is_empty() {
@@ -305,7 +306,8 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         &services,
         &components,
     )?;
-    let mut migration_by_id = HashMap::with_capacity_and_hasher(migrations.len(), Default::default());
+    let mut migration_by_id =
+        HashMap::with_capacity_and_hasher(migrations.len(), rustc_hash::FxBuildHasher);
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
         migration_by_id.insert(migration.id.clone(), MigrationId(index as u32));
@@ -503,7 +505,8 @@ fn build_migrations(
     services: &[Service],
     components: &[Component],
 ) -> Result<Vec<Migration>> {
-    let mut index_by_id: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(doc.migrations.len(), Default::default());
+    let mut index_by_id: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(doc.migrations.len(), rustc_hash::FxBuildHasher);
     for (index, migration) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
         if migration.id.trim().is_empty() {

@@ -334,7 +334,13 @@ impl Builder<'_> {
 
     /// The step of one migration. This runs once per migration (a hundred thousand times
     /// for a large catalog), so the strings are built with `push_str` rather than `format!`.
-    fn migration_step(&self, hop_index: usize, hop: &Hop, migration: &Migration, in_hop: &[bool]) -> Step {
+    fn migration_step(
+        &self,
+        hop_index: usize,
+        hop: &Hop,
+        migration: &Migration,
+        in_hop: &[bool],
+    ) -> Step {
         let catalog = self.catalog;
         let service = catalog.service(migration.service);
         let release = &catalog.release(migration.release).name;
@@ -355,7 +361,11 @@ impl Builder<'_> {
         push_list(
             &mut reason,
             "; after ",
-            service.after.iter().filter(|s| in_hop[s.index()]).map(|&s| catalog.service(s).name.as_str()),
+            service
+                .after
+                .iter()
+                .filter(|s| in_hop[s.index()])
+                .map(|&s| catalog.service(s).name.as_str()),
             " (service order)",
         );
         let mut requires = Vec::with_capacity(migration.requires.len());
@@ -365,7 +375,15 @@ impl Builder<'_> {
             }
         }
         if !requires.is_empty() {
-            push_list(&mut reason, "; requires ", migration.requires.iter().map(|&r| catalog.migration(r).id.as_str()), "");
+            push_list(
+                &mut reason,
+                "; requires ",
+                migration
+                    .requires
+                    .iter()
+                    .map(|&r| catalog.migration(r).id.as_str()),
+                "",
+            );
         }
         if hop.skip && release != &hop.to {
             reason.push_str("; skip-level hop: runs with ");
@@ -375,7 +393,10 @@ impl Builder<'_> {
         push_list(
             &mut reason,
             "; needs ",
-            migration.needs_running.iter().map(|&c| catalog.component(c).name.as_str()),
+            migration
+                .needs_running
+                .iter()
+                .map(|&c| catalog.component(c).name.as_str()),
             " running",
         );
         Step {
@@ -497,7 +518,12 @@ fn step_id(hop: usize, migration: &str) -> String {
 }
 
 /// Appends `prefix`, the items joined by ", ", and `suffix`, when there are items.
-fn push_list<'a>(out: &mut String, prefix: &str, items: impl Iterator<Item = &'a str>, suffix: &str) {
+fn push_list<'a>(
+    out: &mut String,
+    prefix: &str,
+    items: impl Iterator<Item = &'a str>,
+    suffix: &str,
+) {
     let mut first = true;
     for item in items {
         out.push_str(if first { prefix } else { ", " });

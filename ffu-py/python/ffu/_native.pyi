@@ -1,0 +1,230 @@
+"""Type stubs of the native module ``ffu._native`` (checked by ``mypy.stubtest``)."""
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Final, Literal, SupportsIndex, TypedDict, final, overload
+
+__all__ = [
+    "__version__",
+    "Catalog",
+    "Plan",
+    "PlanIterator",
+    "Hop",
+    "Step",
+    "Violation",
+    "FfuError",
+    "CatalogError",
+    "NoPathError",
+    "PlanError",
+    "_test_panic",
+]
+
+__version__: Final[str]
+
+_Mode = Literal["offline", "rolling"]
+_StepKind = Literal[
+    "precheck",
+    "stop",
+    "backup",
+    "install",
+    "config",
+    "expand",
+    "migrate",
+    "contract",
+    "data",
+    "start",
+    "postcheck",
+    "finalize",
+]
+
+class _ReleaseDetails(TypedDict):
+    name: str
+    aliases: list[str]
+    date: str | None
+    slurp: bool
+
+@final
+class Catalog:
+    """A validated catalog of releases, services, components and migrations."""
+
+    @staticmethod
+    def openstack() -> Catalog: ...
+    @staticmethod
+    def from_file(path: str | os.PathLike[str]) -> Catalog: ...
+    @staticmethod
+    def from_yaml(text: str, *, file: str = "<string>") -> Catalog: ...
+    @staticmethod
+    def from_json(text: str, *, file: str = "<string>") -> Catalog: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any], *, file: str = "<dict>") -> Catalog: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def releases(self) -> list[str]: ...
+    @property
+    def services(self) -> list[str]: ...
+    @property
+    def release_details(self) -> list[_ReleaseDetails]: ...
+    def stats(self) -> dict[str, int]: ...
+    def plan(
+        self,
+        from_: str,
+        to: str,
+        *,
+        mode: _Mode = "offline",
+        skip_level: bool = False,
+        keep_dataplane: bool = True,
+        services: Iterable[str] | None = None,
+    ) -> Plan: ...
+    def verify(self, plan: Plan | Mapping[str, Any]) -> list[Violation]: ...
+    def to_json(self) -> str: ...
+    def to_yaml(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Plan:
+    """An upgrade plan (``ffu-plan/1``): a sequence of its steps."""
+
+    @staticmethod
+    def from_json(text: str, *, file: str = "<string>") -> Plan: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any], *, file: str = "<dict>") -> Plan: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def catalog(self) -> str: ...
+    @property
+    def from_(self) -> str: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def policy(self) -> dict[str, Any]: ...
+    @property
+    def path(self) -> list[str]: ...
+    @property
+    def hops(self) -> list[Hop]: ...
+    @property
+    def steps(self) -> list[Step]: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> Step: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> list[Step]: ...
+    def __iter__(self) -> PlanIterator: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_text(self, catalog: Catalog | None = None) -> str: ...
+    def to_dot(self) -> str: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class PlanIterator(Iterator[Step]):
+    def __iter__(self) -> PlanIterator: ...
+    def __next__(self) -> Step: ...
+
+@final
+class Hop:
+    """One hop of a plan's path."""
+
+    @property
+    def from_(self) -> str: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def skip(self) -> bool: ...
+    @property
+    def releases(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class Step:
+    """One step of a plan, with the fields of the plan document as attributes."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def hop(self) -> int: ...
+    @property
+    def kind(self) -> _StepKind: ...
+    @property
+    def service(self) -> str | None: ...
+    @property
+    def component(self) -> str | None: ...
+    @property
+    def release(self) -> str | None: ...
+    @property
+    def migration(self) -> str | None: ...
+    @property
+    def command(self) -> str | None: ...
+    @property
+    def requires(self) -> list[str]: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def rollback_point(self) -> bool: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def advertised(self) -> dict[str, list[str]] | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class Violation:
+    """One broken safety rule."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def steps(self) -> list[str]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+class FfuError(Exception):
+    """Base class of every error ffu raises."""
+
+    no_plan: bool
+
+class CatalogError(FfuError, ValueError):
+    """A catalog cannot be read, is not an ``ffu-catalog/1`` document, or breaks a rule."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+    item: str | None
+    cycle: list[str] | None
+
+class NoPathError(FfuError):
+    """No upgrade path: an unknown release, a downgrade, or no chain of upgrade edges."""
+
+    from_: str | None
+    to: str | None
+    release: str | None
+    suggestions: list[str] | None
+    furthest: str | None
+
+class PlanError(FfuError):
+    """No safe plan can be made, or a plan document or request cannot be used."""
+
+    file: str | None
+    hop: str | None
+    cycle: list[str] | None
+    facts: list[dict[str, str]] | None
+    migration: str | None
+    needs: str | None
+    service: str | None
+
+def _test_panic() -> None: ...

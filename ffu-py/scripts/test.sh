@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the ffu wheel into a fresh virtual environment and checks the Python package:
+# pytest (ffu-py/tests), mypy.stubtest against the built module, mypy --strict on the typed
+# example and the Ansible example.
+#
+# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy and PyYAML
+# come from PyPI into the environment (pip's cache makes later runs quick). Works from any directory; exits non-zero on any
+# failure.
+#
+# Environment:
+#   FFU_PY_VENV   where to create the environment (default: target/py-venv in the workspace;
+#                 it is deleted and made anew on every run, so nothing stale hides a problem)
+#   PYTHON        the interpreter to build the environment from (default: python3)
+#   FFU_PY_SKIP_RUST_CLI=1   do not build the Rust CLI (its output comparison is then skipped)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3}"
+venv="${FFU_PY_VENV:-$root/target/py-venv}"
+started=$SECONDS
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "fresh virtual environment in $venv"
+rm -rf "$venv"
+"$python" -m venv "$venv"
+vpy="$venv/bin/python"
+"$vpy" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$vpy" -m pip install --quiet --disable-pip-version-check "maturin>=1.9.4,<2"
+
+step "build the wheel (release)"
+wheels="$venv/wheels"
+"$venv/bin/maturin" build --release --quiet -m ffu-py/Cargo.toml --interpreter "$vpy" --out "$wheels"
+wheel="$(ls "$wheels"/ffu-*.whl)"
+# The `test` extra (pyproject.toml) brings pytest, mypy and PyYAML.
+"$vpy" -m pip install --quiet --disable-pip-version-check "$wheel[test]"
+
+if [[ "${FFU_PY_SKIP_RUST_CLI:-0}" != 1 ]]; then
+    step "build the Rust CLI, to compare python -m ffu with it"
+    cargo build --release --quiet --bin ffu
+    export FFU_RUST_CLI="$root/target/release/ffu"
+fi
+
+# Run the checks outside the source tree, so that they import the installed wheel, not
+# ffu-py/python.
+cd "$venv"
+
+step "pytest"
+"$vpy" -m pytest -c "$root/ffu-py/pyproject.toml" --rootdir "$root/ffu-py" "$root/ffu-py/tests"
+
+step "stubtest"
+"$vpy" -m mypy.stubtest ffu
+
+step "mypy --strict (typing example, Ansible example, the package)"
+"$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" \
+    "$root/ffu-py/tests/typing_example.py" "$root/ffu-py/examples/ansible_tasks.py"
+"$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" -p ffu
+
+step "ok: ffu-py checked in $((SECONDS - started)) s"

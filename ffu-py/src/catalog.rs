@@ -1,0 +1,254 @@
+//! `ffu.Catalog`: a validated catalog, and the entry point for planning and verifying.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ffu_core::{Catalog, Mode, Plan, Policy};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert;
+use crate::errors::{guarded, Failure, Request};
+use crate::logging;
+use crate::plan::{PyPlan, PyViolation};
+
+/// A validated catalog of releases, services, components and migrations.
+///
+/// Load one with `Catalog.openstack()` (the embedded `OpenStack` catalog), `from_file`,
+/// `from_yaml`, `from_json` or `from_dict`; then `plan` upgrades and `verify` plans.
+#[pyclass(frozen, module = "ffu", name = "Catalog")]
+pub(crate) struct PyCatalog {
+    pub(crate) inner: Arc<Catalog>,
+}
+
+impl From<Catalog> for PyCatalog {
+    fn from(catalog: Catalog) -> Self {
+        PyCatalog {
+            inner: Arc::new(catalog),
+        }
+    }
+}
+
+/// Loads a catalog with the GIL released, panics and errors mapped.
+fn load(
+    py: Python<'_>,
+    work: impl FnOnce() -> ffu_core::Result<Catalog> + Send,
+) -> PyResult<PyCatalog> {
+    logging::sync_level(py);
+    py.detach(|| guarded(|| Ok(work()?)))
+        .map(PyCatalog::from)
+        .map_err(|failure| failure.into_py_err(py, None))
+}
+
+fn parse_mode(mode: &str) -> PyResult<Mode> {
+    match mode {
+        "offline" => Ok(Mode::Offline),
+        "rolling" => Ok(Mode::Rolling),
+        other => Err(PyValueError::new_err(format!(
+            "mode must be \"offline\" or \"rolling\", not {other:?}"
+        ))),
+    }
+}
+
+#[pymethods]
+impl PyCatalog {
+    /// The `OpenStack` catalog compiled into ffu.
+    #[staticmethod]
+    fn openstack(py: Python<'_>) -> PyResult<PyCatalog> {
+        load(py, || Ok(Catalog::openstack()))
+    }
+
+    /// Loads a catalog file: YAML, or JSON when the name ends in `.json`, with the
+    /// fragments it includes.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<PyCatalog> {
+        load(py, || Catalog::from_path(&path))
+    }
+
+    /// Parses a catalog from YAML text; `file` names it in error messages.
+    #[staticmethod]
+    #[pyo3(signature = (text, *, file = "<string>".to_owned()), text_signature = "(text, *, file='<string>')")]
+    fn from_yaml(py: Python<'_>, text: String, file: String) -> PyResult<PyCatalog> {
+        load(py, || Catalog::from_yaml_str(&text, &file))
+    }
+
+    /// Parses a catalog from JSON text; `file` names it in error messages.
+    #[staticmethod]
+    #[pyo3(signature = (text, *, file = "<string>".to_owned()), text_signature = "(text, *, file='<string>')")]
+    fn from_json(py: Python<'_>, text: String, file: String) -> PyResult<PyCatalog> {
+        load(py, || Catalog::from_json_str(&text, &file))
+    }
+
+    /// Builds a catalog from plain data (as `json.load` or `yaml.safe_load` give it);
+    /// `file` names it in error messages.
+    #[staticmethod]
+    #[pyo3(signature = (data, *, file = "<dict>".to_owned()), text_signature = "(data, *, file='<dict>')")]
+    fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>, file: String) -> PyResult<PyCatalog> {
+        let text = convert::dumps(data)?;
+        load(py, || Catalog::from_json_str(&text, &file))
+    }
+
+    /// The catalog's name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// The file the catalog was loaded from (or the name given to a string).
+    #[getter]
+    fn file(&self) -> &str {
+        self.inner.file()
+    }
+
+    /// Release names, in upgrade order.
+    #[getter]
+    fn releases(&self) -> Vec<String> {
+        self.inner
+            .releases()
+            .iter()
+            .map(|release| release.name.clone())
+            .collect()
+    }
+
+    /// Service names, in catalog order.
+    #[getter]
+    fn services(&self) -> Vec<String> {
+        self.inner
+            .services()
+            .iter()
+            .map(|service| service.name.clone())
+            .collect()
+    }
+
+    /// Each release in upgrade order, as a dict: `name`, `aliases` (other accepted names),
+    /// `date` (`YYYY-MM-DD` or None) and `slurp` (whether it may be upgraded to the next
+    /// SLURP release directly).
+    #[getter]
+    fn release_details<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.inner
+            .releases()
+            .iter()
+            .map(|release| {
+                let details = PyDict::new(py);
+                details.set_item("name", &release.name)?;
+                details.set_item("aliases", &release.aliases)?;
+                details.set_item("date", &release.date)?;
+                details.set_item("slurp", release.slurp)?;
+                Ok(details)
+            })
+            .collect()
+    }
+
+    /// How big the catalog is: the number of `releases`, `services`, `components`,
+    /// `migrations`, `extensions` and `config_changes`.
+    fn stats(&self) -> BTreeMap<&'static str, usize> {
+        let catalog = &self.inner;
+        BTreeMap::from([
+            ("releases", catalog.releases().len()),
+            ("services", catalog.services().len()),
+            ("components", catalog.components().len()),
+            ("migrations", catalog.migrations().len()),
+            ("extensions", catalog.extensions().len()),
+            ("config_changes", catalog.config_changes().len()),
+        ])
+    }
+
+    /// Plans the upgrade from `from_` to `to` (release names or aliases).
+    ///
+    /// The planning runs without the GIL, so other Python threads go on meanwhile.
+    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature is the policy's fields as keywords"
+    )]
+    fn plan(
+        &self,
+        py: Python<'_>,
+        from_: String,
+        to: String,
+        mode: &str,
+        skip_level: bool,
+        keep_dataplane: bool,
+        services: Option<Vec<String>>,
+    ) -> PyResult<PyPlan> {
+        let policy = Policy {
+            mode: parse_mode(mode)?,
+            skip_level,
+            keep_dataplane,
+            services,
+        };
+        logging::sync_level(py);
+        let catalog = &self.inner;
+        let plan = py
+            .detach(|| guarded(|| Ok(catalog.plan(&from_, &to, &policy)?)))
+            .map_err(|failure| {
+                failure.into_py_err(
+                    py,
+                    Some(Request {
+                        from: &from_,
+                        to: &to,
+                    }),
+                )
+            })?;
+        Ok(PyPlan::new(plan, Some(Arc::clone(&self.inner))))
+    }
+
+    /// Checks a plan (a `Plan`, or a plan document as a dict) against the safety rules;
+    /// an empty list means the plan is safe.
+    fn verify(&self, py: Python<'_>, plan: &Bound<'_, PyAny>) -> PyResult<Vec<PyViolation>> {
+        let plan: Arc<Plan> = if let Ok(plan) = plan.cast::<PyPlan>() {
+            Arc::clone(&plan.get().inner)
+        } else if plan.is_instance_of::<pyo3::types::PyDict>()
+            || plan.cast::<pyo3::types::PyMapping>().is_ok()
+        {
+            let text = convert::dumps(plan)?;
+            Arc::new(
+                Plan::from_json(&text, "<dict>")
+                    .map_err(|err| Failure::from(err).into_py_err(py, None))?,
+            )
+        } else {
+            let kind = plan.get_type().name()?;
+            return Err(PyTypeError::new_err(format!(
+                "verify() takes a Plan or a plan dict, not {kind}"
+            )));
+        };
+        logging::sync_level(py);
+        let catalog = &self.inner;
+        let violations = py
+            .detach(|| guarded(|| Ok(ffu_core::verify(catalog, &plan)?)))
+            .map_err(|failure| failure.into_py_err(py, None))?;
+        Ok(violations.into_iter().map(PyViolation::from).collect())
+    }
+
+    /// The catalog (its fragments merged) as an `ffu-catalog/1` JSON document.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        let catalog = &self.inner;
+        py.detach(|| guarded(|| Ok(catalog.to_json()?)))
+            .map_err(|failure| failure.into_py_err(py, None))
+    }
+
+    /// The catalog (its fragments merged) as an `ffu-catalog/1` YAML document.
+    fn to_yaml(&self, py: Python<'_>) -> PyResult<String> {
+        let catalog = &self.inner;
+        py.detach(|| guarded(|| Ok(catalog.to_yaml()?)))
+            .map_err(|failure| failure.into_py_err(py, None))
+    }
+
+    /// The catalog (its fragments merged) as plain data, the `ffu-catalog/1` document.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let text = self.to_json(py)?;
+        convert::loads(py, &text)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<ffu.Catalog {}: {} releases, {} services, {} migrations>",
+            self.inner.name(),
+            self.inner.releases().len(),
+            self.inner.services().len(),
+            self.inner.migrations().len()
+        )
+    }
+}

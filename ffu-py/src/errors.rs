@@ -1,0 +1,320 @@
+//! The exception hierarchy of the Python package, and the one place where core errors and
+//! panics become Python exceptions.
+//!
+//! The classes are written in Python (below, compiled once when the module loads) because
+//! `CatalogError` derives from both `FfuError` and `ValueError`, which `PyO3`'s
+//! `create_exception!` cannot express. Their `__module__` is `ffu`, where the package shim
+//! re-exports them, so they print and pickle as `ffu.CatalogError` and so on.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ffu_core::{Error, NoPlan};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+
+/// The classes, with the structured attributes each one carries (`None` unless the error
+/// says). Kept in sync with `python/ffu/_native.pyi`.
+const EXCEPTIONS_SOURCE: &std::ffi::CStr = cr#"
+class FfuError(Exception):
+    """Base class of every error ffu raises.
+
+    ``no_plan`` is True when the inputs are well formed but no safe plan exists (the CLI
+    exits 1 then), False for bad input (exit 2).
+    """
+
+    __module__ = "ffu"
+    no_plan = False
+
+
+class CatalogError(FfuError, ValueError):
+    """A catalog cannot be read, is not an ``ffu-catalog/1`` document, or breaks a rule.
+
+    Attributes: ``file``, ``line`` and ``column`` (1-based, where the parser or the
+    validator says), ``item`` (the offending item, such as ``migration nova.ocata.db-sync``),
+    ``cycle`` (the items along a dependency cycle, the first repeated at the end).
+    """
+
+    __module__ = "ffu"
+    file = None
+    line = None
+    column = None
+    item = None
+    cycle = None
+
+
+class NoPathError(FfuError):
+    """No upgrade path exists: an unknown release, a downgrade, or no chain of edges.
+
+    Attributes: ``from_`` and ``to`` (the request), ``release`` and ``suggestions`` (an
+    unknown release name and known names close to it), ``furthest`` (the furthest release
+    reachable).
+    """
+
+    __module__ = "ffu"
+    no_plan = True
+    from_ = None
+    to = None
+    release = None
+    suggestions = None
+    furthest = None
+
+
+class PlanError(FfuError):
+    """No safe plan can be made, or a plan document or request cannot be used.
+
+    Covers contradictory ordering facts (``cycle``: the step ids along the cycle, the first
+    repeated at the end; ``facts``: dicts with ``before``, ``after`` and ``because``;
+    ``hop``), a dependency on a service the policy excludes (``migration``, ``needs``,
+    ``service``), an unknown service in the policy (``service``), a document that is not an
+    ``ffu-plan/1`` plan (``file``, ``no_plan`` False), and a request this version does not
+    support, such as rolling mode (``no_plan`` False).
+    """
+
+    __module__ = "ffu"
+    file = None
+    hop = None
+    cycle = None
+    facts = None
+    migration = None
+    needs = None
+    service = None
+"#;
+
+/// The four classes, created once per interpreter.
+pub(crate) struct Exceptions {
+    pub(crate) ffu: Py<PyType>,
+    pub(crate) catalog: Py<PyType>,
+    pub(crate) no_path: Py<PyType>,
+    pub(crate) plan: Py<PyType>,
+}
+
+static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
+
+/// The exception classes, compiled on first use.
+pub(crate) fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
+    EXCEPTIONS.get_or_try_init(py, || {
+        let module = PyModule::from_code(
+            py,
+            EXCEPTIONS_SOURCE,
+            c"<ffu exceptions>",
+            c"ffu._exceptions",
+        )?;
+        let class = |name: &str| -> PyResult<Py<PyType>> {
+            Ok(module.getattr(name)?.cast_into::<PyType>()?.unbind())
+        };
+        Ok(Exceptions {
+            ffu: class("FfuError")?,
+            catalog: class("CatalogError")?,
+            no_path: class("NoPathError")?,
+            plan: class("PlanError")?,
+        })
+    })
+}
+
+/// Adds the exception classes to the native module.
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    let classes = exceptions(py)?;
+    module.add("FfuError", classes.ffu.bind(py))?;
+    module.add("CatalogError", classes.catalog.bind(py))?;
+    module.add("NoPathError", classes.no_path.bind(py))?;
+    module.add("PlanError", classes.plan.bind(py))?;
+    Ok(())
+}
+
+/// What the caller asked for, to fill attributes that the core error does not carry
+/// (an unknown release names only itself, not the request).
+#[derive(Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub(crate) from: &'a str,
+    pub(crate) to: &'a str,
+}
+
+/// Why a call into the core failed: its error, or a panic (a bug in ffu).
+pub(crate) enum Failure {
+    Core(Error),
+    Panic(String),
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        Failure::Core(err)
+    }
+}
+
+impl Failure {
+    /// The Python exception for this failure.
+    pub(crate) fn into_py_err(self, py: Python<'_>, request: Option<Request<'_>>) -> PyErr {
+        match self {
+            Failure::Core(err) => core_error(py, err, request),
+            Failure::Panic(message) => match exceptions(py) {
+                Ok(classes) => PyErr::from_type(
+                    classes.ffu.bind(py).clone(),
+                    format!("internal error in ffu (this is a bug; please report it): {message}"),
+                ),
+                Err(err) => err,
+            },
+        }
+    }
+}
+
+/// Runs `work`, turning a panic into [`Failure::Panic`] so that it reaches Python as an
+/// `FfuError`, never as `PyO3`'s `PanicException` (a `BaseException` that `except Exception`
+/// does not catch).
+pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    // The core's values are not observed after a panic (the failed call's inputs are
+    // borrowed immutably and its outputs are dropped), so unwind safety holds.
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => Err(Failure::Panic(panic_message(payload.as_ref()))),
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// Maps every core error to its exception class and attributes: the one mapping of
+/// `ffu_core::Error` to Python.
+///
+/// The message is the core's `Display` (one sentence first, then the evidence); the
+/// attributes carry the same facts as data.
+pub(crate) fn core_error(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> PyErr {
+    build(py, err, request).unwrap_or_else(|failed| failed)
+}
+
+fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyErr, PyErr> {
+    let classes = exceptions(py)?;
+    let message = err.to_string();
+    let no_plan = err.is_no_plan();
+    let attrs = PyDict::new(py);
+    let mut cause = None;
+    let class = match err {
+        Error::Io { path, source } => {
+            attrs.set_item("file", path.display().to_string())?;
+            cause = Some(PyErr::from(source));
+            &classes.catalog
+        }
+        Error::Parse {
+            file,
+            location,
+            message: _,
+        } => {
+            attrs.set_item("file", file)?;
+            attrs.set_item("line", location.map(|l| l.line))?;
+            attrs.set_item("column", location.map(|l| l.column))?;
+            &classes.catalog
+        }
+        Error::Invalid {
+            file,
+            location,
+            item,
+            message: _,
+        } => {
+            attrs.set_item("file", file)?;
+            attrs.set_item("line", location.map(|l| l.line))?;
+            attrs.set_item("column", location.map(|l| l.column))?;
+            attrs.set_item("item", item)?;
+            &classes.catalog
+        }
+        Error::Cycle { file, what, cycle } => {
+            attrs.set_item("file", file)?;
+            attrs.set_item("item", what)?;
+            attrs.set_item("cycle", cycle)?;
+            &classes.catalog
+        }
+        Error::BadPlan { file, message: _ } => {
+            attrs.set_item("file", file)?;
+            &classes.plan
+        }
+        Error::Unsupported { what: _ } => &classes.plan,
+        Error::NoPlan(no_plan) => no_plan_class(classes, no_plan, request, &attrs)?,
+        // A kind of error added to the core later: still an FfuError, with its message.
+        _ => &classes.ffu,
+    };
+    let exception = class.bind(py).call1((message,))?;
+    exception.setattr("no_plan", no_plan)?;
+    for (key, value) in attrs.iter() {
+        exception.setattr(key.cast_into::<pyo3::types::PyString>()?, value)?;
+    }
+    let err = PyErr::from_value(exception);
+    err.set_cause(py, cause);
+    Ok(err)
+}
+
+fn no_plan_class<'a>(
+    classes: &'a Exceptions,
+    no_plan: NoPlan,
+    request: Option<Request<'_>>,
+    attrs: &Bound<'_, PyDict>,
+) -> PyResult<&'a Py<PyType>> {
+    let set_request = |from: &str, to: &str| -> PyResult<()> {
+        attrs.set_item("from_", from)?;
+        attrs.set_item("to", to)
+    };
+    Ok(match no_plan {
+        NoPlan::UnknownRelease { name, suggestions } => {
+            if let Some(request) = request {
+                set_request(request.from, request.to)?;
+            }
+            attrs.set_item("release", name)?;
+            attrs.set_item("suggestions", suggestions)?;
+            &classes.no_path
+        }
+        NoPlan::Downgrade { from, to } => {
+            set_request(&from, &to)?;
+            &classes.no_path
+        }
+        NoPlan::Unreachable { from, to, furthest } => {
+            set_request(&from, &to)?;
+            attrs.set_item("furthest", furthest)?;
+            &classes.no_path
+        }
+        NoPlan::UnknownService { name } => {
+            attrs.set_item("service", name)?;
+            &classes.plan
+        }
+        NoPlan::OrderCycle { hop, facts } => {
+            // The cycle as the message shows it: each fact's first step, back to the start.
+            let mut cycle: Vec<&str> = facts.iter().map(|fact| fact.before.as_str()).collect();
+            if let Some(first) = facts.first() {
+                cycle.push(first.before.as_str());
+            }
+            let py = attrs.py();
+            let fact_dicts = facts
+                .iter()
+                .map(|fact| {
+                    let dict = PyDict::new(py);
+                    dict.set_item("before", &fact.before)?;
+                    dict.set_item("after", &fact.after)?;
+                    dict.set_item("because", &fact.because)?;
+                    Ok(dict)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            attrs.set_item("hop", hop)?;
+            attrs.set_item("cycle", cycle)?;
+            attrs.set_item("facts", fact_dicts)?;
+            &classes.plan
+        }
+        NoPlan::ExcludedDependency {
+            migration,
+            needs,
+            service,
+        } => {
+            attrs.set_item("migration", migration)?;
+            attrs.set_item("needs", needs)?;
+            attrs.set_item("service", service)?;
+            &classes.plan
+        }
+        // A reason added to the core later: no plan, without more structure.
+        _ => &classes.plan,
+    })
+}

@@ -1,0 +1,52 @@
+//! The native module `ffu._native` of the Python package `ffu`.
+//!
+//! A thin layer over `ffu_core`: each Python class is a frozen newtype around a core type,
+//! methods convert their arguments and delegate, long work (loading, planning, verifying,
+//! rendering) runs with the GIL released, every core error becomes an `ffu.FfuError`
+//! subclass in one function ([`errors::core_error`]), panics are caught at each call into
+//! the core, and the core's `tracing` events go to Python's `logging` (logger `ffu`).
+//!
+//! The Python package `ffu` (`python/ffu/__init__.py`) re-exports the public names; the
+//! type stubs are `python/ffu/_native.pyi`.
+
+// PyO3 built for abi3 before Python 3.10 cannot borrow `&str` from a Python `str`, so string
+// (and path) arguments of the Python methods arrive as owned values.
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "PyO3 passes Python arguments as owned values on abi3-py39"
+)]
+
+mod catalog;
+mod convert;
+mod errors;
+mod logging;
+mod plan;
+
+use pyo3::prelude::*;
+
+/// Panics inside the guard that wraps every call into the core, so that the tests can
+/// check that a panic reaches Python as `ffu.FfuError`. Not part of the API.
+#[pyfunction]
+fn _test_panic(py: Python<'_>) -> PyResult<()> {
+    errors::guarded(|| -> Result<(), errors::Failure> {
+        panic!("test panic from ffu._native._test_panic")
+    })
+    .map_err(|failure| failure.into_py_err(py, None))
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::install();
+    logging::sync_level(module.py());
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<catalog::PyCatalog>()?;
+    module.add_class::<plan::PyPlan>()?;
+    module.add_class::<plan::PlanIterator>()?;
+    module.add_class::<plan::PyHop>()?;
+    module.add_class::<plan::PyStep>()?;
+    module.add_class::<plan::PyViolation>()?;
+    errors::register(module)?;
+    module.add_function(wrap_pyfunction!(_test_panic, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,432 @@
+//! `ffu.Plan` and its parts, `ffu.Hop` and `ffu.Step`, and `ffu.Violation`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ffu_core::{render, Catalog, Hop, Plan, Step, Violation};
+use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PySlice, PyTuple};
+
+use crate::catalog::PyCatalog;
+use crate::convert;
+use crate::errors::guarded;
+use crate::logging;
+
+/// An upgrade plan (`ffu-plan/1`): the path of releases, its hops, and the steps in
+/// execution order.
+///
+/// A plan is a sequence of its steps: `len(plan)`, `plan[0]`, `plan[-1]`, `for step in plan`.
+/// Plans compare equal when their documents are equal.
+#[pyclass(frozen, eq, module = "ffu", name = "Plan")]
+pub(crate) struct PyPlan {
+    pub(crate) inner: Arc<Plan>,
+    /// The catalog the plan was made from, when it was made by `Catalog.plan`: `to_text`
+    /// uses it to say what stays up.
+    catalog: Option<Arc<Catalog>>,
+}
+
+impl PartialEq for PyPlan {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner) || self.inner == other.inner
+    }
+}
+
+impl PyPlan {
+    pub(crate) fn new(plan: Plan, catalog: Option<Arc<Catalog>>) -> PyPlan {
+        PyPlan {
+            inner: Arc::new(plan),
+            catalog,
+        }
+    }
+
+    fn parse(py: Python<'_>, text: &str, file: &str) -> PyResult<PyPlan> {
+        logging::sync_level(py);
+        py.detach(|| guarded(|| Ok(Plan::from_json(text, file)?)))
+            .map(|plan| PyPlan::new(plan, None))
+            .map_err(|failure| failure.into_py_err(py, None))
+    }
+}
+
+/// Resolves a Python index (negative counts from the end) against `len` items.
+fn resolve_index(index: isize, len: usize) -> PyResult<usize> {
+    let len = isize::try_from(len).unwrap_or(isize::MAX);
+    let resolved = if index < 0 { index + len } else { index };
+    if (0..len).contains(&resolved) {
+        // `resolved` is in 0..len, so it is not negative.
+        Ok(resolved.unsigned_abs())
+    } else {
+        Err(PyIndexError::new_err("plan index out of range"))
+    }
+}
+
+#[pymethods]
+impl PyPlan {
+    /// Parses an `ffu-plan/1` JSON document; `file` names it in error messages.
+    #[staticmethod]
+    #[pyo3(signature = (text, *, file = "<string>".to_owned()), text_signature = "(text, *, file='<string>')")]
+    fn from_json(py: Python<'_>, text: String, file: String) -> PyResult<PyPlan> {
+        PyPlan::parse(py, &text, &file)
+    }
+
+    /// Reads a plan from plain data, such as `plan.to_dict()` or `json.load(f)` gives.
+    #[staticmethod]
+    #[pyo3(signature = (data, *, file = "<dict>".to_owned()), text_signature = "(data, *, file='<dict>')")]
+    fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>, file: String) -> PyResult<PyPlan> {
+        let text = convert::dumps(data)?;
+        PyPlan::parse(py, &text, &file)
+    }
+
+    /// Always `ffu-plan/1`.
+    #[getter]
+    fn format(&self) -> &str {
+        &self.inner.format
+    }
+
+    /// The name of the catalog the plan was made from.
+    #[getter]
+    fn catalog(&self) -> &str {
+        &self.inner.catalog
+    }
+
+    /// The release upgraded from (`from` in the document).
+    #[getter]
+    fn from_(&self) -> &str {
+        &self.inner.from
+    }
+
+    /// The release upgraded to.
+    #[getter]
+    fn to(&self) -> &str {
+        &self.inner.to
+    }
+
+    /// The policy the plan was made under, as a dict (`mode`, `skip_level`,
+    /// `keep_dataplane`, `services`).
+    #[getter]
+    fn policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.inner.policy)
+    }
+
+    /// The releases passed through, `from_` first and `to` last.
+    #[getter]
+    fn path(&self) -> Vec<String> {
+        self.inner.path.clone()
+    }
+
+    /// The hops, in order.
+    #[getter]
+    fn hops(&self) -> Vec<PyHop> {
+        self.inner.hops.iter().cloned().map(PyHop::from).collect()
+    }
+
+    /// The steps, in execution order.
+    #[getter]
+    fn steps(&self) -> Vec<PyStep> {
+        self.inner.steps.iter().cloned().map(PyStep::from).collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.steps.len()
+    }
+
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        index: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let steps = &self.inner.steps;
+        if let Ok(slice) = index.cast::<PySlice>() {
+            let indices = slice.indices(isize::try_from(steps.len()).unwrap_or(isize::MAX))?;
+            let picked = (0..indices.slicelength).map(|n| {
+                // `start + n * step` stays within 0..len for n < slicelength, by `indices`.
+                let position =
+                    indices.start + indices.step * isize::try_from(n).unwrap_or(isize::MAX);
+                PyStep::from(steps[position.unsigned_abs()].clone())
+            });
+            return Ok(PyList::new(py, picked)?.into_any());
+        }
+        let Ok(index) = index.extract::<isize>() else {
+            let kind = index.get_type().name()?;
+            return Err(PyTypeError::new_err(format!(
+                "plan indices must be integers or slices, not {kind}"
+            )));
+        };
+        let position = resolve_index(index, steps.len())?;
+        Ok(Bound::new(py, PyStep::from(steps[position].clone()))?.into_any())
+    }
+
+    fn __iter__(&self) -> PlanIterator {
+        PlanIterator {
+            plan: Arc::clone(&self.inner),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The plan as pretty-printed `ffu-plan/1` JSON; the same plan always gives the same
+    /// text (the CLI's `--format json` adds a final newline).
+    fn to_json(&self, py: Python<'_>) -> String {
+        let plan = &self.inner;
+        py.detach(|| plan.to_json())
+    }
+
+    /// The plan as plain data (the `ffu-plan/1` document as dicts and lists).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let plan = &self.inner;
+        // Serializing the plan's plain data cannot fail in practice.
+        let text = py
+            .detach(|| serde_json::to_string(&**plan))
+            .map_err(|err| PyValueError::new_err(err.to_string()))?;
+        convert::loads(py, &text)
+    }
+
+    /// The plan as text for a person: the path, what stays up (known from `catalog`, or from
+    /// the catalog that made the plan), then each hop's numbered steps.
+    #[pyo3(signature = (catalog = None))]
+    fn to_text(&self, py: Python<'_>, catalog: Option<&Bound<'_, PyCatalog>>) -> PyResult<String> {
+        let catalog = catalog
+            .map(|c| Arc::clone(&c.get().inner))
+            .or_else(|| self.catalog.clone());
+        let plan = &self.inner;
+        py.detach(|| guarded(|| Ok(render::text(plan, catalog.as_deref()))))
+            .map_err(|failure| failure.into_py_err(py, None))
+    }
+
+    /// The plan as a Graphviz DOT digraph, one cluster per hop.
+    fn to_dot(&self, py: Python<'_>) -> PyResult<String> {
+        let plan = &self.inner;
+        py.detach(|| guarded(|| Ok(render::dot(plan))))
+            .map_err(|failure| failure.into_py_err(py, None))
+    }
+
+    /// Pickles as its JSON document.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let from_json = py.get_type::<PyPlan>().getattr("from_json")?;
+        (from_json, (self.to_json(py),)).into_pyobject(py)
+    }
+
+    fn __repr__(&self) -> String {
+        let hops = self.inner.hops.len();
+        format!(
+            "<ffu.Plan {} -> {}: {hops} hop{}, {} steps>",
+            self.inner.from,
+            self.inner.to,
+            if hops == 1 { "" } else { "s" },
+            self.inner.steps.len()
+        )
+    }
+}
+
+/// Iterates over a plan's steps.
+#[pyclass(frozen, module = "ffu", name = "PlanIterator")]
+pub(crate) struct PlanIterator {
+    plan: Arc<Plan>,
+    next: AtomicUsize,
+}
+
+#[pymethods]
+impl PlanIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self) -> Option<PyStep> {
+        let position = self.next.fetch_add(1, Ordering::Relaxed);
+        self.plan.steps.get(position).cloned().map(PyStep::from)
+    }
+}
+
+/// One hop of a plan's path: an upgrade from one release to the next allowed one.
+#[pyclass(frozen, eq, module = "ffu", name = "Hop")]
+#[derive(PartialEq)]
+pub(crate) struct PyHop(Hop);
+
+impl From<Hop> for PyHop {
+    fn from(hop: Hop) -> Self {
+        PyHop(hop)
+    }
+}
+
+#[pymethods]
+impl PyHop {
+    /// The release upgraded from (`from` in the document).
+    #[getter]
+    fn from_(&self) -> &str {
+        &self.0.from
+    }
+
+    /// The release upgraded to.
+    #[getter]
+    fn to(&self) -> &str {
+        &self.0.to
+    }
+
+    /// Whether the hop skips releases (a SLURP or declared edge).
+    #[getter]
+    fn skip(&self) -> bool {
+        self.0.skip
+    }
+
+    /// The releases whose migrations the hop applies (more than one on a skip hop).
+    #[getter]
+    fn releases(&self) -> Vec<String> {
+        self.0.releases.clone()
+    }
+
+    /// The hop as plain data, as in the plan document.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        let skip = if self.0.skip {
+            format!(" (skip: applies {})", self.0.releases.join(", "))
+        } else {
+            String::new()
+        };
+        format!("<ffu.Hop {} -> {}{skip}>", self.0.from, self.0.to)
+    }
+}
+
+/// One step of a plan, with the fields of the plan document as attributes.
+#[pyclass(frozen, eq, module = "ffu", name = "Step")]
+#[derive(PartialEq)]
+pub(crate) struct PyStep(Step);
+
+impl From<Step> for PyStep {
+    fn from(step: Step) -> Self {
+        PyStep(step)
+    }
+}
+
+#[pymethods]
+impl PyStep {
+    /// Unique id, such as `h0.nova.ocata.api-db-sync` or `h2.start.nova-api`.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// Index of the hop the step belongs to.
+    #[getter]
+    fn hop(&self) -> usize {
+        self.0.hop
+    }
+
+    /// What the step does: `precheck`, `stop`, `backup`, `install`, `config`, `expand`,
+    /// `migrate`, `contract`, `data`, `start`, `postcheck` or `finalize`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.0.kind.as_str()
+    }
+
+    /// The service it concerns.
+    #[getter]
+    fn service(&self) -> Option<&str> {
+        self.0.service.as_deref()
+    }
+
+    /// The component it stops or starts.
+    #[getter]
+    fn component(&self) -> Option<&str> {
+        self.0.component.as_deref()
+    }
+
+    /// The release it concerns.
+    #[getter]
+    fn release(&self) -> Option<&str> {
+        self.0.release.as_deref()
+    }
+
+    /// The catalog migration it runs.
+    #[getter]
+    fn migration(&self) -> Option<&str> {
+        self.0.migration.as_deref()
+    }
+
+    /// The command to run, when there is one.
+    #[getter]
+    fn command(&self) -> Option<&str> {
+        self.0.command.as_deref()
+    }
+
+    /// Ids of the steps that must have run before it.
+    #[getter]
+    fn requires(&self) -> Vec<String> {
+        self.0.requires.clone()
+    }
+
+    /// Why the step is there, for a person.
+    #[getter]
+    fn reason(&self) -> &str {
+        &self.0.reason
+    }
+
+    /// Whether the upgrade can be rolled back to this step.
+    #[getter]
+    fn rollback_point(&self) -> bool {
+        self.0.rollback_point
+    }
+
+    /// The host it runs on, for plans made from an inventory.
+    #[getter]
+    fn host(&self) -> Option<&str> {
+        self.0.host.as_deref()
+    }
+
+    /// For rolling plans: what each service advertises after this step, where it changes.
+    #[getter]
+    fn advertised(&self) -> Option<BTreeMap<String, Vec<String>>> {
+        self.0.advertised.clone()
+    }
+
+    /// The step as plain data, as in the plan document.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<ffu.Step {} ({})>", self.0.id, self.0.kind.as_str())
+    }
+}
+
+/// One broken safety rule, found by `Catalog.verify`.
+#[pyclass(frozen, eq, module = "ffu", name = "Violation")]
+#[derive(PartialEq)]
+pub(crate) struct PyViolation(Violation);
+
+impl From<Violation> for PyViolation {
+    fn from(violation: Violation) -> Self {
+        PyViolation(violation)
+    }
+}
+
+#[pymethods]
+impl PyViolation {
+    /// The rule, such as `V3`.
+    #[getter]
+    fn rule(&self) -> &'static str {
+        self.0.rule
+    }
+
+    /// What is wrong, in one sentence.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The ids of the steps involved (empty for plan-wide rules such as the path).
+    #[getter]
+    fn steps(&self) -> Vec<String> {
+        self.0.steps.clone()
+    }
+
+    fn __str__(&self) -> String {
+        self.0.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<ffu.Violation {}>", self.0)
+    }
+}

@@ -1,0 +1,196 @@
+"""`python -m ffu`: the CLI's commands, output and exit status (0 ok, 1 no plan, 2 bad input)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import TINY, TINY_HEAD, run_ffu, rust_cli
+
+import ffu
+from ffu.__main__ import main
+
+
+def test_plan_newton_to_queens() -> None:
+    result = run_ffu("plan", "--from", "newton", "--to", "queens")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Plan newton -> queens (offline, catalog openstack): 3 hops, ")
+    assert result.stderr == ""
+
+
+def test_plan_json_is_the_api_json() -> None:
+    result = run_ffu("plan", "--from", "newton", "--to", "queens", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ffu.Catalog.openstack().plan("newton", "queens").to_json() + "\n"
+
+
+def test_downgrade_exits_1() -> None:
+    result = run_ffu("plan", "--from", "queens", "--to", "newton")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: no plan possible: cannot plan from queens to newton")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_bad_catalog_exits_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(TINY_HEAD + "  - {id: x\n", encoding="utf-8")
+    for args in (
+        ("plan", "--catalog", str(broken), "--from", "a", "--to", "c"),
+        ("catalog", "validate", str(broken)),
+        ("releases", "--catalog", str(broken)),
+        ("catalog", "validate", str(tmp_path / "missing.yaml")),
+    ):
+        result = run_ffu(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith(f"error: {args[-1] if args[0] == 'catalog' else broken}")
+        assert "Traceback" not in result.stderr
+
+
+def test_bad_usage_exits_2() -> None:
+    for args in ((), ("plan", "--from", "newton"), ("plan", "--from", "a", "--to", "b", "--mode", "x"), ("nope",)):
+        result = run_ffu(*args)
+        assert result.returncode == 2, args
+        assert "error:" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_version() -> None:
+    result = run_ffu("--version")
+    assert (result.returncode, result.stdout) == (0, f"ffu {ffu.__version__}\n")
+
+
+def test_unsupported_mode_exits_2() -> None:
+    result = run_ffu("plan", "--from", "newton", "--to", "ocata", "--mode", "rolling")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: unsupported: rolling mode")
+
+
+def test_plan_output_file_and_verify(tmp_path: Path) -> None:
+    output = tmp_path / "plan.json"
+    result = run_ffu("plan", "--from", "newton", "--to", "pike", "--format", "json", "-o", str(output))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temporary file left
+    verified = run_ffu("verify", str(output))
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("ok: ") and "no violation of V1-V9" in verified.stdout
+    from_stdin = run_ffu("verify", "-", "--format", "json", stdin=output.read_text(encoding="utf-8"))
+    assert (from_stdin.returncode, json.loads(from_stdin.stdout)) == (0, [])
+
+
+def test_verify_reports_violations_and_exits_1(tmp_path: Path) -> None:
+    document = ffu.Catalog.openstack().plan("newton", "pike").to_dict()
+    document["steps"] = [step for step in document["steps"] if step["kind"] != "backup"]
+    path = tmp_path / "nobackup.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run_ffu("verify", str(path))
+    assert result.returncode == 1
+    assert result.stdout.startswith("V9: ")
+    assert "    steps: " in result.stdout
+    assert result.stderr.startswith("error: the plan breaks the safety rules (")
+    as_json = run_ffu("verify", str(path), "--format", "json")
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert report and all(set(item) == {"rule", "message", "steps"} for item in report)
+
+
+def test_verify_bad_input_exits_2(tmp_path: Path) -> None:
+    missing = run_ffu("verify", str(tmp_path / "none.json"))
+    assert missing.returncode == 2
+    assert missing.stderr == f"error: {tmp_path / 'none.json'}: cannot read file: No such file or directory (os error 2)\n"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    result = run_ffu("verify", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {bad}: not a valid ffu-plan/1 document")
+
+
+def test_catalog_commands(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    result = run_ffu("catalog", "validate", str(path))
+    assert (result.returncode, result.stdout) == (
+        0,
+        "ok: catalog tiny: 3 releases, 2 services, 2 components, 4 migrations, 0 extensions, 0 config changes\n",
+    )
+    shown = run_ffu("catalog", "show", str(path), "--format", "json")
+    assert shown.returncode == 0
+    assert ffu.Catalog.from_json(shown.stdout).to_dict() == ffu.Catalog.from_yaml(TINY).to_dict()
+    embedded = run_ffu("catalog", "show")
+    assert embedded.returncode == 0 and embedded.stdout.startswith("format: ffu-catalog/1")
+
+
+def test_releases() -> None:
+    result = run_ffu("releases")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["newton", "2016-10-06"]
+    assert "2023.1 (antelope)        2023-03-22  SLURP" in lines
+
+
+def test_main_is_callable_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--from", "newton", "--to", "ocata", "--format", "dot"]) == 0
+    assert capsys.readouterr().out.startswith('digraph "ffu newton -> ocata" {')
+    assert main(["plan", "--from", "ocata", "--to", "newton"]) == 1
+    assert capsys.readouterr().err.startswith("error: no plan possible: ")
+
+
+def test_verbose_logs_to_stderr() -> None:
+    result = run_ffu("-v", "plan", "--from", "newton", "--to", "ocata", "--format", "json")
+    assert result.returncode == 0
+    assert "DEBUG ffu: plan{from=newton to=ocata}: " in result.stderr
+
+
+# The same commands through the Rust CLI give the same bytes and exit status. scripts/test.sh
+# builds the Rust CLI from the same sources and sets FFU_RUST_CLI.
+PARITY = [
+    ("plan", "--from", "newton", "--to", "queens"),
+    ("plan", "--from", "newton", "--to", "2026.2", "--format", "json"),
+    ("plan", "--from", "antelope", "--to", "2025.1", "--skip-level", "--format", "json"),
+    ("plan", "--from", "newton", "--to", "pike", "--services", "keystone,glance", "--format", "dot"),
+    ("plan", "--from", "queens", "--to", "newton"),
+    ("plan", "--from", "newtn", "--to", "queens"),
+    ("plan", "--from", "newton", "--to", "queens", "--mode", "rolling"),
+    ("releases",),
+    ("catalog", "show"),
+    ("catalog", "show", "--format", "json"),
+    ("catalog", "validate", "{tiny}"),
+    ("catalog", "validate", "{broken}"),
+    ("catalog", "validate", "{missing}"),
+    ("verify", "{plan}"),
+    ("verify", "{plan}", "--format", "json"),
+    ("verify", "{nobackup}"),
+    ("verify", "{nobackup}", "--format", "json"),
+    ("verify", "{tiny}"),
+    ("verify", "{missing}"),
+]
+
+
+@pytest.mark.parametrize("args", PARITY, ids=[" ".join(args) for args in PARITY])
+def test_same_output_as_the_rust_cli(tmp_path: Path, args: tuple[str, ...]) -> None:
+    binary = rust_cli()
+    if binary is None:
+        pytest.skip("set FFU_RUST_CLI to the Rust ffu binary to compare (scripts/test.sh does)")
+    files = {
+        "tiny": tmp_path / "tiny.yaml",
+        "broken": tmp_path / "broken.yaml",
+        "missing": tmp_path / "missing.yaml",
+        "plan": tmp_path / "plan.json",
+        "nobackup": tmp_path / "nobackup.json",
+    }
+    files["tiny"].write_text(TINY, encoding="utf-8")
+    files["broken"].write_text(TINY_HEAD + "  - {id: x\n", encoding="utf-8")
+    plan = ffu.Catalog.openstack().plan("newton", "pike")
+    files["plan"].write_text(plan.to_json(), encoding="utf-8")
+    document = plan.to_dict()
+    document["steps"] = [step for step in document["steps"] if step["kind"] != "backup"]
+    files["nobackup"].write_text(json.dumps(document), encoding="utf-8")
+    argv = [arg.format(**{name: str(path) for name, path in files.items()}) for arg in args]
+    rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=120, check=False)
+    python = run_ffu(*argv)
+    assert python.returncode == rust.returncode
+    assert python.stdout == rust.stdout
+    assert python.stderr == rust.stderr

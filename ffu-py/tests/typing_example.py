@@ -1,0 +1,56 @@
+"""A small program using ffu as a typed library; checked with ``mypy --strict``.
+
+It also runs as a test (tests/test_api.py), so that the example stays true.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import ffu
+
+
+def migrations_per_hop(plan: ffu.Plan) -> dict[str, int]:
+    """How many migration steps each hop of the plan runs, by `from -> to`."""
+    counts: Counter[str] = Counter()
+    for step in plan:
+        if step.migration is not None:
+            hop: ffu.Hop = plan.hops[step.hop]
+            counts[f"{hop.from_} -> {hop.to}"] += 1
+    return dict(counts)
+
+
+def explain(err: ffu.FfuError) -> str:
+    """One line for an operator, from the structured attributes of each error class."""
+    if isinstance(err, ffu.CatalogError):
+        where = f"{err.file}:{err.line}" if err.line is not None else str(err.file)
+        return f"bad catalog at {where}: {err}"
+    if isinstance(err, ffu.NoPathError):
+        return f"no path from {err.from_} to {err.to}: {err}"
+    if isinstance(err, ffu.PlanError) and err.cycle is not None:
+        return "ordering cycle: " + " -> ".join(err.cycle)
+    return str(err)
+
+
+def main() -> None:
+    catalog = ffu.Catalog.openstack()
+    plan: ffu.Plan = catalog.plan("newton", "queens", mode="offline", skip_level=False, services=None)
+    first: ffu.Step = plan[0]
+    last_two: list[ffu.Step] = plan[-2:]
+    assert first.kind in ("stop", "precheck") and len(last_two) == 2
+    assert sum(migrations_per_hop(plan).values()) == sum(1 for s in plan.steps if s.migration)
+    document: dict[str, Any] = plan.to_dict()
+    violations: list[ffu.Violation] = catalog.verify(document)
+    assert [v.rule for v in violations] == []
+    try:
+        catalog.plan("queens", "newton")
+    except ffu.FfuError as err:
+        assert explain(err).startswith("no path from queens to newton")
+        assert err.no_plan
+    else:
+        raise AssertionError("a downgrade has no plan")
+
+
+if __name__ == "__main__":
+    main()
