@@ -7,6 +7,13 @@
 
 mod cli;
 
+/// A plan of a large cloud makes about a million small allocations; mimalloc serves them
+/// faster than the system allocator and backs its heap with transparent huge pages, which
+/// cuts the page faults of a 94,000-migration plan from about 37,000 to 250 and halves the
+/// run time (see README, Speed).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -353,13 +353,23 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
         .config_changes
         .extend(std::iter::repeat_n(file_index, doc.config_changes.len()));
     let merged = &mut loaded.doc;
-    merged.releases.extend(doc.releases);
-    merged.edges.extend(doc.edges);
-    merged.services.extend(doc.services);
-    merged.migrations.extend(doc.migrations);
-    merged.extensions.extend(doc.extensions);
-    merged.config_changes.extend(doc.config_changes);
+    append(&mut merged.releases, doc.releases);
+    append(&mut merged.edges, doc.edges);
+    append(&mut merged.services, doc.services);
+    append(&mut merged.migrations, doc.migrations);
+    append(&mut merged.extensions, doc.extensions);
+    append(&mut merged.config_changes, doc.config_changes);
     Ok(())
+}
+
+/// Appends `more` to `list`; the first document's lists are taken whole rather than copied
+/// item by item (a large catalog's migrations are most of its size).
+fn append<T>(list: &mut Vec<T>, mut more: Vec<T>) {
+    if list.is_empty() {
+        std::mem::swap(list, &mut more);
+    } else {
+        list.append(&mut more);
+    }
 }
 
 #[cfg(test)]

@@ -295,7 +295,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         });
     }
 
-    let migrations = build_migrations(
+    let (migrations, migration_by_id) = build_migrations(
         &mut doc,
         &origins,
         &report,
@@ -306,18 +306,13 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         &services,
         &components,
     )?;
-    let mut migration_by_id =
-        HashMap::with_capacity_and_hasher(migrations.len(), rustc_hash::FxBuildHasher);
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
-        migration_by_id.insert(migration.id.clone(), MigrationId(index as u32));
         migrations_by_service[migration.service.index()].push(MigrationId(index as u32));
     }
-    let requires: Vec<Vec<usize>> = migrations
-        .iter()
-        .map(|m| m.requires.iter().map(|r| r.index()).collect())
-        .collect();
-    if let Some(cycle) = find_cycle(&requires) {
+    if let Some(cycle) = find_cycle_by(migrations.len(), |node, index| {
+        migrations[node].requires.get(index).map(|r| r.index())
+    }) {
         return Err(Error::Cycle {
             file: root.name.clone(),
             what: "migrations (requires)",
@@ -504,8 +499,9 @@ fn build_migrations(
     component_by_name: &HashMap<String, ComponentId>,
     services: &[Service],
     components: &[Component],
-) -> Result<Vec<Migration>> {
-    let mut index_by_id: HashMap<&str, usize> =
+) -> Result<(Vec<Migration>, HashMap<String, MigrationId>)> {
+    // The id index is built once and kept as the catalog's lookup table.
+    let mut index_by_id: HashMap<String, MigrationId> =
         HashMap::with_capacity_and_hasher(doc.migrations.len(), rustc_hash::FxBuildHasher);
     for (index, migration) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
@@ -517,7 +513,10 @@ fn build_migrations(
                 "empty id".into(),
             ));
         }
-        if index_by_id.insert(migration.id.as_str(), index).is_some() {
+        if index_by_id
+            .insert(migration.id.clone(), MigrationId(index as u32))
+            .is_some()
+        {
             return Err(report.invalid(
                 file,
                 format!("migration {}", migration.id),
@@ -526,6 +525,12 @@ fn build_migrations(
             ));
         }
     }
+    // Each migration's release, resolved once: requirements look at their target's.
+    let release_of: Vec<Option<ReleaseId>> = doc
+        .migrations
+        .iter()
+        .map(|m| release_by_name.get(&m.release).copied())
+        .collect();
     let mut migrations = Vec::with_capacity(doc.migrations.len());
     for (index, m) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
@@ -559,7 +564,7 @@ fn build_migrations(
         }
         let mut requires = Vec::with_capacity(m.requires.len());
         for required in &m.requires {
-            let required_index = *index_by_id.get(required.as_str()).ok_or_else(|| {
+            let required_id = *index_by_id.get(required.as_str()).ok_or_else(|| {
                 report.invalid(
                     file,
                     item(),
@@ -567,8 +572,9 @@ fn build_migrations(
                     format!("requires unknown migration {required:?}"),
                 )
             })?;
+            let required_index = required_id.index();
             let other = &doc.migrations[required_index];
-            let other_release = release_by_name.get(&other.release).copied();
+            let other_release = release_of[required_index];
             if other_release.is_some_and(|r| r > release) {
                 return Err(report.invalid(
                     file,
@@ -660,7 +666,7 @@ fn build_migrations(
         migration.id = std::mem::take(&mut written.id);
         migration.command = std::mem::take(&mut written.command);
     }
-    Ok(migrations)
+    Ok((migrations, index_by_id))
 }
 
 fn build_extensions(
@@ -818,19 +824,28 @@ fn is_iso_date(text: &str) -> bool {
 /// # Complexity
 /// O(V + E), iterative (no recursion, so deep chains cannot overflow the stack).
 pub(crate) fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    find_cycle_by(edges.len(), |node, index| edges[node].get(index).copied())
+}
+
+/// [`find_cycle`] over a graph given by a function: `edge(node, i)` is the `i`-th node that
+/// `node` depends on, or `None` past the last (so that callers need not build lists).
+pub(crate) fn find_cycle_by(
+    count: usize,
+    edge: impl Fn(usize, usize) -> Option<usize>,
+) -> Option<Vec<usize>> {
     const WHITE: u8 = 0;
     const GREY: u8 = 1;
     const BLACK: u8 = 2;
-    let mut color = vec![WHITE; edges.len()];
+    let mut color = vec![WHITE; count];
     let mut stack: Vec<(usize, usize)> = Vec::new();
-    for start in 0..edges.len() {
+    for start in 0..count {
         if color[start] != WHITE {
             continue;
         }
         color[start] = GREY;
         stack.push((start, 0));
         while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            if let Some(&target) = edges[node].get(*next) {
+            if let Some(target) = edge(node, *next) {
                 *next += 1;
                 match color[target] {
                     WHITE => {

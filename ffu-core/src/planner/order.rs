@@ -9,6 +9,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use rustc_hash::FxHashMap;
+
 use crate::catalog::Catalog;
 use crate::error::{NoPlan, OrderFact};
 use crate::migration::MigrationId;
@@ -80,9 +82,11 @@ pub(crate) fn order_migrations(
         keys: Vec::with_capacity(migrations.len() * 2),
         edges: Vec::with_capacity(migrations.len() * 2),
     };
-    // Node of each migration of the hop, indexed by migration id (a flat table is cheaper
-    // than a map: a hop holds a good share of all migrations).
-    let mut node_of_migration: Vec<Option<u32>> = vec![None; catalog.migrations().len()];
+    // Node of each migration of the hop. A map sized to the hop, not a table over the whole
+    // catalog: a table would be allocated and cleared once per hop, which grows as
+    // hops x migrations and misses the cache on large catalogs.
+    let mut node_of_migration: FxHashMap<MigrationId, u32> =
+        FxHashMap::with_capacity_and_hasher(migrations.len(), rustc_hash::FxBuildHasher);
     let mut by_service: Vec<Vec<MigrationId>> = vec![Vec::new(); catalog.services().len()];
     for &migration in migrations {
         by_service[catalog.migration(migration).service.index()].push(migration);
@@ -110,7 +114,7 @@ pub(crate) fn order_migrations(
                     break;
                 }
                 let node = graph.add(Node::Migration(own[index]), (rank, position, own[index].0));
-                node_of_migration[own[index].index()] = Some(node);
+                node_of_migration.insert(own[index], node);
                 graph.edge(barrier, node, Why::WithinService);
                 members.push(node);
                 index += 1;
@@ -147,11 +151,11 @@ pub(crate) fn order_migrations(
         }
     }
     for &migration in migrations {
-        let Some(node) = node_of_migration[migration.index()] else {
+        let Some(&node) = node_of_migration.get(&migration) else {
             continue;
         };
         for required in &catalog.migration(migration).requires {
-            if let Some(source) = node_of_migration[required.index()] {
+            if let Some(&source) = node_of_migration.get(required) {
                 graph.edge(source, node, Why::Requires);
             }
         }
