@@ -247,10 +247,7 @@ impl Plan {
 
     /// The plan as compact JSON; the same plan always gives the same bytes.
     pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(self.steps.len() * 320 + 512);
-        // Writing to a Vec cannot fail, and the writer only writes UTF-8.
-        let _ = crate::plan_json::write_plan(self, &mut out);
-        String::from_utf8(out).unwrap_or_default()
+        crate::plan_json::plan_to_string(self)
     }
 
     /// The plan as indented JSON, for people reading it.

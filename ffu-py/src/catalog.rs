@@ -23,6 +23,12 @@ pub(crate) struct PyCatalog {
     pub(crate) inner: Arc<Catalog>,
 }
 
+impl Drop for PyCatalog {
+    fn drop(&mut self) {
+        crate::drop_large_in_background(&self.inner, self.inner.migrations().len());
+    }
+}
+
 impl From<Catalog> for PyCatalog {
     fn from(catalog: Catalog) -> Self {
         PyCatalog {

@@ -30,6 +30,37 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Frees a large plan or catalog on a short-lived thread instead of in the caller.
+///
+/// Freeing a hundred thousand steps takes about as long as writing them out, and Python
+/// frees an object as soon as its last reference goes, in the middle of the caller's
+/// code; handing the value to a thread gives that time back. Small objects (and ones
+/// still shared) are freed in place, where a thread would cost more than it saves.
+///
+/// Called from `Drop` with the field that is about to be dropped: the thread takes a
+/// second reference and waits until the field's own reference is gone, so the value is
+/// freed by the thread, whichever side runs first.
+pub(crate) fn drop_large_in_background<T: Send + Sync + 'static>(
+    shared: &std::sync::Arc<T>,
+    size: usize,
+) {
+    const LARGE: usize = 20_000;
+    if size < LARGE || std::sync::Arc::strong_count(shared) > 1 {
+        return;
+    }
+    let last = std::sync::Arc::clone(shared);
+    // If no thread can be started, the reference comes back in the error and is dropped
+    // here: the value is then freed by the field, in place, as usual.
+    let _ = std::thread::Builder::new()
+        .name("ffu-free".into())
+        .spawn(move || {
+            while std::sync::Arc::strong_count(&last) > 1 {
+                std::thread::yield_now();
+            }
+            drop(last);
+        });
+}
+
 /// Panics inside the guard that wraps every call into the core, so that the tests can
 /// check that a panic reaches Python as `ffu.FfuError`. Not part of the API.
 #[pyfunction]

@@ -27,6 +27,12 @@ pub(crate) struct PyPlan {
     catalog: Option<Arc<Catalog>>,
 }
 
+impl Drop for PyPlan {
+    fn drop(&mut self) {
+        crate::drop_large_in_background(&self.inner, self.inner.steps.len());
+    }
+}
+
 impl PartialEq for PyPlan {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner) || self.inner == other.inner

@@ -30,23 +30,97 @@ pub(super) fn build_steps(
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
 ) -> Result<Vec<Step>> {
-    let mut builder = Builder {
-        catalog,
-        steps: Vec::with_capacity(hop_migrations.iter().map(Vec::len).sum::<usize>() + 64),
-        running: vec![false; catalog.components().len()],
-        hop_of_migration,
-    };
     let (Some(&from), Some(&to)) = (path.first(), path.last()) else {
         return Ok(Vec::new());
     };
     if path.len() < 2 {
         return Ok(Vec::new());
     }
-    builder.stop_everything(from, service_order);
-    for (index, hop) in hops.iter().enumerate() {
-        let (start, end) = (path[index], path[index + 1]);
-        let last = index + 1 == hops.len();
-        let migrations = &hop_migrations[index];
+    // Hops are independent once the path is known: every temporary start is stopped again
+    // within its hop, so each hop begins in the same state. A large plan is built on two
+    // threads, a contiguous half of the migrations each, and joined in order.
+    let total: usize = hop_migrations.iter().map(Vec::len).sum();
+    let build_range = |range: std::ops::Range<usize>| -> Result<Vec<Step>> {
+        let share: usize = hop_migrations[range.clone()].iter().map(Vec::len).sum();
+        let mut builder = Builder {
+            catalog,
+            steps: Vec::with_capacity(share + share / 4 + 64),
+            running: vec![false; catalog.components().len()],
+            hop_of_migration,
+        };
+        for index in range {
+            if index == 0 {
+                builder.stop_everything(from, service_order);
+            }
+            let last = index + 1 == hops.len();
+            builder.hop(
+                index,
+                &hops[index],
+                path[index],
+                path[index + 1],
+                &hop_migrations[index],
+                service_order,
+                last,
+            )?;
+            if last {
+                builder.start_everything(index, to, service_order);
+            }
+        }
+        Ok(builder.steps)
+    };
+    let parallel = std::thread::available_parallelism().map_or(1, usize::from) > 1;
+    if total < PARALLEL_FROM || hops.len() < 2 || !parallel {
+        return build_range(0..hops.len());
+    }
+    let mut seen = 0;
+    let split = hop_migrations
+        .iter()
+        .position(|migrations| {
+            seen += migrations.len();
+            seen * 2 >= total
+        })
+        .map_or(hops.len() / 2, |index| index + 1)
+        .clamp(1, hops.len() - 1);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| build_range(split..hops.len()));
+        let first = build_range(0..split);
+        (
+            first,
+            second
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    let mut steps = first?;
+    steps.extend(second?);
+    Ok(steps)
+}
+
+/// Below this many migrations a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 20_000;
+
+struct Builder<'a> {
+    catalog: &'a Catalog,
+    steps: Vec<Step>,
+    /// Components started temporarily for a migration and still running.
+    running: Vec<bool>,
+    hop_of_migration: &'a [Option<u32>],
+}
+
+impl Builder<'_> {
+    /// Every step of one hop but the final starts.
+    #[allow(clippy::too_many_arguments)]
+    fn hop(
+        &mut self,
+        index: usize,
+        hop: &Hop,
+        start: ReleaseId,
+        end: ReleaseId,
+        migrations: &[MigrationId],
+        service_order: &[ServiceId],
+        last: bool,
+    ) -> Result<()> {
+        let catalog = self.catalog;
         let mut has_migrations = vec![false; catalog.services().len()];
         for &migration in migrations {
             has_migrations[catalog.migration(migration).service.index()] = true;
@@ -58,31 +132,17 @@ pub(super) fn build_steps(
             .collect();
         let label = format!("{} -> {}", hop.from, hop.to);
         let ordered = order_migrations(catalog, &taking_part, migrations, &label)?;
-
-        builder.backups(index, start, end, &taking_part, migrations);
-        builder.installs(index, end, last, &taking_part);
-        builder.config_changes(index, start, end, &taking_part);
+        self.backups(index, start, end, &taking_part, migrations);
+        self.installs(index, end, last, &taking_part);
+        self.config_changes(index, start, end, &taking_part);
         let mut in_hop = vec![false; catalog.services().len()];
         for service in &taking_part {
             in_hop[service.index()] = true;
         }
-        builder.migrations(index, hop, end, &ordered, &in_hop);
-        if last {
-            builder.start_everything(index, to, service_order);
-        }
+        self.migrations(index, hop, end, &ordered, &in_hop);
+        Ok(())
     }
-    Ok(builder.steps)
-}
 
-struct Builder<'a> {
-    catalog: &'a Catalog,
-    steps: Vec<Step>,
-    /// Components started temporarily for a migration and still running.
-    running: Vec<bool>,
-    hop_of_migration: &'a [Option<u32>],
-}
-
-impl Builder<'_> {
     fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
         self.steps.push(Step {
             id,
