@@ -2,7 +2,7 @@
 //! two threads: the plan must still pass the verifier, be deterministic, and read back.
 
 #[path = "../benches/support/synthetic.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code)]
 mod synthetic;
 
 use ffu_core::{verify, Catalog, Plan, Policy};
