@@ -226,7 +226,7 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
     Ok(loaded)
 }
 
-fn read_text(path: &Path) -> Result<String> {
+pub(crate) fn read_text(path: &Path) -> Result<String> {
     let io_error = |source| Error::Io {
         path: path.to_owned(),
         source,

@@ -10,13 +10,16 @@ use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 pub use document::CATALOG_FORMAT;
+// Shared with the inventory loader, which reads documents the same way.
+#[allow(unused_imports)]
+pub(crate) use load::{json_error, read_text, yaml_error, yaml_options, MAX_DOCUMENT_BYTES};
 
 use crate::error::{Error, Result};
 use crate::extension::{ConfigChange, Extension};
 use crate::migration::{Migration, MigrationId};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
 use crate::service::{Component, ComponentId, Service, ServiceId};
-use load::{SourceFile, Syntax};
+pub(crate) use load::{SourceFile, Syntax};
 
 /// A validated catalog.
 ///
