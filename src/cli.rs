@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Plan an upgrade from one release to another.
     Plan(PlanArgs),
-    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V9.
+    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V11.
     Verify(VerifyArgs),
     /// Validate or show a catalog.
     #[command(subcommand)]
@@ -74,6 +74,9 @@ struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: PlanFormat,
+    /// Rolling mode: how many agent hosts may be down at once: a count or a percentage.
+    #[arg(long, value_name = "N|P%")]
+    max_unavailable: Option<String>,
     /// Write the plan to FILE (atomically: a failed run leaves no half-written file).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -242,6 +245,7 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         skip_level: args.skip_level,
         keep_dataplane: true,
         services: args.services.clone(),
+        max_unavailable: args.max_unavailable.clone(),
     };
     let plan = catalog.plan(&args.from, &args.to, &policy)?;
     let result = emit(args.output.as_deref(), |out| match args.format {
@@ -294,7 +298,7 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
             if violations.is_empty() {
                 writeln!(
                     out,
-                    "ok: {} steps, {} hops, no violation of V1-V9",
+                    "ok: {} steps, {} hops, no violation of V1-V11",
                     plan.steps.len(),
                     plan.hops.len()
                 )

@@ -16,7 +16,10 @@ fn a_large_plan_built_on_two_threads_is_safe_and_deterministic() {
     let first = &catalog.releases()[0].name;
     let last = &catalog.releases()[catalog.releases().len() - 1].name;
     for skip_level in [false, true] {
-        let policy = Policy { skip_level, ..Policy::default() };
+        let policy = Policy {
+            skip_level,
+            ..Policy::default()
+        };
         let plan = catalog.plan(first, last, &policy).unwrap();
         assert_eq!(verify(&catalog, &plan).unwrap(), []);
         let json = plan.to_json();

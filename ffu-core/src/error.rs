@@ -85,6 +85,12 @@ pub enum Error {
         /// The items along the cycle, the first repeated at the end.
         cycle: Vec<String>,
     },
+    /// A policy value is malformed (such as `max_unavailable: "ten"`).
+    #[error("bad policy: {message}")]
+    BadPolicy {
+        /// What is wrong, naming the value.
+        message: String,
+    },
     /// The request asks for something this version of ffu does not do yet.
     #[error("unsupported: {what}")]
     Unsupported {

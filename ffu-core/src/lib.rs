@@ -31,6 +31,7 @@
 mod catalog;
 mod error;
 mod extension;
+mod inventory;
 mod migration;
 mod plan;
 mod plan_json;
@@ -42,7 +43,8 @@ mod verify;
 
 pub use catalog::{Catalog, CATALOG_FORMAT};
 pub use error::{Error, Location, NoPlan, OrderFact, Result};
-pub use extension::{ConfigAction, ConfigChange, Extension};
+pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
+pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
 pub use migration::{Migration, MigrationId, MigrationKind};
 pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};

@@ -50,6 +50,10 @@ pub struct Policy {
     /// The services to upgrade; `None` for all.
     #[serde(default)]
     pub services: Option<Vec<String>>,
+    /// Rolling mode: how many agent hosts may be down at once, as a count (`"5"`) or a
+    /// percentage of the service's agent hosts (`"10%"`); `None` for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<String>,
 }
 
 impl Default for Policy {
@@ -59,6 +63,7 @@ impl Default for Policy {
             skip_level: false,
             keep_dataplane: true,
             services: None,
+            max_unavailable: None,
         }
     }
 }

@@ -108,6 +108,10 @@ fn policy(out: &mut String, policy: &Policy) {
         Some(services) => strings(out, services),
         None => out.push_str("null"),
     }
+    if let Some(max_unavailable) = &policy.max_unavailable {
+        out.push_str(",\"max_unavailable\":");
+        string(out, max_unavailable);
+    }
     out.push('}');
 }
 
@@ -292,6 +296,7 @@ mod tests {
             Some([(text.to_owned(), vec!["a".to_owned(), text.to_owned()])].into());
         plan.steps[3].kind = StepKind::Finalize;
         plan.policy.services = Some(vec![text.to_owned()]);
+        plan.policy.max_unavailable = Some(text.to_owned());
         plan
     }
 

@@ -1,5 +1,5 @@
 //! The verifier: checks any plan (made by ffu, another tool or a person) against the safety
-//! rules V1 to V9 of the design, and reports every violation with the steps involved.
+//! rules V1 to V11 of the design, and reports every violation with the steps involved.
 //!
 //! It is written from the rules, not from the planner: the property tests use it as the
 //! independent judge of the planner's output.
@@ -20,7 +20,7 @@ use crate::service::{ComponentId, Role, ServiceId};
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The rule, `V1` to `V9`.
+    /// The rule, `V1` to `V11`.
     pub rule: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
@@ -34,7 +34,7 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks `plan` against rules V1 to V9 using `catalog`, and returns every violation found,
+/// Checks `plan` against rules V1 to V11 using `catalog`, and returns every violation found,
 /// in rule order then step order. An empty list means the plan is safe.
 ///
 /// # Errors
@@ -656,21 +656,63 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// V6, V7 and V8, by replaying which components run, and at which release.
+    /// V6, V7, V8, V10 and V11, by replaying which instances run, and at which release.
+    ///
+    /// An instance is a component on a host (or anywhere, for steps without a host).
+    /// Without a host, a component runs at `from` when it exists there; on a host, it runs
+    /// at the release its first step stops it at, or not at all if its first step starts it.
     fn check_running_rules(&self, out: &mut Vec<Violation>) {
         let Some(from) = self.from else { return };
         let catalog = self.catalog;
-        let mut running: Vec<Option<ReleaseId>> = catalog
-            .components()
-            .iter()
-            .map(|c| {
-                (c.exists_at(from) && catalog.service(c.service).exists_at(from)).then_some(from)
-            })
-            .collect();
+        let releases = catalog.releases().len();
         let offline = self.plan.policy.mode == Mode::Offline;
+        let rolling = !offline;
+        let mut state = Fleet::new(catalog, releases);
+        for (index, component) in catalog.components().iter().enumerate() {
+            if component.exists_at(from) && catalog.service(component.service).exists_at(from) {
+                state.set((None, ComponentId(index as u32)), Some(from));
+            }
+        }
+        let mut first_seen: rustc_hash::FxHashSet<(&str, ComponentId)> =
+            rustc_hash::FxHashSet::default();
+        for (index, step) in self.steps() {
+            let (Some(host), Some(component)) = (step.host.as_deref(), self.component[index])
+            else {
+                continue;
+            };
+            if first_seen.insert((host, component)) && step.kind == StepKind::Stop {
+                let release = self.release[index].unwrap_or(from);
+                state.set((Some(host), component), Some(release));
+            }
+        }
+        // What each service advertises (rolling plans), and whether a finalize came after
+        // its last upgrade.
+        let mut declared: Vec<Vec<String>> = vec![Vec::new(); catalog.services().len()];
+        let mut initial: Vec<Vec<String>> = vec![Vec::new(); catalog.services().len()];
+        let mut finalized = vec![false; catalog.services().len()];
+        let has_extensions: Vec<bool> = (0..catalog.services().len())
+            .map(|s| catalog.extensions().iter().any(|e| e.service.index() == s))
+            .collect();
+        if rolling {
+            for (service, flags) in has_extensions.iter().enumerate() {
+                if *flags {
+                    let running = state.server_releases(ServiceId(service as u32));
+                    let negotiated = catalog.negotiate_releases(
+                        ServiceId(service as u32),
+                        &running,
+                        running.first().copied(),
+                    );
+                    initial[service].clone_from(&negotiated.advertised);
+                    declared[service] = negotiated.advertised;
+                }
+            }
+        }
         let mut needed_in_hop: Vec<Vec<ComponentId>> = vec![Vec::new(); self.plan.hops.len()];
         let mut first_migration_seen = vec![false; self.plan.hops.len()];
+        let mut skew_reported = vec![false; catalog.services().len() * self.plan.hops.len().max(1)];
         for (index, step) in self.steps() {
+            let host = step.host.as_deref();
+            let mut touched: Option<ServiceId> = None;
             match (step.kind, self.component[index]) {
                 (StepKind::Stop, Some(component)) => {
                     if self.plan.policy.keep_dataplane
@@ -686,12 +728,38 @@ impl<'a> Context<'a> {
                             steps: vec![step.id.clone()],
                         });
                     }
-                    running[component.index()] = None;
+                    state.set((host, component), None);
+                    touched = Some(catalog.component(component).service);
                 }
                 (StepKind::Start, Some(component)) => {
-                    running[component.index()] = self.release[index].or(self.hop_target[step.hop]);
+                    state.set(
+                        (host, component),
+                        self.release[index].or(self.hop_target[step.hop]),
+                    );
+                    let service = catalog.component(component).service;
+                    finalized[service.index()] = false;
+                    touched = Some(service);
+                }
+                (StepKind::Finalize, _) => {
+                    if let Some(service) = self.service[index] {
+                        finalized[service.index()] = true;
+                    }
                 }
                 _ => {}
+            }
+            if let Some(service) = touched {
+                self.check_skew(&state, service, step, &mut skew_reported, out);
+            }
+            if rolling {
+                self.check_advertised(
+                    &state,
+                    step,
+                    &mut declared,
+                    &initial,
+                    &finalized,
+                    &has_extensions,
+                    out,
+                );
             }
             let Some(id) = self.migration[index] else {
                 continue;
@@ -704,9 +772,7 @@ impl<'a> Context<'a> {
                 first_migration_seen[step.hop] = true;
                 if step.hop > 0 {
                     for &component in &needed_in_hop[step.hop - 1] {
-                        if running[component.index()].is_some()
-                            && running[component.index()] != target
-                        {
+                        if state.running_other_than(component, target) {
                             out.push(Violation {
                                 rule: "V8",
                                 message: format!(
@@ -724,7 +790,7 @@ impl<'a> Context<'a> {
             }
             for &component in &migration.needs_running {
                 needed_in_hop[step.hop].push(component);
-                if running[component.index()].is_none() || running[component.index()] != target {
+                if target.is_none_or(|t| state.count(component, t) == 0) {
                     out.push(Violation {
                         rule: "V8",
                         message: format!(
@@ -732,7 +798,7 @@ impl<'a> Context<'a> {
                             migration.id,
                             catalog.component(component).name,
                             self.plan.hops[step.hop].to,
-                            match running[component.index()] {
+                            match state.any_release(component) {
                                 None => "is not running".to_owned(),
                                 Some(release) => format!("runs {}", catalog.release(release).name),
                             }
@@ -746,11 +812,11 @@ impl<'a> Context<'a> {
             }
             for &component in &catalog.service(migration.service).components {
                 let data = catalog.component(component);
-                let Some(release) = running[component.index()] else {
-                    continue;
-                };
                 if offline {
-                    if data.role == Role::Control && !migration.needs_running.contains(&component) {
+                    if data.role == Role::Control
+                        && !migration.needs_running.contains(&component)
+                        && state.any_release(component).is_some()
+                    {
                         out.push(Violation {
                             rule: "V6",
                             message: format!(
@@ -760,20 +826,162 @@ impl<'a> Context<'a> {
                             steps: vec![step.id.clone()],
                         });
                     }
-                } else if migration.kind == MigrationKind::Contract
-                    && target.is_some_and(|t| release < t)
+                } else if migration.kind == MigrationKind::Contract && data.role != Role::Dataplane
                 {
+                    if let Some(oldest) = state.oldest_release(component) {
+                        if target.is_some_and(|t| oldest < t) {
+                            out.push(Violation {
+                                rule: "V6",
+                                message: format!(
+                                    "contract {} runs while {} still runs the older release {}",
+                                    migration.id,
+                                    data.name,
+                                    catalog.release(oldest).name
+                                ),
+                                steps: vec![step.id.clone()],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// V11: no running agent lags a running control component of its service by more
+    /// than the service's `max_skew` releases.
+    fn check_skew(
+        &self,
+        state: &Fleet,
+        service: ServiceId,
+        step: &Step,
+        reported: &mut [bool],
+        out: &mut Vec<Violation>,
+    ) {
+        let catalog = self.catalog;
+        let data = catalog.service(service);
+        let mut newest_control: Option<ReleaseId> = None;
+        let mut oldest_agent: Option<(ReleaseId, ComponentId)> = None;
+        for &component in &data.components {
+            match catalog.component(component).role {
+                Role::Control => {
+                    newest_control = newest_control.max(state.newest_release(component));
+                }
+                Role::Agent => {
+                    if let Some(oldest) = state.oldest_release(component) {
+                        if oldest_agent.is_none_or(|(current, _)| oldest < current) {
+                            oldest_agent = Some((oldest, component));
+                        }
+                    }
+                }
+                Role::Dataplane => {}
+            }
+        }
+        let (Some(control), Some((agent, component))) = (newest_control, oldest_agent) else {
+            return;
+        };
+        let lag = control.index().saturating_sub(agent.index());
+        let slot = step.hop * catalog.services().len() + service.index();
+        if lag > data.max_skew as usize && !reported.get(slot).copied().unwrap_or(true) {
+            reported[slot] = true;
+            out.push(Violation {
+                rule: "V11",
+                message: format!(
+                    "after step {}, {} runs {} while a {} control component runs {}: {lag} releases behind, more than max_skew {}",
+                    step.id,
+                    catalog.component(component).name,
+                    catalog.release(agent).name,
+                    data.name,
+                    catalog.release(control).name,
+                    data.max_skew
+                ),
+                steps: vec![step.id.clone()],
+            });
+        }
+    }
+
+    /// V10: what each service advertises is supported by all its running servers, closed
+    /// under `requires`, and new extensions appear only after a finalize step that follows
+    /// the service's last upgrade.
+    #[allow(clippy::too_many_arguments)]
+    fn check_advertised(
+        &self,
+        state: &Fleet,
+        step: &Step,
+        declared: &mut [Vec<String>],
+        initial: &[Vec<String>],
+        finalized: &[bool],
+        has_extensions: &[bool],
+        out: &mut Vec<Violation>,
+    ) {
+        let catalog = self.catalog;
+        let mut services: Vec<ServiceId> = Vec::new();
+        if let Some(advertised) = &step.advertised {
+            for (name, extensions) in advertised {
+                let Some(service) = catalog.service_id(name) else {
+                    continue;
+                };
+                let fresh: Vec<&String> = extensions
+                    .iter()
+                    .filter(|e| {
+                        !declared[service.index()].contains(e)
+                            && !initial[service.index()].contains(e)
+                    })
+                    .collect();
+                if !fresh.is_empty() && !finalized[service.index()] {
                     out.push(Violation {
-                        rule: "V6",
+                        rule: "V10",
                         message: format!(
-                            "contract {} runs while {} still runs the older release {}",
-                            migration.id,
-                            data.name,
-                            catalog.release(release).name
+                            "step {} starts advertising {} of {} before a finalize step that follows the last upgrade of {}",
+                            step.id,
+                            fresh.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+                            name,
+                            name
                         ),
                         steps: vec![step.id.clone()],
                     });
                 }
+                declared[service.index()].clone_from(extensions);
+                services.push(service);
+            }
+        }
+        if let Some(component) = step
+            .component
+            .as_deref()
+            .and_then(|c| catalog.component_id(c))
+        {
+            services.push(catalog.component(component).service);
+        }
+        for service in services {
+            if !has_extensions[service.index()] {
+                continue;
+            }
+            let running = state.server_releases(service);
+            // With no server running nobody advertises anything; the rule is about what
+            // running servers offer.
+            if running.is_empty() {
+                continue;
+            }
+            let allowed = catalog
+                .negotiate_releases(service, &running, None)
+                .advertised;
+            let beyond: Vec<&str> = declared[service.index()]
+                .iter()
+                .filter(|e| !allowed.contains(e))
+                .map(String::as_str)
+                .collect();
+            if !beyond.is_empty() {
+                out.push(Violation {
+                    rule: "V10",
+                    message: format!(
+                        "after step {}, {} advertises {}, which not every running server supports (or whose requirements are missing)",
+                        step.id,
+                        catalog.service(service).name,
+                        beyond.join(", ")
+                    ),
+                    steps: vec![step.id.clone()],
+                });
+                // Report a wrong set once, not at every later step.
+                declared[service.index()].retain(|e| allowed.contains(e));
             }
         }
     }
@@ -815,5 +1023,88 @@ impl<'a> Context<'a> {
                 });
             }
         }
+    }
+}
+
+/// Which instances run, and at which release: per instance, and counted per component and
+/// release so that "is any instance of X running (at R)" is cheap on a fleet of thousands.
+struct Fleet<'a> {
+    catalog: &'a Catalog,
+    releases: usize,
+    instances: HashMap<(Option<&'a str>, ComponentId), ReleaseId>,
+    /// `counts[component * releases + release]`: running instances.
+    counts: Vec<u32>,
+}
+
+impl<'a> Fleet<'a> {
+    fn new(catalog: &'a Catalog, releases: usize) -> Fleet<'a> {
+        Fleet {
+            catalog,
+            releases,
+            instances: HashMap::default(),
+            counts: vec![0; catalog.components().len() * releases],
+        }
+    }
+
+    fn set(&mut self, key: (Option<&'a str>, ComponentId), release: Option<ReleaseId>) {
+        let component = key.1.index();
+        if let Some(old) = self.instances.remove(&key) {
+            self.counts[component * self.releases + old.index()] -= 1;
+        }
+        if let Some(new) = release {
+            self.instances.insert(key, new);
+            self.counts[component * self.releases + new.index()] += 1;
+        }
+    }
+
+    fn count(&self, component: ComponentId, release: ReleaseId) -> u32 {
+        self.counts[component.index() * self.releases + release.index()]
+    }
+
+    fn row(&self, component: ComponentId) -> &[u32] {
+        let start = component.index() * self.releases;
+        &self.counts[start..start + self.releases]
+    }
+
+    fn oldest_release(&self, component: ComponentId) -> Option<ReleaseId> {
+        self.row(component)
+            .iter()
+            .position(|&n| n > 0)
+            .map(|r| ReleaseId(r as u32))
+    }
+
+    fn newest_release(&self, component: ComponentId) -> Option<ReleaseId> {
+        self.row(component)
+            .iter()
+            .rposition(|&n| n > 0)
+            .map(|r| ReleaseId(r as u32))
+    }
+
+    fn any_release(&self, component: ComponentId) -> Option<ReleaseId> {
+        self.newest_release(component)
+    }
+
+    /// Whether an instance runs at a release other than `release`.
+    fn running_other_than(&self, component: ComponentId, release: Option<ReleaseId>) -> bool {
+        self.row(component)
+            .iter()
+            .enumerate()
+            .any(|(r, &n)| n > 0 && Some(ReleaseId(r as u32)) != release)
+    }
+
+    /// The releases the service's control components run, ascending, deduplicated.
+    fn server_releases(&self, service: ServiceId) -> Vec<ReleaseId> {
+        let mut running = vec![false; self.releases];
+        for &component in &self.catalog.service(service).components {
+            if self.catalog.component(component).role == Role::Control {
+                for (r, &n) in self.row(component).iter().enumerate() {
+                    running[r] |= n > 0;
+                }
+            }
+        }
+        (0..self.releases)
+            .filter(|&r| running[r])
+            .map(|r| ReleaseId(r as u32))
+            .collect()
     }
 }

@@ -164,7 +164,7 @@ impl PyCatalog {
     /// Plans the upgrade from `from_` to `to` (release names or aliases).
     ///
     /// The planning runs without the GIL, so other Python threads go on meanwhile.
-    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None))]
+    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the Python signature is the policy's fields as keywords"
@@ -178,12 +178,18 @@ impl PyCatalog {
         skip_level: bool,
         keep_dataplane: bool,
         services: Option<Vec<String>>,
+        max_unavailable: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
+        // A count may come as an int (5) or a string ("5", "10%").
+        let max_unavailable = max_unavailable
+            .map(|value| value.str().map(|text| text.to_string()))
+            .transpose()?;
         let policy = Policy {
             mode: parse_mode(mode)?,
             skip_level,
             keep_dataplane,
             services,
+            max_unavailable,
         };
         logging::sync_level(py);
         let catalog = &self.inner;

@@ -235,7 +235,7 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             attrs.set_item("file", file)?;
             &classes.plan
         }
-        Error::Unsupported { what: _ } => &classes.plan,
+        Error::Unsupported { what: _ } | Error::BadPolicy { message: _ } => &classes.plan,
         Error::NoPlan(no_plan) => no_plan_class(classes, no_plan, request, &attrs)?,
         // A kind of error added to the core later: still an FfuError, with its message.
         _ => &classes.ffu,

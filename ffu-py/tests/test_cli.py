@@ -63,10 +63,18 @@ def test_version() -> None:
     assert (result.returncode, result.stdout) == (0, f"ffu {ffu.__version__}\n")
 
 
-def test_unsupported_mode_exits_2() -> None:
-    result = run_ffu("plan", "--from", "newton", "--to", "ocata", "--mode", "rolling")
+def test_rolling_mode_plans_and_verifies(tmp_path: Path) -> None:
+    output = tmp_path / "rolling.json"
+    result = run_ffu("plan", "--from", "queens", "--to", "rocky", "--mode", "rolling", "--format", "json", "-o", str(output))
+    assert (result.returncode, result.stderr) == (0, "")
+    verified = run_ffu("verify", str(output))
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_bad_max_unavailable_exits_2() -> None:
+    result = run_ffu("plan", "--from", "queens", "--to", "rocky", "--mode", "rolling", "--max-unavailable", "ten")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: unsupported: rolling mode")
+    assert result.stderr == 'error: bad policy: max_unavailable "ten" is not a positive count or a percentage from 1% to 100%\n'
 
 
 def test_plan_output_file_and_verify(tmp_path: Path) -> None:
@@ -76,7 +84,7 @@ def test_plan_output_file_and_verify(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temporary file left
     verified = run_ffu("verify", str(output))
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("ok: ") and "no violation of V1-V9" in verified.stdout
+    assert verified.stdout.startswith("ok: ") and "no violation of V1-V11" in verified.stdout
     from_stdin = run_ffu("verify", "-", "--format", "json", stdin=output.read_text(encoding="utf-8"))
     assert (from_stdin.returncode, json.loads(from_stdin.stdout)) == (0, [])
 

@@ -142,10 +142,18 @@ def test_unknown_service_in_policy(tiny: ffu.Catalog) -> None:
     assert info.value.service == "gamma"
 
 
-def test_rolling_is_unsupported_for_now(tiny: ffu.Catalog) -> None:
-    with pytest.raises(ffu.PlanError, match="unsupported") as info:
-        tiny.plan("a", "b", mode="rolling")
+def test_bad_max_unavailable_is_a_plan_error(tiny: ffu.Catalog) -> None:
+    with pytest.raises(ffu.PlanError, match="bad policy: max_unavailable") as info:
+        tiny.plan("a", "b", mode="rolling", max_unavailable="0%")
     assert info.value.no_plan is False
+
+
+def test_rolling_plans_take_max_unavailable_as_int_or_str(tiny: ffu.Catalog) -> None:
+    by_int = tiny.plan("a", "b", mode="rolling", max_unavailable=2)
+    by_str = tiny.plan("a", "b", mode="rolling", max_unavailable="2")
+    assert by_int.to_json() == by_str.to_json()
+    assert by_int.policy["max_unavailable"] == "2"
+    assert tiny.verify(by_int) == []
 
 
 def test_bad_plan_documents(tiny: ffu.Catalog) -> None:

@@ -10,6 +10,7 @@
 mod offline;
 mod order;
 mod path;
+mod rolling;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -19,7 +20,7 @@ use crate::error::{Error, NoPlan, Result};
 use crate::migration::MigrationId;
 use crate::plan::{Hop, Mode, Plan, Policy};
 use crate::release::ReleaseId;
-use crate::service::ServiceId;
+use crate::service::{ComponentId, Role, ServiceId};
 
 impl Catalog {
     /// Plans the upgrade from release `from` to release `to` (names or aliases) under
@@ -52,13 +53,12 @@ impl Catalog {
             }
             .into());
         }
-        if policy.mode == Mode::Rolling {
-            return Err(Error::Unsupported {
-                what: "rolling mode is not planned yet; use --mode offline".to_owned(),
-            });
-        }
+        let max_unavailable = parse_max_unavailable(policy.max_unavailable.as_deref())?;
         let included = self.included_services(policy)?;
-        let path = path::shortest_path(self, from_id, to_id, policy.skip_level)?;
+        // A rolling upgrade goes one release at a time: mixed versions are only supported
+        // between adjacent releases.
+        let allow_skips = policy.skip_level && policy.mode == Mode::Offline;
+        let path = path::shortest_path(self, from_id, to_id, allow_skips)?;
         tracing::debug!(hops = path.len() - 1, "path found");
         self.check_excluded_dependencies(&included, from_id, to_id)?;
 
@@ -89,14 +89,48 @@ impl Catalog {
                     .collect(),
             })
             .collect();
-        let steps = offline::build_steps(
-            self,
-            &path,
-            &hops,
-            &hop_migrations,
-            &hop_of_migration,
-            &service_order,
-        )?;
+        let steps = match policy.mode {
+            Mode::Offline => offline::build_steps(
+                self,
+                &path,
+                &hops,
+                &hop_migrations,
+                &hop_of_migration,
+                &service_order,
+            )?,
+            Mode::Rolling => {
+                // Without an inventory, every component of the services upgraded runs once,
+                // at `from` if it exists there (later ones are deployed when they arrive);
+                // the data plane is not upgraded by ffu.
+                let placements = self
+                    .components()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| included[c.service.index()] && c.role != Role::Dataplane)
+                    .map(|(index, c)| rolling::Placement {
+                        host: None,
+                        component: ComponentId(index as u32),
+                        release: (c.exists_at(from_id)
+                            && self.service(c.service).exists_at(from_id))
+                        .then_some(from_id),
+                    })
+                    .collect();
+                let fleet = rolling::Fleet {
+                    host_names: &[],
+                    placements,
+                    max_unavailable,
+                };
+                rolling::build_steps(
+                    self,
+                    &path,
+                    &hops,
+                    &hop_migrations,
+                    &hop_of_migration,
+                    &service_order,
+                    fleet,
+                )?
+            }
+        };
         tracing::debug!(steps = steps.len(), "plan built");
         Ok(Plan::new(
             self.name(),
@@ -209,6 +243,28 @@ impl Catalog {
             }
         }
         order
+    }
+}
+
+/// Reads `max_unavailable`: a count (`"5"`) or a percentage (`"10%"`), default one host.
+fn parse_max_unavailable(text: Option<&str>) -> Result<rolling::MaxUnavailable> {
+    let Some(text) = text else {
+        return Ok(rolling::MaxUnavailable::Count(1));
+    };
+    let bad = || Error::BadPolicy {
+        message: format!(
+            "max_unavailable {text:?} is not a positive count or a percentage from 1% to 100%"
+        ),
+    };
+    match text.strip_suffix('%') {
+        Some(number) => match number.trim().parse::<usize>() {
+            Ok(percent @ 1..=100) => Ok(rolling::MaxUnavailable::Percent(percent)),
+            _ => Err(bad()),
+        },
+        None => match text.trim().parse::<usize>() {
+            Ok(count @ 1..) => Ok(rolling::MaxUnavailable::Count(count)),
+            _ => Err(bad()),
+        },
     }
 }
 

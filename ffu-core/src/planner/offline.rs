@@ -337,7 +337,14 @@ impl Builder<'_> {
                     self.temporary(hop_index, StepKind::Start, component, end, migration);
                 }
             }
-            let step = self.migration_step(hop_index, hop, migration, in_hop);
+            let step = migration_step(
+                catalog,
+                self.hop_of_migration,
+                hop_index,
+                hop,
+                migration,
+                in_hop,
+            );
             self.steps.push(step);
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
@@ -390,95 +397,6 @@ impl Builder<'_> {
         step.service = Some(service);
         step.component = Some(name.clone());
         step.release = Some(release);
-    }
-
-    /// The step of one migration. This runs once per migration (a hundred thousand times
-    /// for a large catalog), so the strings are built with `push_str` rather than `format!`.
-    fn migration_step(
-        &self,
-        hop_index: usize,
-        hop: &Hop,
-        migration: &Migration,
-        in_hop: &[bool],
-    ) -> Step {
-        let catalog = self.catalog;
-        let service = catalog.service(migration.service);
-        let release = &catalog.release(migration.release).name;
-        let mut reason = String::with_capacity(128);
-        reason.push_str(&service.name);
-        reason.push_str(match migration.kind {
-            MigrationKind::Expand => " schema expand for ",
-            MigrationKind::Migrate => " schema for ",
-            MigrationKind::Contract => " schema contract for ",
-            MigrationKind::Data => " data migration for ",
-        });
-        reason.push_str(release);
-        if migration.kind == MigrationKind::Data && migration.blocking {
-            reason.push_str("; blocking: must finish before ");
-            reason.push_str(&service.name);
-            reason.push_str("'s later schema migrations");
-        }
-        push_list(
-            &mut reason,
-            "; after ",
-            service
-                .after
-                .iter()
-                .filter(|s| in_hop[s.index()])
-                .map(|&s| catalog.service(s).name.as_str()),
-            " (service order)",
-        );
-        let mut requires = Vec::with_capacity(migration.requires.len());
-        for &required in &migration.requires {
-            if let Some(hop) = self.hop_of_migration[required.index()] {
-                requires.push(step_id(hop as usize, &catalog.migration(required).id));
-            }
-        }
-        if !requires.is_empty() {
-            push_list(
-                &mut reason,
-                "; requires ",
-                migration
-                    .requires
-                    .iter()
-                    .map(|&r| catalog.migration(r).id.as_str()),
-                "",
-            );
-        }
-        if hop.skip && release != &hop.to {
-            reason.push_str("; skip-level hop: runs with ");
-            reason.push_str(&hop.to);
-            reason.push_str(" code");
-        }
-        push_list(
-            &mut reason,
-            "; needs ",
-            migration
-                .needs_running
-                .iter()
-                .map(|&c| catalog.component(c).name.as_str()),
-            " running",
-        );
-        Step {
-            id: step_id(hop_index, &migration.id),
-            hop: hop_index,
-            kind: match migration.kind {
-                MigrationKind::Expand => StepKind::Expand,
-                MigrationKind::Migrate => StepKind::Migrate,
-                MigrationKind::Contract => StepKind::Contract,
-                MigrationKind::Data => StepKind::Data,
-            },
-            service: Some(service.name.clone()),
-            component: None,
-            release: Some(release.clone()),
-            migration: Some(migration.id.clone()),
-            command: Some(migration.command.clone()),
-            requires,
-            reason,
-            rollback_point: false,
-            host: None,
-            advertised: None,
-        }
     }
 
     fn start_everything(&mut self, hop: usize, to: ReleaseId, service_order: &[ServiceId]) {
@@ -550,6 +468,95 @@ impl Builder<'_> {
             step.service = Some(name.clone());
             step.release = Some(release.clone());
         }
+    }
+}
+
+/// The step of one migration. This runs once per migration (a hundred thousand times
+/// for a large catalog), so the strings are built with `push_str` rather than `format!`.
+pub(super) fn migration_step(
+    catalog: &Catalog,
+    hop_of_migration: &[Option<u32>],
+    hop_index: usize,
+    hop: &Hop,
+    migration: &Migration,
+    in_hop: &[bool],
+) -> Step {
+    let service = catalog.service(migration.service);
+    let release = &catalog.release(migration.release).name;
+    let mut reason = String::with_capacity(128);
+    reason.push_str(&service.name);
+    reason.push_str(match migration.kind {
+        MigrationKind::Expand => " schema expand for ",
+        MigrationKind::Migrate => " schema for ",
+        MigrationKind::Contract => " schema contract for ",
+        MigrationKind::Data => " data migration for ",
+    });
+    reason.push_str(release);
+    if migration.kind == MigrationKind::Data && migration.blocking {
+        reason.push_str("; blocking: must finish before ");
+        reason.push_str(&service.name);
+        reason.push_str("'s later schema migrations");
+    }
+    push_list(
+        &mut reason,
+        "; after ",
+        service
+            .after
+            .iter()
+            .filter(|s| in_hop[s.index()])
+            .map(|&s| catalog.service(s).name.as_str()),
+        " (service order)",
+    );
+    let mut requires = Vec::with_capacity(migration.requires.len());
+    for &required in &migration.requires {
+        if let Some(hop) = hop_of_migration[required.index()] {
+            requires.push(step_id(hop as usize, &catalog.migration(required).id));
+        }
+    }
+    if !requires.is_empty() {
+        push_list(
+            &mut reason,
+            "; requires ",
+            migration
+                .requires
+                .iter()
+                .map(|&r| catalog.migration(r).id.as_str()),
+            "",
+        );
+    }
+    if hop.skip && release != &hop.to {
+        reason.push_str("; skip-level hop: runs with ");
+        reason.push_str(&hop.to);
+        reason.push_str(" code");
+    }
+    push_list(
+        &mut reason,
+        "; needs ",
+        migration
+            .needs_running
+            .iter()
+            .map(|&c| catalog.component(c).name.as_str()),
+        " running",
+    );
+    Step {
+        id: step_id(hop_index, &migration.id),
+        hop: hop_index,
+        kind: match migration.kind {
+            MigrationKind::Expand => StepKind::Expand,
+            MigrationKind::Migrate => StepKind::Migrate,
+            MigrationKind::Contract => StepKind::Contract,
+            MigrationKind::Data => StepKind::Data,
+        },
+        service: Some(service.name.clone()),
+        component: None,
+        release: Some(release.clone()),
+        migration: Some(migration.id.clone()),
+        command: Some(migration.command.clone()),
+        requires,
+        reason,
+        rollback_point: false,
+        host: None,
+        advertised: None,
     }
 }
 

@@ -70,12 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--mode", choices=["offline", "rolling"], default="offline", help="offline or rolling")
     plan.add_argument("--skip-level", action="store_true", help="allow skip-level edges (SLURP to SLURP, declared edges)")
     plan.add_argument(
+        "--max-unavailable", metavar="N|P%", help="rolling mode: how many agent hosts may be down at once"
+    )
+    plan.add_argument(
         "--services", action="append", metavar="A,B", help="only upgrade these services (comma-separated)"
     )
     plan.add_argument("--format", choices=["text", "json", "dot"], default="text", help="output format")
     plan.add_argument("-o", "--output", metavar="FILE", help="write the plan to FILE (atomically)")
 
-    verify = commands.add_parser("verify", help="check a plan against the safety rules V1-V9")
+    verify = commands.add_parser("verify", help="check a plan against the safety rules V1-V11")
     verify.add_argument("plan", metavar="PLAN", help='the plan, as ffu-plan/1 JSON ("-" for stdin)')
     catalog_arg(verify)
     verify.add_argument("--format", choices=["text", "json"], default="text", help="output format of the report")
@@ -123,7 +126,14 @@ def _write_file(path: str, text: str) -> None:
 def _plan(args: argparse.Namespace) -> None:
     catalog = _load_catalog(args.catalog)
     services = None if args.services is None else [name for value in args.services for name in value.split(",")]
-    plan = catalog.plan(args.from_, args.to, mode=args.mode, skip_level=args.skip_level, services=services)
+    plan = catalog.plan(
+        args.from_,
+        args.to,
+        mode=args.mode,
+        skip_level=args.skip_level,
+        services=services,
+        max_unavailable=args.max_unavailable,
+    )
     if args.format == "json":
         text = plan.to_json() + "\n"
     elif args.format == "dot":
@@ -155,7 +165,7 @@ def _verify(args: argparse.Namespace) -> None:
         report = [{"message": v.message, "rule": v.rule, "steps": v.steps} for v in violations]
         _write_stdout(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     elif not violations:
-        _write_stdout(f"ok: {len(plan)} steps, {len(plan.hops)} hops, no violation of V1-V9\n")
+        _write_stdout(f"ok: {len(plan)} steps, {len(plan.hops)} hops, no violation of V1-V11\n")
     else:
         lines = []
         for violation in violations:

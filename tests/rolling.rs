@@ -1,0 +1,169 @@
+//! Rolling upgrades: one release at a time, servers upgraded while the others serve, new
+//! API extensions only after `finalize`, agents within their skew.
+
+mod common;
+
+use ffu_core::{verify, Catalog, Mode, Plan, Policy, StepKind};
+
+fn rolling(from: &str, to: &str, services: &[&str]) -> (Catalog, Plan) {
+    let catalog = Catalog::openstack();
+    let policy = Policy {
+        mode: Mode::Rolling,
+        services: Some(services.iter().map(|s| (*s).to_owned()).collect()),
+        ..Policy::default()
+    };
+    let plan = catalog.plan(from, to, &policy).unwrap();
+    (catalog, plan)
+}
+
+fn rules(catalog: &Catalog, plan: &Plan) -> Vec<&'static str> {
+    verify(catalog, plan)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.rule)
+        .collect()
+}
+
+#[test]
+fn neutron_queens_to_rocky_gates_binding_extended_until_finalize() {
+    let (catalog, plan) = rolling("queens", "rocky", &["keystone", "neutron", "nova"]);
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    let kinds: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.service.as_deref() == Some("neutron"))
+        .map(|s| (s.kind.as_str(), s.id.as_str()))
+        .collect();
+    assert_eq!(
+        kinds[..6],
+        [
+            ("backup", "h0.backup.neutron"),
+            ("expand", "h0.neutron.rocky.expand"),
+            ("stop", "h0.stop.neutron-server"),
+            ("install", "h0.install.neutron"),
+            ("start", "h0.start.neutron-server"),
+            ("stop", "h0.stop.neutron-openvswitch-agent"),
+        ]
+    );
+    assert_eq!(
+        kinds[kinds.len() - 2..],
+        [
+            ("contract", "h0.neutron.rocky.contract"),
+            ("finalize", "h0.finalize.neutron")
+        ]
+    );
+    // binding-extended (new in rocky, nova uses it for live migration) appears only on the
+    // finalize step, and the reason says nova may use it from there.
+    let first_advertising = plan
+        .steps
+        .iter()
+        .find(|s| {
+            s.advertised
+                .as_ref()
+                .is_some_and(|a| a["neutron"].iter().any(|e| e == "binding-extended"))
+        })
+        .unwrap();
+    assert_eq!(first_advertising.kind, StepKind::Finalize);
+    assert!(
+        first_advertising
+            .reason
+            .ends_with("nova may use binding-extended from here"),
+        "{}",
+        first_advertising.reason
+    );
+}
+
+#[test]
+fn advertising_before_finalize_breaks_v10() {
+    let (catalog, mut plan) = rolling("queens", "rocky", &["neutron"]);
+    let finalize = plan
+        .steps
+        .iter()
+        .position(|s| s.kind == StepKind::Finalize)
+        .unwrap();
+    let advertised = plan.steps[finalize].advertised.take();
+    let start = plan
+        .steps
+        .iter()
+        .position(|s| s.id == "h0.start.neutron-server")
+        .unwrap();
+    plan.steps[start].advertised = advertised;
+    let violations = verify(&catalog, &plan).unwrap();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].rule, "V10");
+    assert!(
+        violations[0]
+            .message
+            .starts_with("step h0.start.neutron-server starts advertising binding-extended"),
+        "{}",
+        violations[0].message
+    );
+}
+
+#[test]
+fn an_agent_left_two_releases_behind_breaks_v11() {
+    let (catalog, mut plan) = rolling("queens", "stein", &["nova"]);
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    // Drop the first hop's nova-compute upgrade: the agent stays at queens while the
+    // control plane reaches stein.
+    plan.steps
+        .retain(|s| !(s.hop == 0 && s.component.as_deref() == Some("nova-compute")));
+    let violations = verify(&catalog, &plan).unwrap();
+    let v11: Vec<&str> = violations
+        .iter()
+        .filter(|v| v.rule == "V11")
+        .map(|v| v.message.as_str())
+        .collect();
+    assert_eq!(
+        v11,
+        ["after step h1.start.nova-api, nova-compute runs queens while a nova control component runs stein: 2 releases behind, more than max_skew 1"]
+    );
+}
+
+#[test]
+fn rolling_never_skips_a_release_and_contracts_last() {
+    let (catalog, plan) = rolling("2023.1", "2024.1", &["keystone", "glance"]);
+    assert_eq!(plan.path, ["2023.1", "2023.2", "2024.1"]);
+    assert_eq!(rules(&catalog, &plan), Vec::<&str>::new());
+    let mut moved = plan.clone();
+    let contract = moved
+        .steps
+        .iter()
+        .position(|s| s.id == "h0.keystone.2023.2.contract")
+        .unwrap();
+    let step = moved.steps.remove(contract);
+    let first_stop = moved
+        .steps
+        .iter()
+        .position(|s| s.id == "h0.stop.keystone-api")
+        .unwrap();
+    moved.steps.insert(first_stop, step);
+    assert!(rules(&catalog, &moved).contains(&"V6"));
+}
+
+#[test]
+fn max_unavailable_batches_agents() {
+    let catalog = Catalog::openstack();
+    let policy = Policy {
+        mode: Mode::Rolling,
+        max_unavailable: Some("0".into()),
+        ..Policy::default()
+    };
+    let err = catalog.plan("queens", "rocky", &policy).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad policy: max_unavailable \"0\" is not a positive count or a percentage from 1% to 100%"
+    );
+    let run = common::ffu(&[
+        "plan",
+        "--from",
+        "queens",
+        "--to",
+        "rocky",
+        "--mode",
+        "rolling",
+        "--max-unavailable",
+        "101%",
+    ]);
+    assert_eq!(run.code, 2);
+}
