@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ffu_core::{render, verify, Catalog, Error, Mode, Plan, Policy};
+use ffu_core::{render, verify, Catalog, Error, Inventory, Mode, Plan, Policy};
 
 /// Plans fast-forward upgrades of multi-service clouds (OpenStack first).
 #[derive(Debug, Parser)]
@@ -29,6 +29,21 @@ enum Command {
     Catalog(CatalogCommand),
     /// List the releases of a catalog, in upgrade order.
     Releases(CatalogArg),
+    /// What each service may advertise now, given where its servers stand.
+    Extensions(ExtensionsArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExtensionsArgs {
+    /// The inventory (ffu-inventory/1, YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    inventory: PathBuf,
+    #[command(flatten)]
+    catalog: CatalogArg,
+    /// Output format: text explains what is withheld and why; json is
+    /// {"SERVICE": ["ext", ...]}.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -54,9 +69,17 @@ enum ModeArg {
 
 #[derive(Debug, Args)]
 struct PlanArgs {
-    /// The release the cloud runs now (name or alias).
-    #[arg(long, value_name = "RELEASE")]
-    from: String,
+    /// The release the cloud runs now (name or alias); read from --inventory when given.
+    #[arg(
+        long,
+        value_name = "RELEASE",
+        required_unless_present = "inventory",
+        conflicts_with = "inventory"
+    )]
+    from: Option<String>,
+    /// Plan per host for the cloud this inventory (ffu-inventory/1) describes.
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<PathBuf>,
     /// The release to upgrade to (name or alias).
     #[arg(long, value_name = "RELEASE")]
     to: String,
@@ -156,6 +179,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Catalog(CatalogCommand::Validate { file }) => validate(&file),
         Command::Catalog(CatalogCommand::Show { file, format }) => show(file.as_deref(), format),
         Command::Releases(args) => releases(&args),
+        Command::Extensions(args) => extensions(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -247,7 +271,18 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         services: args.services.clone(),
         max_unavailable: args.max_unavailable.clone(),
     };
-    let plan = catalog.plan(&args.from, &args.to, &policy)?;
+    let plan = match (&args.inventory, &args.from) {
+        (Some(path), _) => {
+            let inventory = Inventory::from_path(&catalog, path)?;
+            catalog.plan_inventory(&inventory, &args.to, &policy)?
+        }
+        (None, Some(from)) => catalog.plan(from, &args.to, &policy)?,
+        (None, None) => {
+            return Err(Failure::BadInput(
+                "error: give --from RELEASE or --inventory FILE".to_owned(),
+            ))
+        }
+    };
     let result = emit(args.output.as_deref(), |out| match args.format {
         PlanFormat::Json => {
             plan.write_json(&mut *out)?;
@@ -376,5 +411,30 @@ fn releases(args: &CatalogArg) -> Result<(), Failure> {
             writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
+    })
+}
+
+fn extensions(args: &ExtensionsArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(&args.catalog)?;
+    let inventory = Inventory::from_path(&catalog, &args.inventory)?;
+    let negotiated = catalog.negotiate(&inventory);
+    emit(None, |out| match args.format {
+        ReportFormat::Json => {
+            let map: std::collections::BTreeMap<&str, &Vec<String>> = negotiated
+                .iter()
+                .map(|(service, n)| (service.as_str(), &n.advertised))
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &map)?;
+            writeln!(out)
+        }
+        ReportFormat::Text => {
+            for (service, n) in &negotiated {
+                writeln!(out, "{service}: {}", n.advertised.join(", "))?;
+                for (extension, why) in &n.withheld {
+                    writeln!(out, "  withheld {extension}: {why}")?;
+                }
+            }
+            Ok(())
+        }
     })
 }

@@ -167,3 +167,147 @@ fn max_unavailable_batches_agents() {
     ]);
     assert_eq!(run.code, 2);
 }
+
+fn inventory_plan(file: &str, to: &str, extra: &[&str]) -> Plan {
+    let inventory = common::data(file);
+    let mut args = vec![
+        "plan",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--to",
+        to,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let run = common::ffu(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    Plan::from_json(&run.stdout, "stdout").unwrap()
+}
+
+#[test]
+fn neutron_servers_on_three_hosts_advertise_the_common_set_until_finalize() {
+    let catalog = Catalog::openstack();
+    let plan = inventory_plan(
+        "inventory-pike.yaml",
+        "rocky",
+        &["--mode", "rolling", "--services", "keystone,neutron,nova"],
+    );
+    assert_eq!(plan.from, "pike");
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    // Hop queens -> rocky: neutron-server restarts on ctl-1, ctl-2, ctl-3 in turn; while
+    // they are mixed nothing new is advertised; binding-extended comes with finalize.
+    let hop: Vec<&ffu_core::Step> = plan.steps.iter().filter(|s| s.hop == 1).collect();
+    let servers: Vec<&str> = hop
+        .iter()
+        .filter(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("neutron-server"))
+        .map(|s| s.host.as_deref().unwrap())
+        .collect();
+    assert_eq!(servers, ["ctl-1", "ctl-2", "ctl-3"]);
+    let advertising: Vec<(&str, bool)> = hop
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s.id.as_str(),
+                s.advertised
+                    .as_ref()?
+                    .get("neutron")?
+                    .iter()
+                    .any(|e| e == "binding-extended"),
+            ))
+        })
+        .collect();
+    assert_eq!(advertising, [("h1.finalize.neutron", true)]);
+}
+
+#[test]
+fn an_interrupted_upgrade_is_completed_from_where_each_host_stands() {
+    let catalog = Catalog::openstack();
+    let plan = inventory_plan("inventory-mixed.yaml", "queens", &["--mode", "rolling"]);
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    let touched = |component: &str, host: &str| {
+        plan.steps
+            .iter()
+            .any(|s| s.component.as_deref() == Some(component) && s.host.as_deref() == Some(host))
+    };
+    // Already at queens: left alone. Still at pike: upgraded.
+    assert!(!touched("neutron-server", "ctl-1"));
+    assert!(touched("neutron-server", "ctl-2"));
+    assert!(!touched("nova-compute", "cmp-001"));
+    assert!(touched("nova-compute", "cmp-011"));
+}
+
+#[test]
+fn agents_go_in_batches_of_max_unavailable() {
+    let plan = inventory_plan(
+        "inventory-pike.yaml",
+        "queens",
+        &[
+            "--mode",
+            "rolling",
+            "--services",
+            "nova",
+            "--max-unavailable",
+            "10%",
+        ],
+    );
+    // 120 compute hosts, 10% at a time: 12 hosts stopped together, then installed, then started.
+    let compute: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|s| {
+            s.component.as_deref() == Some("nova-compute")
+                || (s.kind == StepKind::Install
+                    && s.host.as_deref().is_some_and(|h| h.starts_with("cmp")))
+        })
+        .map(|s| (s.kind.as_str(), s.host.as_deref().unwrap()))
+        .collect();
+    assert_eq!(compute.len(), 120 * 3);
+    assert!(compute[..12].iter().all(|(kind, _)| *kind == "stop"));
+    assert_eq!(compute[12], ("install", "cmp-001"));
+    assert_eq!(compute[36], ("stop", "cmp-013"));
+}
+
+#[test]
+fn offline_with_an_inventory_is_per_host_with_migrations_on_a_bootstrap_host() {
+    let catalog = Catalog::openstack();
+    let plan = inventory_plan("inventory-pike.yaml", "rocky", &[]);
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    let stops = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Stop)
+        .count();
+    // 3 controllers x 8 control components + 120 computes x 2 agents.
+    assert_eq!(stops, 3 * 8 + 120 * 2);
+    assert!(plan
+        .steps
+        .iter()
+        .filter(|s| s.kind.is_migration())
+        .all(|s| s.host.as_deref() == Some("ctl-1")));
+    assert!(!plan.steps.iter().any(|s| s
+        .component
+        .as_deref()
+        .is_some_and(|c| c == "libvirt-guests" || c == "ovs-vswitchd")));
+}
+
+#[test]
+fn extensions_command_says_what_is_withheld_and_why() {
+    let inventory = common::data("inventory-mixed.yaml");
+    let run = common::ffu(&["extensions", "--inventory", inventory.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // ctl-1 runs queens, ctl-2 and ctl-3 pike: only what pike supports.
+    assert_eq!(
+        run.stdout,
+        "neutron: agent, allowed-address-pairs, availability_zone, binding, dns-integration, extra_dhcp_opt, l3-ha, port-security, provider, qos, router, router_availability_zone, trunk, trunk-details\n"
+    );
+    let json = common::ffu(&[
+        "extensions",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(parsed["neutron"][0], "agent");
+}

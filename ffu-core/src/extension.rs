@@ -194,3 +194,48 @@ impl crate::Catalog {
         }
     }
 }
+
+impl crate::Catalog {
+    /// What each service may advertise now, given where its servers stand in `inventory`:
+    /// the extensions every running control component's release supports, closed under
+    /// `requires`. Services without extensions or without servers are left out.
+    ///
+    /// # Example
+    /// ```
+    /// use ffu_core::{Catalog, Inventory};
+    /// let catalog = Catalog::openstack();
+    /// let mixed = Inventory::from_hosts(&catalog, &[
+    ///     ("ctl-1", &[("neutron-server", "rocky")]),
+    ///     ("ctl-2", &[("neutron-server", "queens")]),
+    /// ]).unwrap();
+    /// let now = catalog.negotiate(&mixed);
+    /// assert!(!now["neutron"].advertised.contains(&"binding-extended".to_owned()));
+    /// ```
+    pub fn negotiate(
+        &self,
+        inventory: &crate::Inventory,
+    ) -> std::collections::BTreeMap<String, Negotiated> {
+        let mut releases: Vec<Vec<ReleaseId>> = vec![Vec::new(); self.services().len()];
+        for (_, component, release) in inventory.placements() {
+            let data = self.component(component);
+            if data.role == crate::Role::Control {
+                releases[data.service.index()].push(release);
+            }
+        }
+        let mut result = std::collections::BTreeMap::new();
+        for (index, service) in self.services().iter().enumerate() {
+            let running = &mut releases[index];
+            let id = ServiceId(index as u32);
+            if running.is_empty() || !self.extensions().iter().any(|e| e.service == id) {
+                continue;
+            }
+            running.sort_unstable();
+            running.dedup();
+            result.insert(
+                service.name.clone(),
+                self.negotiate_releases(id, running, None),
+            );
+        }
+        result
+    }
+}

@@ -610,15 +610,20 @@ impl<'a> Context<'a> {
                 widen(&mut span[step.hop * services + service.index()], index);
             }
         }
-        // A start is real when the component is not stopped again later in the plan.
-        let mut stopped_later = vec![false; self.catalog.components().len()];
+        // A start is real when the instance (component on its host) is not stopped again
+        // later in the plan.
+        let mut stopped_later: rustc_hash::FxHashSet<(Option<&str>, ComponentId)> =
+            rustc_hash::FxHashSet::default();
         for (index, step) in self.steps().collect::<Vec<_>>().into_iter().rev() {
             let Some(component) = self.component[index] else {
                 continue;
             };
+            let instance = (step.host.as_deref(), component);
             match step.kind {
-                StepKind::Stop => stopped_later[component.index()] = true,
-                StepKind::Start if !stopped_later[component.index()] => {
+                StepKind::Stop => {
+                    stopped_later.insert(instance);
+                }
+                StepKind::Start if !stopped_later.contains(&instance) => {
                     let service = self.catalog.component(component).service;
                     widen(&mut starts[step.hop * services + service.index()], index);
                 }
@@ -658,8 +663,8 @@ impl<'a> Context<'a> {
 
     /// V6, V7, V8, V10 and V11, by replaying which instances run, and at which release.
     ///
-    /// An instance is a component on a host (or anywhere, for steps without a host).
-    /// Without a host, a component runs at `from` when it exists there; on a host, it runs
+    /// An instance is a component on a host (or anywhere, for plans without hosts).
+    /// Without hosts, a component runs at `from` when it exists there; on a host, it runs
     /// at the release its first step stops it at, or not at all if its first step starts it.
     fn check_running_rules(&self, out: &mut Vec<Violation>) {
         let Some(from) = self.from else { return };
@@ -668,8 +673,14 @@ impl<'a> Context<'a> {
         let offline = self.plan.policy.mode == Mode::Offline;
         let rolling = !offline;
         let mut state = Fleet::new(catalog, releases);
+        // A plan whose steps name hosts describes its fleet itself (first touches below);
+        // otherwise every component that exists at `from` runs once, somewhere.
+        let per_host = self.plan.steps.iter().any(|step| step.host.is_some());
         for (index, component) in catalog.components().iter().enumerate() {
-            if component.exists_at(from) && catalog.service(component.service).exists_at(from) {
+            if !per_host
+                && component.exists_at(from)
+                && catalog.service(component.service).exists_at(from)
+            {
                 state.set((None, ComponentId(index as u32)), Some(from));
             }
         }

@@ -45,6 +45,84 @@ impl Catalog {
     pub fn plan(&self, from: &str, to: &str, policy: &Policy) -> Result<Plan> {
         let _span = tracing::debug_span!("plan", from, to).entered();
         let from_id = self.resolve_release(from)?;
+        self.plan_from(from_id, to, policy, None)
+    }
+
+    /// Plans the upgrade of the cloud that `inventory` describes to release `to`, with
+    /// steps per host. Without `policy.services`, the services upgraded are those with a
+    /// component in the inventory.
+    ///
+    /// The plan starts from the oldest release any upgraded component runs; a mixed
+    /// inventory is an interrupted upgrade, which the plan completes: instances already at
+    /// a hop's release are left alone. Offline, every component is stopped on every host,
+    /// the migrations run once on a bootstrap host (the first host with a control
+    /// component of the service), and each service's control components start on every
+    /// host, then its agents in batches of `max_unavailable` hosts. Rolling, each hop
+    /// upgrades the control components host by host and the agents in batches.
+    ///
+    /// # Errors
+    /// As [`Catalog::plan`]; also [`NoPlan::UnknownRelease`] when no upgraded component
+    /// runs anywhere.
+    ///
+    /// # Example
+    /// ```
+    /// use ffu_core::{Catalog, Inventory, Policy};
+    /// let catalog = Catalog::openstack();
+    /// let inventory = Inventory::from_hosts(&catalog, &[
+    ///     ("ctl-[1:2]", &[("keystone-api", "pike")]),
+    /// ]).unwrap();
+    /// let plan = catalog.plan_inventory(&inventory, "queens", &Policy::default()).unwrap();
+    /// assert_eq!(plan.from, "pike");
+    /// assert!(plan.steps.iter().any(|s| s.host.as_deref() == Some("ctl-2")));
+    /// ```
+    pub fn plan_inventory(
+        &self,
+        inventory: &crate::Inventory,
+        to: &str,
+        policy: &Policy,
+    ) -> Result<Plan> {
+        let _span =
+            tracing::debug_span!("plan_inventory", hosts = inventory.hosts().len(), to).entered();
+        // Without a list of services, upgrade those the inventory shows deployed.
+        let mut policy = policy.clone();
+        if policy.services.is_none() {
+            let mut deployed = vec![false; self.services().len()];
+            for (_, component, _) in inventory.placements() {
+                deployed[self.component(component).service.index()] = true;
+            }
+            policy.services = Some(
+                self.services()
+                    .iter()
+                    .zip(&deployed)
+                    .filter(|(_, deployed)| **deployed)
+                    .map(|(service, _)| service.name.clone())
+                    .collect(),
+            );
+        }
+        let policy = &policy;
+        let included = self.included_services(policy)?;
+        let from_id = inventory
+            .placements()
+            .filter(|&(_, component, _)| {
+                let data = self.component(component);
+                included[data.service.index()] && data.role != Role::Dataplane
+            })
+            .map(|(_, _, release)| release)
+            .min()
+            .ok_or_else(|| NoPlan::UnknownRelease {
+                name: format!("<no upgraded component in {}>", inventory.file()),
+                suggestions: Vec::new(),
+            })?;
+        self.plan_from(from_id, to, policy, Some(inventory))
+    }
+
+    fn plan_from(
+        &self,
+        from_id: ReleaseId,
+        to: &str,
+        policy: &Policy,
+        inventory: Option<&crate::Inventory>,
+    ) -> Result<Plan> {
         let to_id = self.resolve_release(to)?;
         if to_id < from_id {
             return Err(NoPlan::Downgrade {
@@ -89,8 +167,45 @@ impl Catalog {
                     .collect(),
             })
             .collect();
-        let steps = match policy.mode {
-            Mode::Offline => offline::build_steps(
+        // The instances ffu upgrades: from the inventory (per host), or else one of every
+        // component of the services upgraded, at `from` if it exists there (later ones are
+        // deployed when they arrive). The data plane is never upgraded by ffu.
+        let host_names: Vec<String> = inventory
+            .map(|inv| inv.hosts().iter().map(|h| h.name.clone()).collect())
+            .unwrap_or_default();
+        let placements: Vec<rolling::Placement> = match inventory {
+            Some(inventory) => inventory
+                .placements()
+                .filter(|&(_, component, _)| {
+                    let data = self.component(component);
+                    included[data.service.index()] && data.role != Role::Dataplane
+                })
+                .map(|(host, component, release)| rolling::Placement {
+                    host: Some(host as u32),
+                    component,
+                    release: Some(release),
+                })
+                .collect(),
+            None => self
+                .components()
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| included[c.service.index()] && c.role != Role::Dataplane)
+                .map(|(index, c)| rolling::Placement {
+                    host: None,
+                    component: ComponentId(index as u32),
+                    release: (c.exists_at(from_id) && self.service(c.service).exists_at(from_id))
+                        .then_some(from_id),
+                })
+                .collect(),
+        };
+        let fleet = rolling::Fleet {
+            host_names: &host_names,
+            placements,
+            max_unavailable,
+        };
+        let steps = match (policy.mode, inventory) {
+            (Mode::Offline, None) => offline::build_steps(
                 self,
                 &path,
                 &hops,
@@ -98,38 +213,24 @@ impl Catalog {
                 &hop_of_migration,
                 &service_order,
             )?,
-            Mode::Rolling => {
-                // Without an inventory, every component of the services upgraded runs once,
-                // at `from` if it exists there (later ones are deployed when they arrive);
-                // the data plane is not upgraded by ffu.
-                let placements = self
-                    .components()
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| included[c.service.index()] && c.role != Role::Dataplane)
-                    .map(|(index, c)| rolling::Placement {
-                        host: None,
-                        component: ComponentId(index as u32),
-                        release: (c.exists_at(from_id)
-                            && self.service(c.service).exists_at(from_id))
-                        .then_some(from_id),
-                    })
-                    .collect();
-                let fleet = rolling::Fleet {
-                    host_names: &[],
-                    placements,
-                    max_unavailable,
-                };
-                rolling::build_steps(
-                    self,
-                    &path,
-                    &hops,
-                    &hop_migrations,
-                    &hop_of_migration,
-                    &service_order,
-                    fleet,
-                )?
-            }
+            (Mode::Offline, Some(_)) => offline::build_host_steps(
+                self,
+                &path,
+                &hops,
+                &hop_migrations,
+                &hop_of_migration,
+                &service_order,
+                &fleet,
+            )?,
+            (Mode::Rolling, _) => rolling::build_steps(
+                self,
+                &path,
+                &hops,
+                &hop_migrations,
+                &hop_of_migration,
+                &service_order,
+                fleet,
+            )?,
         };
         tracing::debug!(steps = steps.len(), "plan built");
         Ok(Plan::new(

@@ -20,6 +20,7 @@ use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 
 use super::order::order_migrations;
+use super::rolling::{Fleet, Placement};
 
 /// Builds every step of the plan, hop by hop.
 pub(super) fn build_steps(
@@ -30,6 +31,62 @@ pub(super) fn build_steps(
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
 ) -> Result<Vec<Step>> {
+    build(
+        catalog,
+        path,
+        hops,
+        hop_migrations,
+        hop_of_migration,
+        service_order,
+        None,
+    )
+}
+
+/// The steps of an offline upgrade of the hosts of an inventory: stops and starts per
+/// host, migrations on each service's bootstrap host, agents in batches at the end.
+pub(super) fn build_host_steps(
+    catalog: &Catalog,
+    path: &[ReleaseId],
+    hops: &[Hop],
+    hop_migrations: &[Vec<MigrationId>],
+    hop_of_migration: &[Option<u32>],
+    service_order: &[ServiceId],
+    fleet: &Fleet<'_>,
+) -> Result<Vec<Step>> {
+    build(
+        catalog,
+        path,
+        hops,
+        hop_migrations,
+        hop_of_migration,
+        service_order,
+        Some(fleet),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    catalog: &Catalog,
+    path: &[ReleaseId],
+    hops: &[Hop],
+    hop_migrations: &[Vec<MigrationId>],
+    hop_of_migration: &[Option<u32>],
+    service_order: &[ServiceId],
+    fleet: Option<&Fleet<'_>>,
+) -> Result<Vec<Step>> {
+    // Each service's bootstrap host: the first host with one of its control components
+    // (else any of its components), where its migrations run.
+    let mut bootstrap: Vec<Option<u32>> = vec![None; catalog.services().len()];
+    if let Some(fleet) = fleet {
+        for role in [Role::Control, Role::Agent] {
+            for placement in &fleet.placements {
+                let component = catalog.component(placement.component);
+                if component.role == role && bootstrap[component.service.index()].is_none() {
+                    bootstrap[component.service.index()] = placement.host;
+                }
+            }
+        }
+    }
     let (Some(&from), Some(&to)) = (path.first(), path.last()) else {
         return Ok(Vec::new());
     };
@@ -47,10 +104,15 @@ pub(super) fn build_steps(
             steps: Vec::with_capacity(share + share / 4 + 64),
             running: vec![false; catalog.components().len()],
             hop_of_migration,
+            fleet,
+            bootstrap: &bootstrap,
         };
         for index in range {
             if index == 0 {
-                builder.stop_everything(from, service_order);
+                match fleet {
+                    Some(fleet) => builder.stop_hosts(fleet, service_order),
+                    None => builder.stop_everything(from, service_order),
+                }
             }
             let last = index + 1 == hops.len();
             builder.hop(
@@ -63,7 +125,10 @@ pub(super) fn build_steps(
                 last,
             )?;
             if last {
-                builder.start_everything(index, to, service_order);
+                match fleet {
+                    Some(fleet) => builder.start_hosts(fleet, index, to, service_order),
+                    None => builder.start_everything(index, to, service_order),
+                }
             }
         }
         Ok(builder.steps)
@@ -101,6 +166,10 @@ const PARALLEL_FROM: usize = 20_000;
 
 struct Builder<'a> {
     catalog: &'a Catalog,
+    /// The hosts, when planning from an inventory.
+    fleet: Option<&'a Fleet<'a>>,
+    /// Per service, the host its migrations run on.
+    bootstrap: &'a [Option<u32>],
     steps: Vec<Step>,
     /// Components started temporarily for a migration and still running.
     running: Vec<bool>,
@@ -242,6 +311,7 @@ impl Builder<'_> {
             let reason = format!(
                 "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
             );
+            let host = self.bootstrap_name(service);
             let step = self.push(
                 hop,
                 StepKind::Backup,
@@ -252,7 +322,29 @@ impl Builder<'_> {
             step.release = Some(before);
             step.command = command;
             step.rollback_point = true;
+            step.host = host;
         }
+    }
+
+    /// The name of the service's bootstrap host, when planning hosts.
+    fn bootstrap_name(&self, service: ServiceId) -> Option<String> {
+        let fleet = self.fleet?;
+        self.bootstrap[service.index()].map(|h| fleet.host_names[h as usize].clone())
+    }
+
+    /// The hosts that run a component of `service` with `role`, in inventory order.
+    fn hosts_of(fleet: &Fleet<'_>, catalog: &Catalog, service: ServiceId, role: Role) -> Vec<u32> {
+        let mut hosts: Vec<u32> = fleet
+            .placements
+            .iter()
+            .filter(|p| {
+                let component = catalog.component(p.component);
+                component.service == service && component.role == role
+            })
+            .filter_map(|p| p.host)
+            .collect();
+        hosts.dedup();
+        hosts
     }
 
     fn installs(&mut self, hop: usize, end: ReleaseId, last: bool, services: &[ServiceId]) {
@@ -272,14 +364,36 @@ impl Builder<'_> {
             } else {
                 format!("install {name}{version} ({release}) code to run its migrations; it is not started at this release")
             };
-            let step = self.push(
-                hop,
-                StepKind::Install,
-                format!("h{hop}.install.{name}"),
-                reason,
-            );
-            step.service = Some(name.clone());
-            step.release = Some(release);
+            match self.fleet {
+                // On the last hop, every control host gets the target release now; agent
+                // hosts get it in their batches at the end.
+                Some(fleet) if last => {
+                    for host in Self::hosts_of(fleet, catalog, service, Role::Control) {
+                        let host_name = fleet.host_names[host as usize].clone();
+                        let step = self.push(
+                            hop,
+                            StepKind::Install,
+                            format!("h{hop}.install.{name}@{host_name}"),
+                            format!("install {name}{version} ({release}), the target release, on {host_name}"),
+                        );
+                        step.service = Some(name.clone());
+                        step.release = Some(release.clone());
+                        step.host = Some(host_name);
+                    }
+                }
+                _ => {
+                    let host = self.bootstrap_name(service);
+                    let step = self.push(
+                        hop,
+                        StepKind::Install,
+                        format!("h{hop}.install.{name}"),
+                        reason,
+                    );
+                    step.service = Some(name.clone());
+                    step.release = Some(release);
+                    step.host = host;
+                }
+            }
         }
     }
 
@@ -337,7 +451,7 @@ impl Builder<'_> {
                     self.temporary(hop_index, StepKind::Start, component, end, migration);
                 }
             }
-            let step = migration_step(
+            let mut step = migration_step(
                 catalog,
                 self.hop_of_migration,
                 hop_index,
@@ -345,6 +459,7 @@ impl Builder<'_> {
                 migration,
                 in_hop,
             );
+            step.host = self.bootstrap_name(migration.service);
             self.steps.push(step);
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
@@ -393,10 +508,184 @@ impl Builder<'_> {
             )
         };
         let service = catalog.service(data.service).name.clone();
+        let host = self.bootstrap_name(data.service);
+        let id = match &host {
+            Some(host) => format!("{id}@{host}"),
+            None => id,
+        };
         let step = self.push(hop, kind, id, reason);
         step.service = Some(service);
         step.component = Some(name.clone());
         step.release = Some(release);
+        step.host = host;
+    }
+
+    /// Hop 0 with an inventory: every agent and control instance stopped, host by host,
+    /// consumers first.
+    fn stop_hosts(&mut self, fleet: &Fleet<'_>, service_order: &[ServiceId]) {
+        let catalog = self.catalog;
+        for &service in service_order.iter().rev() {
+            let service_name = &catalog.service(service).name;
+            for role in [Role::Agent, Role::Control] {
+                for placement in &fleet.placements {
+                    let component = catalog.component(placement.component);
+                    let (Some(release), Some(host)) = (placement.release, placement.host) else {
+                        continue;
+                    };
+                    if component.service != service || component.role != role {
+                        continue;
+                    }
+                    let host_name = fleet.host_names[host as usize].clone();
+                    let name = &component.name;
+                    let what = if role == Role::Agent {
+                        "agent"
+                    } else {
+                        "control plane"
+                    };
+                    let reason = format!("stop {name} ({service_name} {what}) on {host_name} before the offline upgrade");
+                    let release = self.release_name(release).to_owned();
+                    let step = self.push(
+                        0,
+                        StepKind::Stop,
+                        format!("h0.stop.{name}@{host_name}"),
+                        reason,
+                    );
+                    step.service = Some(service_name.clone());
+                    step.component = Some(name.clone());
+                    step.release = Some(release);
+                    step.host = Some(host_name);
+                }
+            }
+        }
+    }
+
+    /// The last hop with an inventory: per service in service order, its readiness check,
+    /// its control components on every host, then its agents in batches of hosts.
+    fn start_hosts(
+        &mut self,
+        fleet: &Fleet<'_>,
+        hop: usize,
+        to: ReleaseId,
+        service_order: &[ServiceId],
+    ) {
+        let catalog = self.catalog;
+        let release = self.release_name(to).to_owned();
+        for &service in service_order {
+            let data = catalog.service(service);
+            if !data.exists_at(to) {
+                continue;
+            }
+            let name = &data.name;
+            if let Some(check) = data.upgrade_check_at(to) {
+                let host = self.bootstrap_name(service);
+                let reason =
+                    format!("{name} readiness check at {release} before its services start");
+                let step = self.push(
+                    hop,
+                    StepKind::Precheck,
+                    format!("h{hop}.precheck.{name}"),
+                    reason,
+                );
+                step.service = Some(name.clone());
+                step.release = Some(release.clone());
+                step.command = Some(check.to_owned());
+                step.host = host;
+            }
+            let starts = |role: Role| -> Vec<&Placement> {
+                fleet
+                    .placements
+                    .iter()
+                    .filter(|p| {
+                        let component = catalog.component(p.component);
+                        component.service == service
+                            && component.role == role
+                            && component.exists_at(to)
+                    })
+                    .collect()
+            };
+            for placement in starts(Role::Control) {
+                let component = &catalog.component(placement.component).name;
+                let host_name = placement
+                    .host
+                    .map(|h| fleet.host_names[h as usize].clone())
+                    .unwrap_or_default();
+                let reason = format!("start {component} ({name} control plane) on {host_name} at the target release {release}");
+                let step = self.push(
+                    hop,
+                    StepKind::Start,
+                    format!("h{hop}.start.{component}@{host_name}"),
+                    reason,
+                );
+                step.service = Some(name.clone());
+                step.component = Some(component.clone());
+                step.release = Some(release.clone());
+                step.host = Some(host_name);
+            }
+            let agents = starts(Role::Agent);
+            // The agents of each host, hosts in inventory order.
+            let mut hosts: Vec<u32> = Vec::new();
+            let mut on_host: rustc_hash::FxHashMap<u32, Vec<&Placement>> =
+                rustc_hash::FxHashMap::default();
+            for placement in &agents {
+                if let Some(host) = placement.host {
+                    let list = on_host.entry(host).or_default();
+                    if list.is_empty() {
+                        hosts.push(host);
+                    }
+                    list.push(placement);
+                }
+            }
+            let batch = fleet.max_unavailable.batch(hosts.len());
+            for (number, chunk) in hosts.chunks(batch).enumerate() {
+                for &host in chunk {
+                    let host_name = fleet.host_names[host as usize].clone();
+                    let reason = format!(
+                        "install {name} ({release}) on agent host {host_name}, batch {}",
+                        number + 1
+                    );
+                    let step = self.push(
+                        hop,
+                        StepKind::Install,
+                        format!("h{hop}.install.{name}@{host_name}"),
+                        reason,
+                    );
+                    step.service = Some(name.clone());
+                    step.release = Some(release.clone());
+                    step.host = Some(host_name);
+                }
+                for placement in chunk.iter().flat_map(|host| on_host[host].iter().copied()) {
+                    let component = &catalog.component(placement.component).name;
+                    let host_name = placement
+                        .host
+                        .map(|h| fleet.host_names[h as usize].clone())
+                        .unwrap_or_default();
+                    let reason = format!(
+                        "start {component} ({name} agent) on {host_name} at {release}, batch {}",
+                        number + 1
+                    );
+                    let step = self.push(
+                        hop,
+                        StepKind::Start,
+                        format!("h{hop}.start.{component}@{host_name}"),
+                        reason,
+                    );
+                    step.service = Some(name.clone());
+                    step.component = Some(component.clone());
+                    step.release = Some(release.clone());
+                    step.host = Some(host_name);
+                }
+            }
+            let host = self.bootstrap_name(service);
+            let step = self.push(
+                hop,
+                StepKind::Postcheck,
+                format!("h{hop}.postcheck.{name}"),
+                format!("confirm every {name} component runs {release} and reports up"),
+            );
+            step.service = Some(name.clone());
+            step.release = Some(release.clone());
+            step.host = host;
+        }
     }
 
     fn start_everything(&mut self, hop: usize, to: ReleaseId, service_order: &[ServiceId]) {

@@ -45,7 +45,7 @@ pub(crate) enum MaxUnavailable {
 
 impl MaxUnavailable {
     /// The batch size for `hosts` agent hosts: at least one.
-    fn batch(self, hosts: usize) -> usize {
+    pub(crate) fn batch(self, hosts: usize) -> usize {
         match self {
             MaxUnavailable::Count(count) => count.max(1),
             MaxUnavailable::Percent(percent) => (hosts * percent).div_ceil(100).max(1),
@@ -77,6 +77,9 @@ pub(crate) fn build_steps(
         advertised: vec![Vec::new(); catalog.services().len()],
         host_names: fleet.host_names,
         installed: std::collections::HashSet::new(),
+        has_extensions: (0..catalog.services().len())
+            .map(|s| catalog.extensions().iter().any(|e| e.service.index() == s))
+            .collect(),
     };
     // What each service advertises at the start: the extensions its servers all support,
     // up to the oldest release among them (nothing newer was finalized yet).
@@ -164,6 +167,8 @@ struct Rolling<'a> {
     /// Per service: what it advertises now.
     advertised: Vec<Vec<String>>,
     host_names: &'a [String],
+    /// Per service: whether it has API extensions at all.
+    has_extensions: Vec<bool>,
     /// (service, host, hop) that already have the new code installed.
     installed: std::collections::HashSet<(ServiceId, Option<u32>, usize)>,
 }
@@ -186,6 +191,10 @@ impl Rolling<'_> {
 
     /// Records `advertised` on the last step when the service's set changed.
     fn renegotiate(&mut self, placements: &[Placement], service: ServiceId) {
+        // Most services have no extensions; skip the scan over the fleet for them.
+        if !self.has_extensions[service.index()] {
+            return;
+        }
         let releases = self.server_releases(placements, service);
         let now = self
             .catalog
@@ -341,7 +350,10 @@ impl Rolling<'_> {
             step.release = Some(release.clone());
             step.host = host;
             fleet.placements[i].release = Some(context.end);
-            self.renegotiate(&fleet.placements, service);
+            // Only servers (control components) decide what the API offers.
+            if catalog.component(placement.component).role == Role::Control {
+                self.renegotiate(&fleet.placements, service);
+            }
         }
     }
 
