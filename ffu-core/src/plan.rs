@@ -180,6 +180,28 @@ pub struct Step {
     pub advertised: Option<BTreeMap<String, Vec<String>>>,
 }
 
+impl Step {
+    /// A step with only its id, hop, kind and reason set; the other fields are empty, for
+    /// the caller to fill in (tools that write plans themselves use this too).
+    pub fn new(id: String, hop: usize, kind: StepKind, reason: String) -> Step {
+        Step {
+            id,
+            hop,
+            kind,
+            service: None,
+            component: None,
+            release: None,
+            migration: None,
+            command: None,
+            requires: Vec::new(),
+            reason,
+            rollback_point: false,
+            host: None,
+            advertised: None,
+        }
+    }
+}
+
 /// A plan in the `ffu-plan/1` format.
 ///
 /// A `Plan` comes from the planner ([`crate::Catalog::plan`]) or from parsing a document

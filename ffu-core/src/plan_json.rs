@@ -176,7 +176,8 @@ fn boolean(out: &mut String, value: bool) {
     out.push_str(if value { "true" } else { "false" });
 }
 
-fn number(out: &mut String, value: usize) {
+/// Appends `value` in decimal, without going through `fmt` (it runs once per step).
+pub(crate) fn number(out: &mut String, value: usize) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = value;

@@ -213,21 +213,7 @@ impl Builder<'_> {
     }
 
     fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
-        self.steps.push(Step {
-            id,
-            hop,
-            kind,
-            service: None,
-            component: None,
-            release: None,
-            migration: None,
-            command: None,
-            requires: Vec::new(),
-            reason,
-            rollback_point: false,
-            host: None,
-            advertised: None,
-        });
+        self.steps.push(Step::new(id, hop, kind, reason));
         let last = self.steps.len() - 1;
         &mut self.steps[last]
     }
@@ -852,22 +838,9 @@ pub(super) fn migration_step(
 /// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per
 /// migration and `format!` costs more than the rest of the step).
 fn step_id(hop: usize, migration: &str) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = hop;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let mut id = String::with_capacity(migration.len() + 2 + digits.len() - at);
+    let mut id = String::with_capacity(migration.len() + 6);
     id.push('h');
-    for &digit in &digits[at..] {
-        id.push(char::from(digit));
-    }
+    crate::plan_json::number(&mut id, hop);
     id.push('.');
     id.push_str(migration);
     id

@@ -223,21 +223,9 @@ impl Rolling<'_> {
         service: ServiceId,
         reason: String,
     ) -> &mut Step {
-        self.steps.push(Step {
-            id,
-            hop,
-            kind,
-            service: Some(self.catalog.service(service).name.clone()),
-            component: None,
-            release: None,
-            migration: None,
-            command: None,
-            requires: Vec::new(),
-            reason,
-            rollback_point: false,
-            host: None,
-            advertised: None,
-        });
+        let mut step = Step::new(id, hop, kind, reason);
+        step.service = Some(self.catalog.service(service).name.clone());
+        self.steps.push(step);
         let last = self.steps.len() - 1;
         &mut self.steps[last]
     }
