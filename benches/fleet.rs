@@ -27,32 +27,49 @@ fn inventory(catalog: &Catalog, hosts: usize) -> Inventory {
         ("libvirt-guests", "pike"),
         ("ovs-vswitchd", "pike"),
     ];
-    Inventory::from_hosts(catalog, &[("ctl-[1:3]", controls), (&computes, agents)]).expect("valid inventory")
+    Inventory::from_hosts(catalog, &[("ctl-[1:3]", controls), (&computes, agents)])
+        .expect("valid inventory")
 }
 
 fn benches(c: &mut Criterion) {
     let catalog = Catalog::openstack();
     let mut group = c.benchmark_group("fleet");
-    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
     for hosts in [1_000, 10_000] {
         let fleet = inventory(&catalog, hosts);
         group.throughput(Throughput::Elements(hosts as u64));
-        let rolling = Policy { mode: Mode::Rolling, max_unavailable: Some("5%".into()), ..Policy::default() };
-        group.bench_function(BenchmarkId::new("rolling_hop_plan_and_verify", hosts), |b| {
-            b.iter(|| {
-                let plan = catalog.plan_inventory(black_box(&fleet), "queens", &rolling).unwrap();
-                assert!(verify(&catalog, &plan).unwrap().is_empty());
-                plan.steps.len()
-            });
-        });
+        let rolling = Policy {
+            mode: Mode::Rolling,
+            max_unavailable: Some("5%".into()),
+            ..Policy::default()
+        };
+        group.bench_function(
+            BenchmarkId::new("rolling_hop_plan_and_verify", hosts),
+            |b| {
+                b.iter(|| {
+                    let plan = catalog
+                        .plan_inventory(black_box(&fleet), "queens", &rolling)
+                        .unwrap();
+                    assert!(verify(&catalog, &plan).unwrap().is_empty());
+                    plan.steps.len()
+                });
+            },
+        );
         let offline = Policy::default();
-        group.bench_function(BenchmarkId::new("offline_5_hops_plan_and_verify", hosts), |b| {
-            b.iter(|| {
-                let plan = catalog.plan_inventory(black_box(&fleet), "ussuri", &offline).unwrap();
-                assert!(verify(&catalog, &plan).unwrap().is_empty());
-                plan.steps.len()
-            });
-        });
+        group.bench_function(
+            BenchmarkId::new("offline_5_hops_plan_and_verify", hosts),
+            |b| {
+                b.iter(|| {
+                    let plan = catalog
+                        .plan_inventory(black_box(&fleet), "ussuri", &offline)
+                        .unwrap();
+                    assert!(verify(&catalog, &plan).unwrap().is_empty());
+                    plan.steps.len()
+                });
+            },
+        );
     }
     group.finish();
 }

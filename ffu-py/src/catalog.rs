@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ffu_core::{Catalog, Mode, Plan, Policy};
+use ffu_core::{Catalog, Mode, Negotiated, Plan, Policy};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert;
 use crate::errors::{guarded, Failure, Request};
+use crate::inventory::PyInventory;
 use crate::logging;
 use crate::plan::{PyPlan, PyViolation};
 
@@ -48,6 +49,27 @@ fn load(
         .map_err(|failure| failure.into_py_err(py, None))
 }
 
+/// The policy of `plan` and `plan_inventory`, from their keyword arguments.
+fn policy(
+    mode: &str,
+    skip_level: bool,
+    keep_dataplane: bool,
+    services: Option<Vec<String>>,
+    max_unavailable: Option<Bound<'_, PyAny>>,
+) -> PyResult<Policy> {
+    // A count may come as an int (5) or a string ("5", "10%").
+    let max_unavailable = max_unavailable
+        .map(|value| value.str().map(|text| text.to_string()))
+        .transpose()?;
+    Ok(Policy {
+        mode: parse_mode(mode)?,
+        skip_level,
+        keep_dataplane,
+        services,
+        max_unavailable,
+    })
+}
+
 fn parse_mode(mode: &str) -> PyResult<Mode> {
     match mode {
         "offline" => Ok(Mode::Offline),
@@ -55,6 +77,21 @@ fn parse_mode(mode: &str) -> PyResult<Mode> {
         other => Err(PyValueError::new_err(format!(
             "mode must be \"offline\" or \"rolling\", not {other:?}"
         ))),
+    }
+}
+
+impl PyCatalog {
+    /// `Catalog::negotiate` with the GIL released, panics mapped.
+    fn negotiated(
+        &self,
+        py: Python<'_>,
+        inventory: &PyInventory,
+    ) -> PyResult<BTreeMap<String, Negotiated>> {
+        let inventory = Arc::clone(inventory.for_catalog(&self.inner)?);
+        logging::sync_level(py);
+        let catalog = &self.inner;
+        py.detach(|| guarded(|| Ok(catalog.negotiate(&inventory))))
+            .map_err(|failure| failure.into_py_err(py, None))
     }
 }
 
@@ -180,17 +217,7 @@ impl PyCatalog {
         services: Option<Vec<String>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
-        // A count may come as an int (5) or a string ("5", "10%").
-        let max_unavailable = max_unavailable
-            .map(|value| value.str().map(|text| text.to_string()))
-            .transpose()?;
-        let policy = Policy {
-            mode: parse_mode(mode)?,
-            skip_level,
-            keep_dataplane,
-            services,
-            max_unavailable,
-        };
+        let policy = policy(mode, skip_level, keep_dataplane, services, max_unavailable)?;
         logging::sync_level(py);
         let catalog = &self.inner;
         let plan = py
@@ -205,6 +232,74 @@ impl PyCatalog {
                 )
             })?;
         Ok(PyPlan::new(plan, Some(Arc::clone(&self.inner))))
+    }
+
+    /// Plans the upgrade of the cloud that `inventory` describes to `to`, with steps per
+    /// host. Without `services`, the services upgraded are those with a component in the
+    /// inventory; the plan starts from the oldest release any of them runs (a mixed
+    /// inventory is an interrupted upgrade, which the plan completes).
+    ///
+    /// The planning runs without the GIL, so other Python threads go on meanwhile.
+    #[pyo3(signature = (inventory, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Python signature is the policy's fields as keywords"
+    )]
+    fn plan_inventory(
+        &self,
+        py: Python<'_>,
+        inventory: PyRef<'_, PyInventory>,
+        to: String,
+        mode: &str,
+        skip_level: bool,
+        keep_dataplane: bool,
+        services: Option<Vec<String>>,
+        max_unavailable: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyPlan> {
+        let policy = policy(mode, skip_level, keep_dataplane, services, max_unavailable)?;
+        let inventory = Arc::clone(inventory.for_catalog(&self.inner)?);
+        logging::sync_level(py);
+        let catalog = &self.inner;
+        let plan = py
+            .detach(|| guarded(|| Ok(catalog.plan_inventory(&inventory, &to, &policy)?)))
+            .map_err(|failure| failure.into_py_err(py, None))?;
+        Ok(PyPlan::new(plan, Some(Arc::clone(&self.inner))))
+    }
+
+    /// What each service may advertise now, given where its servers stand in `inventory`:
+    /// per service (those with extensions and servers), the advertised extensions, sorted.
+    fn negotiate(
+        &self,
+        py: Python<'_>,
+        inventory: PyRef<'_, PyInventory>,
+    ) -> PyResult<BTreeMap<String, Vec<String>>> {
+        Ok(self
+            .negotiated(py, &inventory)?
+            .into_iter()
+            .map(|(service, negotiated)| (service, negotiated.advertised))
+            .collect())
+    }
+
+    /// As `negotiate`, with the reasons: per service, a dict with `advertised` (sorted
+    /// names) and `withheld` (name to the reason it is not advertised).
+    fn negotiate_details<'py>(
+        &self,
+        py: Python<'py>,
+        inventory: PyRef<'_, PyInventory>,
+    ) -> PyResult<BTreeMap<String, Bound<'py, PyDict>>> {
+        self.negotiated(py, &inventory)?
+            .into_iter()
+            .map(|(service, negotiated)| {
+                let details = PyDict::new(py);
+                details.set_item("advertised", negotiated.advertised)?;
+                let withheld = PyDict::new(py);
+                for (name, reason) in negotiated.withheld {
+                    withheld.set_item(name, reason)?;
+                }
+                details.set_item("withheld", withheld)?;
+                Ok((service, details))
+            })
+            .collect()
     }
 
     /// Checks a plan (a `Plan`, or a plan document as a dict) against the safety rules;

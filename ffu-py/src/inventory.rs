@@ -68,7 +68,11 @@ impl PyInventory {
     /// Loads an inventory file (YAML, or JSON when the name ends in `.json`) and validates
     /// it against `catalog`.
     #[staticmethod]
-    fn from_file(py: Python<'_>, catalog: PyRef<'_, PyCatalog>, path: PathBuf) -> PyResult<PyInventory> {
+    fn from_file(
+        py: Python<'_>,
+        catalog: PyRef<'_, PyCatalog>,
+        path: PathBuf,
+    ) -> PyResult<PyInventory> {
         load(py, &catalog, |catalog| Inventory::from_path(catalog, &path))
     }
 
@@ -105,7 +109,11 @@ impl PyInventory {
     /// Host names, ranges expanded, in file order.
     #[getter]
     fn hosts(&self) -> Vec<String> {
-        self.inner.hosts().iter().map(|host| host.name.clone()).collect()
+        self.inner
+            .hosts()
+            .iter()
+            .map(|host| host.name.clone())
+            .collect()
     }
 
     /// The file the inventory was loaded from (or the name given to a string).

@@ -19,6 +19,7 @@
 mod catalog;
 mod convert;
 mod errors;
+mod inventory;
 mod logging;
 mod plan;
 
@@ -78,6 +79,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::sync_level(module.py());
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<catalog::PyCatalog>()?;
+    module.add_class::<inventory::PyInventory>()?;
     module.add_class::<plan::PyPlan>()?;
     module.add_class::<plan::PlanIterator>()?;
     module.add_class::<plan::PyHop>()?;

@@ -32,6 +32,7 @@ def test_public_names_are_exported() -> None:
         "CatalogError",
         "FfuError",
         "Hop",
+        "Inventory",
         "NoPathError",
         "Plan",
         "PlanError",

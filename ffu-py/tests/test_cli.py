@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TINY, TINY_HEAD, run_ffu, rust_cli
+from conftest import ROOT, TINY, TINY_HEAD, run_ffu, rust_cli
 
 import ffu
 from ffu.__main__ import main
@@ -174,6 +174,9 @@ PARITY = [
     ("verify", "{nobackup}", "--format", "json"),
     ("verify", "{tiny}"),
     ("verify", "{missing}"),
+    ("extensions", "--inventory", "{mixed}"),
+    ("extensions", "--inventory", "{mixed}", "--format", "json"),
+    ("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--format", "json"),
 ]
 
 
@@ -196,6 +199,7 @@ def test_same_output_as_the_rust_cli(tmp_path: Path, args: tuple[str, ...]) -> N
     document = plan.to_dict()
     document["steps"] = [step for step in document["steps"] if step["kind"] != "backup"]
     files["nobackup"].write_text(json.dumps(document), encoding="utf-8")
+    files["mixed"] = ROOT / "tests" / "data" / "inventory-mixed.yaml"
     argv = [arg.format(**{name: str(path) for name, path in files.items()}) for arg in args]
     rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=120, check=False)
     python = run_ffu(*argv)

@@ -50,6 +50,16 @@ def main() -> None:
         assert err.no_plan
     else:
         raise AssertionError("a downgrade has no plan")
+    inventory: ffu.Inventory = ffu.Inventory.from_yaml(
+        catalog, "format: ffu-inventory/1\nhosts:\n  - {name: 'ctl-[1:2]', components: {neutron-server: pike}}\n"
+    )
+    hosts: list[str] = inventory.hosts
+    assert len(inventory) == len(hosts) == 2
+    advertised: dict[str, list[str]] = catalog.negotiate(inventory)
+    withheld: dict[str, str] = catalog.negotiate_details(inventory)["neutron"]["withheld"]
+    assert advertised["neutron"] and withheld == {}
+    rolling: ffu.Plan = catalog.plan_inventory(inventory, "queens", mode="rolling", max_unavailable=1)
+    assert catalog.verify(rolling) == []
 
 
 if __name__ == "__main__":

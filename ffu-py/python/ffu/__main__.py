@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, NoReturn
 
-from ffu import Catalog, FfuError, Plan, __version__
+from ffu import Catalog, FfuError, Inventory, Plan, __version__
 
 
 class _Failure(Exception):
@@ -64,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     plan = commands.add_parser("plan", help="plan an upgrade from one release to another")
-    plan.add_argument("--from", dest="from_", required=True, metavar="RELEASE", help="the release the cloud runs now")
+    start = plan.add_mutually_exclusive_group(required=True)
+    start.add_argument("--from", dest="from_", metavar="RELEASE", help="the release the cloud runs now")
+    start.add_argument(
+        "--inventory", metavar="FILE", help="plan per host for the cloud this inventory (ffu-inventory/1) describes"
+    )
     plan.add_argument("--to", required=True, metavar="RELEASE", help="the release to upgrade to")
     catalog_arg(plan)
     plan.add_argument("--mode", choices=["offline", "rolling"], default="offline", help="offline or rolling")
@@ -93,6 +97,18 @@ def _parser() -> argparse.ArgumentParser:
 
     releases = commands.add_parser("releases", help="list the releases of a catalog, in upgrade order")
     catalog_arg(releases)
+
+    extensions = commands.add_parser(
+        "extensions", help="what each service may advertise now, given where its servers stand"
+    )
+    extensions.add_argument("--inventory", required=True, metavar="FILE", help="the inventory (ffu-inventory/1, YAML or JSON)")
+    catalog_arg(extensions)
+    extensions.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help='text explains what is withheld and why; json is {"SERVICE": ["ext", ...]}',
+    )
     return parser
 
 
@@ -126,14 +142,24 @@ def _write_file(path: str, text: str) -> None:
 def _plan(args: argparse.Namespace) -> None:
     catalog = _load_catalog(args.catalog)
     services = None if args.services is None else [name for value in args.services for name in value.split(",")]
-    plan = catalog.plan(
-        args.from_,
-        args.to,
-        mode=args.mode,
-        skip_level=args.skip_level,
-        services=services,
-        max_unavailable=args.max_unavailable,
-    )
+    if args.inventory is not None:
+        plan = catalog.plan_inventory(
+            Inventory.from_file(catalog, args.inventory),
+            args.to,
+            mode=args.mode,
+            skip_level=args.skip_level,
+            services=services,
+            max_unavailable=args.max_unavailable,
+        )
+    else:
+        plan = catalog.plan(
+            args.from_,
+            args.to,
+            mode=args.mode,
+            skip_level=args.skip_level,
+            services=services,
+            max_unavailable=args.max_unavailable,
+        )
     if args.format == "json":
         text = plan.to_json() + "\n"
     elif args.format == "dot":
@@ -208,12 +234,29 @@ def _releases(args: argparse.Namespace) -> None:
     _write_stdout("".join(lines))
 
 
+def _extensions(args: argparse.Namespace) -> None:
+    catalog = _load_catalog(args.catalog)
+    inventory = Inventory.from_file(catalog, args.inventory)
+    negotiated = catalog.negotiate_details(inventory)
+    if args.format == "json":
+        report = {service: details["advertised"] for service, details in negotiated.items()}
+        _write_stdout(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = []
+    for service, details in negotiated.items():
+        lines.append(f"{service}: {', '.join(details['advertised'])}\n")
+        for extension, why in details["withheld"].items():
+            lines.append(f"  withheld {extension}: {why}\n")
+    _write_stdout("".join(lines))
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "plan": _plan,
     "verify": _verify,
     "validate": _validate,
     "show": _show,
     "releases": _releases,
+    "extensions": _extensions,
 }
 
 

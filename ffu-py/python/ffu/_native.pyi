@@ -7,6 +7,7 @@ from typing import Any, Final, Literal, SupportsIndex, TypedDict, final, overloa
 __all__ = [
     "__version__",
     "Catalog",
+    "Inventory",
     "Plan",
     "PlanIterator",
     "Hop",
@@ -36,6 +37,10 @@ _StepKind = Literal[
     "postcheck",
     "finalize",
 ]
+
+class _Negotiated(TypedDict):
+    advertised: list[str]
+    withheld: dict[str, str]
 
 class _ReleaseDetails(TypedDict):
     name: str
@@ -79,10 +84,39 @@ class Catalog:
         services: Iterable[str] | None = None,
         max_unavailable: str | int | None = None,
     ) -> Plan: ...
+    def plan_inventory(
+        self,
+        inventory: Inventory,
+        to: str,
+        *,
+        mode: _Mode = "offline",
+        skip_level: bool = False,
+        keep_dataplane: bool = True,
+        services: Iterable[str] | None = None,
+        max_unavailable: str | int | None = None,
+    ) -> Plan: ...
+    def negotiate(self, inventory: Inventory) -> dict[str, list[str]]: ...
+    def negotiate_details(self, inventory: Inventory) -> dict[str, _Negotiated]: ...
     def verify(self, plan: Plan | Mapping[str, Any]) -> list[Violation]: ...
     def to_json(self) -> str: ...
     def to_yaml(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Inventory:
+    """A validated inventory (``ffu-inventory/1``): hosts and the release each component runs."""
+
+    @staticmethod
+    def from_file(catalog: Catalog, path: str | os.PathLike[str]) -> Inventory: ...
+    @staticmethod
+    def from_yaml(catalog: Catalog, text: str, *, file: str = "<string>") -> Inventory: ...
+    @staticmethod
+    def from_json(catalog: Catalog, text: str, *, file: str = "<string>") -> Inventory: ...
+    @property
+    def hosts(self) -> list[str]: ...
+    @property
+    def file(self) -> str: ...
+    def __len__(self) -> int: ...
 
 @final
 class Plan:

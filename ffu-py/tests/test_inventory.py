@@ -1,0 +1,95 @@
+"""`ffu.Inventory`, `Catalog.plan_inventory` and `Catalog.negotiate`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, run_ffu
+
+import ffu
+
+DATA = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> ffu.Catalog:
+    return ffu.Catalog.openstack()
+
+
+def test_load_the_data_files(catalog: ffu.Catalog) -> None:
+    pike = ffu.Inventory.from_file(catalog, DATA / "inventory-pike.yaml")
+    mixed = ffu.Inventory.from_file(catalog, str(DATA / "inventory-mixed.yaml"))
+    for inventory in (pike, mixed):
+        assert len(inventory) == len(inventory.hosts) == 123
+        assert inventory.hosts[:4] == ["ctl-1", "ctl-2", "ctl-3", "cmp-001"]
+        assert inventory.hosts[-1] == "cmp-120"
+    assert mixed.file == str(DATA / "inventory-mixed.yaml")
+    assert repr(mixed) == f"<ffu.Inventory {DATA / 'inventory-mixed.yaml'}: 123 hosts>"
+
+
+def test_from_yaml_and_json(catalog: ffu.Catalog) -> None:
+    yaml = "format: ffu-inventory/1\nhosts:\n  - {name: 'ctl-[1:2]', components: {keystone-api: pike}}\n"
+    inventory = ffu.Inventory.from_yaml(catalog, yaml)
+    assert (inventory.hosts, inventory.file) == (["ctl-1", "ctl-2"], "<string>")
+    document = {"format": "ffu-inventory/1", "hosts": [{"name": "ctl-1", "components": {"keystone-api": "pike"}}]}
+    from_json = ffu.Inventory.from_json(catalog, json.dumps(document), file="inv.json")
+    assert (from_json.hosts, from_json.file, len(from_json)) == (["ctl-1"], "inv.json", 1)
+
+
+def test_negotiate_mixed(catalog: ffu.Catalog) -> None:
+    mixed = ffu.Inventory.from_file(catalog, DATA / "inventory-mixed.yaml")
+    negotiated = catalog.negotiate(mixed)
+    assert list(negotiated) == ["neutron"]
+    advertised = negotiated["neutron"]
+    assert advertised == sorted(advertised)
+    assert "binding" in advertised and "trunk" in advertised
+    assert "binding-extended" not in advertised  # new in rocky: neither pike nor queens has it
+    details = catalog.negotiate_details(mixed)
+    assert details == {"neutron": {"advertised": advertised, "withheld": {}}}
+    # The CLI's JSON is the same mapping.
+    result = run_ffu("extensions", "--inventory", str(DATA / "inventory-mixed.yaml"), "--format", "json")
+    assert (result.returncode, json.loads(result.stdout)) == (0, negotiated)
+
+
+def test_negotiate_withholds_what_an_old_server_lacks(catalog: ffu.Catalog) -> None:
+    yaml = (
+        "format: ffu-inventory/1\nhosts:\n"
+        "  - {name: ctl-1, components: {neutron-server: rocky}}\n"
+        "  - {name: ctl-2, components: {neutron-server: queens}}\n"
+    )
+    details = catalog.negotiate_details(ffu.Inventory.from_yaml(catalog, yaml))["neutron"]
+    assert "binding-extended" not in details["advertised"]
+    assert details["withheld"]["binding-extended"] == "a server runs queens, which does not support it"
+
+
+def test_plan_inventory_rolling_verifies(catalog: ffu.Catalog) -> None:
+    mixed = ffu.Inventory.from_file(catalog, DATA / "inventory-mixed.yaml")
+    plan = catalog.plan_inventory(mixed, "queens", mode="rolling", max_unavailable="10%")
+    assert (plan.from_, plan.to) == ("pike", "queens")
+    assert any(step.host == "cmp-120" for step in plan)
+    assert catalog.verify(plan) == []
+    offline = catalog.plan_inventory(mixed, "queens")
+    assert catalog.verify(offline) == []
+
+
+def test_bad_inventory_is_a_catalog_error(catalog: ffu.Catalog) -> None:
+    yaml = "format: ffu-inventory/1\nhosts:\n  - name: ctl-1\n    components: {keystone-apy: pike}\n"
+    with pytest.raises(ffu.CatalogError) as raised:
+        ffu.Inventory.from_yaml(catalog, yaml, file="bad.yaml")
+    assert raised.value.file == "bad.yaml"
+    assert raised.value.line is not None
+    assert isinstance(raised.value, ValueError)
+
+
+def test_inventory_of_another_catalog_is_refused(catalog: ffu.Catalog) -> None:
+    inventory = ffu.Inventory.from_file(catalog, DATA / "inventory-pike.yaml")
+    with pytest.raises(ValueError, match="another catalog"):
+        ffu.Catalog.openstack().negotiate(inventory)
+
+
+def test_cli_plan_needs_from_or_inventory() -> None:
+    both = run_ffu("plan", "--from", "pike", "--inventory", str(DATA / "inventory-pike.yaml"), "--to", "queens")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+    neither = run_ffu("plan", "--to", "queens")
+    assert neither.returncode == 2 and "error:" in neither.stderr
