@@ -11,7 +11,6 @@ use std::path::Path;
 
 pub use document::CATALOG_FORMAT;
 // Shared with the inventory loader, which reads documents the same way.
-#[allow(unused_imports)]
 pub(crate) use load::{json_error, read_text, yaml_error, yaml_options, MAX_DOCUMENT_BYTES};
 
 use crate::error::{Error, Result};
