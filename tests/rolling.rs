@@ -311,3 +311,31 @@ fn extensions_command_says_what_is_withheld_and_why() {
     let parsed: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(parsed["neutron"][0], "agent");
 }
+
+#[test]
+fn text_names_each_host_once() {
+    let inventory = common::data("inventory-pike.yaml");
+    let run = common::ffu(&[
+        "plan",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--to",
+        "queens",
+        "--services",
+        "keystone",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("\n 1. stop      h0.stop.keystone-api@ctl-1\n"),
+        "{}",
+        run.stdout
+    );
+    // Steps whose id does not name the host (migrations on the bootstrap host) say where.
+    assert!(
+        run.stdout
+            .contains(" expand    h0.keystone.queens.expand  @ctl-1\n"),
+        "{}",
+        run.stdout
+    );
+}

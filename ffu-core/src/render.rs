@@ -77,9 +77,11 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
         } else {
             ""
         };
+        // Ids of per-host steps already end in `@host`; name the host only otherwise.
         let host = step
             .host
             .as_deref()
+            .filter(|h| !step.id.ends_with(&format!("@{h}")))
             .map(|h| format!("  @{h}"))
             .unwrap_or_default();
         let _ = writeln!(
