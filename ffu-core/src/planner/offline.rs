@@ -218,6 +218,29 @@ impl Builder<'_> {
         &mut self.steps[last]
     }
 
+    /// A step on one host: id `h{hop}.{kind}.{subject}@{host}`, with its service, release
+    /// and, for starts and stops, its component (`subject`).
+    #[allow(clippy::too_many_arguments)]
+    fn on_host(
+        &mut self,
+        hop: usize,
+        kind: StepKind,
+        subject: &str,
+        host: String,
+        service: &str,
+        release: String,
+        reason: String,
+    ) {
+        let id = format!("h{hop}.{}.{subject}@{host}", kind.as_str());
+        let step = self.push(hop, kind, id, reason);
+        step.service = Some(service.to_owned());
+        step.release = Some(release);
+        step.host = Some(host);
+        if kind != StepKind::Install {
+            step.component = Some(subject.to_owned());
+        }
+    }
+
     fn release_name(&self, release: ReleaseId) -> &str {
         &self.catalog.release(release).name
     }
@@ -530,16 +553,15 @@ impl Builder<'_> {
                     };
                     let reason = format!("stop {name} ({service_name} {what}) on {host_name} before the offline upgrade");
                     let release = self.release_name(release).to_owned();
-                    let step = self.push(
+                    self.on_host(
                         0,
                         StepKind::Stop,
-                        format!("h0.stop.{name}@{host_name}"),
+                        name,
+                        host_name,
+                        service_name,
+                        release,
                         reason,
                     );
-                    step.service = Some(service_name.clone());
-                    step.component = Some(name.clone());
-                    step.release = Some(release);
-                    step.host = Some(host_name);
                 }
             }
         }
@@ -596,16 +618,15 @@ impl Builder<'_> {
                     .map(|h| fleet.host_names[h as usize].clone())
                     .unwrap_or_default();
                 let reason = format!("start {component} ({name} control plane) on {host_name} at the target release {release}");
-                let step = self.push(
+                self.on_host(
                     hop,
                     StepKind::Start,
-                    format!("h{hop}.start.{component}@{host_name}"),
+                    component,
+                    host_name,
+                    name,
+                    release.clone(),
                     reason,
                 );
-                step.service = Some(name.clone());
-                step.component = Some(component.clone());
-                step.release = Some(release.clone());
-                step.host = Some(host_name);
             }
             let agents = starts(Role::Agent);
             // The agents of each host, hosts in inventory order.
@@ -629,15 +650,15 @@ impl Builder<'_> {
                         "install {name} ({release}) on agent host {host_name}, batch {}",
                         number + 1
                     );
-                    let step = self.push(
+                    self.on_host(
                         hop,
                         StepKind::Install,
-                        format!("h{hop}.install.{name}@{host_name}"),
+                        name,
+                        host_name,
+                        name,
+                        release.clone(),
                         reason,
                     );
-                    step.service = Some(name.clone());
-                    step.release = Some(release.clone());
-                    step.host = Some(host_name);
                 }
                 for placement in chunk.iter().flat_map(|host| on_host[host].iter().copied()) {
                     let component = &catalog.component(placement.component).name;
@@ -649,16 +670,15 @@ impl Builder<'_> {
                         "start {component} ({name} agent) on {host_name} at {release}, batch {}",
                         number + 1
                     );
-                    let step = self.push(
+                    self.on_host(
                         hop,
                         StepKind::Start,
-                        format!("h{hop}.start.{component}@{host_name}"),
+                        component,
+                        host_name,
+                        name,
+                        release.clone(),
                         reason,
                     );
-                    step.service = Some(name.clone());
-                    step.component = Some(component.clone());
-                    step.release = Some(release.clone());
-                    step.host = Some(host_name);
                 }
             }
             let host = self.bootstrap_name(service);
