@@ -31,6 +31,119 @@ enum Command {
     Releases(CatalogArg),
     /// What each service may advertise now, given where its servers stand.
     Extensions(ExtensionsArgs),
+    /// Import migrations from other tools' histories.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Where a database stands: applied and pending migrations per service.
+    Discover(DiscoverArgs),
+    /// The journal of an upgrade run: which steps are done, and the next one to run.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl From<BackendArg> for ffu_core::Backend {
+    fn from(arg: BackendArg) -> Self {
+        match arg {
+            BackendArg::Sqlite => ffu_core::Backend::Sqlite,
+            BackendArg::Postgres => ffu_core::Backend::Postgres,
+            BackendArg::Mysql => ffu_core::Backend::Mysql,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct DiscoverArgs {
+    /// The database, as sqlite:PATH (required unless --sql).
+    #[arg(long, value_name = "sqlite:PATH", required_unless_present = "sql")]
+    db: Option<String>,
+    /// A service to report on (repeat for several).
+    #[arg(long = "service", value_name = "NAME", required_unless_present = "sql")]
+    services: Vec<String>,
+    #[command(flatten)]
+    catalog: CatalogArg,
+    /// Output format: json is {"SERVICE": {"release": R, "applied": [...], "pending": [...]}}.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+    /// Print the discovery statements for --backend instead of running them.
+    #[arg(long)]
+    sql: bool,
+    /// The database flavour of --sql.
+    #[arg(long, value_enum, default_value = "sqlite", requires = "sql")]
+    backend: BackendArg,
+}
+
+#[derive(Debug, Args)]
+struct JournalArgs {
+    /// The journal's database, as sqlite:PATH.
+    #[arg(long, value_name = "sqlite:PATH")]
+    db: String,
+    /// The plan the journal follows (ffu-plan/1 JSON).
+    #[arg(long, value_name = "PLAN.json")]
+    plan: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct JournalStepArgs {
+    #[command(flatten)]
+    journal: JournalArgs,
+    /// The step id, as `next` gave it.
+    step: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalCommand {
+    /// Create the journal for a plan (nothing changes if it exists for the same plan).
+    Init(JournalArgs),
+    /// How many steps are pending, running, done and failed.
+    Status {
+        #[command(flatten)]
+        journal: JournalArgs,
+        /// Output format: json lists every step with its state and attempts.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+    /// Take the next step (print its id), or print nothing when every step is done.
+    Next {
+        #[command(flatten)]
+        journal: JournalArgs,
+        /// Who runs the steps; holds the journal's lock.
+        #[arg(long, value_name = "NAME", default_value = "ffu")]
+        owner: String,
+        /// Seconds after which the lock of a silent runner may be taken over.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        lock_ttl: u64,
+    },
+    /// Mark a running step done.
+    Done(JournalStepArgs),
+    /// Mark a running step failed (`next` gives it again).
+    Fail(JournalStepArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Read alembic revision scripts (as text, never run) into a catalog fragment for
+    /// `include:`; `requires` follow `down_revision` and `depends_on`.
+    Alembic {
+        /// The directory of revision scripts (neutron-style `<release>/<expand|contract>/`
+        /// directories, unless --release is given).
+        dir: PathBuf,
+        /// The service the migrations belong to.
+        #[arg(long)]
+        service: String,
+        /// Put every revision in this release, as `migrate`.
+        #[arg(long, value_name = "RELEASE")]
+        release: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: DocFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +293,14 @@ pub(crate) fn run() -> ExitCode {
         Command::Catalog(CatalogCommand::Show { file, format }) => show(file.as_deref(), format),
         Command::Releases(args) => releases(&args),
         Command::Extensions(args) => extensions(&args),
+        Command::Import(ImportCommand::Alembic {
+            dir,
+            service,
+            release,
+            format,
+        }) => import_alembic(&dir, &service, release, format),
+        Command::Discover(args) => discover(&args),
+        Command::Journal(command) => journal(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -437,4 +558,163 @@ fn extensions(args: &ExtensionsArgs) -> Result<(), Failure> {
             Ok(())
         }
     })
+}
+
+/// The path of a `sqlite:PATH` database argument.
+fn sqlite_path(db: &str) -> Result<PathBuf, Failure> {
+    match db.strip_prefix("sqlite:") {
+        Some(path) if !path.is_empty() => {
+            Ok(PathBuf::from(path.strip_prefix("//").unwrap_or(path)))
+        }
+        _ => Err(Failure::BadInput(format!(
+            "error: unsupported database {db:?}: give sqlite:PATH"
+        ))),
+    }
+}
+
+fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
+    if args.sql {
+        let statements = ffu_core::sql::discovery_queries(args.backend.into());
+        return emit(None, |out| {
+            for statement in &statements {
+                writeln!(out, "{statement};")?;
+            }
+            Ok(())
+        });
+    }
+    let db = args.db.as_deref().unwrap_or_default();
+    let path = sqlite_path(db)?;
+    let catalog = load_catalog(&args.catalog)?;
+    let state = ffu_core::sql::discover_sqlite(&path, &catalog, &args.services)?;
+    emit(None, |out| match args.format {
+        ReportFormat::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = state
+                .iter()
+                .map(|(service, s)| {
+                    let mut value = serde_json::json!({
+                        "release": s.release,
+                        "applied": s.applied,
+                        "pending": s.pending,
+                    });
+                    if let Some(version) = s.legacy_version {
+                        value["legacy_version"] = version.into();
+                    }
+                    (service.clone(), value)
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &map)?;
+            writeln!(out)
+        }
+        ReportFormat::Text => {
+            for (service, s) in &state {
+                writeln!(
+                    out,
+                    "{service}: release {}, {} applied, {} pending",
+                    s.release.as_deref().unwrap_or("none"),
+                    s.applied.len(),
+                    s.pending.len()
+                )?;
+                if let Some(version) = s.legacy_version {
+                    writeln!(out, "  sqlalchemy-migrate version {version}")?;
+                }
+                for id in &s.pending {
+                    writeln!(out, "  pending {id}")?;
+                }
+            }
+            Ok(())
+        }
+    })
+}
+
+fn open_journal(args: &JournalArgs) -> Result<ffu_core::Journal, Failure> {
+    let path = sqlite_path(&args.db)?;
+    let text = read_input(&args.plan)?;
+    let plan = Plan::from_json(&text, &args.plan.display().to_string())?;
+    Ok(ffu_core::Journal::open_sqlite(&path, &plan)?)
+}
+
+fn journal(command: &JournalCommand) -> Result<(), Failure> {
+    match command {
+        JournalCommand::Init(args) => {
+            let journal = open_journal(args)?;
+            let counts = journal.status()?;
+            emit(None, |out| {
+                writeln!(
+                    out,
+                    "ok: journal for plan {}: {} steps, {} done",
+                    journal.checksum(),
+                    counts.total(),
+                    counts.done
+                )
+            })
+        }
+        JournalCommand::Status { journal, format } => {
+            let journal = open_journal(journal)?;
+            let steps = journal.steps()?;
+            let counts = journal.status()?;
+            emit(None, |out| match format {
+                ReportFormat::Json => {
+                    let list: Vec<serde_json::Value> = steps
+                        .iter()
+                        .map(|s| {
+                            serde_json::json!({
+                                "id": s.id, "state": s.state.as_str(), "attempts": s.attempts,
+                                "host": s.host, "started_at": s.started_at,
+                                "finished_at": s.finished_at,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(
+                        &mut *out,
+                        &serde_json::json!({"checksum": journal.checksum(), "steps": list}),
+                    )?;
+                    writeln!(out)
+                }
+                ReportFormat::Text => writeln!(
+                    out,
+                    "{} steps: {} done, {} running, {} failed, {} pending",
+                    counts.total(),
+                    counts.done,
+                    counts.running,
+                    counts.failed,
+                    counts.pending
+                ),
+            })
+        }
+        JournalCommand::Next {
+            journal,
+            owner,
+            lock_ttl,
+        } => {
+            let mut journal = open_journal(journal)?;
+            let next = journal.next(owner, std::time::Duration::from_secs(*lock_ttl))?;
+            emit(None, |out| match next {
+                Some(step) => writeln!(out, "{step}"),
+                None => Ok(()),
+            })
+        }
+        JournalCommand::Done(args) => Ok(open_journal(&args.journal)?.done(&args.step)?),
+        JournalCommand::Fail(args) => Ok(open_journal(&args.journal)?.fail(&args.step)?),
+    }
+}
+
+fn import_alembic(
+    dir: &Path,
+    service: &str,
+    release: Option<String>,
+    format: DocFormat,
+) -> Result<(), Failure> {
+    let layout = match release {
+        Some(release) => ffu_core::AlembicLayout::Single { release },
+        None => ffu_core::AlembicLayout::ReleaseDirs,
+    };
+    let imported = ffu_core::import_alembic(dir, service, &layout)?;
+    for warning in imported.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let text = match format {
+        DocFormat::Yaml => imported.to_yaml(),
+        DocFormat::Json => imported.to_json(),
+    };
+    emit(None, |out| out.write_all(text.as_bytes()))
 }

@@ -105,6 +105,50 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A service name that the catalog does not know (as given to discovery).
+    #[error("unknown service {name:?}: the catalog has no such service")]
+    UnknownService {
+        /// The name as given.
+        name: String,
+    },
+    /// A database could not be opened, read or written.
+    #[error("{target}: database error: {message}")]
+    Database {
+        /// The database (its path).
+        target: String,
+        /// What the database said.
+        message: String,
+    },
+    /// A journal was made for another plan than the one given: resuming would mix them.
+    #[error("{target}: the journal was made for plan checksum {journal}, not for this plan (checksum {plan}); use the journal's plan or a new journal")]
+    JournalMismatch {
+        /// The journal's database.
+        target: String,
+        /// The checksum recorded in the journal.
+        journal: String,
+        /// The checksum of the plan given.
+        plan: String,
+    },
+    /// Another runner holds the journal's lock and it has not expired.
+    #[error("{target}: the journal is locked by {owner:?} for {expires_in_s} more seconds")]
+    JournalLocked {
+        /// The journal's database.
+        target: String,
+        /// The runner that holds the lock.
+        owner: String,
+        /// Seconds until the lock expires and may be taken over.
+        expires_in_s: i64,
+    },
+    /// A journal transition that the step's state does not allow, or an unknown step.
+    #[error("{target}: step {step:?}: {message}")]
+    JournalStep {
+        /// The journal's database.
+        target: String,
+        /// The step id as given.
+        step: String,
+        /// Why the transition is refused.
+        message: String,
+    },
     /// No safe plan exists for the request; the evidence says why.
     #[error("{0}")]
     NoPlan(#[from] NoPlan),

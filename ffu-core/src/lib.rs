@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+mod alembic;
 mod catalog;
 mod error;
 mod extension;
@@ -39,8 +40,10 @@ mod planner;
 mod release;
 pub mod render;
 mod service;
+pub mod sql;
 mod verify;
 
+pub use alembic::{import_alembic, AlembicImport, AlembicLayout};
 pub use catalog::{Catalog, CATALOG_FORMAT};
 pub use error::{Error, Location, NoPlan, OrderFact, Result};
 pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
@@ -49,6 +52,7 @@ pub use migration::{Migration, MigrationId, MigrationKind};
 pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Role, Service, ServiceId};
+pub use sql::{Backend, Journal, ServiceState};
 pub use verify::{verify, Violation};
 
 /// The README's Rust examples, compiled as doc tests so that they stay true.

@@ -255,10 +255,9 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
 
 fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: bool) -> Result<()> {
     let name = path.display().to_string();
-    let canonical = path.canonicalize().map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    // Canonical paths find include cycles through links; a pipe (`/dev/stdin`) has no
+    // canonical path, and cannot include itself anyway.
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if stack.contains(&canonical) {
         let mut chain: Vec<String> = stack.iter().map(|p| p.display().to_string()).collect();
         chain.push(canonical.display().to_string());

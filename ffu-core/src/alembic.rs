@@ -1,0 +1,618 @@
+//! Importing alembic revision scripts as `ffu-catalog/1` migrations.
+//!
+//! The scripts are read as text, never run: only the module-level assignments of
+//! `revision`, `down_revision`, `depends_on` and `branch_labels` matter, written as string
+//! literals, tuples or lists of them, or `None` (with or without a type annotation, as
+//! alembic >= 1.8 writes them).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::catalog::CATALOG_FORMAT;
+use crate::error::{Error, Location, Result};
+use crate::migration::MigrationKind;
+
+/// How revisions map to releases and kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlembicLayout {
+    /// Neutron-style `<release>/<expand|contract>/<rev>.py` under the directory; scripts
+    /// outside that layout (such as neutron's initial revision) join the earliest release
+    /// directory (the first in revision order) with a warning naming them, as `migrate`, or
+    /// as `expand` where an expand revision of that release requires them (within a
+    /// release, expand runs before migrate).
+    ReleaseDirs,
+    /// Every script is a `migrate` of this release.
+    Single {
+        /// The release of every revision.
+        release: String,
+    },
+}
+
+/// The migrations imported from a directory of alembic revision scripts: a catalog
+/// fragment (`format` and `migrations` only) for `include:` into a catalog that defines the
+/// service and its releases.
+#[derive(Debug, Clone)]
+pub struct AlembicImport {
+    migrations: Vec<FragmentMigration>,
+    order: Vec<String>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct FragmentMigration {
+    id: String,
+    service: String,
+    release: String,
+    kind: MigrationKind,
+    command: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    requires: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Fragment<'a> {
+    format: &'static str,
+    migrations: &'a [FragmentMigration],
+}
+
+impl AlembicImport {
+    fn fragment(&self) -> Fragment<'_> {
+        Fragment {
+            format: CATALOG_FORMAT,
+            migrations: &self.migrations,
+        }
+    }
+
+    /// The fragment as YAML, migrations in the order ffu would run them.
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(&self.fragment()).expect("a fragment of strings serializes")
+    }
+
+    /// The fragment as pretty-printed JSON, migrations in the order ffu would run them.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.fragment())
+            .expect("a fragment of strings serializes");
+        text.push('\n');
+        text
+    }
+
+    /// What looked odd but is not an error (multiple heads, scripts outside the layout).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// How many revisions were imported.
+    pub fn revisions(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The revision ids in the order ffu would run them: a topological order that follows
+    /// `down_revision` and `depends_on`, ties broken by file path.
+    pub fn order(&self) -> Vec<String> {
+        self.order.clone()
+    }
+}
+
+/// One revision script as read from its text.
+#[derive(Debug)]
+struct Script {
+    /// The path as shown in messages (the directory joined with the relative path).
+    path: PathBuf,
+    /// The path relative to the directory, `/`-separated, for layout and ordering.
+    rel: Vec<String>,
+    revision: String,
+    revision_at: Location,
+    down: Vec<String>,
+    down_at: Option<Location>,
+    depends: Vec<String>,
+    depends_at: Option<Location>,
+    labels: Vec<String>,
+}
+
+/// Reads the alembic revision scripts under `dir` (recursively, `__init__.py` excepted) and
+/// turns each revision into a migration `SERVICE.alembic.<revision>` whose `requires` are
+/// its `down_revision`s and `depends_on`s.
+///
+/// # Errors
+///
+/// [`Error::Io`] when a file cannot be read; [`Error::Parse`] for a script without a
+/// `revision` or with a value ffu cannot read as a literal; [`Error::Invalid`] for a
+/// duplicate revision, a `down_revision` or `depends_on` that names no script, or a release
+/// layout without any release directory; [`Error::Cycle`] when revisions form a cycle.
+pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Result<AlembicImport> {
+    let mut files = Vec::new();
+    collect_scripts(dir, &mut Vec::new(), &mut files)?;
+    files.sort();
+    let mut scripts = Vec::with_capacity(files.len());
+    for rel in files {
+        let path = rel
+            .iter()
+            .fold(dir.to_path_buf(), |path, part| path.join(part));
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        scripts.push(parse_script(&text, path, rel)?);
+    }
+
+    // Revision ids and branch labels to script indices.
+    let mut by_revision: HashMap<&str, usize> = HashMap::new();
+    for (index, script) in scripts.iter().enumerate() {
+        if let Some(&first) = by_revision.get(script.revision.as_str()) {
+            return Err(Error::Invalid {
+                file: script.path.display().to_string(),
+                location: Some(script.revision_at),
+                item: format!("revision {}", script.revision),
+                message: format!("it is also defined in {}", scripts[first].path.display()),
+            });
+        }
+        by_revision.insert(&script.revision, index);
+    }
+    let mut by_label: HashMap<&str, usize> = HashMap::new();
+    for (index, script) in scripts.iter().enumerate() {
+        for label in &script.labels {
+            by_label.entry(label).or_insert(index);
+        }
+    }
+
+    // Requirements, as script indices, in the order written.
+    let mut requires: Vec<Vec<usize>> = Vec::with_capacity(scripts.len());
+    for script in &scripts {
+        let mut needs = Vec::new();
+        for down in &script.down {
+            let Some(&target) = by_revision.get(down.as_str()) else {
+                return Err(missing(dir, script, "down_revision", down, script.down_at));
+            };
+            needs.push(target);
+        }
+        for dep in &script.depends {
+            let target = by_revision
+                .get(dep.as_str())
+                .or_else(|| by_label.get(dep.as_str()));
+            let Some(&target) = target else {
+                return Err(missing(dir, script, "depends_on", dep, script.depends_at));
+            };
+            if !needs.contains(&target) {
+                needs.push(target);
+            }
+        }
+        requires.push(needs);
+    }
+
+    let order = topological(dir, &scripts, &requires)?;
+    let mut warnings = Vec::new();
+
+    // Release and kind of each script.
+    let mut placed: Vec<(Option<String>, MigrationKind)> = scripts
+        .iter()
+        .map(|script| match layout {
+            AlembicLayout::Single { release } => (Some(release.clone()), MigrationKind::Migrate),
+            AlembicLayout::ReleaseDirs => match script.rel.as_slice() {
+                [release, branch, _] if branch == "expand" => {
+                    (Some(release.clone()), MigrationKind::Expand)
+                }
+                [release, branch, _] if branch == "contract" => {
+                    (Some(release.clone()), MigrationKind::Contract)
+                }
+                _ => (None, MigrationKind::Migrate),
+            },
+        })
+        .collect();
+    let earliest = order.iter().find_map(|&index| placed[index].0.clone());
+    let outside: Vec<usize> = (0..scripts.len())
+        .filter(|&index| placed[index].0.is_none())
+        .collect();
+    if !outside.is_empty() {
+        let Some(earliest) = &earliest else {
+            return Err(Error::Invalid {
+                file: dir.display().to_string(),
+                location: None,
+                item: "alembic layout".to_owned(),
+                message: "no script lies in a <release>/<expand|contract>/ directory, so no release is known; import with a single release instead".to_owned(),
+            });
+        };
+        // They join the earliest release as `migrate`, or as `expand` where an expand
+        // revision of that release requires them (within a release, expand runs first).
+        // Later scripts first, so that a chain of them outside the layout passes it on.
+        for &index in order.iter().rev() {
+            if placed[index].0.is_some() {
+                continue;
+            }
+            let expand_needs_it = requires.iter().enumerate().any(|(other, needs)| {
+                needs.contains(&index)
+                    && placed[other].1 == MigrationKind::Expand
+                    && placed[other]
+                        .0
+                        .as_ref()
+                        .is_none_or(|release| release == earliest)
+            });
+            if expand_needs_it {
+                placed[index].1 = MigrationKind::Expand;
+            }
+        }
+        let names: Vec<String> = outside
+            .iter()
+            .map(|&index| {
+                format!(
+                    "{} (revision {}, {})",
+                    scripts[index].rel.join("/"),
+                    scripts[index].revision,
+                    placed[index].1.as_str()
+                )
+            })
+            .collect();
+        warnings.push(format!(
+            "{} outside the <release>/<expand|contract>/ layout, imported into the earliest release {earliest}, as expand where an expand revision requires it and as migrate otherwise: {}",
+            if outside.len() == 1 { "1 script lies" } else { "scripts lie" },
+            names.join(", ")
+        ));
+    }
+
+    // Heads: revisions no other revision names as its down_revision. Neutron keeps one head
+    // per branch (expand, contract), so heads are counted per kind.
+    let mut is_down = vec![false; scripts.len()];
+    for script in &scripts {
+        for down in &script.down {
+            is_down[by_revision[down.as_str()]] = true;
+        }
+    }
+    let mut heads: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
+    for &index in &order {
+        if !is_down[index] {
+            let branch = match layout {
+                AlembicLayout::Single { .. } => "",
+                AlembicLayout::ReleaseDirs => placed[index].1.as_str(),
+            };
+            heads
+                .entry(branch)
+                .or_default()
+                .push(&scripts[index].revision);
+        }
+    }
+    for (branch, heads) in &heads {
+        if heads.len() > 1 {
+            let mut text = format!("{} heads", heads.len());
+            if !branch.is_empty() {
+                let _ = write!(text, " in the {branch} branch");
+            }
+            let _ = write!(
+                text,
+                ": {} (upgrading to one head leaves the others behind)",
+                heads.join(", ")
+            );
+            warnings.push(text);
+        }
+    }
+
+    let command = if service == "neutron" {
+        "neutron-db-manage upgrade"
+    } else {
+        "alembic upgrade"
+    };
+    let id = |index: usize| format!("{service}.alembic.{}", scripts[index].revision);
+    let migrations = order
+        .iter()
+        .map(|&index| FragmentMigration {
+            id: id(index),
+            service: service.to_owned(),
+            release: placed[index]
+                .0
+                .clone()
+                .or_else(|| earliest.clone())
+                .unwrap_or_default(),
+            kind: placed[index].1,
+            command: format!("{command} {}", scripts[index].revision),
+            requires: requires[index].iter().map(|&target| id(target)).collect(),
+        })
+        .collect();
+    Ok(AlembicImport {
+        migrations,
+        order: order
+            .iter()
+            .map(|&index| scripts[index].revision.clone())
+            .collect(),
+        warnings,
+    })
+}
+
+fn missing(dir: &Path, script: &Script, field: &str, name: &str, at: Option<Location>) -> Error {
+    Error::Invalid {
+        file: script.path.display().to_string(),
+        location: at,
+        item: format!("revision {}", script.revision),
+        message: format!(
+            "{field} names {name}, but no script in {} has that revision",
+            dir.display()
+        ),
+    }
+}
+
+/// Kahn's algorithm, the ready script with the smallest path first; on a cycle, the cycle.
+fn topological(dir: &Path, scripts: &[Script], requires: &[Vec<usize>]) -> Result<Vec<usize>> {
+    let mut waiting: Vec<usize> = requires.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); scripts.len()];
+    for (index, needs) in requires.iter().enumerate() {
+        for &target in needs {
+            dependents[target].push(index);
+        }
+    }
+    // Scripts are sorted by path, so the index is the tie-break.
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..scripts.len())
+        .filter(|&index| waiting[index] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(scripts.len());
+    while let Some(Reverse(index)) = ready.pop() {
+        order.push(index);
+        for &next in &dependents[index] {
+            waiting[next] -= 1;
+            if waiting[next] == 0 {
+                ready.push(Reverse(next));
+            }
+        }
+    }
+    if order.len() == scripts.len() {
+        return Ok(order);
+    }
+    // Every script left waits on another one left: walk requirements until one repeats.
+    let start = (0..scripts.len())
+        .find(|&index| waiting[index] > 0)
+        .unwrap_or(0);
+    let mut seen = vec![None; scripts.len()];
+    let mut path = Vec::new();
+    let mut at = start;
+    while seen[at].is_none() {
+        seen[at] = Some(path.len());
+        path.push(at);
+        at = requires[at]
+            .iter()
+            .copied()
+            .find(|&target| waiting[target] > 0)
+            .unwrap_or(at);
+    }
+    let from = seen[at].unwrap_or(0);
+    let mut cycle: Vec<String> = path[from..]
+        .iter()
+        .map(|&index| scripts[index].revision.clone())
+        .collect();
+    cycle.push(scripts[at].revision.clone());
+    Err(Error::Cycle {
+        file: dir.display().to_string(),
+        what: "revisions (down_revision and depends_on)",
+        cycle,
+    })
+}
+
+/// The `.py` files under `dir`, as relative path components.
+fn collect_scripts(dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> Result<()> {
+    let here = prefix
+        .iter()
+        .fold(dir.to_path_buf(), |path, part| path.join(part));
+    let io = |source| Error::Io {
+        path: here.clone(),
+        source,
+    };
+    for entry in std::fs::read_dir(&here).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "__pycache__" {
+            continue;
+        }
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_dir() {
+            prefix.push(name);
+            collect_scripts(dir, prefix, out)?;
+            prefix.pop();
+        } else if Path::new(&name).extension().is_some_and(|ext| ext == "py")
+            && name != "__init__.py"
+        {
+            let mut rel = prefix.clone();
+            rel.push(name);
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+/// A module-level value: `None`, a string, or a tuple or list of strings.
+enum Value {
+    Strings(Vec<String>),
+    /// Anything else, such as `(cli.EXPAND_BRANCH,)`.
+    Other,
+}
+
+fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
+    let file = path.display().to_string();
+    let mut revision: Option<(String, Location)> = None;
+    let mut down = (Vec::new(), None);
+    let mut depends = (Vec::new(), None);
+    let mut labels = Vec::new();
+
+    let lines: Vec<&str> = text.lines().collect();
+    let mut in_string: Option<&str> = None;
+    let mut line_no = 0;
+    while line_no < lines.len() {
+        let line = lines[line_no];
+        line_no += 1;
+        if let Some(quote) = in_string {
+            if line.matches(quote).count() % 2 == 1 {
+                in_string = None;
+            }
+            continue;
+        }
+        let starts_indented = line.starts_with([' ', '\t']);
+        for quote in ["\"\"\"", "'''"] {
+            if line.matches(quote).count() % 2 == 1 {
+                in_string = Some(quote);
+            }
+        }
+        if starts_indented || in_string.is_some() {
+            continue;
+        }
+        let Some((name, rest)) = assignment(line) else {
+            continue;
+        };
+        let at = Location {
+            line: line_no as u64,
+            column: 1,
+        };
+        // A value in brackets may span lines.
+        let mut value = strip_comment(rest).trim().to_owned();
+        while depth(&value) > 0 && line_no < lines.len() {
+            value.push(' ');
+            value.push_str(strip_comment(lines[line_no]).trim());
+            line_no += 1;
+        }
+        let parsed = parse_value(&value);
+        let strings = |what: &str| match &parsed {
+            Value::Strings(list) => Ok(list.clone()),
+            Value::Other => Err(Error::Parse {
+                file: file.clone(),
+                location: Some(at),
+                message: format!(
+                    "{what} is not a string, a tuple or list of strings, or None: {value}"
+                ),
+            }),
+        };
+        match name {
+            "revision" => {
+                let list = strings("revision")?;
+                let [one] = list.as_slice() else {
+                    return Err(Error::Parse {
+                        file,
+                        location: Some(at),
+                        message: format!("revision is not a single string: {value}"),
+                    });
+                };
+                revision = Some((one.clone(), at));
+            }
+            "down_revision" => down = (strings("down_revision")?, Some(at)),
+            "depends_on" => depends = (strings("depends_on")?, Some(at)),
+            // Labels that are not literals (neutron's `cli.EXPAND_BRANCH`) cannot be named
+            // by a literal `depends_on` either.
+            "branch_labels" => {
+                if let Value::Strings(list) = parsed {
+                    labels = list;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((revision, revision_at)) = revision else {
+        return Err(Error::Parse {
+            file,
+            location: None,
+            message: "alembic script has no module-level revision assignment".to_owned(),
+        });
+    };
+    Ok(Script {
+        path,
+        rel,
+        revision,
+        revision_at,
+        down: down.0,
+        down_at: down.1,
+        depends: depends.0,
+        depends_at: depends.1,
+        labels,
+    })
+}
+
+/// `name = value` or `name: annotation = value` at the start of a line, for the four names.
+fn assignment(line: &str) -> Option<(&str, &str)> {
+    let name_end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    let name = &line[..name_end];
+    if !matches!(
+        name,
+        "revision" | "down_revision" | "depends_on" | "branch_labels"
+    ) {
+        return None;
+    }
+    let rest = line[name_end..].trim_start();
+    let rest = if let Some(annotated) = rest.strip_prefix(':') {
+        // The annotation holds no `=` (`Union[str, Sequence[str], None]`).
+        &annotated[annotated.find('=')?..]
+    } else {
+        rest
+    };
+    let rest = rest.strip_prefix('=')?;
+    if rest.starts_with('=') {
+        return None;
+    }
+    Some((name, rest))
+}
+
+/// The line without a trailing `# comment` (outside string literals).
+fn strip_comment(line: &str) -> &str {
+    let mut quote = None;
+    for (at, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '#') => return &line[..at],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// How many brackets are open at the end of `text` (outside string literals).
+fn depth(text: &str) -> i32 {
+    let mut quote = None;
+    let mut open = 0;
+    for c in text.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '(' | '[') => open += 1,
+            (None, ')' | ']') => open -= 1,
+            _ => {}
+        }
+    }
+    open
+}
+
+fn parse_value(text: &str) -> Value {
+    let text = text.trim();
+    if text == "None" {
+        return Value::Strings(Vec::new());
+    }
+    if let Some(one) = string_literal(text) {
+        return Value::Strings(vec![one]);
+    }
+    let inner = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .or_else(|| text.strip_prefix('[').and_then(|t| t.strip_suffix(']')));
+    let Some(inner) = inner else {
+        return Value::Other;
+    };
+    let mut list = Vec::new();
+    for item in inner.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        match string_literal(item) {
+            Some(one) => list.push(one),
+            None => return Value::Other,
+        }
+    }
+    Value::Strings(list)
+}
+
+/// `'abc'` or `"abc"` (revision ids hold no quotes or escapes).
+fn string_literal(text: &str) -> Option<String> {
+    let quote = text.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+    let inner = text[1..].strip_suffix(quote)?;
+    if inner.contains(['\'', '"', '\\']) {
+        return None;
+    }
+    Some(inner.to_owned())
+}

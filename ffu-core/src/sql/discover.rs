@@ -1,0 +1,221 @@
+//! Discovery: where a database stands, read from `alembic_version` and the legacy
+//! sqlalchemy-migrate `migrate_version`, mapped onto a catalog.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::OpenFlags;
+use sea_query::{Expr, ExprTrait, Query, SelectStatement};
+
+use super::{db_error, query, Backend};
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::migration::MigrationId;
+
+/// Where one service's database stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServiceState {
+    /// The newest release all of whose migrations of the service (and of every release
+    /// before it) are applied; `None` when not even the first release's are.
+    pub release: Option<String>,
+    /// The applied migrations (catalog ids), in catalog order: the heads recorded in
+    /// `alembic_version` and everything they require within the service.
+    pub applied: Vec<String>,
+    /// The service's other migrations, still to run, in catalog order.
+    pub pending: Vec<String>,
+    /// The sqlalchemy-migrate version recorded in `migrate_version` under the service's
+    /// name as `repository_id`, if any (projects before their move to alembic).
+    pub legacy_version: Option<i64>,
+}
+
+/// The alembic heads query: one row per branch head.
+fn alembic_heads() -> SelectStatement {
+    Query::select()
+        .column("version_num")
+        .from("alembic_version")
+        .to_owned()
+}
+
+/// The sqlalchemy-migrate query: one row per repository.
+fn migrate_versions() -> SelectStatement {
+    Query::select()
+        .columns(["repository_id", "repository_path", "version"])
+        .from("migrate_version")
+        .to_owned()
+}
+
+/// The discovery statements for `backend`, as text: the `alembic_version` heads, then the
+/// legacy `migrate_version` rows. A missing table means nothing recorded there.
+pub fn discovery_queries(backend: Backend) -> Vec<String> {
+    vec![
+        backend.text(&alembic_heads()),
+        backend.text(&migrate_versions()),
+    ]
+}
+
+fn table_exists(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<bool> {
+    let statement = Query::select()
+        .column("name")
+        .from("sqlite_master")
+        .and_where(Expr::col("type").eq("table"))
+        .and_where(Expr::col("name").eq(table))
+        .to_owned();
+    Ok(!query(conn, &statement, |_| Ok(()))?.is_empty())
+}
+
+/// Reads the state of `services` from the SQLite database at `path` and maps it onto
+/// `catalog`.
+///
+/// Alembic heads map onto the catalog migrations whose id is `SERVICE.alembic.<revision>`
+/// (the ids `ffu import alembic` gives). Heads that belong to no requested service are
+/// ignored (one database may hold several services' tables), with a warning when no
+/// catalog migration of any service has that revision.
+///
+/// # Errors
+/// [`Error::Database`] when the file is not a readable SQLite database,
+/// [`Error::UnknownService`] when a service is not in the catalog.
+pub fn discover_sqlite(
+    path: &Path,
+    catalog: &Catalog,
+    services: &[String],
+) -> Result<BTreeMap<String, ServiceState>> {
+    let target = path.display().to_string();
+    let err = db_error(&target);
+    let service_ids = services
+        .iter()
+        .map(|name| {
+            catalog
+                .service_id(name)
+                .ok_or_else(|| Error::UnknownService { name: name.clone() })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if !path.is_file() {
+        return Err(Error::Database {
+            target,
+            message: "no such database file".to_owned(),
+        });
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(&err)?;
+    let heads: Vec<String> = if table_exists(&conn, "alembic_version").map_err(&err)? {
+        query(&conn, &alembic_heads(), |row| row.get(0)).map_err(&err)?
+    } else {
+        Vec::new()
+    };
+    let legacy: Vec<(String, i64)> = if table_exists(&conn, "migrate_version").map_err(&err)? {
+        query(&conn, &migrate_versions(), |row| {
+            Ok((row.get(0)?, row.get(2)?))
+        })
+        .map_err(&err)?
+    } else {
+        Vec::new()
+    };
+    tracing::debug!(heads = heads.len(), legacy = legacy.len(), "read {target}");
+    Ok(map_state(catalog, services, &service_ids, &heads, &legacy))
+}
+
+/// Maps heads and legacy versions onto the catalog, per service.
+fn map_state(
+    catalog: &Catalog,
+    names: &[String],
+    services: &[crate::service::ServiceId],
+    heads: &[String],
+    legacy: &[(String, i64)],
+) -> BTreeMap<String, ServiceState> {
+    for head in heads {
+        let known = catalog.services().iter().any(|s| {
+            catalog
+                .migration_id(&format!("{}.alembic.{head}", s.name))
+                .is_some()
+        });
+        if !known {
+            tracing::warn!("alembic head {head:?} is not a migration of the catalog");
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (name, &service) in names.iter().zip(services) {
+        let own = catalog.migrations_of(service);
+        let mut applied = vec![false; catalog.migrations().len()];
+        let mut stack: Vec<MigrationId> = heads
+            .iter()
+            .filter_map(|head| catalog.migration_id(&format!("{name}.alembic.{head}")))
+            .collect();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut applied[id.index()], true) {
+                continue;
+            }
+            for &req in &catalog.migration(id).requires {
+                if catalog.migration(req).service == service && !applied[req.index()] {
+                    stack.push(req);
+                }
+            }
+        }
+        // The newest release R with migrations of the service such that every migration of
+        // the service up to and including R is applied.
+        let mut release = None;
+        let mut releases: Vec<_> = own.iter().map(|&m| catalog.migration(m).release).collect();
+        releases.sort_unstable();
+        releases.dedup();
+        for r in releases {
+            let complete = own
+                .iter()
+                .filter(|&&m| catalog.migration(m).release <= r)
+                .all(|&m| applied[m.index()]);
+            if !complete {
+                break;
+            }
+            release = Some(catalog.release(r).name.clone());
+        }
+        let (done, todo): (Vec<MigrationId>, Vec<MigrationId>) =
+            own.iter().partition(|&&m| applied[m.index()]);
+        let ids = |list: Vec<MigrationId>| -> Vec<String> {
+            list.into_iter()
+                .map(|m| catalog.migration(m).id.clone())
+                .collect()
+        };
+        out.insert(
+            name.clone(),
+            ServiceState {
+                release,
+                applied: ids(done),
+                pending: ids(todo),
+                legacy_version: legacy
+                    .iter()
+                    .find(|(repo, _)| repo == name)
+                    .map(|(_, v)| *v),
+            },
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_sql_per_backend() {
+        assert_eq!(
+            discovery_queries(Backend::Sqlite),
+            [
+                r#"SELECT "version_num" FROM "alembic_version""#,
+                r#"SELECT "repository_id", "repository_path", "version" FROM "migrate_version""#,
+            ]
+        );
+        assert_eq!(
+            discovery_queries(Backend::Postgres)[0],
+            r#"SELECT "version_num" FROM "alembic_version""#
+        );
+        assert_eq!(
+            discovery_queries(Backend::Mysql),
+            [
+                "SELECT `version_num` FROM `alembic_version`",
+                "SELECT `repository_id`, `repository_path`, `version` FROM `migrate_version`",
+            ]
+        );
+    }
+}

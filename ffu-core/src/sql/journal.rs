@@ -1,0 +1,748 @@
+//! The journal: a progress ledger that lets an upgrade stopped at any point resume with no
+//! step done twice and none lost.
+//!
+//! Three tables, created by [`journal_ddl`]:
+//! - `ffu_run` (`run_id`, `checksum`, `created`): the run and the checksum of its plan
+//!   (FNV-1a 64 of the plan's compact JSON, see [`plan_checksum`]);
+//! - `ffu_step` (`run_id`, `step_id`, `position`, `state`, `attempts`, `host`, `started_at`,
+//!   `finished_at`): one row per plan step; `state` is `pending`, `running`, `done` or
+//!   `failed`; times are Unix milliseconds;
+//! - `ffu_lock` (`lock_id`, `owner`, `expires_at`): the runner that holds the journal.
+//!
+//! Every transition is one transaction (`BEGIN IMMEDIATE` on SQLite), so a runner killed
+//! at any instant leaves the journal as it was before or after the transition, never in
+//! between.
+//!
+//! **Contract of steps**: a step found `running` when a runner asks for the next one was
+//! interrupted (its runner died, or was killed, during the step); [`Journal::next`] gives
+//! it again, with one more attempt. Steps must therefore be idempotent or resumable, which
+//! is what `db sync` (alembic and sqlalchemy-migrate only apply what is missing) and
+//! `online_data_migrations` (batches until nothing is left) guarantee.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, TransactionBehavior};
+use sea_query::{
+    ColumnDef, DeleteStatement, Expr, ExprTrait, Index, InsertStatement, MysqlQueryBuilder, Order,
+    PostgresQueryBuilder, Query, SelectStatement, SqliteQueryBuilder, Table, TableCreateStatement,
+    UpdateStatement,
+};
+
+use super::{db_error, execute, fnv1a64, query, Backend};
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+
+const RUN: &str = "ffu_run";
+const STEP: &str = "ffu_step";
+const LOCK: &str = "ffu_lock";
+/// The journal holds one run; its id.
+const RUN_ID: i64 = 1;
+/// The one lock row.
+const LOCK_ID: i64 = 1;
+
+/// The state of a step in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StepState {
+    /// Not started.
+    Pending,
+    /// Started and not finished (or its runner died during it).
+    Running,
+    /// Finished successfully.
+    Done,
+    /// Finished with a failure; [`Journal::next`] gives it again.
+    Failed,
+}
+
+impl StepState {
+    /// The state's name as stored: `pending`, `running`, `done`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Running => "running",
+            StepState::Done => "done",
+            StepState::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<StepState> {
+        Some(match text {
+            "pending" => StepState::Pending,
+            "running" => StepState::Running,
+            "done" => StepState::Done,
+            "failed" => StepState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// How many steps are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Not started.
+    pub pending: usize,
+    /// Started, not finished.
+    pub running: usize,
+    /// Finished.
+    pub done: usize,
+    /// Failed.
+    pub failed: usize,
+}
+
+impl Counts {
+    /// All steps.
+    pub fn total(&self) -> usize {
+        self.pending + self.running + self.done + self.failed
+    }
+}
+
+/// One step's row of the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StepRecord {
+    /// The plan step's id.
+    pub id: String,
+    /// Its position in the plan, from 0.
+    pub position: usize,
+    /// Its state.
+    pub state: StepState,
+    /// How many times [`Journal::next`] has given it.
+    pub attempts: u32,
+    /// The host it runs on, for plans per host.
+    pub host: Option<String>,
+    /// When its last attempt started (Unix milliseconds).
+    pub started_at: Option<i64>,
+    /// When it finished (Unix milliseconds).
+    pub finished_at: Option<i64>,
+}
+
+/// The plan's checksum: FNV-1a 64 of its compact JSON ([`Plan::to_json`]), as 16 hex digits.
+pub fn plan_checksum(plan: &Plan) -> String {
+    format!("{:016x}", fnv1a64(plan.to_json().as_bytes()))
+}
+
+fn tables() -> [TableCreateStatement; 3] {
+    [
+        Table::create()
+            .table(RUN)
+            .if_not_exists()
+            .col(
+                ColumnDef::new("run_id")
+                    .big_integer()
+                    .not_null()
+                    .primary_key(),
+            )
+            .col(ColumnDef::new("checksum").string_len(64).not_null())
+            .col(ColumnDef::new("created").big_integer().not_null())
+            .to_owned(),
+        Table::create()
+            .table(STEP)
+            .if_not_exists()
+            .col(ColumnDef::new("run_id").big_integer().not_null())
+            .col(ColumnDef::new("step_id").string_len(255).not_null())
+            .col(ColumnDef::new("position").integer().not_null())
+            .col(ColumnDef::new("state").string_len(16).not_null())
+            .col(ColumnDef::new("attempts").integer().not_null().default(0))
+            .col(ColumnDef::new("host").string_len(255).null())
+            .col(ColumnDef::new("started_at").big_integer().null())
+            .col(ColumnDef::new("finished_at").big_integer().null())
+            .primary_key(Index::create().col("run_id").col("step_id"))
+            .index(
+                Index::create()
+                    .name("ffu_step_position")
+                    .unique()
+                    .col("run_id")
+                    .col("position"),
+            )
+            .to_owned(),
+        Table::create()
+            .table(LOCK)
+            .if_not_exists()
+            .col(ColumnDef::new("lock_id").integer().not_null().primary_key())
+            .col(ColumnDef::new("owner").string_len(255).not_null())
+            .col(ColumnDef::new("expires_at").big_integer().not_null())
+            .to_owned(),
+    ]
+}
+
+/// The journal's DDL for `backend`: `CREATE TABLE IF NOT EXISTS` for `ffu_run`, `ffu_step`
+/// and `ffu_lock`.
+///
+/// Then the index that finds the next step without reading the steps already done
+/// (`CREATE INDEX IF NOT EXISTS`; MySQL has no `IF NOT EXISTS` there, so its form fails,
+/// harmlessly, when the index exists).
+pub fn journal_ddl(backend: Backend) -> Vec<String> {
+    let mut index = Index::create()
+        .name("ffu_step_state")
+        .table(STEP)
+        .col("run_id")
+        .col("state")
+        .col("position")
+        .to_owned();
+    if backend != Backend::Mysql {
+        index.if_not_exists();
+    }
+    let mut ddl: Vec<String> = tables()
+        .iter()
+        .map(|table| match backend {
+            Backend::Sqlite => table.to_string(SqliteQueryBuilder),
+            Backend::Postgres => table.to_string(PostgresQueryBuilder),
+            Backend::Mysql => table.to_string(MysqlQueryBuilder),
+        })
+        .collect();
+    ddl.push(match backend {
+        Backend::Sqlite => index.to_string(SqliteQueryBuilder),
+        Backend::Postgres => index.to_string(PostgresQueryBuilder),
+        Backend::Mysql => index.to_string(MysqlQueryBuilder),
+    });
+    ddl
+}
+
+/// The journal's statements (besides the DDL) for `backend`, with placeholders for their
+/// values, each with its name: what a runner on another backend executes, in one
+/// transaction per transition (`next` = `select_lock`, `delete_lock`, `select_running`,
+/// `select_runnable` when nothing runs, `claim_step`, `insert_lock`; `done`/`fail` =
+/// `select_step_state`, `finish_step`, `delete_lock`).
+pub fn journal_statements(backend: Backend) -> Vec<(&'static str, String)> {
+    vec![
+        ("select_run", backend.build(&select_run()).0),
+        ("insert_run", backend.build(&insert_run("", 0)).0),
+        (
+            "insert_step",
+            backend.build(&insert_steps(&[(0, "", None)])).0,
+        ),
+        ("select_lock", backend.build(&select_lock()).0),
+        ("delete_lock", backend.build(&delete_lock()).0),
+        ("insert_lock", backend.build(&insert_lock("", 0)).0),
+        ("select_running", backend.build(&first_in(&["running"])).0),
+        (
+            "select_runnable",
+            backend.build(&first_in(&["pending", "failed"])).0,
+        ),
+        ("claim_step", backend.build(&claim("", 0)).0),
+        ("select_step_state", backend.build(&select_state("")).0),
+        (
+            "finish_step",
+            backend.build(&finish_step("", StepState::Done, 0)).0,
+        ),
+        ("select_steps", backend.build(&select_steps()).0),
+    ]
+}
+
+fn select_run() -> SelectStatement {
+    Query::select()
+        .column("checksum")
+        .from(RUN)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .to_owned()
+}
+
+fn insert_run(checksum: &str, now: i64) -> InsertStatement {
+    Query::insert()
+        .into_table(RUN)
+        .columns(["run_id", "checksum", "created"])
+        .values_panic([RUN_ID.into(), checksum.into(), now.into()])
+        .to_owned()
+}
+
+/// One insert of several steps: (position, id, host).
+fn insert_steps(steps: &[(i64, &str, Option<&str>)]) -> InsertStatement {
+    let mut insert = Query::insert()
+        .into_table(STEP)
+        .columns(["run_id", "step_id", "position", "state", "attempts", "host"])
+        .to_owned();
+    for (position, id, host) in steps {
+        insert.values_panic([
+            RUN_ID.into(),
+            (*id).into(),
+            (*position).into(),
+            StepState::Pending.as_str().into(),
+            0i64.into(),
+            host.map(str::to_owned).into(),
+        ]);
+    }
+    insert
+}
+
+fn select_lock() -> SelectStatement {
+    Query::select()
+        .columns(["owner", "expires_at"])
+        .from(LOCK)
+        .and_where(Expr::col("lock_id").eq(LOCK_ID))
+        .to_owned()
+}
+
+fn delete_lock() -> DeleteStatement {
+    Query::delete()
+        .from_table(LOCK)
+        .and_where(Expr::col("lock_id").eq(LOCK_ID))
+        .to_owned()
+}
+
+fn insert_lock(owner: &str, expires_at: i64) -> InsertStatement {
+    Query::insert()
+        .into_table(LOCK)
+        .columns(["lock_id", "owner", "expires_at"])
+        .values_panic([LOCK_ID.into(), owner.into(), expires_at.into()])
+        .to_owned()
+}
+
+/// The first step in plan order whose state is one of `states`.
+fn first_in(states: &[&str]) -> SelectStatement {
+    Query::select()
+        .columns(["step_id", "state", "attempts"])
+        .from(STEP)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .and_where(Expr::col("state").is_in(states.iter().copied()))
+        .order_by("position", Order::Asc)
+        .limit(1)
+        .to_owned()
+}
+
+fn select_state(step: &str) -> SelectStatement {
+    Query::select()
+        .column("state")
+        .from(STEP)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .and_where(Expr::col("step_id").eq(step))
+        .to_owned()
+}
+
+fn finish_step(step: &str, to: StepState, now: i64) -> UpdateStatement {
+    Query::update()
+        .table(STEP)
+        .value("state", to.as_str())
+        .value("finished_at", now)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .and_where(Expr::col("step_id").eq(step))
+        .to_owned()
+}
+
+fn select_steps() -> SelectStatement {
+    Query::select()
+        .columns([
+            "step_id",
+            "position",
+            "state",
+            "attempts",
+            "host",
+            "started_at",
+            "finished_at",
+        ])
+        .from(STEP)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .order_by("position", Order::Asc)
+        .to_owned()
+}
+
+fn claim(step: &str, now: i64) -> UpdateStatement {
+    Query::update()
+        .table(STEP)
+        .value("state", StepState::Running.as_str())
+        .value("attempts", Expr::col("attempts").add(1))
+        .value("started_at", now)
+        .value("finished_at", Option::<i64>::None)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .and_where(Expr::col("step_id").eq(step))
+        .to_owned()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A journal for one plan, on SQLite.
+#[derive(Debug)]
+pub struct Journal {
+    conn: Connection,
+    target: String,
+    checksum: String,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path` for `plan`: creates the tables,
+    /// records the run and its steps (all pending) the first time.
+    ///
+    /// # Errors
+    /// [`Error::JournalMismatch`] when the journal was made for another plan (another
+    /// checksum); [`Error::Database`] when the database cannot be opened or written.
+    pub fn open_sqlite(path: &Path, plan: &Plan) -> Result<Journal> {
+        let target = path.display().to_string();
+        let err = db_error(&target);
+        let mut conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(&err)?;
+        // WAL: readers do not block the writer; NORMAL sync is durable across a killed
+        // process (only a power loss may lose the last transactions, never corrupt).
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .map_err(&err)?;
+        conn.execute_batch("PRAGMA synchronous=NORMAL")
+            .map_err(&err)?;
+        let checksum = plan_checksum(plan);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        for ddl in journal_ddl(Backend::Sqlite) {
+            tx.execute_batch(&ddl).map_err(&err)?;
+        }
+        let existing: Vec<String> = query(&tx, &select_run(), |row| row.get(0)).map_err(&err)?;
+        match existing.first() {
+            Some(recorded) if *recorded != checksum => {
+                return Err(Error::JournalMismatch {
+                    target,
+                    journal: recorded.clone(),
+                    plan: checksum,
+                });
+            }
+            Some(_) => {}
+            None => {
+                let now = now_ms();
+                execute(&tx, &insert_run(&checksum, now)).map_err(&err)?;
+                let rows: Vec<(i64, &str, Option<&str>)> = plan
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, step)| {
+                        let position = i64::try_from(i).unwrap_or(i64::MAX);
+                        (position, step.id.as_str(), step.host.as_deref())
+                    })
+                    .collect();
+                for chunk in rows.chunks(500) {
+                    execute(&tx, &insert_steps(chunk)).map_err(&err)?;
+                }
+                tracing::debug!("{target}: new journal for plan {checksum}");
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(Journal {
+            conn,
+            target,
+            checksum,
+        })
+    }
+
+    /// The checksum of the journal's plan.
+    pub fn checksum(&self) -> &str {
+        &self.checksum
+    }
+
+    /// Takes the lock for `owner` (for `lock_ttl`) and gives the next step to run, marked
+    /// running with one more attempt: a step left `running` (its runner died during it) if
+    /// there is one, else the first `pending` or `failed` step in plan order. `None` when
+    /// every step is done (the lock is then released).
+    ///
+    /// A lock held by another owner past its expiry is taken over, with a warning naming
+    /// the old owner.
+    ///
+    /// # Errors
+    /// [`Error::JournalLocked`] when another owner holds the lock and it has not expired;
+    /// [`Error::Database`].
+    pub fn next(&mut self, owner: &str, lock_ttl: Duration) -> Result<Option<String>> {
+        let err = db_error(&self.target);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let now = now_ms();
+        let held: Vec<(String, i64)> =
+            query(&tx, &select_lock(), |row| Ok((row.get(0)?, row.get(1)?))).map_err(&err)?;
+        if let Some((holder, expires_at)) = held.first() {
+            if holder != owner {
+                if *expires_at > now {
+                    return Err(Error::JournalLocked {
+                        target: self.target.clone(),
+                        owner: holder.clone(),
+                        expires_in_s: (expires_at - now + 999) / 1000,
+                    });
+                }
+                tracing::warn!(
+                    "{}: taking over the journal lock of {holder:?}, expired {} s ago",
+                    self.target,
+                    (now - expires_at) / 1000
+                );
+            }
+        }
+        let ttl = i64::try_from(lock_ttl.as_millis()).unwrap_or(i64::MAX);
+        execute(&tx, &delete_lock()).map_err(&err)?;
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, i64)> {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        };
+        let mut found = query(&tx, &first_in(&["running"]), row).map_err(&err)?;
+        if found.is_empty() {
+            found = query(&tx, &first_in(&["pending", "failed"]), row).map_err(&err)?;
+        }
+        let next = match found.pop() {
+            Some((step, state, attempts)) => {
+                if state == "running" {
+                    tracing::warn!(
+                        "{}: step {step:?} was running when its runner stopped; giving it again (attempt {})",
+                        self.target,
+                        attempts + 1
+                    );
+                }
+                execute(&tx, &claim(&step, now)).map_err(&err)?;
+                execute(&tx, &insert_lock(owner, now.saturating_add(ttl))).map_err(&err)?;
+                Some(step)
+            }
+            None => None,
+        };
+        tx.commit().map_err(&err)?;
+        Ok(next)
+    }
+
+    /// Marks a running step done and releases the lock. Marking a step that is already
+    /// done again changes nothing (a runner killed after `done` committed may repeat it).
+    /// The lock is not checked here: give `next` a lock time longer than any step, so that
+    /// no other runner takes over a step that is still running.
+    ///
+    /// # Errors
+    /// [`Error::JournalStep`] when the step is unknown or not running; [`Error::Database`].
+    pub fn done(&mut self, step: &str) -> Result<()> {
+        self.finish(step, StepState::Done)
+    }
+
+    /// Marks a running step failed and releases the lock; [`Journal::next`] gives it again.
+    ///
+    /// # Errors
+    /// [`Error::JournalStep`] when the step is unknown or not running; [`Error::Database`].
+    pub fn fail(&mut self, step: &str) -> Result<()> {
+        self.finish(step, StepState::Failed)
+    }
+
+    fn finish(&mut self, step: &str, to: StepState) -> Result<()> {
+        let err = db_error(&self.target);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let states: Vec<String> =
+            query(&tx, &select_state(step), |row| row.get(0)).map_err(&err)?;
+        let bad = |message: String| Error::JournalStep {
+            target: self.target.clone(),
+            step: step.to_owned(),
+            message,
+        };
+        let Some(state) = states.first() else {
+            return Err(bad("the journal's plan has no such step".to_owned()));
+        };
+        let state =
+            StepState::parse(state).ok_or_else(|| bad(format!("unknown state {state:?}")))?;
+        if state == to {
+            tracing::debug!("{}: step {step:?} is already {}", self.target, to.as_str());
+            return Ok(());
+        }
+        if state != StepState::Running {
+            return Err(bad(format!(
+                "it is {}, not running; take it with `next` first",
+                state.as_str()
+            )));
+        }
+        execute(&tx, &finish_step(step, to, now_ms())).map_err(&err)?;
+        execute(&tx, &delete_lock()).map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(())
+    }
+
+    /// Every step's row, in plan order.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub fn steps(&self) -> Result<Vec<StepRecord>> {
+        let err = db_error(&self.target);
+        query(&self.conn, &select_steps(), |row| {
+            let state: String = row.get(2)?;
+            Ok(StepRecord {
+                id: row.get(0)?,
+                position: usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                state: StepState::parse(&state).unwrap_or(StepState::Pending),
+                attempts: row.get(3)?,
+                host: row.get(4)?,
+                started_at: row.get(5)?,
+                finished_at: row.get(6)?,
+            })
+        })
+        .map_err(&err)
+    }
+
+    /// How many steps are in each state.
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub fn status(&self) -> Result<Counts> {
+        let mut counts = Counts::default();
+        for step in self.steps()? {
+            match step.state {
+                StepState::Pending => counts.pending += 1,
+                StepState::Running => counts.running += 1,
+                StepState::Done => counts.done += 1,
+                StepState::Failed => counts.failed += 1,
+            }
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Policy, Step, StepKind};
+
+    fn plan(ids: &[&str]) -> Plan {
+        let steps = ids
+            .iter()
+            .map(|id| Step::new((*id).to_owned(), 0, StepKind::Precheck, String::new()))
+            .collect();
+        Plan::new("t", "a", "b", Policy::default(), vec![], vec![], steps)
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("ffu-unit-{}-{name}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        path
+    }
+
+    #[test]
+    fn claim_sql_per_backend() {
+        let stmt = claim("", 0);
+        assert_eq!(
+            Backend::Sqlite.build(&stmt).0,
+            r#"UPDATE "ffu_step" SET "state" = ?, "attempts" = "attempts" + ?, "started_at" = ?, "finished_at" = ? WHERE "run_id" = ? AND "step_id" = ?"#
+        );
+        assert_eq!(
+            Backend::Postgres.build(&stmt).0,
+            r#"UPDATE "ffu_step" SET "state" = $1, "attempts" = "attempts" + $2, "started_at" = $3, "finished_at" = $4 WHERE "run_id" = $5 AND "step_id" = $6"#
+        );
+        assert_eq!(
+            Backend::Mysql.build(&stmt).0,
+            "UPDATE `ffu_step` SET `state` = ?, `attempts` = `attempts` + ?, `started_at` = ?, `finished_at` = ? WHERE `run_id` = ? AND `step_id` = ?"
+        );
+    }
+
+    #[test]
+    fn statements_per_backend() {
+        for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+            let statements = journal_statements(backend);
+            assert_eq!(statements.len(), 12);
+            assert!(statements.iter().all(|(_, sql)| !sql.contains("''")));
+        }
+        assert_eq!(
+            journal_statements(Backend::Postgres)[6].1,
+            r#"SELECT "step_id", "state", "attempts" FROM "ffu_step" WHERE "run_id" = $1 AND "state" IN ($2) ORDER BY "position" ASC LIMIT $3"#
+        );
+    }
+
+    #[test]
+    fn ddl_per_backend() {
+        assert_eq!(
+            journal_ddl(Backend::Mysql)[3],
+            "CREATE INDEX `ffu_step_state` ON `ffu_step` (`run_id`, `state`, `position`)"
+        );
+        assert_eq!(
+            journal_ddl(Backend::Sqlite)[3],
+            r#"CREATE INDEX IF NOT EXISTS "ffu_step_state" ON "ffu_step" ("run_id", "state", "position")"#
+        );
+        let sqlite = journal_ddl(Backend::Sqlite);
+        assert_eq!(
+            sqlite[2],
+            r#"CREATE TABLE IF NOT EXISTS "ffu_lock" ( "lock_id" integer NOT NULL PRIMARY KEY, "owner" varchar(255) NOT NULL, "expires_at" integer NOT NULL )"#
+        );
+        assert_eq!(
+            journal_ddl(Backend::Postgres)[2],
+            r#"CREATE TABLE IF NOT EXISTS "ffu_lock" ( "lock_id" integer NOT NULL PRIMARY KEY, "owner" varchar(255) NOT NULL, "expires_at" bigint NOT NULL )"#
+        );
+        assert_eq!(
+            journal_ddl(Backend::Mysql)[2],
+            "CREATE TABLE IF NOT EXISTS `ffu_lock` ( `lock_id` int NOT NULL PRIMARY KEY, `owner` varchar(255) NOT NULL, `expires_at` bigint NOT NULL )"
+        );
+    }
+
+    #[test]
+    fn hostile_values_are_quoted_in_text() {
+        let text = Backend::Mysql.text(&claim("x'; DROP TABLE ffu_run; --", 7));
+        assert!(text.contains(r"'x\'; DROP TABLE ffu_run; --'"), "{text}");
+        let text = Backend::Postgres.text(&claim("x'; DROP TABLE ffu_run; --", 7));
+        assert!(text.contains(r"E'x\'; DROP TABLE ffu_run; --'"), "{text}");
+    }
+
+    #[test]
+    fn hostile_step_ids_round_trip() {
+        let path = temp("hostile");
+        let ids = ["a'b;c", "\"; DROP TABLE ffu_step; --", "ok"];
+        let mut journal = Journal::open_sqlite(&path, &plan(&ids)).unwrap();
+        for id in ids {
+            assert_eq!(
+                journal
+                    .next("me", Duration::from_secs(60))
+                    .unwrap()
+                    .as_deref(),
+                Some(id)
+            );
+            journal.done(id).unwrap();
+        }
+        assert_eq!(journal.next("me", Duration::from_secs(60)).unwrap(), None);
+        let steps = journal.steps().unwrap();
+        assert_eq!(steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ids);
+        assert!(steps
+            .iter()
+            .all(|s| s.state == StepState::Done && s.attempts == 1));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn transitions_locks_and_mismatch() {
+        let path = temp("transitions");
+        let p = plan(&["s1", "s2"]);
+        let mut journal = Journal::open_sqlite(&path, &p).unwrap();
+        assert!(matches!(journal.done("s1"), Err(Error::JournalStep { .. })));
+        assert_eq!(
+            journal
+                .next("a", Duration::from_secs(60))
+                .unwrap()
+                .as_deref(),
+            Some("s1")
+        );
+        // Another owner is kept out while the lock holds.
+        let mut other = Journal::open_sqlite(&path, &p).unwrap();
+        let locked = other.next("b", Duration::from_secs(60)).unwrap_err();
+        assert!(locked.to_string().contains("\"a\""), "{locked}");
+        // The same owner restarting gets the interrupted step again.
+        assert_eq!(
+            journal
+                .next("a", Duration::from_millis(0))
+                .unwrap()
+                .as_deref(),
+            Some("s1")
+        );
+        // The lock expired at once: b takes it over and gets s1 a third time.
+        assert_eq!(
+            other.next("b", Duration::from_secs(60)).unwrap().as_deref(),
+            Some("s1")
+        );
+        other.fail("s1").unwrap();
+        assert_eq!(
+            other.status().unwrap(),
+            Counts {
+                pending: 1,
+                running: 0,
+                done: 0,
+                failed: 1
+            }
+        );
+        assert_eq!(
+            other.next("b", Duration::from_secs(60)).unwrap().as_deref(),
+            Some("s1")
+        );
+        other.done("s1").unwrap();
+        other.done("s1").unwrap();
+        assert_eq!(other.steps().unwrap()[0].attempts, 4);
+        // A different plan is refused, naming both checksums.
+        let changed = plan(&["s1", "s2", "s3"]);
+        let err = Journal::open_sqlite(&path, &changed).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(&plan_checksum(&p)) && message.contains(&plan_checksum(&changed)));
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -1,0 +1,180 @@
+//! Discovery on SQLite: alembic heads and sqlalchemy-migrate versions mapped onto a catalog,
+//! through the library and the `ffu discover` command.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ffu, temp_dir, write};
+use ffu_core::sql::discover_sqlite;
+use ffu_core::Catalog;
+
+const CATALOG: &str = r#"
+format: ffu-catalog/1
+name: alembic-test
+releases:
+  - {name: r1}
+  - {name: r2}
+  - {name: r3}
+services:
+  - name: net
+    components:
+      - {name: net-server, role: control}
+  - name: img
+    components:
+      - {name: img-api, role: control}
+migrations:
+  - {id: net.alembic.aaa, service: net, release: r1, kind: migrate, command: "net-db upgrade aaa"}
+  - {id: net.alembic.bbb, service: net, release: r2, kind: expand, command: "net-db upgrade bbb", requires: [net.alembic.aaa]}
+  - {id: net.alembic.ccc, service: net, release: r2, kind: contract, command: "net-db upgrade ccc", requires: [net.alembic.aaa]}
+  - {id: net.alembic.ddd, service: net, release: r3, kind: expand, command: "net-db upgrade ddd", requires: [net.alembic.bbb]}
+  - {id: net.alembic.eee, service: net, release: r3, kind: contract, command: "net-db upgrade eee", requires: [net.alembic.ccc, net.alembic.ddd]}
+  - {id: img.alembic.x1, service: img, release: r1, kind: migrate, command: "img-db upgrade x1"}
+"#;
+
+fn database(path: &Path, heads: &[&str], legacy: Option<(&str, i64)>) {
+    let _ = std::fs::remove_file(path);
+    let conn = rusqlite::Connection::open(path).unwrap();
+    if !heads.is_empty() {
+        conn.execute_batch(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+        )
+        .unwrap();
+        for head in heads {
+            conn.execute("INSERT INTO alembic_version VALUES (?1)", [head])
+                .unwrap();
+        }
+    }
+    if let Some((repo, version)) = legacy {
+        conn.execute_batch(
+            "CREATE TABLE migrate_version (repository_id VARCHAR(250) PRIMARY KEY, repository_path TEXT, version INTEGER)",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO migrate_version VALUES (?1, '/x', ?2)",
+            rusqlite::params![repo, version],
+        )
+        .unwrap();
+    }
+}
+
+fn services(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn heads_map_onto_releases_applied_and_pending() {
+    let dir = temp_dir("discover-lib");
+    let catalog = Catalog::from_yaml_str(CATALOG, "catalog.yaml").unwrap();
+    let db = dir.join("net.db");
+
+    // Both r2 branch heads: r2 complete.
+    database(&db, &["bbb", "ccc"], None);
+    let state = discover_sqlite(&db, &catalog, &services(&["net"])).unwrap();
+    let net = &state["net"];
+    assert_eq!(net.release.as_deref(), Some("r2"));
+    assert_eq!(
+        net.applied,
+        ["net.alembic.aaa", "net.alembic.bbb", "net.alembic.ccc"]
+    );
+    assert_eq!(net.pending, ["net.alembic.ddd", "net.alembic.eee"]);
+
+    // In the middle of r3: the expand branch moved on, the contract branch did not.
+    database(&db, &["ddd", "ccc"], Some(("img", 42)));
+    let state = discover_sqlite(&db, &catalog, &services(&["net", "img"])).unwrap();
+    assert_eq!(state["net"].release.as_deref(), Some("r2"));
+    assert_eq!(state["net"].pending, ["net.alembic.eee"]);
+    assert_eq!(state["img"].release, None);
+    assert_eq!(state["img"].pending, ["img.alembic.x1"]);
+    assert_eq!(state["img"].legacy_version, Some(42));
+
+    // Only one branch of r2: r1 reached.
+    database(&db, &["bbb"], None);
+    let state = discover_sqlite(&db, &catalog, &services(&["net"])).unwrap();
+    assert_eq!(state["net"].release.as_deref(), Some("r1"));
+    assert_eq!(state["net"].applied, ["net.alembic.aaa", "net.alembic.bbb"]);
+
+    // No alembic_version table: nothing applied.
+    database(&db, &[], None);
+    let state = discover_sqlite(&db, &catalog, &services(&["net"])).unwrap();
+    assert_eq!(state["net"].release, None);
+    assert!(state["net"].applied.is_empty());
+    assert_eq!(state["net"].pending.len(), 5);
+
+    // A service the catalog does not know is an error.
+    assert!(discover_sqlite(&db, &catalog, &services(&["nope"])).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn discover_command_prints_json_and_sql() {
+    let dir = temp_dir("discover-cli");
+    let catalog = write(&dir, "catalog.yaml", CATALOG);
+    let db = dir.join("state.db");
+    database(&db, &["eee", "x1"], None);
+    let db_arg = format!("sqlite:{}", db.display());
+    let run = ffu(&[
+        "discover",
+        "--db",
+        &db_arg,
+        "--service",
+        "net",
+        "--service",
+        "img",
+        "--catalog",
+        &catalog,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(value["net"]["release"], "r3");
+    assert_eq!(value["net"]["applied"].as_array().unwrap().len(), 5);
+    assert_eq!(value["net"]["pending"], serde_json::json!([]));
+    assert_eq!(value["img"]["release"], "r1");
+
+    let text = ffu(&[
+        "discover",
+        "--db",
+        &db_arg,
+        "--service",
+        "net",
+        "--catalog",
+        &catalog,
+    ]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout
+            .starts_with("net: release r3, 5 applied, 0 pending"),
+        "{}",
+        text.stdout
+    );
+
+    let sql = ffu(&["discover", "--sql", "--backend", "mysql"]);
+    assert_eq!(sql.code, 0, "{}", sql.stderr);
+    assert_eq!(
+        sql.stdout,
+        "SELECT `version_num` FROM `alembic_version`;\nSELECT `repository_id`, `repository_path`, `version` FROM `migrate_version`;\n"
+    );
+
+    let unknown = ffu(&[
+        "discover",
+        "--db",
+        &db_arg,
+        "--service",
+        "nope",
+        "--catalog",
+        &catalog,
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .starts_with("error: unknown service \"nope\""),
+        "{}",
+        unknown.stderr
+    );
+    let bad_db = ffu(&["discover", "--db", "postgres://x", "--service", "net"]);
+    assert_eq!(bad_db.code, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
