@@ -584,21 +584,7 @@ impl Builder<'_> {
                 continue;
             }
             let name = &data.name;
-            if let Some(check) = data.upgrade_check_at(to) {
-                let host = self.bootstrap_name(service);
-                let reason =
-                    format!("{name} readiness check at {release} before its services start");
-                let step = self.push(
-                    hop,
-                    StepKind::Precheck,
-                    format!("h{hop}.precheck.{name}"),
-                    reason,
-                );
-                step.service = Some(name.clone());
-                step.release = Some(release.clone());
-                step.command = Some(check.to_owned());
-                step.host = host;
-            }
+            self.precheck(hop, service, to);
             let starts = |role: Role| -> Vec<&Placement> {
                 fleet
                     .placements
@@ -694,6 +680,29 @@ impl Builder<'_> {
         }
     }
 
+    /// The service's readiness check at `to` before its services start, on its bootstrap
+    /// host when planning hosts; nothing when the release has no check.
+    fn precheck(&mut self, hop: usize, service: ServiceId, to: ReleaseId) {
+        let data = self.catalog.service(service);
+        let Some(check) = data.upgrade_check_at(to) else {
+            return;
+        };
+        let name = &data.name;
+        let release = self.release_name(to).to_owned();
+        let host = self.bootstrap_name(service);
+        let reason = format!("{name} readiness check at {release} before its services start");
+        let step = self.push(
+            hop,
+            StepKind::Precheck,
+            format!("h{hop}.precheck.{name}"),
+            reason,
+        );
+        step.service = Some(name.clone());
+        step.release = Some(release);
+        step.command = Some(check.to_owned());
+        step.host = host;
+    }
+
     fn start_everything(&mut self, hop: usize, to: ReleaseId, service_order: &[ServiceId]) {
         let catalog = self.catalog;
         let release = self.release_name(to).to_owned();
@@ -703,19 +712,7 @@ impl Builder<'_> {
                 continue;
             }
             let name = &data.name;
-            if let Some(check) = data.upgrade_check_at(to) {
-                let reason =
-                    format!("{name} readiness check at {release} before its services start");
-                let step = self.push(
-                    hop,
-                    StepKind::Precheck,
-                    format!("h{hop}.precheck.{name}"),
-                    reason,
-                );
-                step.service = Some(name.clone());
-                step.release = Some(release.clone());
-                step.command = Some(check.to_owned());
-            }
+            self.precheck(hop, service, to);
             let after: Vec<&str> = data
                 .after
                 .iter()
