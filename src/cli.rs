@@ -636,7 +636,7 @@ fn open_journal(args: &JournalArgs) -> Result<ffu_core::Journal, Failure> {
 fn journal(command: &JournalCommand) -> Result<(), Failure> {
     match command {
         JournalCommand::Init(args) => {
-            let journal = open_journal(args)?;
+            let mut journal = open_journal(args)?;
             let counts = journal.status()?;
             emit(None, |out| {
                 writeln!(
@@ -649,9 +649,9 @@ fn journal(command: &JournalCommand) -> Result<(), Failure> {
             })
         }
         JournalCommand::Status { journal, format } => {
-            let journal = open_journal(journal)?;
+            let mut journal = open_journal(journal)?;
             let steps = journal.steps()?;
-            let counts = journal.status()?;
+            let counts = ffu_core::sql::Counts::of(&steps);
             emit(None, |out| match format {
                 ReportFormat::Json => {
                     let list: Vec<serde_json::Value> = steps

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::OpenFlags;
 use sea_query::{Expr, ExprTrait, Query, SelectStatement};
 
-use super::{db_error, query, Backend};
+use super::{query, Backend, Connection, SqlValue, SqliteConnection};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::migration::MigrationId;
@@ -54,23 +53,90 @@ pub fn discovery_queries(backend: Backend) -> Vec<String> {
     ]
 }
 
-fn table_exists(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<bool> {
-    let statement = Query::select()
-        .column("name")
-        .from("sqlite_master")
-        .and_where(Expr::col("type").eq("table"))
-        .and_where(Expr::col("name").eq(table))
-        .to_owned();
-    Ok(!query(conn, &statement, |_| Ok(()))?.is_empty())
+/// Whether `table` exists in the database (in the current schema, on PostgreSQL and MySQL).
+fn table_exists<C: Connection + ?Sized>(conn: &mut C, table: &str) -> Result<bool> {
+    let statement = match conn.backend() {
+        Backend::Sqlite => Query::select()
+            .column("name")
+            .from("sqlite_master")
+            .and_where(Expr::col("type").eq("table"))
+            .and_where(Expr::col("name").eq(table))
+            .to_owned(),
+        backend => Query::select()
+            .column("table_name")
+            .from(("information_schema", "tables"))
+            .and_where(Expr::col("table_name").eq(table))
+            .and_where(
+                Expr::col("table_schema").eq(Expr::cust(if backend == Backend::Postgres {
+                    "current_schema()"
+                } else {
+                    "DATABASE()"
+                })),
+            )
+            .to_owned(),
+    };
+    Ok(!query(conn, &statement)?.is_empty())
 }
 
-/// Reads the state of `services` from the SQLite database at `path` and maps it onto
+/// Reads the state of `services` from the database behind `conn` and maps it onto
 /// `catalog`.
 ///
 /// Alembic heads map onto the catalog migrations whose id is `SERVICE.alembic.<revision>`
 /// (the ids `ffu import alembic` gives). Heads that belong to no requested service are
 /// ignored (one database may hold several services' tables), with a warning when no
-/// catalog migration of any service has that revision.
+/// catalog migration of any service has that revision. Only reads, and opens no
+/// transaction.
+///
+/// # Errors
+/// [`Error::Database`] when the database cannot be read, [`Error::UnknownService`] when a
+/// service is not in the catalog.
+pub fn discover<C: Connection + ?Sized>(
+    conn: &mut C,
+    catalog: &Catalog,
+    services: &[String],
+) -> Result<BTreeMap<String, ServiceState>> {
+    let service_ids = services
+        .iter()
+        .map(|name| {
+            catalog
+                .service_id(name)
+                .ok_or_else(|| Error::UnknownService { name: name.clone() })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bad_row = |conn: &C, table: &str| Error::Database {
+        target: conn.target().to_owned(),
+        message: format!("unexpected value in {table}"),
+    };
+    let mut heads = Vec::new();
+    if table_exists(conn, "alembic_version")? {
+        for row in query(conn, &alembic_heads())? {
+            match row.first().and_then(SqlValue::as_str) {
+                Some(head) => heads.push(head.to_owned()),
+                None => return Err(bad_row(conn, "alembic_version")),
+            }
+        }
+    }
+    let mut legacy = Vec::new();
+    if table_exists(conn, "migrate_version")? {
+        for row in query(conn, &migrate_versions())? {
+            let repository = row.first().and_then(SqlValue::as_str);
+            let version = row.get(2).and_then(SqlValue::as_i64);
+            match (repository, version) {
+                (Some(repository), Some(version)) => legacy.push((repository.to_owned(), version)),
+                _ => return Err(bad_row(conn, "migrate_version")),
+            }
+        }
+    }
+    tracing::debug!(
+        heads = heads.len(),
+        legacy = legacy.len(),
+        "read {}",
+        conn.target()
+    );
+    Ok(map_state(catalog, services, &service_ids, &heads, &legacy))
+}
+
+/// [`discover`] on the SQLite database at `path`, opened read-only.
 ///
 /// # Errors
 /// [`Error::Database`] when the file is not a readable SQLite database,
@@ -80,42 +146,17 @@ pub fn discover_sqlite(
     catalog: &Catalog,
     services: &[String],
 ) -> Result<BTreeMap<String, ServiceState>> {
-    let target = path.display().to_string();
-    let err = db_error(&target);
-    let service_ids = services
-        .iter()
-        .map(|name| {
-            catalog
-                .service_id(name)
-                .ok_or_else(|| Error::UnknownService { name: name.clone() })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if !path.is_file() {
-        return Err(Error::Database {
-            target,
-            message: "no such database file".to_owned(),
-        });
+    // Unknown services first: that error is the more useful one when both apply.
+    for name in services {
+        if catalog.service_id(name).is_none() {
+            return Err(Error::UnknownService { name: name.clone() });
+        }
     }
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    discover(
+        &mut SqliteConnection::open_read_only(path)?,
+        catalog,
+        services,
     )
-    .map_err(&err)?;
-    let heads: Vec<String> = if table_exists(&conn, "alembic_version").map_err(&err)? {
-        query(&conn, &alembic_heads(), |row| row.get(0)).map_err(&err)?
-    } else {
-        Vec::new()
-    };
-    let legacy: Vec<(String, i64)> = if table_exists(&conn, "migrate_version").map_err(&err)? {
-        query(&conn, &migrate_versions(), |row| {
-            Ok((row.get(0)?, row.get(2)?))
-        })
-        .map_err(&err)?
-    } else {
-        Vec::new()
-    };
-    tracing::debug!(heads = heads.len(), legacy = legacy.len(), "read {target}");
-    Ok(map_state(catalog, services, &service_ids, &heads, &legacy))
 }
 
 /// Maps heads and legacy versions onto the catalog, per service.

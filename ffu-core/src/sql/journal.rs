@@ -22,14 +22,15 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, TransactionBehavior};
 use sea_query::{
-    ColumnDef, DeleteStatement, Expr, ExprTrait, Index, InsertStatement, MysqlQueryBuilder, Order,
-    PostgresQueryBuilder, Query, SelectStatement, SqliteQueryBuilder, Table, TableCreateStatement,
-    UpdateStatement,
+    ColumnDef, DeleteStatement, Expr, ExprTrait, Index, InsertStatement, LockType,
+    MysqlQueryBuilder, Order, PostgresQueryBuilder, Query, SelectStatement, SqliteQueryBuilder,
+    Table, TableCreateStatement, UpdateStatement,
 };
 
-use super::{db_error, execute, fnv1a64, query, Backend};
+use super::{
+    execute, fnv1a64, query, transaction, Backend, Connection, SqlValue, SqliteConnection,
+};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 
@@ -90,6 +91,20 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts of `steps`.
+    pub fn of(steps: &[StepRecord]) -> Counts {
+        let mut counts = Counts::default();
+        for step in steps {
+            match step.state {
+                StepState::Pending => counts.pending += 1,
+                StepState::Running => counts.running += 1,
+                StepState::Done => counts.done += 1,
+                StepState::Failed => counts.failed += 1,
+            }
+        }
+        counts
+    }
+
     /// All steps.
     pub fn total(&self) -> usize {
         self.pending + self.running + self.done + self.failed
@@ -199,13 +214,14 @@ pub fn journal_ddl(backend: Backend) -> Vec<String> {
 }
 
 /// The journal's statements (besides the DDL) for `backend`, with placeholders for their
-/// values, each with its name: what a runner on another backend executes, in one
-/// transaction per transition (`next` = `select_lock`, `delete_lock`, `select_running`,
-/// `select_runnable` when nothing runs, `claim_step`, `insert_lock`; `done`/`fail` =
-/// `select_step_state`, `finish_step`, `delete_lock`).
+/// values, each with its name: what [`Journal`] executes through a [`Connection`], in one
+/// transaction per transition (`next` = `lock_run`, `select_lock`, `delete_lock`,
+/// `select_running`, `select_runnable` when nothing runs, `claim_step`, `insert_lock`;
+/// `done`/`fail` = `lock_run`, `select_step_state`, `finish_step`, `delete_lock`).
 pub fn journal_statements(backend: Backend) -> Vec<(&'static str, String)> {
     vec![
         ("select_run", backend.build(&select_run()).0),
+        ("lock_run", backend.build(&lock_run_for(backend)).0),
         ("insert_run", backend.build(&insert_run("", 0)).0),
         (
             "insert_step",
@@ -353,78 +369,104 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// A journal for one plan, on SQLite.
-#[derive(Debug)]
+/// The run's row, locked for the rest of the transaction on PostgreSQL and MySQL: every
+/// transition takes it first, so that transitions of two runners happen one after the
+/// other (SQLite's `BEGIN IMMEDIATE` does the same for the whole file).
+fn lock_run() -> SelectStatement {
+    select_run().lock(LockType::Update).to_owned()
+}
+
+/// Reads the one value of the first row of `rows` as text.
+fn text(rows: &[Vec<SqlValue>], column: usize) -> Option<&str> {
+    rows.first()?.get(column)?.as_str()
+}
+
+/// A journal for one plan, on any [`Connection`]: the embedded SQLite by default
+/// ([`Journal::open_sqlite`]), or a connection of the caller's ([`Journal::open`]).
 pub struct Journal {
-    conn: Connection,
-    target: String,
+    conn: Box<dyn Connection + Send>,
     checksum: String,
 }
 
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("target", &self.conn.target())
+            .field("backend", &self.conn.backend())
+            .field("checksum", &self.checksum)
+            .finish()
+    }
+}
+
 impl Journal {
-    /// Opens (creating if needed) the journal at `path` for `plan`: creates the tables,
-    /// records the run and its steps (all pending) the first time.
+    /// Opens (creating if needed) the SQLite journal at `path` for `plan`; see
+    /// [`Journal::open`].
+    ///
+    /// # Errors
+    /// As [`Journal::open`].
+    pub fn open_sqlite(path: &Path, plan: &Plan) -> Result<Journal> {
+        Journal::open(Box::new(SqliteConnection::open(path)?), plan)
+    }
+
+    /// Opens the journal on `conn` for `plan`: creates the tables if needed and, the
+    /// first time, records the run and its steps (all pending).
     ///
     /// # Errors
     /// [`Error::JournalMismatch`] when the journal was made for another plan (another
-    /// checksum); [`Error::Database`] when the database cannot be opened or written.
-    pub fn open_sqlite(path: &Path, plan: &Plan) -> Result<Journal> {
-        let target = path.display().to_string();
-        let err = db_error(&target);
-        let mut conn = Connection::open(path).map_err(&err)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(&err)?;
-        // WAL: readers do not block the writer; NORMAL sync is durable across a killed
-        // process (only a power loss may lose the last transactions, never corrupt).
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
-            .map_err(&err)?;
-        conn.execute_batch("PRAGMA synchronous=NORMAL")
-            .map_err(&err)?;
+    /// checksum); [`Error::Database`] when the database cannot be read or written.
+    pub fn open(mut conn: Box<dyn Connection + Send>, plan: &Plan) -> Result<Journal> {
         let checksum = plan_checksum(plan);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&err)?;
-        for ddl in journal_ddl(Backend::Sqlite) {
-            tx.execute_batch(&ddl).map_err(&err)?;
+        let backend = conn.backend();
+        // DDL outside the transaction: MySQL commits implicitly around DDL anyway.
+        let ddl = journal_ddl(backend);
+        let has_index = match backend {
+            // MySQL cannot say CREATE INDEX IF NOT EXISTS: look first.
+            Backend::Mysql => !query(conn.as_mut(), &mysql_index_query())?.is_empty(),
+            _ => false,
+        };
+        for statement in &ddl[..ddl.len() - usize::from(has_index)] {
+            conn.execute(statement, &[])?;
         }
-        let existing: Vec<String> = query(&tx, &select_run(), |row| row.get(0)).map_err(&err)?;
-        match existing.first() {
-            Some(recorded) if *recorded != checksum => {
-                return Err(Error::JournalMismatch {
+        transaction(conn.as_mut(), |conn| {
+            let target = conn.target().to_owned();
+            let recorded = query(conn, &lock_run_for(backend))?;
+            match text(&recorded, 0) {
+                Some(recorded) if recorded != checksum => Err(Error::JournalMismatch {
                     target,
-                    journal: recorded.clone(),
-                    plan: checksum,
-                });
-            }
-            Some(_) => {}
-            None => {
-                let now = now_ms();
-                execute(&tx, &insert_run(&checksum, now)).map_err(&err)?;
-                let rows: Vec<(i64, &str, Option<&str>)> = plan
-                    .steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, step)| {
-                        let position = i64::try_from(i).unwrap_or(i64::MAX);
-                        (position, step.id.as_str(), step.host.as_deref())
-                    })
-                    .collect();
-                for chunk in rows.chunks(500) {
-                    execute(&tx, &insert_steps(chunk)).map_err(&err)?;
+                    journal: recorded.to_owned(),
+                    plan: checksum.clone(),
+                }),
+                Some(_) => Ok(()),
+                None => {
+                    execute(conn, &insert_run(&checksum, now_ms()))?;
+                    let rows: Vec<(i64, &str, Option<&str>)> = plan
+                        .steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, step)| {
+                            let position = i64::try_from(i).unwrap_or(i64::MAX);
+                            (position, step.id.as_str(), step.host.as_deref())
+                        })
+                        .collect();
+                    for chunk in rows.chunks(500) {
+                        execute(conn, &insert_steps(chunk))?;
+                    }
+                    tracing::debug!("{target}: new journal for plan {checksum}");
+                    Ok(())
                 }
-                tracing::debug!("{target}: new journal for plan {checksum}");
             }
-        }
-        tx.commit().map_err(&err)?;
-        Ok(Journal {
-            conn,
-            target,
-            checksum,
-        })
+        })?;
+        Ok(Journal { conn, checksum })
     }
 
     /// The checksum of the journal's plan.
     pub fn checksum(&self) -> &str {
         &self.checksum
+    }
+
+    /// What the journal's connection reaches (a path, or the caller's description).
+    pub fn target(&self) -> &str {
+        self.conn.target()
     }
 
     /// Takes the lock for `owner` (for `lock_ttl`) and gives the next step to run, marked
@@ -439,56 +481,47 @@ impl Journal {
     /// [`Error::JournalLocked`] when another owner holds the lock and it has not expired;
     /// [`Error::Database`].
     pub fn next(&mut self, owner: &str, lock_ttl: Duration) -> Result<Option<String>> {
-        let err = db_error(&self.target);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&err)?;
-        let now = now_ms();
-        let held: Vec<(String, i64)> =
-            query(&tx, &select_lock(), |row| Ok((row.get(0)?, row.get(1)?))).map_err(&err)?;
-        if let Some((holder, expires_at)) = held.first() {
-            if holder != owner {
-                if *expires_at > now {
-                    return Err(Error::JournalLocked {
-                        target: self.target.clone(),
-                        owner: holder.clone(),
-                        expires_in_s: (expires_at - now + 999) / 1000,
-                    });
-                }
-                tracing::warn!(
-                    "{}: taking over the journal lock of {holder:?}, expired {} s ago",
-                    self.target,
-                    (now - expires_at) / 1000
-                );
-            }
-        }
         let ttl = i64::try_from(lock_ttl.as_millis()).unwrap_or(i64::MAX);
-        execute(&tx, &delete_lock()).map_err(&err)?;
-        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, i64)> {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        };
-        let mut found = query(&tx, &first_in(&["running"]), row).map_err(&err)?;
-        if found.is_empty() {
-            found = query(&tx, &first_in(&["pending", "failed"]), row).map_err(&err)?;
-        }
-        let next = match found.pop() {
-            Some((step, state, attempts)) => {
-                if state == "running" {
+        transaction(self.conn.as_mut(), |conn| {
+            let target = conn.target().to_owned();
+            query(conn, &lock_run_for(conn.backend()))?;
+            let now = now_ms();
+            let held = query(conn, &select_lock())?;
+            let expires_at = held.first().and_then(|row| row.get(1)?.as_i64());
+            if let (Some(holder), Some(expires_at)) = (text(&held, 0), expires_at) {
+                if holder != owner {
+                    if expires_at > now {
+                        return Err(Error::JournalLocked {
+                            target,
+                            owner: holder.to_owned(),
+                            expires_in_s: (expires_at - now + 999) / 1000,
+                        });
+                    }
                     tracing::warn!(
-                        "{}: step {step:?} was running when its runner stopped; giving it again (attempt {})",
-                        self.target,
-                        attempts + 1
+                        "{target}: taking over the journal lock of {holder:?}, expired {} s ago",
+                        (now - expires_at) / 1000
                     );
                 }
-                execute(&tx, &claim(&step, now)).map_err(&err)?;
-                execute(&tx, &insert_lock(owner, now.saturating_add(ttl))).map_err(&err)?;
-                Some(step)
             }
-            None => None,
-        };
-        tx.commit().map_err(&err)?;
-        Ok(next)
+            execute(conn, &delete_lock())?;
+            let mut found = query(conn, &first_in(&["running"]))?;
+            if found.is_empty() {
+                found = query(conn, &first_in(&["pending", "failed"]))?;
+            }
+            let Some(step) = text(&found, 0).map(str::to_owned) else {
+                return Ok(None);
+            };
+            if text(&found, 1) == Some("running") {
+                let attempts = found[0].get(2).and_then(SqlValue::as_i64).unwrap_or(0);
+                tracing::warn!(
+                    "{target}: step {step:?} was running when its runner stopped; giving it again (attempt {})",
+                    attempts + 1
+                );
+            }
+            execute(conn, &claim(&step, now))?;
+            execute(conn, &insert_lock(owner, now.saturating_add(ttl)))?;
+            Ok(Some(step))
+        })
     }
 
     /// Marks a running step done and releases the lock. Marking a step that is already
@@ -511,76 +544,101 @@ impl Journal {
     }
 
     fn finish(&mut self, step: &str, to: StepState) -> Result<()> {
-        let err = db_error(&self.target);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&err)?;
-        let states: Vec<String> =
-            query(&tx, &select_state(step), |row| row.get(0)).map_err(&err)?;
-        let bad = |message: String| Error::JournalStep {
-            target: self.target.clone(),
-            step: step.to_owned(),
-            message,
-        };
-        let Some(state) = states.first() else {
-            return Err(bad("the journal's plan has no such step".to_owned()));
-        };
-        let state =
-            StepState::parse(state).ok_or_else(|| bad(format!("unknown state {state:?}")))?;
-        if state == to {
-            tracing::debug!("{}: step {step:?} is already {}", self.target, to.as_str());
-            return Ok(());
-        }
-        if state != StepState::Running {
-            return Err(bad(format!(
-                "it is {}, not running; take it with `next` first",
-                state.as_str()
-            )));
-        }
-        execute(&tx, &finish_step(step, to, now_ms())).map_err(&err)?;
-        execute(&tx, &delete_lock()).map_err(&err)?;
-        tx.commit().map_err(&err)?;
-        Ok(())
+        transaction(self.conn.as_mut(), |conn| {
+            let target = conn.target().to_owned();
+            query(conn, &lock_run_for(conn.backend()))?;
+            let states = query(conn, &select_state(step))?;
+            let bad = |message: String| Error::JournalStep {
+                target: target.clone(),
+                step: step.to_owned(),
+                message,
+            };
+            let Some(state) = text(&states, 0) else {
+                return Err(bad("the journal's plan has no such step".to_owned()));
+            };
+            let state =
+                StepState::parse(state).ok_or_else(|| bad(format!("unknown state {state:?}")))?;
+            if state == to {
+                tracing::debug!("{target}: step {step:?} is already {}", to.as_str());
+                return Ok(());
+            }
+            if state != StepState::Running {
+                return Err(bad(format!(
+                    "it is {}, not running; take it with `next` first",
+                    state.as_str()
+                )));
+            }
+            execute(conn, &finish_step(step, to, now_ms()))?;
+            execute(conn, &delete_lock())?;
+            Ok(())
+        })
     }
 
     /// Every step's row, in plan order.
     ///
     /// # Errors
     /// [`Error::Database`].
-    pub fn steps(&self) -> Result<Vec<StepRecord>> {
-        let err = db_error(&self.target);
-        query(&self.conn, &select_steps(), |row| {
-            let state: String = row.get(2)?;
-            Ok(StepRecord {
-                id: row.get(0)?,
-                position: usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
-                state: StepState::parse(&state).unwrap_or(StepState::Pending),
-                attempts: row.get(3)?,
-                host: row.get(4)?,
-                started_at: row.get(5)?,
-                finished_at: row.get(6)?,
+    pub fn steps(&mut self) -> Result<Vec<StepRecord>> {
+        let target = self.conn.target().to_owned();
+        let rows = transaction(self.conn.as_mut(), |conn| query(conn, &select_steps()))?;
+        rows.iter()
+            .map(|row| {
+                let int = |column: usize| row.get(column).and_then(SqlValue::as_i64);
+                let state = row
+                    .get(2)
+                    .and_then(SqlValue::as_str)
+                    .and_then(StepState::parse);
+                let (Some(id), Some(position), Some(state), Some(attempts)) = (
+                    row.first().and_then(SqlValue::as_str),
+                    int(1),
+                    state,
+                    int(3),
+                ) else {
+                    return Err(Error::Database {
+                        target: target.clone(),
+                        message: format!("unexpected row in {STEP}: {row:?}"),
+                    });
+                };
+                Ok(StepRecord {
+                    id: id.to_owned(),
+                    position: usize::try_from(position).unwrap_or(0),
+                    state,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    host: row.get(4).and_then(SqlValue::as_str).map(str::to_owned),
+                    started_at: int(5),
+                    finished_at: int(6),
+                })
             })
-        })
-        .map_err(&err)
+            .collect()
     }
 
     /// How many steps are in each state.
     ///
     /// # Errors
     /// [`Error::Database`].
-    pub fn status(&self) -> Result<Counts> {
-        let mut counts = Counts::default();
-        for step in self.steps()? {
-            match step.state {
-                StepState::Pending => counts.pending += 1,
-                StepState::Running => counts.running += 1,
-                StepState::Done => counts.done += 1,
-                StepState::Failed => counts.failed += 1,
-            }
-        }
-        Ok(counts)
+    pub fn status(&mut self) -> Result<Counts> {
+        Ok(Counts::of(&self.steps()?))
     }
+}
+
+/// The run's row: locked on the backends with row locks, plain on SQLite (whose
+/// transaction already holds the file's write lock).
+fn lock_run_for(backend: Backend) -> SelectStatement {
+    match backend {
+        Backend::Sqlite => select_run(),
+        _ => lock_run(),
+    }
+}
+
+/// Whether the journal's `ffu_step_state` index exists, on MySQL.
+fn mysql_index_query() -> SelectStatement {
+    Query::select()
+        .column("index_name")
+        .from(("information_schema", "statistics"))
+        .and_where(Expr::col("table_schema").eq(Expr::cust("DATABASE()")))
+        .and_where(Expr::col("table_name").eq(STEP))
+        .and_where(Expr::col("index_name").eq("ffu_step_state"))
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -622,14 +680,30 @@ mod tests {
     }
 
     #[test]
+    fn run_row_is_locked_where_rows_lock() {
+        assert_eq!(
+            Backend::Postgres.build(&lock_run_for(Backend::Postgres)).0,
+            r#"SELECT "checksum" FROM "ffu_run" WHERE "run_id" = $1 FOR UPDATE"#
+        );
+        assert_eq!(
+            Backend::Mysql.build(&lock_run_for(Backend::Mysql)).0,
+            "SELECT `checksum` FROM `ffu_run` WHERE `run_id` = ? FOR UPDATE"
+        );
+        assert_eq!(
+            Backend::Sqlite.build(&lock_run_for(Backend::Sqlite)).0,
+            r#"SELECT "checksum" FROM "ffu_run" WHERE "run_id" = ?"#
+        );
+    }
+
+    #[test]
     fn statements_per_backend() {
         for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
             let statements = journal_statements(backend);
-            assert_eq!(statements.len(), 12);
+            assert_eq!(statements.len(), 13);
             assert!(statements.iter().all(|(_, sql)| !sql.contains("''")));
         }
         assert_eq!(
-            journal_statements(Backend::Postgres)[6].1,
+            journal_statements(Backend::Postgres)[7].1,
             r#"SELECT "step_id", "state", "attempts" FROM "ffu_step" WHERE "run_id" = $1 AND "state" IN ($2) ORDER BY "position" ASC LIMIT $3"#
         );
     }
