@@ -1,11 +1,12 @@
 //! Argument parsing and the commands of the `ffu` binary.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ffu_core::{render, verify, Catalog, Error, Inventory, Mode, Plan, Policy};
+use ffu_core::{render, verify, Catalog, Error, Inventory, Mode, Plan, Policy, ServiceState};
 
 /// Plans fast-forward upgrades of multi-service clouds (OpenStack first).
 #[derive(Debug, Parser)]
@@ -182,17 +183,22 @@ enum ModeArg {
 
 #[derive(Debug, Args)]
 struct PlanArgs {
-    /// The release the cloud runs now (name or alias); read from --inventory when given.
+    /// The release the cloud runs now (name or alias); read from --inventory when given,
+    /// and from the databases' state (--db) when not given.
     #[arg(
         long,
         value_name = "RELEASE",
-        required_unless_present = "inventory",
+        required_unless_present_any = ["inventory", "db"],
         conflicts_with = "inventory"
     )]
     from: Option<String>,
     /// Plan per host for the cloud this inventory (ffu-inventory/1) describes.
     #[arg(long, value_name = "FILE")]
     inventory: Option<PathBuf>,
+    /// Plan from where this database stands (repeat for several): the migrations it holds
+    /// (`alembic_version`, as `ffu discover` reads it) are left out of the plan.
+    #[arg(long, value_name = "sqlite:PATH", conflicts_with = "inventory")]
+    db: Vec<String>,
     /// The release to upgrade to (name or alias).
     #[arg(long, value_name = "RELEASE")]
     to: String,
@@ -318,16 +324,47 @@ pub(crate) fn run() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => return,
-        1 => "debug",
-        _ => "trace",
-    };
+    if verbose == 0 {
+        // Warnings are for the operator (a stale journal lock taken over, a database that
+        // holds nothing of a service): shown always, as plain `warning: ...` lines.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("ffu_core=warn,ffu=warn"))
+            .with_writer(std::io::stderr)
+            .event_format(PlainWarnings)
+            .init();
+        return;
+    }
+    let level = if verbose == 1 { "debug" } else { "trace" };
     let filter = tracing_subscriber::EnvFilter::new(format!("ffu_core={level},ffu={level}"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// Formats events as `warning: MESSAGE` (or `error: ...`), like the CLI's own messages.
+struct PlainWarnings;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for PlainWarnings
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let label = if *event.metadata().level() == tracing::Level::ERROR {
+            "error"
+        } else {
+            "warning"
+        };
+        write!(writer, "{label}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }
 
 fn load_catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
@@ -396,6 +433,10 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         (Some(path), _) => {
             let inventory = Inventory::from_path(&catalog, path)?;
             catalog.plan_inventory(&inventory, &args.to, &policy)?
+        }
+        (None, from) if !args.db.is_empty() => {
+            let state = discover_all(&args.db, &catalog, args.services.as_deref())?;
+            catalog.plan_with_state(from.as_deref(), &args.to, &policy, &state)?
         }
         (None, Some(from)) => catalog.plan(from, &args.to, &policy)?,
         (None, None) => {
@@ -570,6 +611,29 @@ fn sqlite_path(db: &str) -> Result<PathBuf, Failure> {
             "error: unsupported database {db:?}: give sqlite:PATH"
         ))),
     }
+}
+
+/// The state of `services` (all of the catalog's when `None`) in the databases `dbs`,
+/// merged: a service's applied migrations are those any of the databases holds.
+fn discover_all(
+    dbs: &[String],
+    catalog: &Catalog,
+    services: Option<&[String]>,
+) -> Result<BTreeMap<String, ServiceState>, Failure> {
+    let names: Vec<String> = match services {
+        Some(names) => names.to_vec(),
+        None => catalog.services().iter().map(|s| s.name.clone()).collect(),
+    };
+    let mut merged: BTreeMap<String, ServiceState> = BTreeMap::new();
+    for db in dbs {
+        let path = sqlite_path(db)?;
+        for (name, state) in ffu_core::sql::discover_sqlite(&path, catalog, &names)? {
+            let entry = merged.entry(name).or_default();
+            let applied = entry.applied.iter().chain(&state.applied).cloned();
+            *entry = ServiceState::applied(applied.collect::<std::collections::BTreeSet<_>>());
+        }
+    }
+    Ok(merged)
 }
 
 fn discover(args: &DiscoverArgs) -> Result<(), Failure> {

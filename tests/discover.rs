@@ -178,3 +178,101 @@ fn discover_command_prints_json_and_sql() {
     assert_eq!(bad_db.code, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn plans_start_where_the_database_stands() {
+    let dir = temp_dir("discover-plan");
+    let catalog = write(&dir, "catalog.yaml", CATALOG);
+    let db = dir.join("state.db");
+    // In the middle of r3: ddd (r3 expand) applied, eee (r3 contract) not.
+    database(&db, &["ddd", "ccc"], None);
+    let db_arg = format!("sqlite:{}", db.display());
+    let plan_args = [
+        "plan",
+        "--db",
+        &db_arg,
+        "--to",
+        "r3",
+        "--catalog",
+        &catalog,
+        "--services",
+        "net",
+    ];
+    let text = ffu(&plan_args);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let head: Vec<&str> = text.stdout.lines().take(3).collect();
+    assert_eq!(
+        head,
+        [
+            "Plan r2 -> r3 (offline, catalog alembic-test): 1 hop, 6 steps",
+            "Path: r2 -> r3",
+            "Already applied (left out): 1 migration: net.alembic.ddd",
+        ]
+    );
+
+    let json = ffu(&[
+        &plan_args[..],
+        &["--format", "json", "-o"],
+        &[&format!("{}/plan.json", dir.display())],
+    ]
+    .concat());
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let plan_path = dir.join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    assert_eq!(plan["applied"], serde_json::json!(["net.alembic.ddd"]));
+    let migrations: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["migration"].as_str())
+        .collect();
+    assert_eq!(migrations, ["net.alembic.eee"]);
+    let verified = ffu(&[
+        "verify",
+        &plan_path.display().to_string(),
+        "--catalog",
+        &catalog,
+    ]);
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
+
+    // Without the applied list the plan misses ddd: V2.
+    plan.as_object_mut().unwrap().remove("applied");
+    let forgot = write(&dir, "forgot.json", &plan.to_string());
+    let run = ffu(&["verify", &forgot, "--catalog", &catalog]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("V2: migration net.alembic.ddd (net r3) is missing"),
+        "{}",
+        run.stdout
+    );
+
+    // Without --services, img (whose database holds nothing) is planned as if at r2,
+    // with a warning; a target before the database is a downgrade.
+    let all = ffu(&["plan", "--db", &db_arg, "--to", "r3", "--catalog", &catalog]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert!(
+        all.stderr
+            .contains("the databases hold no migration of img: planned as if at r2 already"),
+        "{}",
+        all.stderr
+    );
+    let behind = ffu(&[
+        "plan",
+        "--db",
+        &db_arg,
+        "--from",
+        "r1",
+        "--to",
+        "r2",
+        "--catalog",
+        &catalog,
+    ]);
+    assert_eq!(behind.code, 1, "{}", behind.stderr);
+    assert_eq!(
+        behind.stderr.lines().next().unwrap(),
+        "error: no plan possible: the database already has net.alembic.ddd of r3, after the target r2: downgrades are not supported (database migrations are not reversible)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,7 +2,9 @@
 //! independent verifier, plans are deterministic, and mutating a valid plan is caught with
 //! the right rule.
 
-use ffu_core::{verify, Catalog, Error, NoPlan, Plan, Policy, StepKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+use ffu_core::{verify, Catalog, Error, NoPlan, Plan, Policy, ServiceState, StepKind};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -266,6 +268,67 @@ proptest! {
             // hop has no rolling order; that is explained, not planned.
             Err(Error::NoPlan(NoPlan::OrderCycle { .. })) => {}
             Err(err) => panic!("planning failed: {err}"),
+        }
+    }
+
+    #[test]
+    fn plans_from_a_database_state_leave_out_exactly_what_is_applied(shape in shape(), skip: bool, seed: u64) {
+        let catalog = load(&shape);
+        let migrations = catalog.migrations();
+        // A state a real database can be in: a random set, closed under `requires`.
+        let mut applied: Vec<bool> = (0..migrations.len()).map(|i| (seed >> (i % 64)) & 1 == 1).collect();
+        let mut stack: Vec<usize> = (0..migrations.len()).filter(|&i| applied[i]).collect();
+        while let Some(i) = stack.pop() {
+            for required in &migrations[i].requires {
+                if !std::mem::replace(&mut applied[required.index()], true) {
+                    stack.push(required.index());
+                }
+            }
+        }
+        let mut state: BTreeMap<String, ServiceState> = BTreeMap::new();
+        for (index, migration) in migrations.iter().enumerate() {
+            let service = catalog.service(migration.service).name.clone();
+            let entry = state.entry(service).or_default();
+            if applied[index] {
+                *entry = ServiceState::applied(entry.applied.iter().cloned().chain([migration.id.clone()]));
+            }
+        }
+        let last = release_name(shape.releases - 1);
+        let policy = Policy { skip_level: skip, ..Policy::default() };
+        let plan = catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &state).unwrap();
+        let violations = verify(&catalog, &plan).unwrap();
+        prop_assert!(violations.is_empty(), "{violations:#?}\n{}", plan.to_json());
+        // Computed here independently: what runs is what is after `from` and not applied.
+        let first = catalog.release_id(&release_name(0)).unwrap();
+        let (mut expected_run, mut expected_applied) = (BTreeSet::new(), BTreeSet::new());
+        for (index, migration) in migrations.iter().enumerate() {
+            if migration.release > first {
+                if applied[index] { &mut expected_applied } else { &mut expected_run }.insert(migration.id.clone());
+            }
+        }
+        let run: BTreeSet<String> = plan.steps.iter().filter_map(|s| s.migration.clone()).collect();
+        prop_assert_eq!(run, expected_run);
+        prop_assert_eq!(plan.applied.iter().cloned().collect::<BTreeSet<_>>(), expected_applied);
+        // Forgetting one applied migration makes it missing: V2.
+        if !plan.applied.is_empty() {
+            let mut forgotten = plan.clone();
+            forgotten.applied.remove(seed as usize % plan.applied.len());
+            prop_assert!(rules(&catalog, &forgotten).contains(&"V2"));
+        }
+        // A state that no database can be in (an applied migration whose requirement is
+        // not applied) is refused.
+        if let Some((index, required)) = migrations.iter().enumerate().find_map(|(i, m)| {
+            m.requires.iter().find(|r| catalog.migration(**r).release > first).map(|r| (i, *r))
+        }) {
+            let mut broken = state.clone();
+            let service = catalog.service(migrations[index].service).name.clone();
+            let other = catalog.service(catalog.migration(required).service).name.clone();
+            broken.insert(service.clone(), ServiceState::applied([migrations[index].id.clone()]));
+            if other != service {
+                broken.insert(other, ServiceState::default());
+            }
+            let err = catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &broken).unwrap_err();
+            prop_assert!(matches!(err, Error::BadState { .. }), "{err}");
         }
     }
 

@@ -1,9 +1,12 @@
 //! The one error type of `ffu_core`.
 //!
-//! Errors fall in three families that callers treat differently (the CLI maps them to exit
+//! Errors fall in families that callers treat differently (the CLI maps them to exit
 //! codes, the Python bindings to exception classes):
-//! - bad input: a catalog or plan document that cannot be read ([`Error::Io`],
-//!   [`Error::Parse`], [`Error::Invalid`], [`Error::Cycle`], [`Error::BadPlan`]);
+//! - bad input: a catalog, plan or state that cannot be read or cannot be ([`Error::Io`],
+//!   [`Error::Parse`], [`Error::Invalid`], [`Error::Cycle`], [`Error::BadPlan`],
+//!   [`Error::BadState`]);
+//! - databases and the journal: [`Error::Database`], [`Error::JournalMismatch`],
+//!   [`Error::JournalLocked`], [`Error::JournalStep`];
 //! - no plan possible: the inputs are well formed but no safe plan exists
 //!   ([`Error::NoPlan`]), with the evidence kept as data in [`NoPlan`].
 
@@ -149,6 +152,13 @@ pub enum Error {
         /// Why the transition is refused.
         message: String,
     },
+    /// A database state given to the planner that cannot be (an unknown migration, an
+    /// applied migration whose requirement is not applied, nothing to start from).
+    #[error("bad database state: {message}")]
+    BadState {
+        /// What is wrong, naming the service and migration.
+        message: String,
+    },
     /// No safe plan exists for the request; the evidence says why.
     #[error("{0}")]
     NoPlan(#[from] NoPlan),
@@ -211,6 +221,16 @@ pub enum NoPlan {
         /// The service of that dependency, excluded by the policy.
         service: String,
     },
+    /// A database already holds a migration of a release after the target: planning to
+    /// that target would be a downgrade.
+    AheadOfTarget {
+        /// The applied migration.
+        migration: String,
+        /// Its release.
+        release: String,
+        /// The target release.
+        to: String,
+    },
 }
 
 /// One ordering fact of a [`NoPlan::OrderCycle`]: `before` must run before `after`.
@@ -258,6 +278,10 @@ impl fmt::Display for NoPlan {
             NoPlan::ExcludedDependency { migration, needs, service } => write!(
                 f,
                 "migration {migration} needs {needs} of service {service}, which the policy excludes"
+            ),
+            NoPlan::AheadOfTarget { migration, release, to } => write!(
+                f,
+                "the database already has {migration} of {release}, after the target {to}: downgrades are not supported (database migrations are not reversible)"
             ),
         }
     }

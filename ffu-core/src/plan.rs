@@ -226,6 +226,12 @@ pub struct Plan {
     pub path: Vec<String>,
     /// The hops, in order.
     pub hops: Vec<Hop>,
+    /// Migrations of the upgraded releases and services that the databases already hold
+    /// (plans made from a database's state, [`crate::Catalog::plan_with_state`]): the plan
+    /// leaves them out, and [`crate::verify`] counts them as done. Written only when not
+    /// empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<String>,
     /// The steps, in execution order.
     pub steps: Vec<Step>,
 }
@@ -268,6 +274,7 @@ impl Plan {
             policy,
             path,
             hops,
+            applied: Vec::new(),
             steps,
         }
     }

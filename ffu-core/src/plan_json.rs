@@ -83,7 +83,12 @@ fn head(plan: &Plan, out: &mut String) {
         }
         hop(out, item);
     }
-    out.push_str("],\"steps\":[");
+    out.push(']');
+    if !plan.applied.is_empty() {
+        out.push_str(",\"applied\":");
+        strings(out, &plan.applied);
+    }
+    out.push_str(",\"steps\":[");
 }
 
 /// Steps separated by commas.
@@ -298,6 +303,7 @@ mod tests {
         plan.steps[3].kind = StepKind::Finalize;
         plan.policy.services = Some(vec![text.to_owned()]);
         plan.policy.max_unavailable = Some(text.to_owned());
+        plan.applied = vec![text.to_owned(), "keystone.ocata.db-sync".to_owned()];
         plan
     }
 

@@ -33,6 +33,20 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
         plan.steps.len()
     );
     let _ = writeln!(out, "Path: {}", plan.path.join(" -> "));
+    if !plan.applied.is_empty() {
+        // Long alembic histories would drown the plan: name a few, count the rest.
+        const SHOWN: usize = 5;
+        let mut names = plan.applied[..plan.applied.len().min(SHOWN)].join(", ");
+        if plan.applied.len() > SHOWN {
+            let _ = write!(names, " and {} more", plan.applied.len() - SHOWN);
+        }
+        let _ = writeln!(
+            out,
+            "Already applied (left out): {} migration{}: {names}",
+            plan.applied.len(),
+            if plan.applied.len() == 1 { "" } else { "s" }
+        );
+    }
     if let Some(catalog) = catalog {
         let up: Vec<String> = catalog
             .components()

@@ -83,6 +83,8 @@ struct Context<'a> {
     position: HashMap<&'a str, usize>,
     /// Per hop: its target release.
     hop_target: Vec<Option<ReleaseId>>,
+    /// Per catalog migration: whether the plan says the databases already hold it.
+    applied: Vec<bool>,
 }
 
 fn bad(plan_file: &str, message: String) -> Error {
@@ -181,6 +183,11 @@ impl<'a> Context<'a> {
             .iter()
             .map(|hop| catalog.release_id(&hop.to))
             .collect();
+        // Unknown applied migrations are V2 violations, reported by check_coverage.
+        let mut applied = vec![false; catalog.migrations().len()];
+        for id in plan.applied.iter().filter_map(|m| catalog.migration_id(m)) {
+            applied[id.index()] = true;
+        }
         Ok(Context {
             catalog,
             plan,
@@ -193,6 +200,7 @@ impl<'a> Context<'a> {
             migration,
             position,
             hop_target,
+            applied,
         })
     }
 
@@ -393,11 +401,44 @@ impl<'a> Context<'a> {
                 }
             }
         }
+        for name in &self.plan.applied {
+            let known = self.catalog.migration_id(name);
+            let in_scope = known.is_some_and(|id| {
+                let migration = self.catalog.migration(id);
+                self.included[migration.service.index()]
+                    && migration.release > from
+                    && migration.release <= to
+            });
+            if !in_scope {
+                out.push(Violation {
+                    rule: "V2",
+                    message: match known {
+                        None => format!("the plan lists {name:?} as applied, but the catalog has no such migration"),
+                        Some(_) => format!("the plan lists {name} as applied, but it is outside the releases or services upgraded"),
+                    },
+                    steps: Vec::new(),
+                });
+            }
+        }
         for (index, migration) in self.catalog.migrations().iter().enumerate() {
-            let expected = self.included[migration.service.index()]
+            let in_scope = self.included[migration.service.index()]
                 && migration.release > from
                 && migration.release <= to;
             let steps = &seen[index];
+            if in_scope && self.applied[index] {
+                if !steps.is_empty() {
+                    out.push(Violation {
+                        rule: "V2",
+                        message: format!(
+                            "migration {} runs, but the plan lists it as already applied",
+                            migration.id
+                        ),
+                        steps: steps.iter().map(|&i| self.id(i)).collect(),
+                    });
+                }
+                continue;
+            }
+            let expected = in_scope;
             match (expected, steps.len()) {
                 (true, 1) | (false, 0) => {}
                 (true, 0) => out.push(Violation {
@@ -457,6 +498,30 @@ impl<'a> Context<'a> {
             }
         }
         let positions = self.migration_positions();
+        // An applied migration ran before the plan: so must everything it requires.
+        if let Some(from) = self.from {
+            for (index, migration) in self.catalog.migrations().iter().enumerate() {
+                if !self.applied[index] {
+                    continue;
+                }
+                for required in &migration.requires {
+                    let other = self.catalog.migration(*required);
+                    if !self.applied[required.index()] && other.release > from {
+                        out.push(Violation {
+                            rule: "V3",
+                            message: format!(
+                                "{} is listed as applied, but {}, which it requires, is not",
+                                migration.id, other.id
+                            ),
+                            steps: positions[required.index()]
+                                .map(|at| self.id(at))
+                                .into_iter()
+                                .collect(),
+                        });
+                    }
+                }
+            }
+        }
         for (index, id) in self.migration.iter().enumerate() {
             let Some(id) = id else { continue };
             for required in &self.catalog.migration(*id).requires {

@@ -13,7 +13,7 @@ mod path;
 mod rolling;
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, NoPlan, Result};
@@ -21,6 +21,7 @@ use crate::migration::MigrationId;
 use crate::plan::{Hop, Mode, Plan, Policy};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
+use crate::sql::ServiceState;
 
 impl Catalog {
     /// Plans the upgrade from release `from` to release `to` (names or aliases) under
@@ -45,7 +46,158 @@ impl Catalog {
     pub fn plan(&self, from: &str, to: &str, policy: &Policy) -> Result<Plan> {
         let _span = tracing::debug_span!("plan", from, to).entered();
         let from_id = self.resolve_release(from)?;
-        self.plan_from(from_id, to, policy, None)
+        self.plan_from(from_id, to, policy, None, &[])
+    }
+
+    /// Plans the upgrade of a cloud whose databases already hold some migrations: `state`
+    /// says, per service, which (as [`crate::sql::discover`] reads it from a database). The
+    /// plan leaves out the applied migrations and lists them in [`Plan::applied`] (for
+    /// [`crate::verify`]); everything else is as [`Catalog::plan`] does it, including the
+    /// stops, installs and starts of hops whose migrations were all applied already (the
+    /// code still has to be installed).
+    ///
+    /// Without `from`, the plan starts where the databases stand: the oldest release at
+    /// which a service of `state` with applied migrations has a migration still to run (or
+    /// its newest complete release when nothing is left).
+    ///
+    /// # Errors
+    /// As [`Catalog::plan`]; [`Error::BadState`] for an unknown service or migration, an
+    /// applied migration whose requirement is not applied, or no release to start from;
+    /// [`NoPlan::AheadOfTarget`] when a database holds a migration after `to`.
+    ///
+    /// # Example
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use ffu_core::{Catalog, Policy, ServiceState};
+    /// let catalog = Catalog::openstack();
+    /// // keystone's pike expand ran before the upgrade was interrupted.
+    /// let mut state = BTreeMap::new();
+    /// state.insert("keystone".to_owned(), ServiceState::applied(["keystone.pike.expand"]));
+    /// let plan = catalog
+    ///     .plan_with_state(Some("ocata"), "queens", &Policy::default(), &state)
+    ///     .unwrap();
+    /// assert_eq!(plan.applied, ["keystone.pike.expand"]);
+    /// assert!(plan.steps.iter().all(|s| s.migration.as_deref() != Some("keystone.pike.expand")));
+    /// assert!(plan.steps.iter().any(|s| s.migration.as_deref() == Some("keystone.pike.migrate")));
+    /// assert!(ffu_core::verify(&catalog, &plan).unwrap().is_empty());
+    /// ```
+    pub fn plan_with_state(
+        &self,
+        from: Option<&str>,
+        to: &str,
+        policy: &Policy,
+        state: &BTreeMap<String, ServiceState>,
+    ) -> Result<Plan> {
+        let _span = tracing::debug_span!("plan_with_state", to).entered();
+        let mut applied = vec![false; self.migrations().len()];
+        let bad = |message: String| Error::BadState { message };
+        for (name, service_state) in state {
+            let service = self.service_id(name).ok_or_else(|| {
+                bad(format!(
+                    "unknown service {name:?}: the catalog has no such service"
+                ))
+            })?;
+            for id in &service_state.applied {
+                let migration = self.migration_id(id).ok_or_else(|| {
+                    bad(format!(
+                        "{name}: applied migration {id:?} is not in the catalog"
+                    ))
+                })?;
+                if self.migration(migration).service != service {
+                    return Err(bad(format!(
+                        "{name}: applied migration {id:?} belongs to service {}",
+                        self.service(self.migration(migration).service).name
+                    )));
+                }
+                applied[migration.index()] = true;
+            }
+        }
+        let from_id = match from {
+            Some(name) => self.resolve_release(name)?,
+            None => self.start_of_state(state, &applied)?,
+        };
+        let to_id = self.resolve_release(to)?;
+        for (index, migration) in self.migrations().iter().enumerate() {
+            if !applied[index] {
+                continue;
+            }
+            if migration.release > to_id {
+                return Err(NoPlan::AheadOfTarget {
+                    migration: migration.id.clone(),
+                    release: self.release(migration.release).name.clone(),
+                    to: self.release(to_id).name.clone(),
+                }
+                .into());
+            }
+            for &required in &migration.requires {
+                let other = self.migration(required);
+                if !applied[required.index()] && other.release > from_id {
+                    return Err(bad(format!(
+                        "{} is applied but {} (which it requires, of {}) is not",
+                        migration.id,
+                        other.id,
+                        self.release(other.release).name
+                    )));
+                }
+            }
+        }
+        self.plan_from(from_id, to, policy, None, &applied)
+    }
+
+    /// Where a plan from `state` starts: for each service with applied migrations, the
+    /// release before its first migration still to run (or its newest applied release);
+    /// the oldest of those.
+    fn start_of_state(
+        &self,
+        state: &BTreeMap<String, ServiceState>,
+        applied: &[bool],
+    ) -> Result<ReleaseId> {
+        let mut start: Option<ReleaseId> = None;
+        let mut unknown = Vec::new();
+        for name in state.keys() {
+            let Some(service) = self.service_id(name) else {
+                continue;
+            };
+            let own = self.migrations_of(service);
+            if !own.iter().any(|m| applied[m.index()]) {
+                if !own.is_empty() {
+                    unknown.push(name.as_str());
+                }
+                continue;
+            }
+            let first_pending = own
+                .iter()
+                .filter(|m| !applied[m.index()])
+                .map(|&m| self.migration(m).release)
+                .min();
+            let here = match first_pending {
+                Some(release) if release.index() == 0 => {
+                    return Err(Error::BadState {
+                        message: format!(
+                            "{name} has migrations of {} still to run, the catalog's first release: give the release to start from",
+                            self.release(release).name
+                        ),
+                    })
+                }
+                Some(release) => ReleaseId(release.0 - 1),
+                None => own
+                    .iter()
+                    .map(|&m| self.migration(m).release)
+                    .max()
+                    .unwrap_or(ReleaseId(0)),
+            };
+            start = Some(start.map_or(here, |s| s.min(here)));
+        }
+        if let (Some(start), false) = (start, unknown.is_empty()) {
+            tracing::warn!(
+                "the databases hold no migration of {}: planned as if at {} already",
+                unknown.join(", "),
+                self.release(start).name
+            );
+        }
+        start.ok_or_else(|| Error::BadState {
+            message: "no service of the state has an applied migration, so it does not tell where the cloud stands: give the release to start from".to_owned(),
+        })
     }
 
     /// Plans the upgrade of the cloud that `inventory` describes to release `to`, with
@@ -113,15 +265,18 @@ impl Catalog {
                 name: format!("<no upgraded component in {}>", inventory.file()),
                 suggestions: Vec::new(),
             })?;
-        self.plan_from(from_id, to, policy, Some(inventory))
+        self.plan_from(from_id, to, policy, Some(inventory), &[])
     }
 
+    /// The plan from `from_id`; `applied` (empty, or one flag per migration) marks the
+    /// migrations the databases already hold, which the plan leaves out.
     fn plan_from(
         &self,
         from_id: ReleaseId,
         to: &str,
         policy: &Policy,
         inventory: Option<&crate::Inventory>,
+        applied: &[bool],
     ) -> Result<Plan> {
         let to_id = self.resolve_release(to)?;
         if to_id < from_id {
@@ -144,11 +299,16 @@ impl Catalog {
         let mut hop_migrations: Vec<Vec<MigrationId>> =
             vec![Vec::new(); path.len().saturating_sub(1)];
         let mut hop_of_migration: Vec<Option<u32>> = vec![None; self.migrations().len()];
+        let mut already_applied = Vec::new();
         for (index, migration) in self.migrations().iter().enumerate() {
             if included[migration.service.index()]
                 && migration.release > from_id
                 && migration.release <= to_id
             {
+                if applied.get(index).copied().unwrap_or(false) {
+                    already_applied.push(migration.id.clone());
+                    continue;
+                }
                 if let Some(hop) = hop_of_release[migration.release.index()] {
                     hop_migrations[hop].push(MigrationId(index as u32));
                     hop_of_migration[index] = Some(hop as u32);
@@ -233,7 +393,7 @@ impl Catalog {
             )?,
         };
         tracing::debug!(steps = steps.len(), "plan built");
-        Ok(Plan::new(
+        let mut plan = Plan::new(
             self.name(),
             &self.release(from_id).name,
             &self.release(to_id).name,
@@ -243,7 +403,9 @@ impl Catalog {
                 .collect(),
             hops,
             steps,
-        ))
+        );
+        plan.applied = already_applied;
+        Ok(plan)
     }
 
     fn resolve_release(&self, name: &str) -> Result<ReleaseId> {

@@ -28,6 +28,21 @@ pub struct ServiceState {
     pub legacy_version: Option<i64>,
 }
 
+impl ServiceState {
+    /// A state with `applied` migrations (catalog ids) and nothing else known: what a
+    /// caller that tracks applied migrations itself gives [`Catalog::plan_with_state`].
+    pub fn applied<I, S>(applied: I) -> ServiceState
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ServiceState {
+            applied: applied.into_iter().map(Into::into).collect(),
+            ..ServiceState::default()
+        }
+    }
+}
+
 /// The alembic heads query: one row per branch head.
 fn alembic_heads() -> SelectStatement {
     Query::select()
