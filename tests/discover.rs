@@ -154,7 +154,7 @@ fn discover_command_prints_json_and_sql() {
     assert_eq!(sql.code, 0, "{}", sql.stderr);
     assert_eq!(
         sql.stdout,
-        "SELECT `version_num` FROM `alembic_version`;\nSELECT `repository_id`, `repository_path`, `version` FROM `migrate_version`;\n"
+        "SELECT `alembic_version`.`version_num` FROM `alembic_version`;\nSELECT `migrate_version`.`repository_id`, `migrate_version`.`repository_path`, `migrate_version`.`version` FROM `migrate_version`;\n"
     );
 
     let unknown = ffu(&[

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ffu_core::{Catalog, Mode, Negotiated, Plan, Policy};
+use ffu_core::{Catalog, Mode, Negotiated, Policy};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert;
-use crate::errors::{guarded, Failure, Request};
+use crate::errors::{guarded, Request};
 use crate::inventory::PyInventory;
 use crate::logging;
 use crate::plan::{PyPlan, PyViolation};
@@ -200,8 +200,12 @@ impl PyCatalog {
 
     /// Plans the upgrade from `from_` to `to` (release names or aliases).
     ///
+    /// With `state` (what `ffu.discover` returns, or `{service: [applied migration ids]}`),
+    /// the migrations the databases already hold are left out and listed in
+    /// `Plan.applied`; `from_` may then be `None`, to start where the databases stand.
+    ///
     /// The planning runs without the GIL, so other Python threads go on meanwhile.
-    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None))]
+    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None, state = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the Python signature is the policy's fields as keywords"
@@ -209,24 +213,40 @@ impl PyCatalog {
     fn plan(
         &self,
         py: Python<'_>,
-        from_: String,
+        from_: Option<String>,
         to: String,
         mode: &str,
         skip_level: bool,
         keep_dataplane: bool,
         services: Option<Vec<String>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
+        state: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
         let policy = policy(mode, skip_level, keep_dataplane, services, max_unavailable)?;
+        let state = state.as_ref().map(crate::database::state_arg).transpose()?;
+        if from_.is_none() && state.is_none() {
+            return Err(PyTypeError::new_err(
+                "plan() needs from_ (the release the cloud runs), or state= to start where its databases stand",
+            ));
+        }
         logging::sync_level(py);
         let catalog = &self.inner;
         let plan = py
-            .detach(|| guarded(|| Ok(catalog.plan(&from_, &to, &policy)?)))
+            .detach(|| {
+                guarded(|| {
+                    Ok(match &state {
+                        Some(state) => {
+                            catalog.plan_with_state(from_.as_deref(), &to, &policy, state)?
+                        }
+                        None => catalog.plan(from_.as_deref().unwrap_or_default(), &to, &policy)?,
+                    })
+                })
+            })
             .map_err(|failure| {
                 failure.into_py_err(
                     py,
                     Some(Request {
-                        from: &from_,
+                        from: from_.as_deref().unwrap_or_default(),
                         to: &to,
                     }),
                 )
@@ -305,22 +325,7 @@ impl PyCatalog {
     /// Checks a plan (a `Plan`, or a plan document as a dict) against the safety rules;
     /// an empty list means the plan is safe.
     fn verify(&self, py: Python<'_>, plan: &Bound<'_, PyAny>) -> PyResult<Vec<PyViolation>> {
-        let plan: Arc<Plan> = if let Ok(plan) = plan.cast::<PyPlan>() {
-            Arc::clone(&plan.get().inner)
-        } else if plan.is_instance_of::<pyo3::types::PyDict>()
-            || plan.cast::<pyo3::types::PyMapping>().is_ok()
-        {
-            let text = convert::dumps(plan)?;
-            Arc::new(
-                Plan::from_json(&text, "<dict>")
-                    .map_err(|err| Failure::from(err).into_py_err(py, None))?,
-            )
-        } else {
-            let kind = plan.get_type().name()?;
-            return Err(PyTypeError::new_err(format!(
-                "verify() takes a Plan or a plan dict, not {kind}"
-            )));
-        };
+        let plan = crate::plan::plan_arg(py, plan, "verify()")?;
         logging::sync_level(py);
         let catalog = &self.inner;
         let violations = py

@@ -59,6 +59,7 @@ class NoPathError(FfuError):
     release = None
     suggestions = None
     furthest = None
+    migration = None
 
 
 class PlanError(FfuError):
@@ -80,14 +81,44 @@ class PlanError(FfuError):
     migration = None
     needs = None
     service = None
+
+
+class DatabaseError(FfuError):
+    """A database cannot be read or written (discovery, the journal).
+
+    Attributes: ``target`` (the database: a path, or the connection's driver and backend).
+    The driver's own exception, where there is one, is in the message.
+    """
+
+    __module__ = "ffu"
+    target = None
+
+
+class JournalError(FfuError):
+    """The journal refuses a transition.
+
+    A different plan for the same journal (``journal_checksum`` and ``plan_checksum``), a
+    lock held by another runner that has not expired (``owner``, ``expires_in_s``), or
+    ``done``/``fail`` of a step that is not running or not in the plan (``step``).
+    """
+
+    __module__ = "ffu"
+    target = None
+    journal_checksum = None
+    plan_checksum = None
+    owner = None
+    expires_in_s = None
+    step = None
 "#;
 
-/// The four classes, created once per interpreter.
+/// The classes, created once per interpreter.
 pub(crate) struct Exceptions {
     pub(crate) ffu: Py<PyType>,
     pub(crate) catalog: Py<PyType>,
     pub(crate) no_path: Py<PyType>,
     pub(crate) plan: Py<PyType>,
+    pub(crate) database: Py<PyType>,
+    pub(crate) journal: Py<PyType>,
 }
 
 static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
@@ -109,6 +140,8 @@ pub(crate) fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
             catalog: class("CatalogError")?,
             no_path: class("NoPathError")?,
             plan: class("PlanError")?,
+            database: class("DatabaseError")?,
+            journal: class("JournalError")?,
         })
     })
 }
@@ -121,6 +154,8 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("CatalogError", classes.catalog.bind(py))?;
     module.add("NoPathError", classes.no_path.bind(py))?;
     module.add("PlanError", classes.plan.bind(py))?;
+    module.add("DatabaseError", classes.database.bind(py))?;
+    module.add("JournalError", classes.journal.bind(py))?;
     Ok(())
 }
 
@@ -235,7 +270,46 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             attrs.set_item("file", file)?;
             &classes.plan
         }
-        Error::Unsupported { what: _ } | Error::BadPolicy { message: _ } => &classes.plan,
+        Error::Unsupported { what: _ }
+        | Error::BadPolicy { message: _ }
+        | Error::BadState { message: _ } => &classes.plan,
+        Error::UnknownService { name } => {
+            attrs.set_item("service", name)?;
+            &classes.plan
+        }
+        Error::Database { target, message: _ } => {
+            attrs.set_item("target", target)?;
+            &classes.database
+        }
+        Error::JournalMismatch {
+            target,
+            journal,
+            plan,
+        } => {
+            attrs.set_item("target", target)?;
+            attrs.set_item("journal_checksum", journal)?;
+            attrs.set_item("plan_checksum", plan)?;
+            &classes.journal
+        }
+        Error::JournalLocked {
+            target,
+            owner,
+            expires_in_s,
+        } => {
+            attrs.set_item("target", target)?;
+            attrs.set_item("owner", owner)?;
+            attrs.set_item("expires_in_s", expires_in_s)?;
+            &classes.journal
+        }
+        Error::JournalStep {
+            target,
+            step,
+            message: _,
+        } => {
+            attrs.set_item("target", target)?;
+            attrs.set_item("step", step)?;
+            &classes.journal
+        }
         Error::NoPlan(no_plan) => no_plan_class(classes, no_plan, request, &attrs)?,
         // A kind of error added to the core later: still an FfuError, with its message.
         _ => &classes.ffu,
@@ -313,6 +387,16 @@ fn no_plan_class<'a>(
             attrs.set_item("needs", needs)?;
             attrs.set_item("service", service)?;
             &classes.plan
+        }
+        NoPlan::AheadOfTarget {
+            migration,
+            release,
+            to,
+        } => {
+            attrs.set_item("migration", migration)?;
+            attrs.set_item("release", release)?;
+            attrs.set_item("to", to)?;
+            &classes.no_path
         }
         // A reason added to the core later: no plan, without more structure.
         _ => &classes.plan,

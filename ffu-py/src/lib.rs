@@ -18,6 +18,7 @@
 
 mod catalog;
 mod convert;
+mod database;
 mod errors;
 mod inventory;
 mod logging;
@@ -85,6 +86,8 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<plan::PyHop>()?;
     module.add_class::<plan::PyStep>()?;
     module.add_class::<plan::PyViolation>()?;
+    module.add_class::<database::PyJournal>()?;
+    module.add_function(wrap_pyfunction!(database::discover_state, module)?)?;
     errors::register(module)?;
     module.add_function(wrap_pyfunction!(_test_panic, module)?)?;
     Ok(())

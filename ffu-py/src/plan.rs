@@ -55,6 +55,27 @@ impl PyPlan {
     }
 }
 
+/// A plan argument: an `ffu.Plan`, or a plan dict (as `Plan.to_dict` gives); `what` names
+/// the function in the error for anything else.
+pub(crate) fn plan_arg(py: Python<'_>, plan: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Plan>> {
+    if let Ok(plan) = plan.cast::<PyPlan>() {
+        return Ok(Arc::clone(&plan.get().inner));
+    }
+    if plan.is_instance_of::<pyo3::types::PyDict>() || plan.cast::<pyo3::types::PyMapping>().is_ok()
+    {
+        let text = convert::dumps(plan)?;
+        logging::sync_level(py);
+        return py
+            .detach(|| guarded(|| Ok(Plan::from_json(&text, "<dict>")?)))
+            .map(Arc::new)
+            .map_err(|failure| failure.into_py_err(py, None));
+    }
+    let kind = plan.get_type().name()?;
+    Err(PyTypeError::new_err(format!(
+        "{what} takes a Plan or a plan dict, not {kind}"
+    )))
+}
+
 /// Resolves a Python index (negative counts from the end) against `len` items.
 fn resolve_index(index: isize, len: usize) -> PyResult<usize> {
     let len = isize::try_from(len).unwrap_or(isize::MAX);
@@ -125,6 +146,13 @@ impl PyPlan {
     #[getter]
     fn hops(&self) -> Vec<PyHop> {
         self.inner.hops.iter().cloned().map(PyHop::from).collect()
+    }
+
+    /// Migrations the databases already held when the plan was made (`Catalog.plan(...,
+    /// state=...)`): left out of the steps, counted as done by `Catalog.verify`.
+    #[getter]
+    fn applied(&self) -> Vec<String> {
+        self.inner.applied.clone()
     }
 
     /// The steps, in execution order.

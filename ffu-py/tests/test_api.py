@@ -30,9 +30,12 @@ def test_public_names_are_exported() -> None:
     assert set(ffu.__all__) == {
         "Catalog",
         "CatalogError",
+        "DatabaseError",
         "FfuError",
         "Hop",
         "Inventory",
+        "Journal",
+        "JournalError",
         "NoPathError",
         "Plan",
         "PlanError",
@@ -40,6 +43,7 @@ def test_public_names_are_exported() -> None:
         "Step",
         "Violation",
         "__version__",
+        "discover",
     }
     for name in ffu.__all__:
         assert hasattr(ffu, name)

@@ -44,18 +44,27 @@ impl ServiceState {
 }
 
 /// The alembic heads query: one row per branch head.
+///
+/// Columns are qualified with their table: SQLite reads an unknown unqualified
+/// `"column"` as a string literal, so a table without the column would answer with its
+/// name instead of failing.
 fn alembic_heads() -> SelectStatement {
     Query::select()
-        .column("version_num")
+        .column(("alembic_version", "version_num"))
         .from("alembic_version")
         .to_owned()
 }
 
 /// The sqlalchemy-migrate query: one row per repository.
 fn migrate_versions() -> SelectStatement {
+    const TABLE: &str = "migrate_version";
     Query::select()
-        .columns(["repository_id", "repository_path", "version"])
-        .from("migrate_version")
+        .columns([
+            (TABLE, "repository_id"),
+            (TABLE, "repository_path"),
+            (TABLE, "version"),
+        ])
+        .from(TABLE)
         .to_owned()
 }
 
@@ -258,19 +267,19 @@ mod tests {
         assert_eq!(
             discovery_queries(Backend::Sqlite),
             [
-                r#"SELECT "version_num" FROM "alembic_version""#,
-                r#"SELECT "repository_id", "repository_path", "version" FROM "migrate_version""#,
+                r#"SELECT "alembic_version"."version_num" FROM "alembic_version""#,
+                r#"SELECT "migrate_version"."repository_id", "migrate_version"."repository_path", "migrate_version"."version" FROM "migrate_version""#,
             ]
         );
         assert_eq!(
             discovery_queries(Backend::Postgres)[0],
-            r#"SELECT "version_num" FROM "alembic_version""#
+            r#"SELECT "alembic_version"."version_num" FROM "alembic_version""#
         );
         assert_eq!(
             discovery_queries(Backend::Mysql),
             [
-                "SELECT `version_num` FROM `alembic_version`",
-                "SELECT `repository_id`, `repository_path`, `version` FROM `migrate_version`",
+                "SELECT `alembic_version`.`version_num` FROM `alembic_version`",
+                "SELECT `migrate_version`.`repository_id`, `migrate_version`.`repository_path`, `migrate_version`.`version` FROM `migrate_version`",
             ]
         );
     }

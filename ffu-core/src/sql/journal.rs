@@ -136,7 +136,18 @@ pub fn plan_checksum(plan: &Plan) -> String {
     format!("{:016x}", fnv1a64(plan.to_json().as_bytes()))
 }
 
-fn tables() -> [TableCreateStatement; 3] {
+fn tables(backend: Backend) -> [TableCreateStatement; 3] {
+    let mut step_id = ColumnDef::new("step_id");
+    if backend == Backend::Mysql {
+        // MySQL compares text case- and accent-insensitively by default, and ignores
+        // trailing spaces even in binary collations (PAD SPACE); step ids are compared
+        // byte for byte ("Step", "step" and "step " are three steps). VARBINARY compares
+        // bytes; 1,020 bytes hold 255 characters of UTF-8. Drivers return it as bytes.
+        step_id.custom(sea_query::Alias::new("varbinary(1020)"));
+    } else {
+        step_id.string_len(255);
+    }
+    step_id.not_null();
     [
         Table::create()
             .table(RUN)
@@ -154,7 +165,7 @@ fn tables() -> [TableCreateStatement; 3] {
             .table(STEP)
             .if_not_exists()
             .col(ColumnDef::new("run_id").big_integer().not_null())
-            .col(ColumnDef::new("step_id").string_len(255).not_null())
+            .col(step_id)
             .col(ColumnDef::new("position").integer().not_null())
             .col(ColumnDef::new("state").string_len(16).not_null())
             .col(ColumnDef::new("attempts").integer().not_null().default(0))
@@ -197,7 +208,7 @@ pub fn journal_ddl(backend: Backend) -> Vec<String> {
     if backend != Backend::Mysql {
         index.if_not_exists();
     }
-    let mut ddl: Vec<String> = tables()
+    let mut ddl: Vec<String> = tables(backend)
         .iter()
         .map(|table| match backend {
             Backend::Sqlite => table.to_string(SqliteQueryBuilder),
@@ -727,6 +738,12 @@ mod tests {
             journal_ddl(Backend::Postgres)[2],
             r#"CREATE TABLE IF NOT EXISTS "ffu_lock" ( "lock_id" integer NOT NULL PRIMARY KEY, "owner" varchar(255) NOT NULL, "expires_at" bigint NOT NULL )"#
         );
+        let mysql_step = &journal_ddl(Backend::Mysql)[1];
+        assert!(
+            mysql_step.contains("`step_id` varbinary(1020) NOT NULL"),
+            "{mysql_step}"
+        );
+        assert!(journal_ddl(Backend::Postgres)[1].contains(r#""step_id" varchar(255) NOT NULL"#));
         assert_eq!(
             journal_ddl(Backend::Mysql)[2],
             "CREATE TABLE IF NOT EXISTS `ffu_lock` ( `lock_id` int NOT NULL PRIMARY KEY, `owner` varchar(255) NOT NULL, `expires_at` bigint NOT NULL )"

@@ -12,17 +12,26 @@ ordered, explained plan, and checks any plan against the safety rules::
         print(step.kind, step.id, step.command or "")
     assert catalog.verify(plan) == []
 
+Databases: :func:`discover` reads where a database stands (alembic and
+sqlalchemy-migrate versions), ``Catalog.plan(..., state=...)`` plans only what remains, and
+:class:`Journal` records a run's progress so that it resumes after a crash; both take any
+DB-API 2.0 connection (sqlite3, psycopg, PyMySQL) or a SQLite path.
+
 Errors are :class:`FfuError` subclasses: :class:`CatalogError` (also a ``ValueError``),
-:class:`NoPathError` and :class:`PlanError`, with the evidence as attributes. The core's log
-events go to the standard :mod:`logging` logger ``"ffu"``.
+:class:`NoPathError`, :class:`PlanError`, :class:`DatabaseError` and
+:class:`JournalError`, with the evidence as attributes. The core's log events go to the
+standard :mod:`logging` logger ``"ffu"``.
 """
 
 from ffu._native import (
     Catalog,
     CatalogError,
+    DatabaseError,
     FfuError,
     Hop,
     Inventory,
+    Journal,
+    JournalError,
     NoPathError,
     Plan,
     PlanError,
@@ -30,14 +39,18 @@ from ffu._native import (
     Step,
     Violation,
     __version__,
+    discover,
 )
 
 __all__ = [
     "Catalog",
     "CatalogError",
+    "DatabaseError",
     "FfuError",
     "Hop",
     "Inventory",
+    "Journal",
+    "JournalError",
     "NoPathError",
     "Plan",
     "PlanError",
@@ -45,4 +58,5 @@ __all__ = [
     "Step",
     "Violation",
     "__version__",
+    "discover",
 ]

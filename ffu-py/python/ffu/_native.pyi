@@ -17,6 +17,10 @@ __all__ = [
     "CatalogError",
     "NoPathError",
     "PlanError",
+    "DatabaseError",
+    "JournalError",
+    "Journal",
+    "discover",
     "_test_panic",
 ]
 
@@ -41,6 +45,29 @@ _StepKind = Literal[
 class _Negotiated(TypedDict):
     advertised: list[str]
     withheld: dict[str, str]
+
+class _ServiceState(TypedDict):
+    release: str | None
+    applied: list[str]
+    pending: list[str]
+    legacy_version: int | None
+
+class _JournalStep(TypedDict):
+    id: str
+    position: int
+    state: Literal["pending", "running", "done", "failed"]
+    attempts: int
+    host: str | None
+    started_at: int | None
+    finished_at: int | None
+
+class _JournalCounts(TypedDict):
+    pending: int
+    running: int
+    done: int
+    failed: int
+
+_State = Mapping[str, Mapping[str, Any] | Iterable[str]]
 
 class _ReleaseDetails(TypedDict):
     name: str
@@ -75,7 +102,7 @@ class Catalog:
     def stats(self) -> dict[str, int]: ...
     def plan(
         self,
-        from_: str,
+        from_: str | None,
         to: str,
         *,
         mode: _Mode = "offline",
@@ -83,6 +110,7 @@ class Catalog:
         keep_dataplane: bool = True,
         services: Iterable[str] | None = None,
         max_unavailable: str | int | None = None,
+        state: _State | None = None,
     ) -> Plan: ...
     def plan_inventory(
         self,
@@ -140,6 +168,8 @@ class Plan:
     def path(self) -> list[str]: ...
     @property
     def hops(self) -> list[Hop]: ...
+    @property
+    def applied(self) -> list[str]: ...
     @property
     def steps(self) -> list[Step]: ...
     def __len__(self) -> int: ...
@@ -250,6 +280,7 @@ class NoPathError(FfuError):
     release: str | None
     suggestions: list[str] | None
     furthest: str | None
+    migration: str | None
 
 class PlanError(FfuError):
     """No safe plan can be made, or a plan document or request cannot be used."""
@@ -261,5 +292,47 @@ class PlanError(FfuError):
     migration: str | None
     needs: str | None
     service: str | None
+
+class DatabaseError(FfuError):
+    """A database cannot be read or written (discovery, the journal)."""
+
+    target: str | None
+
+class JournalError(FfuError):
+    """The journal refuses a transition: another plan, a held lock, a step not running."""
+
+    target: str | None
+    journal_checksum: str | None
+    plan_checksum: str | None
+    owner: str | None
+    expires_in_s: int | None
+    step: str | None
+
+def discover(
+    conn: Any,
+    catalog: Catalog,
+    services: list[str],
+    *,
+    backend: Literal["sqlite", "postgres", "mysql"] | None = None,
+) -> dict[str, _ServiceState]: ...
+
+@final
+class Journal:
+    """The journal of an upgrade run, on a SQLite file or any DB-API 2.0 connection."""
+
+    def __new__(
+        cls,
+        conn: Any,
+        plan: Plan | Mapping[str, Any],
+        *,
+        backend: Literal["sqlite", "postgres", "mysql"] | None = None,
+    ) -> Journal: ...
+    @property
+    def checksum(self) -> str: ...
+    def next(self, owner: str = "ffu", lock_ttl: float = 3600.0) -> str | None: ...
+    def done(self, step: str) -> None: ...
+    def fail(self, step: str) -> None: ...
+    def status(self) -> _JournalCounts: ...
+    def steps(self) -> list[_JournalStep]: ...
 
 def _test_panic() -> None: ...

@@ -1,0 +1,509 @@
+//! Databases from Python: `ffu.discover` and `ffu.Journal` over any DB-API 2.0 connection.
+//!
+//! The core writes every statement with sea-query for the connection's backend and runs it
+//! through the [`ffu_core::sql::Connection`] trait; [`DbApiConnection`] implements that
+//! trait on the caller's connection (sqlite3, psycopg, PyMySQL, ...), so the journal's
+//! logic and SQL exist once, in the core, and MySQL/MariaDB and PostgreSQL need no driver
+//! inside ffu.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ffu_core::sql::{
+    discover, rewrite_placeholders, Backend, Connection, ParamStyle, ServiceState, SqlValue,
+    SqliteConnection, StepRecord,
+};
+use ffu_core::{Error, Journal, Plan};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+
+use crate::catalog::PyCatalog;
+use crate::errors::{guarded, Failure};
+use crate::logging;
+
+/// A DB-API 2.0 connection as the core's [`Connection`].
+pub(crate) struct DbApiConnection {
+    conn: Py<PyAny>,
+    backend: Backend,
+    style: ParamStyle,
+    target: String,
+    /// Whether the open transaction was started with an explicit `BEGIN` (the connection
+    /// is in autocommit mode), so it must end with an explicit `COMMIT` or `ROLLBACK`.
+    explicit: bool,
+}
+
+/// The backend a driver module speaks, from the top-level name of its module.
+fn backend_of_module(module: &str) -> Option<Backend> {
+    match module {
+        "sqlite3" | "pysqlite2" | "apsw" => Some(Backend::Sqlite),
+        "psycopg" | "psycopg2" | "pg8000" | "pgdb" => Some(Backend::Postgres),
+        "pymysql" | "MySQLdb" | "mysql" | "mariadb" => Some(Backend::Mysql),
+        _ => None,
+    }
+}
+
+impl DbApiConnection {
+    /// Wraps `conn`; `backend` (`sqlite`, `postgres`, `mysql`) overrides the guess made
+    /// from the connection's module.
+    pub(crate) fn new(conn: &Bound<'_, PyAny>, backend: Option<&str>) -> PyResult<Self> {
+        let py = conn.py();
+        let class = conn.get_type();
+        let module: String = class.getattr("__module__")?.extract()?;
+        let root = module.split('.').next().unwrap_or_default().to_owned();
+        let backend = match backend {
+            Some(name) => name
+                .parse::<Backend>()
+                .map_err(|err| PyValueError::new_err(err.to_string()))?,
+            None => backend_of_module(&root).ok_or_else(|| {
+                PyTypeError::new_err(format!(
+                    "cannot tell which database a {module}.{} connection talks to: pass backend=\"sqlite\", \"postgres\" or \"mysql\"",
+                    class.name().map(|n| n.to_string()).unwrap_or_default()
+                ))
+            })?,
+        };
+        // The driver module's placeholder style (PEP 249 `paramstyle`).
+        let declared: Option<String> = py
+            .import("sys")?
+            .getattr("modules")?
+            .get_item(&root)
+            .ok()
+            .and_then(|m| m.getattr("paramstyle").ok())
+            .and_then(|s| s.extract().ok());
+        let style = match declared.as_deref() {
+            Some("qmark") => ParamStyle::Qmark,
+            Some("format" | "pyformat") => ParamStyle::Format,
+            Some("numeric") => ParamStyle::Numeric,
+            Some(other) => {
+                return Err(PyValueError::new_err(format!(
+                    "the {root} driver's paramstyle {other:?} is not supported (qmark, format, pyformat and numeric are)"
+                )))
+            }
+            None if backend == Backend::Sqlite => ParamStyle::Qmark,
+            None => ParamStyle::Format,
+        };
+        Ok(DbApiConnection {
+            conn: conn.clone().unbind(),
+            backend,
+            style,
+            target: format!("{root} connection ({})", backend.as_str()),
+            explicit: false,
+        })
+    }
+
+    fn error(&self, err: &PyErr, py: Python<'_>) -> Error {
+        let kind = err
+            .get_type(py)
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        Error::Database {
+            target: self.target.clone(),
+            message: format!("{kind}: {}", err.value(py)),
+        }
+    }
+
+    /// Whether the connection commits every statement by itself.
+    fn autocommit(conn: &Bound<'_, PyAny>) -> PyResult<bool> {
+        // PyMySQL and mysqlclient: a method; psycopg and psycopg2: an attribute (PyMySQL's
+        // `autocommit` is a setter method, so the method is asked first).
+        if let Ok(get) = conn.getattr("get_autocommit") {
+            return get.call0()?.is_truthy();
+        }
+        match conn.getattr("autocommit") {
+            Ok(value) if value.is_instance_of::<pyo3::types::PyBool>() => value.is_truthy(),
+            _ => Ok(false),
+        }
+    }
+
+    /// Runs `sql` with `values` on a new cursor; `fetch` reads the rows.
+    fn run(&self, sql: &str, values: &[SqlValue], fetch: bool) -> Result<RunResult, Error> {
+        Python::attach(|py| {
+            let result = (|| -> PyResult<RunResult> {
+                let conn = self.conn.bind(py);
+                let cursor = conn.call_method0("cursor")?;
+                let outcome = (|| {
+                    if values.is_empty() {
+                        // Without parameters drivers take the text as it is.
+                        cursor.call_method1("execute", (sql,))?;
+                    } else {
+                        let sql = rewrite_placeholders(sql, self.backend, self.style);
+                        let params = values
+                            .iter()
+                            .map(|v| to_python(py, v))
+                            .collect::<PyResult<Vec<_>>>()?;
+                        let params = PyTuple::new(py, params)?;
+                        cursor.call_method1("execute", (sql, params))?;
+                    }
+                    if fetch {
+                        let rows = cursor.call_method0("fetchall")?;
+                        let mut out = Vec::new();
+                        for row in rows.try_iter()? {
+                            let row = row?;
+                            let mut values = Vec::new();
+                            for value in row.try_iter()? {
+                                values.push(from_python(&value?)?);
+                            }
+                            out.push(values);
+                        }
+                        Ok(RunResult::Rows(out))
+                    } else {
+                        let count: i64 = cursor.getattr("rowcount")?.extract().unwrap_or(-1);
+                        Ok(RunResult::Changed(u64::try_from(count).unwrap_or(0)))
+                    }
+                })();
+                // Closing is tidiness; the statement's own outcome is what counts.
+                let _ = cursor.call_method0("close");
+                outcome
+            })();
+            result.map_err(|err| self.error(&err, py))
+        })
+    }
+
+    fn end(&mut self, verb: &str) -> Result<(), Error> {
+        let explicit = std::mem::replace(&mut self.explicit, false);
+        Python::attach(|py| {
+            let conn = self.conn.bind(py);
+            let result = if explicit {
+                conn.call_method0("cursor")
+                    .and_then(|cursor| cursor.call_method1("execute", (verb.to_uppercase(),)))
+                    .map(drop)
+            } else {
+                conn.call_method0(verb).map(drop)
+            };
+            result.map_err(|err| self.error(&err, py))
+        })
+    }
+}
+
+enum RunResult {
+    Changed(u64),
+    Rows(Vec<Vec<SqlValue>>),
+}
+
+fn to_python<'py>(py: Python<'py>, value: &SqlValue) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    match value {
+        SqlValue::Null => Ok(py.None().into_bound(py)),
+        SqlValue::Int(i) => i.into_bound_py_any(py),
+        SqlValue::Text(s) => s.into_bound_py_any(py),
+        SqlValue::Real(f) => f.into_bound_py_any(py),
+        SqlValue::Bytes(b) => Ok(PyBytes::new(py, b).into_any()),
+    }
+}
+
+/// A value a driver returned, as the core's: `bool` and `int` (and integral `Decimal`s,
+/// which some MySQL drivers return for `BIGINT` sums) as integers, `bytes`-like as bytes.
+fn from_python(value: &Bound<'_, PyAny>) -> PyResult<SqlValue> {
+    if value.is_none() {
+        return Ok(SqlValue::Null);
+    }
+    if let Ok(i) = value.extract::<i64>() {
+        if !value.is_instance_of::<pyo3::types::PyFloat>() {
+            return Ok(SqlValue::Int(i));
+        }
+    }
+    if let Ok(f) = value.extract::<f64>() {
+        return Ok(SqlValue::Real(f));
+    }
+    if let Ok(s) = value.extract::<String>() {
+        return Ok(SqlValue::Text(s));
+    }
+    if let Ok(b) = value.extract::<Vec<u8>>() {
+        return Ok(SqlValue::Bytes(b));
+    }
+    // bytearray, memoryview and anything else with a text form.
+    if let Ok(b) = value.call_method0("__bytes__") {
+        return Ok(SqlValue::Bytes(b.extract()?));
+    }
+    Ok(SqlValue::Text(value.str()?.to_string()))
+}
+
+impl Connection for DbApiConnection {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn target(&self) -> &str {
+        &self.target
+    }
+
+    fn begin(&mut self) -> Result<(), Error> {
+        let explicit = Python::attach(|py| {
+            let conn = self.conn.bind(py);
+            let start = || -> PyResult<Option<&'static str>> {
+                match self.backend {
+                    // sqlite3 opens transactions lazily, before the first write: take the
+                    // write lock at once instead, unless the caller already opened one.
+                    Backend::Sqlite => {
+                        let open = conn
+                            .getattr("in_transaction")
+                            .and_then(|v| v.is_truthy())
+                            .unwrap_or(false);
+                        Ok((!open).then_some("BEGIN IMMEDIATE"))
+                    }
+                    // Drivers not in autocommit mode open a transaction with the first
+                    // statement; in autocommit mode ffu opens one itself.
+                    _ => Ok(DbApiConnection::autocommit(conn)?.then_some("BEGIN")),
+                }
+            };
+            let verb = start().map_err(|err| self.error(&err, py))?;
+            if let Some(verb) = verb {
+                conn.call_method0("cursor")
+                    .and_then(|cursor| cursor.call_method1("execute", (verb,)))
+                    .map_err(|err| self.error(&err, py))?;
+            }
+            // SQLite's explicit BEGIN ends with the connection's commit(), which sqlite3
+            // issues whenever a transaction is open.
+            Ok::<bool, Error>(verb == Some("BEGIN"))
+        })?;
+        self.explicit = explicit;
+        Ok(())
+    }
+
+    fn execute(&mut self, sql: &str, values: &[SqlValue]) -> Result<u64, Error> {
+        match self.run(sql, values, false)? {
+            RunResult::Changed(count) => Ok(count),
+            RunResult::Rows(_) => Ok(0),
+        }
+    }
+
+    fn query(&mut self, sql: &str, values: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>, Error> {
+        match self.run(sql, values, true)? {
+            RunResult::Rows(rows) => Ok(rows),
+            RunResult::Changed(_) => Ok(Vec::new()),
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), Error> {
+        self.end("commit")
+    }
+
+    fn rollback(&mut self) -> Result<(), Error> {
+        self.end("rollback")
+    }
+}
+
+/// A file path given for a database (str or os.PathLike), or `None` for a connection.
+fn as_path(value: &Bound<'_, PyAny>) -> Option<PathBuf> {
+    if value.is_instance_of::<pyo3::types::PyString>()
+        || value.hasattr("__fspath__").unwrap_or(false)
+    {
+        value.extract::<PathBuf>().ok()
+    } else {
+        None
+    }
+}
+
+/// The state of one service as the dict `ffu.discover` returns.
+fn state_dict<'py>(py: Python<'py>, state: &ServiceState) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("release", state.release.as_deref())?;
+    dict.set_item("applied", PyList::new(py, &state.applied)?)?;
+    dict.set_item("pending", PyList::new(py, &state.pending)?)?;
+    dict.set_item("legacy_version", state.legacy_version)?;
+    Ok(dict)
+}
+
+/// Where a database stands, per service: `{"SERVICE": {"release": R or None, "applied":
+/// [...], "pending": [...], "legacy_version": N or None}}`.
+///
+/// `conn` is any DB-API 2.0 connection (its backend guessed from its module, or given as
+/// `backend`), or the path of a SQLite file. Reads `alembic_version` and
+/// `migrate_version`; a missing table means nothing recorded there.
+#[pyfunction(name = "discover")]
+#[pyo3(signature = (conn, catalog, services, *, backend = None))]
+pub(crate) fn discover_state<'py>(
+    py: Python<'py>,
+    conn: &Bound<'py, PyAny>,
+    catalog: &Bound<'py, PyCatalog>,
+    services: Vec<String>,
+    backend: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    logging::sync_level(py);
+    let catalog = Arc::clone(&catalog.get().inner);
+    let result = if let Some(path) = as_path(conn) {
+        py.detach(|| guarded(|| Ok(ffu_core::sql::discover_sqlite(&path, &catalog, &services)?)))
+    } else {
+        let mut wrapped = DbApiConnection::new(conn, backend.as_deref())?;
+        guarded(|| Ok(discover(&mut wrapped, &catalog, &services)?))
+    };
+    let state = result.map_err(|failure| failure.into_py_err(py, None))?;
+    let out = PyDict::new(py);
+    for (service, state) in &state {
+        out.set_item(service, state_dict(py, state)?)?;
+    }
+    Ok(out)
+}
+
+/// Reads a `state=` argument: `{"SERVICE": {"applied": [...], ...}}` (what `discover`
+/// returns) or `{"SERVICE": [...]}` (the applied migrations only).
+pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, ServiceState>> {
+    let dict = state.cast::<PyDict>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "state must be a dict of service -> {{\"applied\": [...]}} (as ffu.discover returns), not {}",
+            state.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    let mut out = BTreeMap::new();
+    for (service, value) in dict.iter() {
+        let service: String = service
+            .extract()
+            .map_err(|_| PyTypeError::new_err("state keys must be service names (str)"))?;
+        let applied = match value.cast::<PyDict>() {
+            Ok(entry) => entry.get_item("applied")?.ok_or_else(|| {
+                PyValueError::new_err(format!("state[{service:?}] has no \"applied\" list"))
+            })?,
+            Err(_) => value,
+        };
+        let applied: Vec<String> = applied.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "state[{service:?}]: applied must be a list of migration ids (str)"
+            ))
+        })?;
+        out.insert(service, ServiceState::applied(applied));
+    }
+    Ok(out)
+}
+
+/// The journal of an upgrade run: which steps of a plan are done, and the next one to
+/// run, so that a runner stopped at any point resumes with no step done twice or lost.
+///
+/// `conn` is the path of a SQLite file (created if needed; ffu opens it itself) or any
+/// DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, ...; its backend guessed from its
+/// module, or given as `backend`). The tables are `ffu_run`, `ffu_step` and `ffu_lock`.
+/// Every transition is one transaction, committed on the connection before the method
+/// returns: give the journal a connection without other work in progress.
+#[pyclass(frozen, module = "ffu", name = "Journal")]
+pub(crate) struct PyJournal {
+    inner: Mutex<Journal>,
+    checksum: String,
+}
+
+impl PyJournal {
+    /// Runs `work` on the journal, without the GIL for the embedded SQLite (a DB-API
+    /// connection takes it back for each statement).
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(&mut Journal) -> Result<T, Error> + Send,
+    ) -> PyResult<T> {
+        logging::sync_level(py);
+        py.detach(|| {
+            guarded(|| {
+                // A panic in an earlier call poisoned the lock; the journal's state lives
+                // in the database, so the value is still good to use.
+                let mut journal = self
+                    .inner
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                Ok(work(&mut journal)?)
+            })
+        })
+        .map_err(|failure: Failure| failure.into_py_err(py, None))
+    }
+}
+
+#[pymethods]
+impl PyJournal {
+    #[new]
+    #[pyo3(signature = (conn, plan, *, backend = None))]
+    fn new(
+        py: Python<'_>,
+        conn: &Bound<'_, PyAny>,
+        plan: &Bound<'_, PyAny>,
+        backend: Option<String>,
+    ) -> PyResult<PyJournal> {
+        let plan: Arc<Plan> = crate::plan::plan_arg(py, plan, "Journal()")?;
+        logging::sync_level(py);
+        let connection: Box<dyn Connection + Send> = match as_path(conn) {
+            Some(path) => {
+                let opened = py.detach(|| guarded(|| Ok(SqliteConnection::open(&path)?)));
+                Box::new(opened.map_err(|failure| failure.into_py_err(py, None))?)
+            }
+            None => Box::new(DbApiConnection::new(conn, backend.as_deref())?),
+        };
+        let journal = py
+            .detach(|| guarded(|| Ok(Journal::open(connection, &plan)?)))
+            .map_err(|failure| failure.into_py_err(py, None))?;
+        Ok(PyJournal {
+            checksum: journal.checksum().to_owned(),
+            inner: Mutex::new(journal),
+        })
+    }
+
+    /// The checksum of the journal's plan (16 hex digits).
+    #[getter]
+    fn checksum(&self) -> &str {
+        &self.checksum
+    }
+
+    /// Takes the next step to run and marks it running: a step whose runner stopped during
+    /// it, else the first pending or failed one. Returns its id, or `None` when every step
+    /// is done. Holds the journal's lock for `owner` for `lock_ttl` seconds (longer than
+    /// any step); another owner's expired lock is taken over with a warning.
+    #[pyo3(
+        signature = (owner = "ffu".to_owned(), lock_ttl = 3600.0),
+        text_signature = "($self, owner='ffu', lock_ttl=3600.0)"
+    )]
+    fn next(&self, py: Python<'_>, owner: String, lock_ttl: f64) -> PyResult<Option<String>> {
+        let ttl = Duration::try_from_secs_f64(lock_ttl).map_err(|_| {
+            PyValueError::new_err(format!(
+                "lock_ttl must be a number of seconds >= 0, not {lock_ttl}"
+            ))
+        })?;
+        self.with(py, |journal| journal.next(&owner, ttl))
+    }
+
+    /// Marks a running step done and releases the lock (done again: nothing changes).
+    fn done(&self, py: Python<'_>, step: String) -> PyResult<()> {
+        self.with(py, |journal| journal.done(&step))
+    }
+
+    /// Marks a running step failed and releases the lock; `next` gives it again.
+    fn fail(&self, py: Python<'_>, step: String) -> PyResult<()> {
+        self.with(py, |journal| journal.fail(&step))
+    }
+
+    /// How many steps are in each state: `{"pending": n, "running": n, "done": n,
+    /// "failed": n}`.
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let counts = self.with(py, Journal::status)?;
+        let dict = PyDict::new(py);
+        dict.set_item("pending", counts.pending)?;
+        dict.set_item("running", counts.running)?;
+        dict.set_item("done", counts.done)?;
+        dict.set_item("failed", counts.failed)?;
+        Ok(dict)
+    }
+
+    /// Every step's row, in plan order: dicts with `id`, `position`, `state`, `attempts`,
+    /// `host`, `started_at` and `finished_at` (Unix milliseconds, or `None`).
+    fn steps<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let steps: Vec<StepRecord> = self.with(py, Journal::steps)?;
+        let list = PyList::empty(py);
+        for step in steps {
+            let dict = PyDict::new(py);
+            dict.set_item("id", step.id)?;
+            dict.set_item("position", step.position)?;
+            dict.set_item("state", step.state.as_str())?;
+            dict.set_item("attempts", step.attempts)?;
+            dict.set_item("host", step.host)?;
+            dict.set_item("started_at", step.started_at)?;
+            dict.set_item("finished_at", step.finished_at)?;
+            list.append(dict)?;
+        }
+        Ok(list)
+    }
+
+    fn __repr__(&self) -> String {
+        let target = self
+            .inner
+            .lock()
+            .map(|journal| journal.target().to_owned())
+            .unwrap_or_default();
+        format!("<ffu.Journal {target} plan {}>", self.checksum)
+    }
+}
