@@ -652,21 +652,8 @@ fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
     let state = ffu_core::sql::discover_sqlite(&path, &catalog, &args.services)?;
     emit(None, |out| match args.format {
         ReportFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = state
-                .iter()
-                .map(|(service, s)| {
-                    let mut value = serde_json::json!({
-                        "release": s.release,
-                        "applied": s.applied,
-                        "pending": s.pending,
-                    });
-                    if let Some(version) = s.legacy_version {
-                        value["legacy_version"] = version.into();
-                    }
-                    (service.clone(), value)
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut *out, &map)?;
+            // ServiceState serializes as the documented form: release, applied, pending.
+            serde_json::to_writer_pretty(&mut *out, &state)?;
             writeln!(out)
         }
         ReportFormat::Text => {

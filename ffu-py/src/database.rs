@@ -507,3 +507,81 @@ impl PyJournal {
         format!("<ffu.Journal {target} plan {}>", self.checksum)
     }
 }
+
+/// The discovery statements for `backend` (`sqlite`, `postgres`, `mysql`), as text:
+/// what `ffu discover --sql` prints.
+#[pyfunction]
+pub(crate) fn discovery_sql(backend: String) -> PyResult<Vec<String>> {
+    let backend = backend
+        .parse::<Backend>()
+        .map_err(|err| PyValueError::new_err(err.to_string()))?;
+    Ok(ffu_core::sql::discovery_queries(backend))
+}
+
+/// Migrations read from alembic revision scripts: a catalog fragment for `include:`.
+#[pyclass(frozen, module = "ffu", name = "AlembicImport")]
+pub(crate) struct PyAlembicImport {
+    inner: ffu_core::AlembicImport,
+}
+
+#[pymethods]
+impl PyAlembicImport {
+    /// The revision ids in the order ffu would run them (`down_revision` and
+    /// `depends_on` first; ties by file path).
+    #[getter]
+    fn order(&self) -> Vec<String> {
+        self.inner.order()
+    }
+
+    /// What looked odd but is not an error (several heads, scripts outside the layout).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings().to_vec()
+    }
+
+    /// The fragment as YAML (`format` and `migrations`).
+    fn to_yaml(&self) -> String {
+        self.inner.to_yaml()
+    }
+
+    /// The fragment as indented JSON.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The fragment as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::convert::loads(py, &self.inner.to_json())
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.revisions()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<ffu.AlembicImport {} revisions>", self.inner.revisions())
+    }
+}
+
+/// Reads the alembic revision scripts under `directory` as text (never running them) into
+/// migrations `SERVICE.alembic.<revision>` whose `requires` follow `down_revision` and
+/// `depends_on`. Without `release`, the layout is neutron's `<release>/<expand|contract>/`;
+/// with it, every revision is a `migrate` of that release.
+#[pyfunction]
+#[pyo3(signature = (directory, service, *, release = None))]
+pub(crate) fn import_alembic(
+    py: Python<'_>,
+    directory: PathBuf,
+    service: String,
+    release: Option<String>,
+) -> PyResult<PyAlembicImport> {
+    logging::sync_level(py);
+    let layout = match release {
+        Some(release) => ffu_core::AlembicLayout::Single { release },
+        None => ffu_core::AlembicLayout::ReleaseDirs,
+    };
+    let imported = py
+        .detach(|| guarded(|| Ok(ffu_core::import_alembic(&directory, &service, &layout)?)))
+        .map_err(|failure| failure.into_py_err(py, None))?;
+    Ok(PyAlembicImport { inner: imported })
+}

@@ -87,7 +87,10 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<plan::PyStep>()?;
     module.add_class::<plan::PyViolation>()?;
     module.add_class::<database::PyJournal>()?;
+    module.add_class::<database::PyAlembicImport>()?;
     module.add_function(wrap_pyfunction!(database::discover_state, module)?)?;
+    module.add_function(wrap_pyfunction!(database::discovery_sql, module)?)?;
+    module.add_function(wrap_pyfunction!(database::import_alembic, module)?)?;
     errors::register(module)?;
     module.add_function(wrap_pyfunction!(_test_panic, module)?)?;
     Ok(())

@@ -28,6 +28,7 @@ STEP_FIELDS = {
 
 def test_public_names_are_exported() -> None:
     assert set(ffu.__all__) == {
+        "AlembicImport",
         "Catalog",
         "CatalogError",
         "DatabaseError",
@@ -44,6 +45,8 @@ def test_public_names_are_exported() -> None:
         "Violation",
         "__version__",
         "discover",
+        "discovery_sql",
+        "import_alembic",
     }
     for name in ffu.__all__:
         assert hasattr(ffu, name)

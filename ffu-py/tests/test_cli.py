@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -177,7 +178,44 @@ PARITY = [
     ("extensions", "--inventory", "{mixed}"),
     ("extensions", "--inventory", "{mixed}", "--format", "json"),
     ("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--format", "json"),
+    ("import", "alembic", "{generated}", "--service", "app", "--release", "b"),
+    ("import", "alembic", "{neutron}", "--service", "neutron", "--format", "json"),
+    ("import", "alembic", "{missing}", "--service", "neutron"),
+    ("discover", "--db", "sqlite:{state}", "--service", "net", "--service", "img", "--catalog", "{alembic}"),
+    ("discover", "--db", "sqlite:{state}", "--service", "net", "--catalog", "{alembic}", "--format", "json"),
+    ("discover", "--db", "sqlite:{state}", "--service", "nope", "--catalog", "{alembic}"),
+    ("discover", "--sql", "--backend", "postgres"),
+    ("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}"),
+    ("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}", "--services", "net", "--format", "json"),
+    ("plan", "--db", "sqlite:{state}", "--from", "r1", "--to", "r2", "--catalog", "{alembic}"),
+    ("plan", "--db", "postgres://x", "--to", "r3", "--catalog", "{alembic}"),
 ]
+
+#: An alembic-style catalog (ids as `ffu import alembic` gives them) for the database
+#: commands; a database at STATE_HEADS is in the middle of r3 (expand applied, contract not).
+ALEMBIC_CATALOG = """\
+format: ffu-catalog/1
+name: alembic-test
+releases: [{name: r1}, {name: r2}, {name: r3}]
+services:
+  - {name: net, components: [{name: net-server, role: control}]}
+  - {name: img, components: [{name: img-api, role: control}]}
+migrations:
+  - {id: net.alembic.aaa, service: net, release: r1, kind: migrate, command: "net-db upgrade aaa"}
+  - {id: net.alembic.bbb, service: net, release: r2, kind: expand, command: "net-db upgrade bbb", requires: [net.alembic.aaa]}
+  - {id: net.alembic.ccc, service: net, release: r2, kind: contract, command: "net-db upgrade ccc", requires: [net.alembic.aaa]}
+  - {id: net.alembic.ddd, service: net, release: r3, kind: expand, command: "net-db upgrade ddd", requires: [net.alembic.bbb]}
+  - {id: net.alembic.eee, service: net, release: r3, kind: contract, command: "net-db upgrade eee", requires: [net.alembic.ccc, net.alembic.ddd]}
+  - {id: img.alembic.x1, service: img, release: r1, kind: migrate, command: "img-db upgrade x1"}
+"""
+STATE_HEADS = ("ddd", "ccc")
+
+
+def write_state(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.executemany("INSERT INTO alembic_version VALUES (?)", [(head,) for head in STATE_HEADS])
+    conn.close()
 
 
 @pytest.mark.parametrize("args", PARITY, ids=[" ".join(args) for args in PARITY])
@@ -200,9 +238,50 @@ def test_same_output_as_the_rust_cli(tmp_path: Path, args: tuple[str, ...]) -> N
     document["steps"] = [step for step in document["steps"] if step["kind"] != "backup"]
     files["nobackup"].write_text(json.dumps(document), encoding="utf-8")
     files["mixed"] = ROOT / "tests" / "data" / "inventory-mixed.yaml"
+    files["generated"] = ROOT / "tests" / "data" / "alembic" / "generated"
+    files["neutron"] = ROOT / "tests" / "data" / "alembic" / "neutron"
+    files["alembic"] = tmp_path / "alembic.yaml"
+    files["alembic"].write_text(ALEMBIC_CATALOG, encoding="utf-8")
+    files["state"] = tmp_path / "state.db"
+    write_state(files["state"])
     argv = [arg.format(**{name: str(path) for name, path in files.items()}) for arg in args]
     rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=120, check=False)
     python = run_ffu(*argv)
     assert python.returncode == rust.returncode
     assert python.stdout == rust.stdout
     assert python.stderr == rust.stderr
+
+
+def test_journal_commands_match_the_rust_cli(tmp_path: Path) -> None:
+    """A whole run through the journal, command by command, in both CLIs on their own
+    journals: the same output and exit status at every step (timestamps aside)."""
+    binary = rust_cli()
+    if binary is None:
+        pytest.skip("set FFU_RUST_CLI to the Rust ffu binary to compare (scripts/test.sh does)")
+    plan_path = tmp_path / "plan.json"
+    plan = ffu.Catalog.openstack().plan("newton", "ocata", services=["keystone"])
+    plan_path.write_text(plan.to_json(), encoding="utf-8")
+
+    def both(*args: str) -> str:
+        outputs = []
+        for name, command in (("rust", [str(binary)]), ("python", None)):
+            journal = ["--db", f"sqlite:{tmp_path / name}.db", "--plan", str(plan_path)]
+            argv = [args[0], args[1], *journal, *args[2:]]
+            if command is None:
+                result = run_ffu(*argv)
+            else:
+                result = subprocess.run([*command, *argv], capture_output=True, text=True, timeout=60, check=False)
+            outputs.append((result.returncode, result.stdout, result.stderr.replace(f"{tmp_path / name}.db", "DB")))
+        assert outputs[0] == outputs[1], args
+        return outputs[0][1]
+
+    assert both("journal", "init").startswith(f"ok: journal for plan {ffu.Journal(tmp_path / 'x.db', plan).checksum}: ")
+    assert both("journal", "done", plan[0].id) == ""  # not running: exit 2, same message
+    for step in plan:
+        assert both("journal", "next", "--owner", "runner") == f"{step.id}\n"
+        both("journal", "fail" if step.kind == "stop" else "done", step.id)
+        if step.kind == "stop":
+            assert both("journal", "next", "--owner", "runner") == f"{step.id}\n"
+            both("journal", "done", step.id)
+    assert both("journal", "next") == ""
+    assert both("journal", "status") == f"{len(plan)} steps: {len(plan)} done, 0 running, 0 failed, 0 pending\n"

@@ -12,7 +12,10 @@ use crate::error::{Error, Result};
 use crate::migration::MigrationId;
 
 /// Where one service's database stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serializes as `ffu discover --format json` writes it: `release`, `applied`, `pending`,
+/// and `legacy_version` when there is one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ServiceState {
     /// The newest release all of whose migrations of the service (and of every release
@@ -25,6 +28,7 @@ pub struct ServiceState {
     pub pending: Vec<String>,
     /// The sqlalchemy-migrate version recorded in `migrate_version` under the service's
     /// name as `repository_id`, if any (projects before their move to alembic).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy_version: Option<i64>,
 }
 

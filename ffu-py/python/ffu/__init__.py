@@ -15,7 +15,8 @@ ordered, explained plan, and checks any plan against the safety rules::
 Databases: :func:`discover` reads where a database stands (alembic and
 sqlalchemy-migrate versions), ``Catalog.plan(..., state=...)`` plans only what remains, and
 :class:`Journal` records a run's progress so that it resumes after a crash; both take any
-DB-API 2.0 connection (sqlite3, psycopg, PyMySQL) or a SQLite path.
+DB-API 2.0 connection (sqlite3, psycopg, PyMySQL) or a SQLite path. :func:`import_alembic`
+reads a project's alembic revision scripts into catalog migrations.
 
 Errors are :class:`FfuError` subclasses: :class:`CatalogError` (also a ``ValueError``),
 :class:`NoPathError`, :class:`PlanError`, :class:`DatabaseError` and
@@ -24,6 +25,7 @@ standard :mod:`logging` logger ``"ffu"``.
 """
 
 from ffu._native import (
+    AlembicImport,
     Catalog,
     CatalogError,
     DatabaseError,
@@ -40,9 +42,12 @@ from ffu._native import (
     Violation,
     __version__,
     discover,
+    discovery_sql,
+    import_alembic,
 )
 
 __all__ = [
+    "AlembicImport",
     "Catalog",
     "CatalogError",
     "DatabaseError",
@@ -59,4 +64,6 @@ __all__ = [
     "Violation",
     "__version__",
     "discover",
+    "discovery_sql",
+    "import_alembic",
 ]

@@ -15,7 +15,17 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, NoReturn
 
-from ffu import Catalog, FfuError, Inventory, Plan, __version__
+from ffu import (
+    Catalog,
+    FfuError,
+    Inventory,
+    Journal,
+    Plan,
+    __version__,
+    discover,
+    discovery_sql,
+    import_alembic,
+)
 
 
 class _Failure(Exception):
@@ -64,10 +74,17 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     plan = commands.add_parser("plan", help="plan an upgrade from one release to another")
-    start = plan.add_mutually_exclusive_group(required=True)
+    start = plan.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_", metavar="RELEASE", help="the release the cloud runs now")
     start.add_argument(
         "--inventory", metavar="FILE", help="plan per host for the cloud this inventory (ffu-inventory/1) describes"
+    )
+    plan.add_argument(
+        "--db",
+        action="append",
+        default=[],
+        metavar="sqlite:PATH",
+        help="plan from where this database stands (repeat for several): its migrations are left out",
     )
     plan.add_argument("--to", required=True, metavar="RELEASE", help="the release to upgrade to")
     catalog_arg(plan)
@@ -109,7 +126,65 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help='text explains what is withheld and why; json is {"SERVICE": ["ext", ...]}',
     )
+
+    imports = commands.add_parser("import", help="import migrations from other tools' histories")
+    import_commands = imports.add_subparsers(dest="import_command", required=True, metavar="COMMAND", parser_class=_Parser)
+    alembic = import_commands.add_parser(
+        "alembic", help="read alembic revision scripts (as text, never run) into a catalog fragment"
+    )
+    alembic.add_argument("dir", metavar="DIR", help="the directory of revision scripts")
+    alembic.add_argument("--service", required=True, metavar="NAME", help="the service the migrations belong to")
+    alembic.add_argument(
+        "--release", metavar="RELEASE", help="every script is a migrate of this release (no release directories)"
+    )
+    alembic.add_argument("--format", choices=["yaml", "json"], default="yaml", help="output format")
+
+    discover_command = commands.add_parser(
+        "discover", help="where a database stands: applied and pending migrations per service"
+    )
+    discover_command.add_argument("--db", metavar="sqlite:PATH", help="the database, as sqlite:PATH (required unless --sql)")
+    discover_command.add_argument(
+        "--service", dest="services", action="append", default=[], metavar="NAME", help="a service to report on (repeat)"
+    )
+    catalog_arg(discover_command)
+    discover_command.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    discover_command.add_argument(
+        "--sql", action="store_true", help="print the discovery statements for --backend instead of running them"
+    )
+    discover_command.add_argument(
+        "--backend", choices=["sqlite", "postgres", "mysql"], default="sqlite", help="the database flavour of --sql"
+    )
+
+    journal = commands.add_parser("journal", help="the journal of an upgrade run")
+    journal_commands = journal.add_subparsers(dest="journal_command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    def journal_args(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--db", required=True, metavar="sqlite:PATH", help="the journal's database")
+        command.add_argument("--plan", required=True, metavar="PLAN.json", help='the plan ("-" for stdin)')
+
+    journal_args(journal_commands.add_parser("init", help="create the journal for a plan"))
+    status = journal_commands.add_parser("status", help="how many steps are pending, running, done and failed")
+    journal_args(status)
+    status.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    next_command = journal_commands.add_parser("next", help="take the next step (print its id)")
+    journal_args(next_command)
+    next_command.add_argument("--owner", default="ffu", metavar="NAME", help="who runs the steps; holds the lock")
+    next_command.add_argument(
+        "--lock-ttl", type=int, default=3600, metavar="SECONDS", help="seconds after which the lock may be taken over"
+    )
+    for verb, text in (("done", "mark a running step done"), ("fail", "mark a running step failed")):
+        command = journal_commands.add_parser(verb, help=text)
+        journal_args(command)
+        command.add_argument("step", metavar="STEP", help="the step id")
     return parser
+
+
+def _sqlite_path(db: str) -> str:
+    """The path of a ``sqlite:PATH`` argument, as the Rust CLI reads it."""
+    path = db[len("sqlite:") :] if db.startswith("sqlite:") else ""
+    if not path:
+        raise _Failure(f"error: unsupported database {json.dumps(db)}: give sqlite:PATH", 2)
+    return path[2:] if path.startswith("//") else path
 
 
 def _load_catalog(path: str | None) -> Catalog:
@@ -142,7 +217,26 @@ def _write_file(path: str, text: str) -> None:
 def _plan(args: argparse.Namespace) -> None:
     catalog = _load_catalog(args.catalog)
     services = None if args.services is None else [name for value in args.services for name in value.split(",")]
-    if args.inventory is not None:
+    if args.inventory is not None and args.db:
+        raise _Failure("error: --db cannot be used with --inventory", 2)
+    if args.inventory is None and args.from_ is None and not args.db:
+        raise _Failure("error: give --from RELEASE, --inventory FILE or --db sqlite:PATH", 2)
+    if args.db:
+        names = services if services is not None else catalog.services
+        merged: dict[str, set[str]] = {}
+        for db in args.db:
+            for service, found in discover(_sqlite_path(db), catalog, names).items():
+                merged.setdefault(service, set()).update(found["applied"])
+        plan = catalog.plan(
+            args.from_,
+            args.to,
+            mode=args.mode,
+            skip_level=args.skip_level,
+            services=services,
+            max_unavailable=args.max_unavailable,
+            state={service: sorted(applied) for service, applied in merged.items()},
+        )
+    elif args.inventory is not None:
         plan = catalog.plan_inventory(
             Inventory.from_file(catalog, args.inventory),
             args.to,
@@ -250,6 +344,86 @@ def _extensions(args: argparse.Namespace) -> None:
     _write_stdout("".join(lines))
 
 
+def _import_alembic(args: argparse.Namespace) -> None:
+    imported = import_alembic(args.dir, args.service, release=args.release)
+    for warning in imported.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    _write_stdout(imported.to_json() if args.format == "json" else imported.to_yaml())
+
+
+def _discover(args: argparse.Namespace) -> None:
+    if args.sql:
+        _write_stdout("".join(f"{statement};\n" for statement in discovery_sql(args.backend)))
+        return
+    if args.db is None or not args.services:
+        raise _Failure("error: give --db sqlite:PATH and --service NAME (or --sql)", 2)
+    path = _sqlite_path(args.db)
+    catalog = _load_catalog(args.catalog)
+    state = discover(path, catalog, args.services)
+    if args.format == "json":
+        report = {}
+        for service, found in sorted(state.items()):
+            entry: dict[str, object] = {
+                "release": found["release"],
+                "applied": found["applied"],
+                "pending": found["pending"],
+            }
+            if found["legacy_version"] is not None:
+                entry["legacy_version"] = found["legacy_version"]
+            report[service] = entry
+        _write_stdout(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = []
+    for service, found in sorted(state.items()):
+        release = found["release"] or "none"
+        lines.append(f"{service}: release {release}, {len(found['applied'])} applied, {len(found['pending'])} pending\n")
+        if found["legacy_version"] is not None:
+            lines.append(f"  sqlalchemy-migrate version {found['legacy_version']}\n")
+        lines.extend(f"  pending {migration}\n" for migration in found["pending"])
+    _write_stdout("".join(lines))
+
+
+def _journal(args: argparse.Namespace) -> None:
+    path = _sqlite_path(args.db)
+    plan = Plan.from_json(_read_input(args.plan), file=args.plan)
+    journal = Journal(path, plan)
+    command = args.journal_command
+    if command == "init":
+        counts = journal.status()
+        total = counts["pending"] + counts["running"] + counts["done"] + counts["failed"]
+        _write_stdout(f"ok: journal for plan {journal.checksum}: {total} steps, {counts['done']} done\n")
+    elif command == "status":
+        if args.format == "json":
+            steps = [
+                {
+                    "id": step["id"],
+                    "state": step["state"],
+                    "attempts": step["attempts"],
+                    "host": step["host"],
+                    "started_at": step["started_at"],
+                    "finished_at": step["finished_at"],
+                }
+                for step in journal.steps()
+            ]
+            report = {"checksum": journal.checksum, "steps": steps}
+            _write_stdout(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        else:
+            counts = journal.status()
+            total = counts["pending"] + counts["running"] + counts["done"] + counts["failed"]
+            _write_stdout(
+                f"{total} steps: {counts['done']} done, {counts['running']} running, "
+                f"{counts['failed']} failed, {counts['pending']} pending\n"
+            )
+    elif command == "next":
+        step = journal.next(args.owner, float(args.lock_ttl))
+        if step is not None:
+            _write_stdout(f"{step}\n")
+    elif command == "done":
+        journal.done(args.step)
+    else:
+        journal.fail(args.step)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "plan": _plan,
     "verify": _verify,
@@ -257,13 +431,29 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "show": _show,
     "releases": _releases,
     "extensions": _extensions,
+    "alembic": _import_alembic,
+    "discover": _discover,
+    "journal": _journal,
 }
 
 
+def _lower_level_name(record: logging.LogRecord) -> bool:
+    """Adds ``levelname_lower`` (``warning`` or ``error``) for the plain format."""
+    setattr(record, "levelname_lower", "error" if record.levelno >= logging.ERROR else "warning")  # noqa: B010
+    return True
+
+
 def _init_logging(verbose: int, stream: IO[str]) -> None:
-    if verbose <= 0:
-        return
     handler = logging.StreamHandler(stream)
+    if verbose <= 0:
+        # Warnings are for the operator (a stale journal lock taken over, a database that
+        # holds nothing of a service), as plain lines like the Rust CLI's.
+        handler.setFormatter(logging.Formatter("%(levelname_lower)s: %(message)s"))
+        handler.addFilter(_lower_level_name)
+        logger = logging.getLogger("ffu")
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        return
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.addLevelName(5, "TRACE")  # tracing's TRACE events arrive at level 5
     logger = logging.getLogger("ffu")
@@ -275,7 +465,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI with ``argv`` (the process's arguments by default); returns the exit status."""
     args = _parser().parse_args(argv)
     _init_logging(args.verbose, sys.stderr)
-    command = args.catalog_command if args.command == "catalog" else args.command
+    command: str = args.command
+    if command == "catalog":
+        command = args.catalog_command
+    elif command == "import":
+        command = args.import_command
     try:
         _COMMANDS[command](args)
     except FfuError as err:
