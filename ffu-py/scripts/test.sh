@@ -12,6 +12,10 @@
 #                 it is deleted and made anew on every run, so nothing stale hides a problem)
 #   PYTHON        the interpreter to build the environment from (default: python3)
 #   FFU_PY_SKIP_RUST_CLI=1   do not build the Rust CLI (its output comparison is then skipped)
+#   FFU_TEST_POSTGRES, FFU_TEST_MYSQL   the PostgreSQL and MySQL/MariaDB servers of
+#                 tests/test_db.py (formats: scripts/db-servers.sh); when unset, that script
+#                 starts private ones and sets them (the tests that need one skip without it)
+#   FFU_DB_SERVERS=0   do not run scripts/db-servers.sh
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -40,6 +44,17 @@ if [[ "${FFU_PY_SKIP_RUST_CLI:-0}" != 1 ]]; then
     step "build the Rust CLI, to compare python -m ffu with it"
     cargo build --release --quiet --bin ffu
     export FFU_RUST_CLI="$root/target/release/ffu"
+fi
+
+if [[ "${FFU_DB_SERVERS:-1}" != 0 && ( -z "${FFU_TEST_POSTGRES:-}" || -z "${FFU_TEST_MYSQL:-}" ) ]]; then
+    step "database servers for tests/test_db.py (scripts/db-servers.sh)"
+    bash scripts/db-servers.sh
+    # KEY=VALUE lines, values unquoted to the end of the line; a variable the caller set
+    # already (a server of its own) wins.
+    while IFS='=' read -r key value; do
+        [[ "$key" =~ ^FFU_TEST_[A-Z]+$ && -z "${!key:-}" ]] || continue
+        export "$key=$value"
+    done <target/db/env
 fi
 
 # Run the checks outside the source tree, so that they import the installed wheel, not
