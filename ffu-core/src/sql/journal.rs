@@ -227,7 +227,8 @@ pub fn journal_ddl(backend: Backend) -> Vec<String> {
 /// The journal's statements (besides the DDL) for `backend`, with placeholders for their
 /// values, each with its name: what [`Journal`] executes through a [`Connection`], in one
 /// transaction per transition (`next` = `lock_run`, `select_lock`, `delete_lock`,
-/// `select_running`, `select_runnable` when nothing runs, `claim_step`, `insert_lock`;
+/// `select_first_in_state` for running, then pending and failed when nothing runs,
+/// `claim_step`, `insert_lock`;
 /// `done`/`fail` = `lock_run`, `select_step_state`, `finish_step`, `delete_lock`).
 pub fn journal_statements(backend: Backend) -> Vec<(&'static str, String)> {
     vec![
@@ -241,11 +242,7 @@ pub fn journal_statements(backend: Backend) -> Vec<(&'static str, String)> {
         ("select_lock", backend.build(&select_lock()).0),
         ("delete_lock", backend.build(&delete_lock()).0),
         ("insert_lock", backend.build(&insert_lock("", 0)).0),
-        ("select_running", backend.build(&first_in(&["running"])).0),
-        (
-            "select_runnable",
-            backend.build(&first_in(&["pending", "failed"])).0,
-        ),
+        ("select_first_in_state", backend.build(&first_in("")).0),
         ("claim_step", backend.build(&claim("", 0)).0),
         ("select_step_state", backend.build(&select_state("")).0),
         (
@@ -314,13 +311,17 @@ fn insert_lock(owner: &str, expires_at: i64) -> InsertStatement {
         .to_owned()
 }
 
-/// The first step in plan order whose state is one of `states`.
-fn first_in(states: &[&str]) -> SelectStatement {
+/// The first step in plan order in `state`.
+///
+/// One state per query, so that the `(run_id, state, position)` index answers it at once:
+/// with `state IN (...)` SQLite walks the steps in position order instead, past every step
+/// already done, which made each transition cost in proportion to the steps done.
+fn first_in(state: &str) -> SelectStatement {
     Query::select()
-        .columns(["step_id", "state", "attempts"])
+        .columns(["step_id", "position", "attempts"])
         .from(STEP)
         .and_where(Expr::col("run_id").eq(RUN_ID))
-        .and_where(Expr::col("state").is_in(states.iter().copied()))
+        .and_where(Expr::col("state").eq(state))
         .order_by("position", Order::Asc)
         .limit(1)
         .to_owned()
@@ -515,14 +516,28 @@ impl Journal {
                 }
             }
             execute(conn, &delete_lock())?;
-            let mut found = query(conn, &first_in(&["running"]))?;
-            if found.is_empty() {
-                found = query(conn, &first_in(&["pending", "failed"]))?;
+            // A step left running first; else the earlier of the first pending and the first
+            // failed step.
+            let mut found = query(conn, &first_in(StepState::Running.as_str()))?;
+            let interrupted = !found.is_empty();
+            if !interrupted {
+                let position = |rows: &[Vec<SqlValue>]| {
+                    rows.first()
+                        .and_then(|row| row.get(1)?.as_i64())
+                        .unwrap_or(i64::MAX)
+                };
+                let pending = query(conn, &first_in(StepState::Pending.as_str()))?;
+                let failed = query(conn, &first_in(StepState::Failed.as_str()))?;
+                found = if position(&failed) < position(&pending) {
+                    failed
+                } else {
+                    pending
+                };
             }
             let Some(step) = text(&found, 0).map(str::to_owned) else {
                 return Ok(None);
             };
-            if text(&found, 1) == Some("running") {
+            if interrupted {
                 let attempts = found[0].get(2).and_then(SqlValue::as_i64).unwrap_or(0);
                 tracing::warn!(
                     "{target}: step {step:?} was running when its runner stopped; giving it again (attempt {})",
@@ -710,12 +725,12 @@ mod tests {
     fn statements_per_backend() {
         for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
             let statements = journal_statements(backend);
-            assert_eq!(statements.len(), 13);
+            assert_eq!(statements.len(), 12);
             assert!(statements.iter().all(|(_, sql)| !sql.contains("''")));
         }
         assert_eq!(
             journal_statements(Backend::Postgres)[7].1,
-            r#"SELECT "step_id", "state", "attempts" FROM "ffu_step" WHERE "run_id" = $1 AND "state" IN ($2) ORDER BY "position" ASC LIMIT $3"#
+            r#"SELECT "step_id", "position", "attempts" FROM "ffu_step" WHERE "run_id" = $1 AND "state" = $2 ORDER BY "position" ASC LIMIT $3"#
         );
     }
 
