@@ -294,8 +294,14 @@ proptest! {
             }
         }
         let last = release_name(shape.releases - 1);
-        let policy = Policy { skip_level: skip, ..Policy::default() };
-        let plan = catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &state).unwrap();
+        let mode = if seed >> 63 == 1 { ffu_core::Mode::Rolling } else { ffu_core::Mode::Offline };
+        let policy = Policy { skip_level: skip, mode, ..Policy::default() };
+        let plan = match catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &state) {
+            Ok(plan) => plan,
+            // As without a state: some rolling hops have no order, which is explained.
+            Err(Error::NoPlan(NoPlan::OrderCycle { .. })) if mode == ffu_core::Mode::Rolling => return Ok(()),
+            Err(err) => panic!("planning failed: {err}"),
+        };
         let violations = verify(&catalog, &plan).unwrap();
         prop_assert!(violations.is_empty(), "{violations:#?}\n{}", plan.to_json());
         // Computed here independently: what runs is what is after `from` and not applied.

@@ -339,3 +339,34 @@ fn text_names_each_host_once() {
         run.stdout
     );
 }
+
+#[test]
+fn rolling_upgrades_never_skip_even_with_skip_level() {
+    let catalog = Catalog::openstack();
+    let policy = Policy {
+        mode: Mode::Rolling,
+        skip_level: true,
+        services: Some(vec!["keystone".to_owned()]),
+        ..Policy::default()
+    };
+    // 2023.1 -> 2024.1 is a SLURP edge; a rolling plan still goes through 2023.2.
+    let plan = catalog.plan("2023.1", "2024.1", &policy).unwrap();
+    assert_eq!(plan.path, ["2023.1", "2023.2", "2024.1"]);
+    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    // The offline plan under the same policy takes the edge: forced onto a rolling plan,
+    // that hop is a V1 violation.
+    let offline = Policy {
+        mode: Mode::Offline,
+        ..policy.clone()
+    };
+    let mut skipping = catalog.plan("2023.1", "2024.1", &offline).unwrap();
+    assert_eq!(skipping.path, ["2023.1", "2024.1"]);
+    skipping.policy.mode = Mode::Rolling;
+    let violations = verify(&catalog, &skipping).unwrap();
+    assert!(
+        violations.iter().any(|v| v.rule == "V1"
+            && v.message
+                == "hop 2023.1 -> 2024.1 skips releases, but a rolling upgrade goes one release at a time"),
+        "{violations:#?}"
+    );
+}

@@ -242,7 +242,10 @@ impl<'a> Context<'a> {
                 self.plan.from, self.plan.to
             )));
         }
-        let skips_allowed = self.plan.policy.skip_level;
+        // Mixed versions are only supported between adjacent releases, so a rolling
+        // upgrade never skips, whatever skip_level says.
+        let rolling = self.plan.policy.mode == Mode::Rolling;
+        let skips_allowed = self.plan.policy.skip_level && !rolling;
         for pair in ids.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             let (a_name, b_name) = (&self.catalog.release(a).name, &self.catalog.release(b).name);
@@ -258,6 +261,8 @@ impl<'a> Context<'a> {
                     out.push(v1(format!(
                         "hop {a_name} -> {b_name} skips releases but no such edge is allowed"
                     )));
+                } else if rolling {
+                    out.push(v1(format!("hop {a_name} -> {b_name} skips releases, but a rolling upgrade goes one release at a time")));
                 } else if !skips_allowed {
                     out.push(v1(format!("hop {a_name} -> {b_name} skips releases but the policy does not allow skip-level upgrades")));
                 }
