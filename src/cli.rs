@@ -162,8 +162,8 @@ struct ExtensionsArgs {
 
 #[derive(Debug, Args)]
 struct CatalogArg {
-    /// Catalog file (YAML, or JSON when it ends in .json); the embedded OpenStack catalog
-    /// without it.
+    /// Catalog file (YAML, or JSON when it ends in .json; "-" for stdin); the embedded
+    /// OpenStack catalog without it.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
 }
@@ -251,7 +251,7 @@ enum DocFormat {
 enum CatalogCommand {
     /// Load a catalog and report the first problem, or how big it is.
     Validate {
-        /// The catalog file.
+        /// The catalog file ("-" for stdin).
         file: PathBuf,
     },
     /// Print a catalog (its fragments merged) as YAML or JSON.
@@ -369,9 +369,23 @@ where
 
 fn load_catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
     match &arg.catalog {
-        Some(path) => Ok(Catalog::from_path(path)?),
+        Some(path) => catalog_from(path),
         None => Ok(Catalog::openstack()),
     }
+}
+
+/// The catalog in the file at `path`, or on stdin for `-` (JSON when it starts with `{`,
+/// else YAML; without `include:`, which needs a directory).
+fn catalog_from(path: &Path) -> Result<Catalog, Failure> {
+    if path.as_os_str() != "-" {
+        return Ok(Catalog::from_path(path)?);
+    }
+    let text = read_input(path)?;
+    Ok(if text.trim_start().starts_with('{') {
+        Catalog::from_json_str(&text, "<stdin>")?
+    } else {
+        Catalog::from_yaml_str(&text, "<stdin>")?
+    })
 }
 
 /// Writes `render` to stdout, or to `path` through a temporary file renamed into place.
@@ -521,7 +535,7 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
 }
 
 fn validate(file: &Path) -> Result<(), Failure> {
-    let catalog = Catalog::from_path(file)?;
+    let catalog = catalog_from(file)?;
     emit(None, |out| {
         writeln!(
             out,
@@ -539,7 +553,7 @@ fn validate(file: &Path) -> Result<(), Failure> {
 
 fn show(file: Option<&Path>, format: DocFormat) -> Result<(), Failure> {
     let catalog = match file {
-        Some(path) => Catalog::from_path(path)?,
+        Some(path) => catalog_from(path)?,
         None => Catalog::openstack(),
     };
     let text = match format {

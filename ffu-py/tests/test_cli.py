@@ -285,3 +285,22 @@ def test_journal_commands_match_the_rust_cli(tmp_path: Path) -> None:
             both("journal", "done", step.id)
     assert both("journal", "next") == ""
     assert both("journal", "status") == f"{len(plan)} steps: {len(plan)} done, 0 running, 0 failed, 0 pending\n"
+
+
+def test_catalog_from_stdin_matches_the_rust_cli() -> None:
+    """`-` reads the catalog from stdin (YAML, or JSON when it starts with `{`), in both CLIs."""
+    cases = [
+        (("catalog", "validate", "-"), TINY),
+        (("catalog", "validate", "-"), TINY_HEAD + "  - {id: x\n"),
+        (("plan", "--catalog", "-", "--from", "a", "--to", "c", "--format", "json"), ffu.Catalog.from_yaml(TINY).to_json()),
+    ]
+    binary = rust_cli()
+    for args, text in cases:
+        python = run_ffu(*args, stdin=text)
+        assert "Traceback" not in python.stderr
+        if binary is not None:
+            rust = subprocess.run([str(binary), *args], input=text, capture_output=True, text=True, timeout=60, check=False)
+            assert (python.returncode, python.stdout, python.stderr) == (rust.returncode, rust.stdout, rust.stderr)
+    assert run_ffu("catalog", "validate", "-", stdin=TINY).stdout.startswith("ok: catalog tiny: 3 releases")
+    broken = run_ffu("catalog", "validate", "-", stdin=TINY_HEAD + "  - {id: x\n")
+    assert broken.returncode == 2 and broken.stderr.startswith("error: <stdin>:")

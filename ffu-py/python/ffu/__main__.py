@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--catalog",
             metavar="FILE",
-            help="catalog file (YAML, or JSON when it ends in .json); the embedded OpenStack catalog without it",
+            help='catalog file (YAML, or JSON when it ends in .json; "-" for stdin); the embedded OpenStack catalog without it',
         )
 
     plan = commands.add_parser("plan", help="plan an upgrade from one release to another")
@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="validate or show a catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND", parser_class=_Parser)
     validate = catalog_commands.add_parser("validate", help="load a catalog and report the first problem, or how big it is")
-    validate.add_argument("file", metavar="FILE", help="the catalog file")
+    validate.add_argument("file", metavar="FILE", help='the catalog file ("-" for stdin)')
     show = catalog_commands.add_parser("show", help="print a catalog (its fragments merged) as YAML or JSON")
     show.add_argument("file", metavar="FILE", nargs="?", help="the catalog file; the embedded OpenStack catalog without it")
     show.add_argument("--format", choices=["yaml", "json"], default="yaml", help="output format")
@@ -188,7 +188,16 @@ def _sqlite_path(db: str) -> str:
 
 
 def _load_catalog(path: str | None) -> Catalog:
-    return Catalog.openstack() if path is None else Catalog.from_file(path)
+    """The catalog at ``path``, on stdin for ``-`` (JSON when it starts with ``{``, else
+    YAML), or the embedded OpenStack catalog for ``None``."""
+    if path is None:
+        return Catalog.openstack()
+    if path != "-":
+        return Catalog.from_file(path)
+    text = _read_input(path)
+    if text.lstrip().startswith("{"):
+        return Catalog.from_json(text, file="<stdin>")
+    return Catalog.from_yaml(text, file="<stdin>")
 
 
 def _write_stdout(text: str) -> None:
@@ -298,7 +307,7 @@ def _verify(args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> None:
-    catalog = Catalog.from_file(args.file)
+    catalog = _load_catalog(args.file)
     stats = catalog.stats()
     summary = ", ".join(
         f"{stats[key]} {key.replace('_', ' ')}"
