@@ -197,7 +197,7 @@ struct PlanArgs {
     inventory: Option<PathBuf>,
     /// Plan from where this database stands (repeat for several): the migrations it holds
     /// (`alembic_version`, as `ffu discover` reads it) are left out of the plan.
-    #[arg(long, value_name = "sqlite:PATH", conflicts_with = "inventory")]
+    #[arg(long, value_name = "sqlite:PATH")]
     db: Vec<String>,
     /// The release to upgrade to (name or alias).
     #[arg(long, value_name = "RELEASE")]
@@ -446,7 +446,12 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
     let plan = match (&args.inventory, &args.from) {
         (Some(path), _) => {
             let inventory = Inventory::from_path(&catalog, path)?;
-            catalog.plan_inventory(&inventory, &args.to, &policy)?
+            if args.db.is_empty() {
+                catalog.plan_inventory(&inventory, &args.to, &policy)?
+            } else {
+                let state = discover_all(&args.db, &catalog, args.services.as_deref())?;
+                catalog.plan_inventory_with_state(&inventory, &args.to, &policy, &state)?
+            }
         }
         (None, from) if !args.db.is_empty() => {
             let state = discover_all(&args.db, &catalog, args.services.as_deref())?;

@@ -276,3 +276,53 @@ fn plans_start_where_the_database_stands() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn plans_per_host_leave_out_what_the_databases_hold() {
+    let catalog = Catalog::openstack();
+    let inventory = ffu_core::Inventory::from_path(
+        &catalog,
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/inventory-pike.yaml"),
+    )
+    .unwrap();
+    let policy = ffu_core::Policy::default();
+    // keystone's queens expand ran before the upgrade stopped.
+    let mut state = std::collections::BTreeMap::new();
+    state.insert(
+        "keystone".to_owned(),
+        ffu_core::ServiceState::applied(["keystone.queens.expand"]),
+    );
+    let plan = catalog
+        .plan_inventory_with_state(&inventory, "rocky", &policy, &state)
+        .unwrap();
+    let full = catalog
+        .plan_inventory(&inventory, "rocky", &policy)
+        .unwrap();
+    assert_eq!(plan.applied, ["keystone.queens.expand"]);
+    let migrations = |plan: &ffu_core::Plan| -> Vec<String> {
+        plan.steps
+            .iter()
+            .filter_map(|s| s.migration.clone())
+            .collect()
+    };
+    let mut expected = migrations(&full);
+    expected.retain(|m| m != "keystone.queens.expand");
+    assert_eq!(migrations(&plan), expected);
+    assert!(plan
+        .steps
+        .iter()
+        .any(|s| s.host.as_deref() == Some("cmp-120")));
+    assert_eq!(ffu_core::verify(&catalog, &plan).unwrap(), []);
+    // A database ahead of the target is refused, per host too.
+    state.insert(
+        "keystone".to_owned(),
+        ffu_core::ServiceState::applied(["keystone.stein.expand"]),
+    );
+    let err = catalog
+        .plan_inventory_with_state(&inventory, "rocky", &policy, &state)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the database already has keystone.stein.expand of stein, after the target rocky: downgrades are not supported (database migrations are not reversible)"
+    );
+}

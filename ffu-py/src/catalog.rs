@@ -259,8 +259,11 @@ impl PyCatalog {
     /// inventory; the plan starts from the oldest release any of them runs (a mixed
     /// inventory is an interrupted upgrade, which the plan completes).
     ///
+    /// With `state` (as for `plan`), the migrations the databases already hold are left
+    /// out and listed in `Plan.applied`.
+    ///
     /// The planning runs without the GIL, so other Python threads go on meanwhile.
-    #[pyo3(signature = (inventory, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None))]
+    #[pyo3(signature = (inventory, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None, state = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the Python signature is the policy's fields as keywords"
@@ -275,13 +278,24 @@ impl PyCatalog {
         keep_dataplane: bool,
         services: Option<Vec<String>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
+        state: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
         let policy = policy(mode, skip_level, keep_dataplane, services, max_unavailable)?;
+        let state = state.as_ref().map(crate::database::state_arg).transpose()?;
         let inventory = Arc::clone(inventory.for_catalog(&self.inner)?);
         logging::sync_level(py);
         let catalog = &self.inner;
         let plan = py
-            .detach(|| guarded(|| Ok(catalog.plan_inventory(&inventory, &to, &policy)?)))
+            .detach(|| {
+                guarded(|| {
+                    Ok(match &state {
+                        Some(state) => {
+                            catalog.plan_inventory_with_state(&inventory, &to, &policy, state)?
+                        }
+                        None => catalog.plan_inventory(&inventory, &to, &policy)?,
+                    })
+                })
+            })
             .map_err(|failure| failure.into_py_err(py, None))?;
         Ok(PyPlan::new(plan, Some(Arc::clone(&self.inner))))
     }

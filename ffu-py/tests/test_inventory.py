@@ -93,3 +93,21 @@ def test_cli_plan_needs_from_or_inventory() -> None:
     assert both.returncode == 2 and "not allowed with" in both.stderr
     neither = run_ffu("plan", "--to", "queens")
     assert neither.returncode == 2 and "error:" in neither.stderr
+
+
+def test_plan_inventory_from_a_database_state(catalog: ffu.Catalog) -> None:
+    inventory = ffu.Inventory.from_file(catalog, DATA / "inventory-pike.yaml")
+    full = catalog.plan_inventory(inventory, "rocky")
+    plan = catalog.plan_inventory(inventory, "rocky", state={"keystone": ["keystone.queens.expand"]})
+    assert plan.applied == ["keystone.queens.expand"]
+    expected = [s.migration for s in full if s.migration and s.migration != "keystone.queens.expand"]
+    assert [s.migration for s in plan if s.migration] == expected
+    assert catalog.verify(plan) == []
+    assert catalog.verify(plan.to_dict()) == []
+    with pytest.raises(ffu.NoPathError) as ahead:
+        catalog.plan_inventory(inventory, "rocky", state={"keystone": {"applied": ["keystone.stein.expand"]}})
+    assert (ahead.value.migration, ahead.value.release, ahead.value.to) == ("keystone.stein.expand", "stein", "rocky")
+    with pytest.raises(ffu.PlanError, match=r"bad database state: keystone: applied migration \"nope\" is not in the catalog"):
+        catalog.plan_inventory(inventory, "rocky", state={"keystone": ["nope"]})
+    with pytest.raises(TypeError, match="state must be a dict"):
+        catalog.plan_inventory(inventory, "rocky", state=["keystone.queens.expand"])  # type: ignore[arg-type]

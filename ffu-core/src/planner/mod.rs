@@ -89,6 +89,17 @@ impl Catalog {
         state: &BTreeMap<String, ServiceState>,
     ) -> Result<Plan> {
         let _span = tracing::debug_span!("plan_with_state", to).entered();
+        let applied = self.applied_of_state(state)?;
+        let from_id = match from {
+            Some(name) => self.resolve_release(name)?,
+            None => self.start_of_state(state, &applied)?,
+        };
+        self.check_applied(&applied, from_id, to)?;
+        self.plan_from(from_id, to, policy, None, &applied)
+    }
+
+    /// The migrations `state` says are applied, as one flag per catalog migration.
+    fn applied_of_state(&self, state: &BTreeMap<String, ServiceState>) -> Result<Vec<bool>> {
         let mut applied = vec![false; self.migrations().len()];
         let bad = |message: String| Error::BadState { message };
         for (name, service_state) in state {
@@ -112,10 +123,13 @@ impl Catalog {
                 applied[migration.index()] = true;
             }
         }
-        let from_id = match from {
-            Some(name) => self.resolve_release(name)?,
-            None => self.start_of_state(state, &applied)?,
-        };
+        Ok(applied)
+    }
+
+    /// Refuses applied migrations after the target `to` (a downgrade) and applied
+    /// migrations whose requirement after `from_id` is not applied (no database gets
+    /// there).
+    fn check_applied(&self, applied: &[bool], from_id: ReleaseId, to: &str) -> Result<()> {
         let to_id = self.resolve_release(to)?;
         for (index, migration) in self.migrations().iter().enumerate() {
             if !applied[index] {
@@ -132,16 +146,18 @@ impl Catalog {
             for &required in &migration.requires {
                 let other = self.migration(required);
                 if !applied[required.index()] && other.release > from_id {
-                    return Err(bad(format!(
-                        "{} is applied but {} (which it requires, of {}) is not",
-                        migration.id,
-                        other.id,
-                        self.release(other.release).name
-                    )));
+                    return Err(Error::BadState {
+                        message: format!(
+                            "{} is applied but {} (which it requires, of {}) is not",
+                            migration.id,
+                            other.id,
+                            self.release(other.release).name
+                        ),
+                    });
                 }
             }
         }
-        self.plan_from(from_id, to, policy, None, &applied)
+        Ok(())
     }
 
     /// Where a plan from `state` starts: for each service with applied migrations, the
@@ -233,6 +249,33 @@ impl Catalog {
         to: &str,
         policy: &Policy,
     ) -> Result<Plan> {
+        self.plan_hosts(inventory, to, policy, None)
+    }
+
+    /// [`Catalog::plan_inventory`] for a cloud whose databases already hold some
+    /// migrations (`state`, as in [`Catalog::plan_with_state`]): the plan per host leaves
+    /// them out and lists them in [`Plan::applied`]. The plan starts where the inventory
+    /// says the components stand.
+    ///
+    /// # Errors
+    /// As [`Catalog::plan_inventory`] and [`Catalog::plan_with_state`].
+    pub fn plan_inventory_with_state(
+        &self,
+        inventory: &crate::Inventory,
+        to: &str,
+        policy: &Policy,
+        state: &BTreeMap<String, ServiceState>,
+    ) -> Result<Plan> {
+        self.plan_hosts(inventory, to, policy, Some(state))
+    }
+
+    fn plan_hosts(
+        &self,
+        inventory: &crate::Inventory,
+        to: &str,
+        policy: &Policy,
+        state: Option<&BTreeMap<String, ServiceState>>,
+    ) -> Result<Plan> {
         let _span =
             tracing::debug_span!("plan_inventory", hosts = inventory.hosts().len(), to).entered();
         // Without a list of services, upgrade those the inventory shows deployed.
@@ -265,7 +308,15 @@ impl Catalog {
                 name: format!("<no upgraded component in {}>", inventory.file()),
                 suggestions: Vec::new(),
             })?;
-        self.plan_from(from_id, to, policy, Some(inventory), &[])
+        let applied = match state {
+            Some(state) => {
+                let applied = self.applied_of_state(state)?;
+                self.check_applied(&applied, from_id, to)?;
+                applied
+            }
+            None => Vec::new(),
+        };
+        self.plan_from(from_id, to, policy, Some(inventory), &applied)
     }
 
     /// The plan from `from_id`; `applied` (empty, or one flag per migration) marks the

@@ -226,26 +226,17 @@ def _write_file(path: str, text: str) -> None:
 def _plan(args: argparse.Namespace) -> None:
     catalog = _load_catalog(args.catalog)
     services = None if args.services is None else [name for value in args.services for name in value.split(",")]
-    if args.inventory is not None and args.db:
-        raise _Failure("error: --db cannot be used with --inventory", 2)
     if args.inventory is None and args.from_ is None and not args.db:
         raise _Failure("error: give --from RELEASE, --inventory FILE or --db sqlite:PATH", 2)
+    state: dict[str, list[str]] | None = None
     if args.db:
         names = services if services is not None else catalog.services
         merged: dict[str, set[str]] = {}
         for db in args.db:
             for service, found in discover(_sqlite_path(db), catalog, names).items():
                 merged.setdefault(service, set()).update(found["applied"])
-        plan = catalog.plan(
-            args.from_,
-            args.to,
-            mode=args.mode,
-            skip_level=args.skip_level,
-            services=services,
-            max_unavailable=args.max_unavailable,
-            state={service: sorted(applied) for service, applied in merged.items()},
-        )
-    elif args.inventory is not None:
+        state = {service: sorted(applied) for service, applied in merged.items()}
+    if args.inventory is not None:
         plan = catalog.plan_inventory(
             Inventory.from_file(catalog, args.inventory),
             args.to,
@@ -253,6 +244,17 @@ def _plan(args: argparse.Namespace) -> None:
             skip_level=args.skip_level,
             services=services,
             max_unavailable=args.max_unavailable,
+            state=state,
+        )
+    elif state is not None:
+        plan = catalog.plan(
+            args.from_,
+            args.to,
+            mode=args.mode,
+            skip_level=args.skip_level,
+            services=services,
+            max_unavailable=args.max_unavailable,
+            state=state,
         )
     else:
         plan = catalog.plan(
