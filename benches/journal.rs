@@ -1,5 +1,4 @@
-//! Criterion benchmarks of the database side on SQLite (what `examples/journal_speed.rs`
-//! measures by hand):
+//! Criterion benchmarks of the database side on SQLite:
 //!
 //! - `discover/neutron_heads/138` and `discover/neutron_every_row/138`:
 //!   [`discover_sqlite`] of a database holding the full alembic history of a real neutron
@@ -116,7 +115,7 @@ fn discovery(c: &mut Criterion) {
     group.finish();
 }
 
-/// A plan of `steps` migrate steps, as in `examples/journal_speed.rs`.
+/// A plan of `steps` migrate steps.
 fn synthetic_plan(steps: usize) -> Plan {
     Plan::new(
         "speed",

@@ -9,28 +9,8 @@ use common::{ffu, temp_dir, write};
 use ffu_core::sql::discover_sqlite;
 use ffu_core::Catalog;
 
-const CATALOG: &str = r#"
-format: ffu-catalog/1
-name: alembic-test
-releases:
-  - {name: r1}
-  - {name: r2}
-  - {name: r3}
-services:
-  - name: net
-    components:
-      - {name: net-server, role: control}
-  - name: img
-    components:
-      - {name: img-api, role: control}
-migrations:
-  - {id: net.alembic.aaa, service: net, release: r1, kind: migrate, command: "net-db upgrade aaa"}
-  - {id: net.alembic.bbb, service: net, release: r2, kind: expand, command: "net-db upgrade bbb", requires: [net.alembic.aaa]}
-  - {id: net.alembic.ccc, service: net, release: r2, kind: contract, command: "net-db upgrade ccc", requires: [net.alembic.aaa]}
-  - {id: net.alembic.ddd, service: net, release: r3, kind: expand, command: "net-db upgrade ddd", requires: [net.alembic.bbb]}
-  - {id: net.alembic.eee, service: net, release: r3, kind: contract, command: "net-db upgrade eee", requires: [net.alembic.ccc, net.alembic.ddd]}
-  - {id: img.alembic.x1, service: img, release: r1, kind: migrate, command: "img-db upgrade x1"}
-"#;
+/// The shared alembic-style test catalog (tests/data/alembic-test.yaml).
+const CATALOG: &str = include_str!("data/alembic-test.yaml");
 
 fn database(path: &Path, heads: &[&str], legacy: Option<(&str, i64)>) {
     let _ = std::fs::remove_file(path);

@@ -191,23 +191,9 @@ PARITY = [
     ("plan", "--db", "postgres://x", "--to", "r3", "--catalog", "{alembic}"),
 ]
 
-#: An alembic-style catalog (ids as `ffu import alembic` gives them) for the database
-#: commands; a database at STATE_HEADS is in the middle of r3 (expand applied, contract not).
-ALEMBIC_CATALOG = """\
-format: ffu-catalog/1
-name: alembic-test
-releases: [{name: r1}, {name: r2}, {name: r3}]
-services:
-  - {name: net, components: [{name: net-server, role: control}]}
-  - {name: img, components: [{name: img-api, role: control}]}
-migrations:
-  - {id: net.alembic.aaa, service: net, release: r1, kind: migrate, command: "net-db upgrade aaa"}
-  - {id: net.alembic.bbb, service: net, release: r2, kind: expand, command: "net-db upgrade bbb", requires: [net.alembic.aaa]}
-  - {id: net.alembic.ccc, service: net, release: r2, kind: contract, command: "net-db upgrade ccc", requires: [net.alembic.aaa]}
-  - {id: net.alembic.ddd, service: net, release: r3, kind: expand, command: "net-db upgrade ddd", requires: [net.alembic.bbb]}
-  - {id: net.alembic.eee, service: net, release: r3, kind: contract, command: "net-db upgrade eee", requires: [net.alembic.ccc, net.alembic.ddd]}
-  - {id: img.alembic.x1, service: img, release: r1, kind: migrate, command: "img-db upgrade x1"}
-"""
+#: The shared alembic-style test catalog (also tests/discover.rs); a database at STATE_HEADS is
+#: in the middle of r3 (expand applied, contract not).
+ALEMBIC_CATALOG = (ROOT / "tests" / "data" / "alembic-test.yaml").read_text(encoding="utf-8")
 STATE_HEADS = ("ddd", "ccc")
 
 

@@ -27,29 +27,8 @@ import ffu
 #
 # net has two alembic branches: expand (aaa -> bbb -> ddd) and contract (aaa -> ccc -> eee,
 # eee also after ddd); img has one migration. The ids are what `ffu import alembic` gives:
-# SERVICE.alembic.REVISION. The same catalog as tests/discover.rs.
-CATALOG = """\
-format: ffu-catalog/1
-name: alembic-test
-releases:
-  - {name: r1}
-  - {name: r2}
-  - {name: r3}
-services:
-  - name: net
-    components:
-      - {name: net-server, role: control}
-  - name: img
-    components:
-      - {name: img-api, role: control}
-migrations:
-  - {id: net.alembic.aaa, service: net, release: r1, kind: migrate, command: "net-db upgrade aaa"}
-  - {id: net.alembic.bbb, service: net, release: r2, kind: expand, command: "net-db upgrade bbb", requires: [net.alembic.aaa]}
-  - {id: net.alembic.ccc, service: net, release: r2, kind: contract, command: "net-db upgrade ccc", requires: [net.alembic.aaa]}
-  - {id: net.alembic.ddd, service: net, release: r3, kind: expand, command: "net-db upgrade ddd", requires: [net.alembic.bbb]}
-  - {id: net.alembic.eee, service: net, release: r3, kind: contract, command: "net-db upgrade eee", requires: [net.alembic.ccc, net.alembic.ddd]}
-  - {id: img.alembic.x1, service: img, release: r1, kind: migrate, command: "img-db upgrade x1"}
-"""
+# SERVICE.alembic.REVISION. The file is shared with tests/discover.rs.
+CATALOG = (ROOT / "tests" / "data" / "alembic-test.yaml").read_text(encoding="utf-8")
 
 RELEASES = ["r1", "r2", "r3"]
 #: revision -> (release, revisions it requires), as in CATALOG.

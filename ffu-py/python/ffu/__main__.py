@@ -246,16 +246,6 @@ def _plan(args: argparse.Namespace) -> None:
             max_unavailable=args.max_unavailable,
             state=state,
         )
-    elif state is not None:
-        plan = catalog.plan(
-            args.from_,
-            args.to,
-            mode=args.mode,
-            skip_level=args.skip_level,
-            services=services,
-            max_unavailable=args.max_unavailable,
-            state=state,
-        )
     else:
         plan = catalog.plan(
             args.from_,
@@ -264,6 +254,7 @@ def _plan(args: argparse.Namespace) -> None:
             skip_level=args.skip_level,
             services=services,
             max_unavailable=args.max_unavailable,
+            state=state,
         )
     if args.format == "json":
         text = plan.to_json() + "\n"
