@@ -2,9 +2,11 @@
 //!
 //! Every struct denies unknown fields: a typo must not silently change a plan.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use compact_str::CompactString;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::extension::ConfigAction;
 use crate::migration::MigrationKind;
@@ -29,6 +31,61 @@ fn default_true() -> bool {
     true
 }
 
+/// The fewest bytes one migration takes in a document: even the flow form
+/// `{id: a, service: b, release: c, kind: data, command: d}` is longer.
+const MIN_MIGRATION_BYTES: usize = 50;
+
+thread_local! {
+    /// The capacity to reserve for the migrations list of the document being parsed on
+    /// this thread (see [`parse_presized`]); taken, and so reset, by the first list read.
+    static MIGRATIONS_CAPACITY: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs `parse` (a parse of `text`) with the migrations list reserved up front for as many
+/// migrations as `text` can hold.
+///
+/// Neither JSON nor YAML says how long a list is, so serde grows it by doubling: for a
+/// catalog of 94,000 migrations that is 30 MB of copying into freshly faulted pages, a
+/// quarter of a whole `ffu plan`. The bound is generous, but pages of a reservation that
+/// are never written cost nothing.
+pub(crate) fn parse_presized<T>(text: &str, parse: impl FnOnce() -> T) -> T {
+    MIGRATIONS_CAPACITY.with(|capacity| capacity.set(text.len() / MIN_MIGRATION_BYTES));
+    let parsed = parse();
+    MIGRATIONS_CAPACITY.with(|capacity| capacity.set(0));
+    parsed
+}
+
+fn presized_migrations<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<MigrationDoc>, D::Error> {
+    struct Presized(usize);
+
+    impl<'de> serde::de::Visitor<'de> for Presized {
+        type Value = Vec<MigrationDoc>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("a list of migrations")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            // A parser's own count, where it has one, is exact; the bound caps it, so that
+            // no document reserves more than its size allows.
+            let capacity = seq.size_hint().map_or(self.0, |count| count.min(self.0));
+            let mut migrations = Vec::with_capacity(capacity);
+            while let Some(migration) = seq.next_element()? {
+                migrations.push(migration);
+            }
+            Ok(migrations)
+        }
+    }
+
+    let capacity = MIGRATIONS_CAPACITY.with(Cell::take);
+    deserializer.deserialize_seq(Presized(capacity))
+}
+
 /// A whole catalog document (or an included fragment).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +104,7 @@ pub(crate) struct CatalogDoc {
     pub(crate) edges: Vec<EdgeDoc>,
     #[serde(default)]
     pub(crate) services: Vec<ServiceDoc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "presized_migrations")]
     pub(crate) migrations: Vec<MigrationDoc>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) extensions: Vec<ExtensionDoc>,
@@ -115,12 +172,14 @@ pub(crate) struct ComponentDoc {
 #[serde(deny_unknown_fields)]
 pub(crate) struct MigrationDoc {
     pub(crate) id: String,
-    pub(crate) service: String,
-    pub(crate) release: String,
+    // Names a hundred thousand migrations repeat, kept inline (up to 24 bytes) rather than
+    // each in an allocation of its own: the document only lives until validation.
+    pub(crate) service: CompactString,
+    pub(crate) release: CompactString,
     pub(crate) kind: MigrationKind,
     pub(crate) command: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) requires: Vec<String>,
+    pub(crate) requires: Vec<CompactString>,
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub(crate) blocking: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::document::CatalogDoc;
+use super::document::{parse_presized, CatalogDoc};
 use crate::error::{Error, Location, Result};
 
 /// The largest document ffu reads (a 94,000-migration catalog is about 13 MB of JSON).
@@ -94,11 +94,11 @@ pub(crate) fn parse_document(text: &str, file: &str, syntax: Syntax) -> Result<C
             ),
         });
     }
-    match syntax {
+    parse_presized(text, || match syntax {
         Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, &err)),
         Syntax::Yaml => serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
             .map_err(|err| yaml_error(file, &err)),
-    }
+    })
 }
 
 /// YAML limits: the parser's defaults stop alias bombs (aliases are capped, absolutely and

@@ -3,6 +3,7 @@
 
 mod document;
 mod embedded;
+mod index;
 mod load;
 mod validate;
 
@@ -45,7 +46,7 @@ pub struct Catalog {
     components: Vec<Component>,
     component_by_name: HashMap<String, ComponentId>,
     migrations: Vec<Migration>,
-    migration_by_id: HashMap<String, MigrationId>,
+    migration_by_id: index::MigrationIndex,
     /// Migrations of each service, in catalog order.
     migrations_by_service: Vec<Vec<MigrationId>>,
     extensions: Vec<Extension>,
@@ -196,7 +197,8 @@ impl Catalog {
 
     /// The migration with this id.
     pub fn migration_id(&self, id: &str) -> Option<MigrationId> {
-        self.migration_by_id.get(id).copied()
+        self.migration_by_id
+            .get(id, |found| &self.migrations[found.index()].id)
     }
 
     /// The migrations of one service, in catalog order.

@@ -3,6 +3,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::document::{CatalogDoc, CATALOG_FORMAT};
+use super::index::MigrationIndex;
 use super::load::{Loaded, Origins, SourceFile};
 use super::Catalog;
 use crate::error::{Error, Result};
@@ -499,10 +500,11 @@ fn build_migrations(
     component_by_name: &HashMap<String, ComponentId>,
     services: &[Service],
     components: &[Component],
-) -> Result<(Vec<Migration>, HashMap<String, MigrationId>)> {
+) -> Result<(Vec<Migration>, MigrationIndex)> {
     // The id index is built once and kept as the catalog's lookup table.
-    let mut index_by_id: HashMap<String, MigrationId> =
-        HashMap::with_capacity_and_hasher(doc.migrations.len(), rustc_hash::FxBuildHasher);
+    let mut index_by_id = MigrationIndex::with_capacity(doc.migrations.len());
+    let documented = &doc.migrations;
+    let id_of = |id: MigrationId| documented[id.index()].id.as_str();
     for (index, migration) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
         if migration.id.trim().is_empty() {
@@ -514,8 +516,8 @@ fn build_migrations(
             ));
         }
         if index_by_id
-            .insert(migration.id.clone(), MigrationId(index as u32))
-            .is_some()
+            .insert(MigrationId(index as u32), id_of)
+            .is_err()
         {
             return Err(report.invalid(
                 file,
@@ -526,24 +528,45 @@ fn build_migrations(
         }
     }
     // Each migration's release, resolved once: requirements look at their target's.
+    // Catalogs list a service's migrations of one release together, so a name is most
+    // often the one before it, and a string comparison spares a hash lookup.
+    let mut previous_release: Option<(&str, Option<ReleaseId>)> = None;
     let release_of: Vec<Option<ReleaseId>> = doc
         .migrations
         .iter()
-        .map(|m| release_by_name.get(&m.release).copied())
+        .map(|m| match previous_release {
+            Some((name, release)) if name == m.release => release,
+            _ => {
+                let release = release_by_name.get(m.release.as_str()).copied();
+                previous_release = Some((&m.release, release));
+                release
+            }
+        })
         .collect();
+    let mut previous_service: Option<(&str, ServiceId)> = None;
     let mut migrations = Vec::with_capacity(doc.migrations.len());
     for (index, m) in doc.migrations.iter().enumerate() {
         let file = origins.migrations[index];
         let item = || format!("migration {}", m.id);
-        let service = service_by_name.get(&m.service).copied().ok_or_else(|| {
-            report.invalid(
-                file,
-                item(),
-                &m.service,
-                format!("unknown service {:?}", m.service),
-            )
-        })?;
-        let release = release_by_name.get(&m.release).copied().ok_or_else(|| {
+        let service = match previous_service {
+            Some((name, service)) if name == m.service => service,
+            _ => {
+                let service = service_by_name
+                    .get(m.service.as_str())
+                    .copied()
+                    .ok_or_else(|| {
+                        report.invalid(
+                            file,
+                            item(),
+                            &m.service,
+                            format!("unknown service {:?}", m.service),
+                        )
+                    })?;
+                previous_service = Some((&m.service, service));
+                service
+            }
+        };
+        let release = release_of[index].ok_or_else(|| {
             report.invalid(
                 file,
                 item(),
@@ -564,7 +587,7 @@ fn build_migrations(
         }
         let mut requires = Vec::with_capacity(m.requires.len());
         for required in &m.requires {
-            let required_id = *index_by_id.get(required.as_str()).ok_or_else(|| {
+            let required_id = index_by_id.get(required, id_of).ok_or_else(|| {
                 report.invalid(
                     file,
                     item(),

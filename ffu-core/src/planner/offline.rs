@@ -97,11 +97,10 @@ fn build(
     // within its hop, so each hop begins in the same state. A large plan is built on two
     // threads, a contiguous half of the migrations each, and joined in order.
     let total: usize = hop_migrations.iter().map(Vec::len).sum();
-    let build_range = |range: std::ops::Range<usize>| -> Result<Vec<Step>> {
-        let share: usize = hop_migrations[range.clone()].iter().map(Vec::len).sum();
+    let build_range = |range: std::ops::Range<usize>, capacity: usize| -> Result<Vec<Step>> {
         let mut builder = Builder {
             catalog,
-            steps: Vec::with_capacity(share + share / 4 + 64),
+            steps: Vec::with_capacity(capacity),
             running: vec![false; catalog.components().len()],
             hop_of_migration,
             fleet,
@@ -134,8 +133,11 @@ fn build(
         Ok(builder.steps)
     };
     let parallel = std::thread::available_parallelism().map_or(1, usize::from) > 1;
+    let capacity = |range: std::ops::Range<usize>| {
+        step_capacity(catalog, fleet, range.len(), &hop_migrations[range])
+    };
     if total < PARALLEL_FROM || hops.len() < 2 || !parallel {
-        return build_range(0..hops.len());
+        return build_range(0..hops.len(), capacity(0..hops.len()));
     }
     let mut seen = 0;
     let split = hop_migrations
@@ -146,9 +148,11 @@ fn build(
         })
         .map_or(hops.len() / 2, |index| index + 1)
         .clamp(1, hops.len() - 1);
+    // The first half is built into a list with room for the whole plan, so that joining
+    // the halves moves the second half once and copies nothing else.
     let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| build_range(split..hops.len()));
-        let first = build_range(0..split);
+        let second = scope.spawn(|| build_range(split..hops.len(), capacity(split..hops.len())));
+        let first = build_range(0..split, capacity(0..hops.len()));
         (
             first,
             second
@@ -159,6 +163,29 @@ fn build(
     let mut steps = first?;
     steps.extend(second?);
     Ok(steps)
+}
+
+/// An upper estimate of the steps of `hops` hops applying `migrations`: a step per
+/// migration and per temporary start and stop around it, per hop a backup, an install and
+/// a readiness check of every service and its configuration changes, and the stops and
+/// starts of every component (on every host of an inventory) at the ends.
+///
+/// Reserving it up front spares a large plan the copies of a doubling list (tens of
+/// megabytes into freshly faulted pages); an estimate too high costs only address space.
+fn step_capacity(
+    catalog: &Catalog,
+    fleet: Option<&Fleet<'_>>,
+    hops: usize,
+    migrations: &[Vec<MigrationId>],
+) -> usize {
+    let migration_steps: usize = migrations
+        .iter()
+        .flatten()
+        .map(|&id| 1 + 2 * catalog.migration(id).needs_running.len())
+        .sum();
+    let per_hop = 3 * catalog.services().len() + catalog.config_changes().len();
+    let instances = fleet.map_or(catalog.components().len(), |fleet| fleet.placements.len());
+    migration_steps + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64
 }
 
 /// Below this many migrations a second thread costs more than it saves.
