@@ -211,31 +211,35 @@ fn strings(out: &mut String, values: &[String]) {
 }
 
 /// Whether any byte is a control character, `"` or `\`. Checks eight bytes at a time with
-/// the classic "has a byte less than n / equal to c" bit tricks: the scan dominates writing
-/// a large plan, and most strings have nothing to escape.
+/// the classic "has a byte less than n / equal to c" bit tricks, the three tests folded into
+/// one branch, and the last few bytes padded to a whole word: the scan dominates writing a
+/// large plan, most of its strings are short, and most have nothing to escape.
 fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    // A byte below 0x20, `"` or `\` (a byte below 0x20 is exact only for bytes below
+    // 0x80; bytes at or above it never need escaping and can only cause a false alarm, which
+    // the slow path settles).
+    let flagged = |v: u64| {
+        let below_space = v.wrapping_sub(ONES * 0x20);
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        let zero = |w: u64| w.wrapping_sub(ONES) & !w;
+        ((below_space & !v) | zero(quote) | zero(backslash)) & HIGH != 0
+    };
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        // A byte below 0x20 (only exact for bytes below 0x80; bytes at or above it never
-        // need escaping and can only cause a false alarm, which the slow path settles).
-        let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
-        if below_space
-            || has_zero(v ^ (ONES * u64::from(b'"')))
-            || has_zero(v ^ (ONES * u64::from(b'\\')))
-        {
+        if flagged(u64::from_le_bytes(word)) {
             return true;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    let rest = chunks.remainder();
+    // Padded with spaces, which never need escaping.
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    flagged(u64::from_le_bytes(word))
 }
 
 /// Writes a JSON string. Names and commands almost never need escaping, so the common case
@@ -282,6 +286,30 @@ mod tests {
     use super::*;
     use crate::plan::StepKind;
     use proptest::prelude::*;
+
+    #[test]
+    fn needs_escape_finds_every_byte_that_needs_it_wherever_it_is() {
+        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        for len in 0..=17 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    // Bytes at or above 0x80 may raise a false alarm; nothing else may.
+                    if byte < 0x80 {
+                        assert_eq!(
+                            needs_escape(&text),
+                            naive(&text),
+                            "{byte:#x} at {at} of {len}"
+                        );
+                    } else if naive(&text) {
+                        assert!(needs_escape(&text));
+                    }
+                }
+            }
+            assert!(!needs_escape(&vec![b'a'; len]));
+        }
+    }
 
     /// A small real plan with `text` in every kind of string field.
     fn plan_with(text: &str) -> Plan {
