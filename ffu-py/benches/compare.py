@@ -208,7 +208,8 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
         "hops": [{"from": a, "to": b, "skip": False, "releases": [b]} for a, b in hops],
         "steps": steps,
     }
-    return json.dumps(plan, indent=2)
+    # Compact, as ffu writes it (the same work; indent=2 would cost only about 1% more).
+    return json.dumps(plan, separators=(",", ":"))
 
 
 # --- the comparison ----------------------------------------------------------------------
