@@ -3,7 +3,7 @@
 # pytest (ffu-py/tests), mypy.stubtest against the built module, mypy --strict on the typed
 # example and the Ansible example.
 #
-# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy and PyYAML
+# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy, PyYAML, psycopg, PyMySQL and alembic
 # come from PyPI into the environment (pip's cache makes later runs quick). Works from any directory; exits non-zero on any
 # failure.
 #
@@ -37,7 +37,7 @@ step "build the wheel (release)"
 wheels="$venv/wheels"
 "$venv/bin/maturin" build --release --quiet -m ffu-py/Cargo.toml --interpreter "$vpy" --out "$wheels"
 wheel="$(ls "$wheels"/ffu-*.whl)"
-# The `test` extra (pyproject.toml) brings pytest, mypy and PyYAML.
+# The `test` extra (pyproject.toml) brings pytest, mypy, PyYAML, the DB-API drivers and alembic.
 "$vpy" -m pip install --quiet --disable-pip-version-check "$wheel[test]"
 
 if [[ "${FFU_PY_SKIP_RUST_CLI:-0}" != 1 ]]; then
