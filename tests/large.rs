@@ -28,3 +28,35 @@ fn a_large_plan_built_on_two_threads_is_safe_and_deterministic() {
         assert_eq!(catalog.plan(first, last, &policy).unwrap().to_json(), json);
     }
 }
+
+#[test]
+fn a_large_json_catalog_reads_alike_split_or_whole_and_its_errors_keep_their_place() {
+    // Over a megabyte, so that the migrations list is parsed on two threads; the key
+    // written with an escape is not looked for, so that copy is parsed whole.
+    let document = synthetic::catalog(12, 200, 10).to_string();
+    assert!(document.len() > 1 << 20);
+    let whole = document.replacen("\"migrations\"", "\"migr\\u0061tions\"", 1);
+    let split = Catalog::from_json_str(&document, "split.json").unwrap();
+    let unsplit = Catalog::from_json_str(&whole, "whole.json").unwrap();
+    let (first, last) = (
+        &split.releases()[0].name,
+        &split.releases().last().unwrap().name,
+    );
+    let policy = Policy::default();
+    assert_eq!(
+        split.plan(first, last, &policy).unwrap().to_json(),
+        unsplit.plan(first, last, &policy).unwrap().to_json()
+    );
+
+    // A bad value near the end, in the second thread's half: the error is the whole
+    // parse's, placed in the whole document.
+    let at = document.rfind("\"kind\":\"").unwrap() + "\"kind\":\"".len();
+    let end = at + document[at..].find('"').unwrap();
+    let damaged = format!("{}bogus{}", &document[..at], &document[end..]);
+    let error = Catalog::from_json_str(&damaged, "damaged.json")
+        .unwrap_err()
+        .to_string();
+    let column = at + "bogus\"".len();
+    assert!(error.contains("unknown variant `bogus`"), "{error}");
+    assert!(error.contains(&format!("1:{column}")), "{error}");
+}

@@ -22,22 +22,32 @@ pub(crate) fn plan_to_string(plan: &Plan) -> String {
     let mut out = String::with_capacity(plan.steps.len() * 340 + 1024);
     head(plan, &mut out);
     let parallel = std::thread::available_parallelism().map_or(1, usize::from) > 1;
-    if plan.steps.len() >= PARALLEL_FROM && parallel {
-        let (first, second) = plan.steps.split_at(plan.steps.len() / 2);
-        let tail = std::thread::scope(|scope| {
-            let tail = scope.spawn(|| {
-                let mut tail = String::with_capacity(second.len() * 340);
-                steps(second, &mut tail);
-                tail
-            });
-            steps(first, &mut out);
-            tail.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        out.push(',');
-        out.push_str(&tail);
-    } else {
-        steps(&plan.steps, &mut out);
+    let tail = (plan.steps.len() >= PARALLEL_FROM && parallel)
+        .then(|| {
+            let (first, second) = plan.steps.split_at(plan.steps.len() / 2);
+            std::thread::scope(|scope| {
+                // A process that may start no more threads writes on this one.
+                let tail = std::thread::Builder::new()
+                    .spawn_scoped(scope, || {
+                        let mut tail = String::with_capacity(second.len() * 340);
+                        steps(second, &mut tail);
+                        tail
+                    })
+                    .ok()?;
+                steps(first, &mut out);
+                Some(
+                    tail.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                )
+            })
+        })
+        .flatten();
+    match tail {
+        Some(tail) => {
+            out.push(',');
+            out.push_str(&tail);
+        }
+        None => steps(&plan.steps, &mut out),
     }
     out.push_str("]}");
     out

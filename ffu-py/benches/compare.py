@@ -16,9 +16,11 @@ offline plan from the first release to the last, as JSON:
     with stop/backup/install/start/postcheck steps and write ``ffu-plan/1`` JSON; best of
     ``--nx-runs``.
 
-It prints the three figures, the ratios, whether the targets hold ((b) within 1.3 times
-(a), (b) at least 30 times faster than (c)), and checks that (b) and (c) run the
-migrations in the same order, so that the comparison is between equal work.
+The three take turns (a, b, a, b, c, ...; (c)'s runs spread over the rounds), so that the
+VM's drift in speed, which is large, falls on all of them alike. It prints the three
+figures (best and median), the ratios of the best, whether the targets hold ((b) within
+1.3 times (a), (b) at least 30 times faster than (c)), and checks that (b) and (c) run
+the migrations in the same order, so that the comparison is between equal work.
 
 Usage (from anywhere; needs the ffu package installed, and networkx)::
 
@@ -47,14 +49,40 @@ KIND_PHASE = {"expand": 0, "migrate": 1, "data": 2, "contract": 3}
 DEFAULT_SIZES = ("40", "200", "12")
 
 
-def best_of(runs: int, work: Callable[[], object]) -> float:
-    """The best wall time of `runs` runs of `work`, in seconds."""
-    times = []
-    for _ in range(runs):
+class Timer:
+    """The wall times of one piece of work, run a few times."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.work = work
+        self.times: list[float] = []
+
+    def run(self) -> None:
         start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        self.work()
+        self.times.append(time.perf_counter() - start)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def median(self) -> float:
+        ordered = sorted(self.times)
+        return ordered[len(ordered) // 2]
+
+
+def interleaved(runs: int, nx_runs: int, cli: Timer, bindings: Timer, nx: Timer) -> None:
+    """Runs (a) and (b) `runs` times and (c) `nx_runs` times, taking turns.
+
+    The VM's speed drifts by up to a third within minutes; timing the three one after the
+    other would compare a quiet minute with a busy one. Taking turns, with (c)'s runs
+    spread evenly over the rounds, lets every figure see the same spells.
+    """
+    for round_ in range(runs):
+        cli.run()
+        bindings.run()
+        if (round_ * nx_runs) // runs != ((round_ + 1) * nx_runs) // runs:
+            nx.run()
 
 
 def default_catalog() -> Path:
@@ -244,9 +272,10 @@ def main() -> int:
     def run_bindings() -> str:
         return ffu.Catalog.from_file(path).plan(first, last).to_json()
 
-    cli = best_of(args.runs, run_cli)
-    bindings = best_of(args.runs, run_bindings)
-    nx_time = best_of(args.nx_runs, lambda: networkx_plan(path, first, last))
+    timers = Timer(run_cli), Timer(run_bindings), Timer(lambda: networkx_plan(path, first, last))
+    interleaved(args.runs, min(args.nx_runs, args.runs), *timers)
+    cli, bindings, nx_time = (timer.best for timer in timers)
+    medians = [timer.median * 1000 for timer in timers]
 
     from_bindings = run_bindings()
     from_networkx = networkx_plan(path, first, last)
@@ -254,9 +283,12 @@ def main() -> int:
     same = rust_order == nx_order
     steps_b, steps_c = len(json.loads(from_bindings)["steps"]), len(json.loads(from_networkx)["steps"])
 
-    print(f"(a) Rust CLI, whole process        {cli * 1000:9.1f} ms  (best of {args.runs})")
-    print(f"(b) Python bindings, in process    {bindings * 1000:9.1f} ms  (best of {args.runs}; {steps_b} steps)")
-    print(f"(c) pure Python with networkx      {nx_time * 1000:9.1f} ms  (best of {args.nx_runs}; {steps_c} steps)")
+    runs = (args.runs, args.runs, len(timers[2].times))
+    print(f"(a) Rust CLI, whole process        {cli * 1000:9.1f} ms  (best of {runs[0]}; median {medians[0]:.1f})")
+    print(f"(b) Python bindings, in process    {bindings * 1000:9.1f} ms  (best of {runs[1]}; median {medians[1]:.1f};"
+          f" {steps_b} steps)")
+    print(f"(c) pure Python with networkx      {nx_time * 1000:9.1f} ms  (best of {runs[2]}; median {medians[2]:.1f};"
+          f" {steps_c} steps)")
     print(f"(b) / (a) = {bindings / cli:.2f}   target <= 1.3: {'met' if bindings <= 1.3 * cli else 'MISSED'}")
     print(f"(c) / (b) = {nx_time / bindings:.1f}   target >= 30: {'met' if nx_time >= 30 * bindings else 'MISSED'}")
     print(f"same migration order in (b) and (c): {'yes' if same else 'NO'} ({len(rust_order)} migrations)")

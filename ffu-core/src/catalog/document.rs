@@ -51,6 +51,14 @@ thread_local! {
 /// takes at least [`MIN_MIGRATION_BYTES`]), and tight for JSON; pages of a reservation that
 /// are never written cost nothing, and a list longer than the estimate still grows.
 pub(crate) fn parse_presized<T>(text: &str, parse: impl FnOnce() -> T) -> T {
+    MIGRATIONS_CAPACITY.with(|capacity| capacity.set(migrations_bound(text)));
+    let parsed = parse();
+    MIGRATIONS_CAPACITY.with(|capacity| capacity.set(0));
+    parsed
+}
+
+/// How many migrations `text` can hold at most (see [`parse_presized`]).
+pub(crate) fn migrations_bound(text: &str) -> usize {
     // Summed without a branch, which the compiler turns into a vector loop.
     let openings: usize = text
         .as_bytes()
@@ -62,11 +70,7 @@ pub(crate) fn parse_presized<T>(text: &str, parse: impl FnOnce() -> T) -> T {
             usize::from(count)
         })
         .sum();
-    let estimate = (openings + 1).min(text.len() / MIN_MIGRATION_BYTES);
-    MIGRATIONS_CAPACITY.with(|capacity| capacity.set(estimate));
-    let parsed = parse();
-    MIGRATIONS_CAPACITY.with(|capacity| capacity.set(0));
-    parsed
+    (openings + 1).min(text.len() / MIN_MIGRATION_BYTES)
 }
 
 fn presized_migrations<'de, D: Deserializer<'de>>(

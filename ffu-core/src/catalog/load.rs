@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::document::{parse_presized, CatalogDoc};
+use super::document::{migrations_bound, parse_presized, CatalogDoc};
+use super::split_json;
 use crate::error::{Error, Location, Result};
 
 /// The largest document ffu reads (a 94,000-migration catalog is about 13 MB of JSON).
@@ -93,6 +94,11 @@ pub(crate) fn parse_document(text: &str, file: &str, syntax: Syntax) -> Result<C
                 text.len()
             ),
         });
+    }
+    if syntax == Syntax::Json {
+        if let Some(doc) = split_json::parse(text, migrations_bound(text)) {
+            return Ok(doc);
+        }
     }
     parse_presized(text, || match syntax {
         Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, &err)),

@@ -5,6 +5,7 @@ mod document;
 mod embedded;
 mod index;
 mod load;
+mod split_json;
 mod validate;
 
 use rustc_hash::FxHashMap as HashMap;

@@ -150,16 +150,24 @@ fn build(
         .clamp(1, hops.len() - 1);
     // The first half is built into a list with room for the whole plan, so that joining
     // the halves moves the second half once and copies nothing else.
-    let (first, second) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| build_range(split..hops.len(), capacity(split..hops.len())));
+    let halves = std::thread::scope(|scope| {
+        // A process that may start no more threads gets its plan on this one.
+        let second = std::thread::Builder::new()
+            .spawn_scoped(scope, || {
+                build_range(split..hops.len(), capacity(split..hops.len()))
+            })
+            .ok()?;
         let first = build_range(0..split, capacity(0..hops.len()));
-        (
+        Some((
             first,
             second
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        )
+        ))
     });
+    let Some((first, second)) = halves else {
+        return build_range(0..hops.len(), capacity(0..hops.len()));
+    };
     let mut steps = first?;
     steps.extend(second?);
     Ok(steps)
