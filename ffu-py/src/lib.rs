@@ -56,11 +56,25 @@ pub(crate) fn drop_large_in_background<T: Send + Sync + 'static>(
     let _ = std::thread::Builder::new()
         .name("ffu-free".into())
         .spawn(move || {
+            lower_priority();
             while std::sync::Arc::strong_count(&last) > 1 {
                 std::thread::yield_now();
             }
             drop(last);
         });
+}
+
+/// Gives the calling thread the lowest priority, so that freeing yields the cores to the
+/// caller's own work (on two cores, a free running beside a two-threaded plan or load slows
+/// it by a tenth) and runs in their idle time instead.
+fn lower_priority() {
+    // On Linux the nice value is a thread's own, and `who == 0` is the calling thread.
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; a failure leaves the
+    // priority as it was, which is harmless.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
 }
 
 /// Panics inside the guard that wraps every call into the core, so that the tests can
