@@ -54,14 +54,14 @@ fn parse_split_after(text: &str, capacity: usize, open: usize, from: usize) -> O
         // No thread (a process at its limit) means no split.
         let second = std::thread::Builder::new()
             .spawn_scoped(scope, move || {
-                elements_to_end(text, split + 1, share + share / 8 + 16)
+                elements(text, split + 1, None, share + share / 8 + 16)
             })
             .ok()?;
-        let first = elements_up_to(text, open + 1, split, capacity);
+        let first = elements(text, open + 1, Some(split), capacity);
         // A panic in the second thread (there should be none) comes back as `None`.
         Some((first, second.join().ok().flatten()))
     })?;
-    let mut migrations = first?;
+    let (mut migrations, _) = first?;
     let (rest, close) = second?;
     let mut outline = String::with_capacity(open + 2 + (text.len() - close));
     outline.push_str(&text[..=open]);
@@ -161,15 +161,15 @@ fn element(text: &str, at: usize) -> Option<(MigrationDoc, usize)> {
     Some((migration, at + stream.byte_offset()))
 }
 
-/// The list's elements from `start` (just after its `[`) up to the comma at `split`, which
-/// must directly follow an element: the proof that the split is one of this list's element
-/// boundaries.
-fn elements_up_to(
+/// The list's elements from `start` (just after its `[` or a comma) and where they stop:
+/// with `split`, at that comma, which must directly follow an element (the proof that the
+/// split is one of this list's element boundaries); without, at the list's closing `]`.
+fn elements(
     text: &str,
     start: usize,
-    split: usize,
+    split: Option<usize>,
     capacity: usize,
-) -> Option<Vec<MigrationDoc>> {
+) -> Option<(Vec<MigrationDoc>, usize)> {
     let bytes = text.as_bytes();
     let mut migrations = Vec::with_capacity(capacity);
     let mut at = skip_whitespace(bytes, start);
@@ -178,33 +178,12 @@ fn elements_up_to(
         let (migration, end) = element(text, at)?;
         migrations.push(migration);
         let next = skip_whitespace(bytes, end);
-        if next >= split {
-            return (next == split).then_some(migrations);
+        if let Some(split) = split.filter(|&split| next >= split) {
+            return (next == split).then_some((migrations, next));
         }
-        if bytes[next] != b',' {
-            return None;
-        }
-        at = skip_whitespace(bytes, next + 1);
-    }
-}
-
-/// The list's elements from `start` (just after the split's comma) to its end, and the
-/// index of its closing `]`.
-fn elements_to_end(
-    text: &str,
-    start: usize,
-    capacity: usize,
-) -> Option<(Vec<MigrationDoc>, usize)> {
-    let bytes = text.as_bytes();
-    let mut migrations = Vec::with_capacity(capacity);
-    let mut at = skip_whitespace(bytes, start);
-    loop {
-        let (migration, end) = element(text, at)?;
-        migrations.push(migration);
-        let next = skip_whitespace(bytes, end);
         match bytes.get(next)? {
             b',' => at = skip_whitespace(bytes, next + 1),
-            b']' => return Some((migrations, next)),
+            b']' if split.is_none() => return Some((migrations, next)),
             _ => return None,
         }
     }
