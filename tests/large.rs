@@ -60,3 +60,27 @@ fn a_large_json_catalog_reads_alike_split_or_whole_and_its_errors_keep_their_pla
     assert!(error.contains("unknown variant `bogus`"), "{error}");
     assert!(error.contains(&format!("1:{column}")), "{error}");
 }
+
+#[test]
+fn of_two_bad_migrations_in_a_large_catalog_the_first_is_reported() {
+    // 22,000 migrations: their names are resolved in two halves on two threads, and the
+    // error must still be the first in the document's order, as in one pass.
+    let mut document = synthetic::catalog(12, 200, 10);
+    let migrations = document["migrations"].as_array_mut().unwrap();
+    let last = migrations.len() - 100;
+    migrations[100]["service"] = "nosuch-early".into();
+    migrations[last]["service"] = "nosuch-late".into();
+    let error = Catalog::from_json_str(&document.to_string(), "two.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("unknown service \"nosuch-early\""),
+        "{error}"
+    );
+
+    document["migrations"][100]["service"] = document["migrations"][101]["service"].clone();
+    let error = Catalog::from_json_str(&document.to_string(), "one.json")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("unknown service \"nosuch-late\""), "{error}");
+}

@@ -489,6 +489,9 @@ fn check_bounds(
     Ok(())
 }
 
+/// From this many migrations on, their names are resolved on two threads.
+const PARALLEL_RESOLVE_FROM: usize = 20_000;
+
 #[allow(clippy::too_many_arguments)]
 fn build_migrations(
     doc: &mut CatalogDoc,
@@ -543,79 +546,82 @@ fn build_migrations(
             }
         })
         .collect();
-    let mut previous_service: Option<(&str, ServiceId)> = None;
-    let mut migrations = Vec::with_capacity(doc.migrations.len());
-    for (index, m) in doc.migrations.iter().enumerate() {
-        let file = origins.migrations[index];
-        let item = || format!("migration {}", m.id);
-        let service = match previous_service {
-            Some((name, service)) if name == m.service => service,
-            _ => {
-                let service = service_by_name
-                    .get(m.service.as_str())
-                    .copied()
-                    .ok_or_else(|| {
-                        report.invalid(
-                            file,
-                            item(),
-                            &m.service,
-                            format!("unknown service {:?}", m.service),
-                        )
-                    })?;
-                previous_service = Some((&m.service, service));
-                service
-            }
-        };
-        let release = release_of[index].ok_or_else(|| {
-            report.invalid(
-                file,
-                item(),
-                &m.release,
-                format!("unknown release {:?}", m.release),
-            )
-        })?;
-        if !services[service.index()].exists_at(release) {
-            return Err(report.invalid(
-                file,
-                item(),
-                &m.id,
-                format!(
-                    "release {} is outside the lifetime of service {}",
-                    m.release, m.service
-                ),
-            ));
-        }
-        let mut requires = Vec::with_capacity(m.requires.len());
-        for required in &m.requires {
-            let required_id = index_by_id.get(required, id_of).ok_or_else(|| {
+    // Resolves the names of the migrations in `range` into `migrations`, in order; the
+    // first error in that order wins, as in one pass over all of them.
+    let resolve = |range: std::ops::Range<usize>, migrations: &mut Vec<Migration>| -> Result<()> {
+        let mut previous_service: Option<(&str, ServiceId)> = None;
+        for index in range {
+            let m = &doc.migrations[index];
+            let file = origins.migrations[index];
+            let item = || format!("migration {}", m.id);
+            let service = match previous_service {
+                Some((name, service)) if name == m.service => service,
+                _ => {
+                    let service = service_by_name
+                        .get(m.service.as_str())
+                        .copied()
+                        .ok_or_else(|| {
+                            report.invalid(
+                                file,
+                                item(),
+                                &m.service,
+                                format!("unknown service {:?}", m.service),
+                            )
+                        })?;
+                    previous_service = Some((&m.service, service));
+                    service
+                }
+            };
+            let release = release_of[index].ok_or_else(|| {
                 report.invalid(
                     file,
                     item(),
-                    required,
-                    format!("requires unknown migration {required:?}"),
+                    &m.release,
+                    format!("unknown release {:?}", m.release),
                 )
             })?;
-            let required_index = required_id.index();
-            let other = &doc.migrations[required_index];
-            let other_release = release_of[required_index];
-            if other_release.is_some_and(|r| r > release) {
+            if !services[service.index()].exists_at(release) {
                 return Err(report.invalid(
                     file,
                     item(),
-                    required,
+                    &m.id,
                     format!(
-                        "requires {required} of the later release {}, which can never run first",
-                        other.release
+                        "release {} is outside the lifetime of service {}",
+                        m.release, m.service
                     ),
                 ));
             }
-            // Within one service and release the kind fixes the order; a requirement
-            // against it could never be met, so say so now rather than at planning time.
-            if other.service == m.service
-                && other_release == Some(release)
-                && other.kind.phase() > m.kind.phase()
-            {
-                return Err(report.invalid(
+            let mut requires = Vec::with_capacity(m.requires.len());
+            for required in &m.requires {
+                let required_id = index_by_id.get(required, id_of).ok_or_else(|| {
+                    report.invalid(
+                        file,
+                        item(),
+                        required,
+                        format!("requires unknown migration {required:?}"),
+                    )
+                })?;
+                let required_index = required_id.index();
+                let other = &doc.migrations[required_index];
+                let other_release = release_of[required_index];
+                if other_release.is_some_and(|r| r > release) {
+                    return Err(report.invalid(
+                        file,
+                        item(),
+                        required,
+                        format!(
+                        "requires {required} of the later release {}, which can never run first",
+                        other.release
+                    ),
+                    ));
+                }
+                // Within one service and release the kind fixes the order; a requirement
+                // against it could never be met, so say so now rather than at planning time.
+                if other.service == m.service
+                    && other_release == Some(release)
+                    && other.kind.phase() > m.kind.phase()
+                {
+                    return Err(report.invalid(
                     file,
                     item(),
                     required,
@@ -627,61 +633,91 @@ fn build_migrations(
                         m.kind.as_str()
                     ),
                 ));
+                }
+                requires.push(MigrationId(required_index as u32));
             }
-            requires.push(MigrationId(required_index as u32));
-        }
-        let mut needs_running = Vec::with_capacity(m.needs_running.len());
-        for component_name in &m.needs_running {
-            let component = component_by_name
-                .get(component_name)
-                .copied()
-                .ok_or_else(|| {
-                    report.invalid(
+            let mut needs_running = Vec::with_capacity(m.needs_running.len());
+            for component_name in &m.needs_running {
+                let component =
+                    component_by_name
+                        .get(component_name)
+                        .copied()
+                        .ok_or_else(|| {
+                            report.invalid(
+                                file,
+                                item(),
+                                component_name,
+                                format!("needs unknown component {component_name:?} running"),
+                            )
+                        })?;
+                let component_data = &components[component.index()];
+                if !component_data.exists_at(release)
+                    || !services[component_data.service.index()].exists_at(release)
+                {
+                    return Err(report.invalid(
                         file,
                         item(),
                         component_name,
-                        format!("needs unknown component {component_name:?} running"),
-                    )
-                })?;
-            let component_data = &components[component.index()];
-            if !component_data.exists_at(release)
-                || !services[component_data.service.index()].exists_at(release)
-            {
-                return Err(report.invalid(
-                    file,
-                    item(),
-                    component_name,
-                    format!(
-                        "needs {component_name} running, but it does not exist at {}",
-                        releases[release.index()].name
-                    ),
-                ));
+                        format!(
+                            "needs {component_name} running, but it does not exist at {}",
+                            releases[release.index()].name
+                        ),
+                    ));
+                }
+                needs_running.push(component);
             }
-            needs_running.push(component);
-        }
-        if let Some(duration) = m.duration_s {
-            if !duration.is_finite() || duration < 0.0 {
-                return Err(report.invalid(
-                    file,
-                    item(),
-                    "duration_s",
-                    format!("duration_s {duration} is not a non-negative number"),
-                ));
+            if let Some(duration) = m.duration_s {
+                if !duration.is_finite() || duration < 0.0 {
+                    return Err(report.invalid(
+                        file,
+                        item(),
+                        "duration_s",
+                        format!("duration_s {duration} is not a non-negative number"),
+                    ));
+                }
             }
+            migrations.push(Migration {
+                // Moved out of the document below, once nothing borrows it any more.
+                id: String::new(),
+                service,
+                release,
+                kind: m.kind,
+                command: String::new(),
+                requires,
+                blocking: m.kind == MigrationKind::Data && m.blocking,
+                needs_running,
+                reversible: m.reversible,
+                duration_s: m.duration_s,
+            });
         }
-        migrations.push(Migration {
-            // Moved out of the document below, once nothing borrows it any more.
-            id: String::new(),
-            service,
-            release,
-            kind: m.kind,
-            command: String::new(),
-            requires,
-            blocking: m.kind == MigrationKind::Data && m.blocking,
-            needs_running,
-            reversible: m.reversible,
-            duration_s: m.duration_s,
-        });
+        Ok(())
+    };
+    let count = doc.migrations.len();
+    let mut migrations = Vec::with_capacity(count);
+    let parallel = count >= PARALLEL_RESOLVE_FROM
+        && std::thread::available_parallelism().map_or(1, usize::from) > 1;
+    // The second half on a thread of its own, when one can be started.
+    let middle = count / 2;
+    let second_half = parallel
+        .then(|| {
+            std::thread::scope(|scope| {
+                let second = std::thread::Builder::new()
+                    .spawn_scoped(scope, || {
+                        let mut tail = Vec::with_capacity(count - middle);
+                        resolve(middle..count, &mut tail).map(|()| tail)
+                    })
+                    .ok()?;
+                let first = resolve(0..middle, &mut migrations);
+                let second = second
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                Some(first.and(second))
+            })
+        })
+        .flatten();
+    match second_half {
+        Some(tail) => migrations.extend(tail?),
+        None => resolve(0..count, &mut migrations)?,
     }
     // The strings move into the model rather than being copied: a large catalog has a
     // hundred thousand migrations, and the document is dropped right after validation.
