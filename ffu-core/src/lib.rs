@@ -34,6 +34,7 @@ mod error;
 mod extension;
 mod inventory;
 mod migration;
+mod parallel;
 mod plan;
 mod plan_json;
 mod planner;

@@ -31,9 +31,7 @@ const SPLIT_SEARCH_BYTES: usize = 1 << 16;
 /// is not possible or not worth it (the caller then parses it whole). `capacity` bounds how
 /// many migrations the document holds (see `document::migrations_bound`).
 pub(crate) fn parse(text: &str, capacity: usize) -> Option<CatalogDoc> {
-    if text.len() < PARALLEL_FROM_BYTES
-        || std::thread::available_parallelism().map_or(1, usize::from) < 2
-    {
+    if text.len() < PARALLEL_FROM_BYTES {
         return None;
     }
     let open = top_level_list(text.as_bytes(), b"migrations")?;
@@ -50,17 +48,10 @@ fn parse_split_after(text: &str, capacity: usize, open: usize, from: usize) -> O
     let share =
         u64::try_from(capacity).ok()? * (bytes.len() - split) as u64 / (bytes.len() - open) as u64;
     let share = usize::try_from(share).ok()?;
-    let (first, second) = std::thread::scope(|scope| {
-        // No thread (a process at its limit) means no split.
-        let second = std::thread::Builder::new()
-            .spawn_scoped(scope, move || {
-                elements(text, split + 1, None, share + share / 8 + 16)
-            })
-            .ok()?;
-        let first = elements(text, open + 1, Some(split), capacity);
-        // A panic in the second thread (there should be none) comes back as `None`.
-        Some((first, second.join().ok().flatten()))
-    })?;
+    let (first, second) = crate::parallel::both(
+        || elements(text, open + 1, Some(split), capacity),
+        || elements(text, split + 1, None, share + share / 8 + 16),
+    )?;
     let (mut migrations, _) = first?;
     let (rest, close) = second?;
     let mut outline = String::with_capacity(open + 2 + (text.len() - close));

@@ -694,27 +694,20 @@ fn build_migrations(
     };
     let count = doc.migrations.len();
     let mut migrations = Vec::with_capacity(count);
-    let parallel = count >= PARALLEL_RESOLVE_FROM
-        && std::thread::available_parallelism().map_or(1, usize::from) > 1;
-    // The second half on a thread of its own, when one can be started.
     let middle = count / 2;
-    let second_half = parallel
-        .then(|| {
-            std::thread::scope(|scope| {
-                let second = std::thread::Builder::new()
-                    .spawn_scoped(scope, || {
-                        let mut tail = Vec::with_capacity(count - middle);
-                        resolve(middle..count, &mut tail).map(|()| tail)
-                    })
-                    .ok()?;
-                let first = resolve(0..middle, &mut migrations);
-                let second = second
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                Some(first.and(second))
-            })
-        })
-        .flatten();
+    let second_half = if count >= PARALLEL_RESOLVE_FROM {
+        crate::parallel::both(
+            || resolve(0..middle, &mut migrations),
+            || {
+                let mut tail = Vec::with_capacity(count - middle);
+                resolve(middle..count, &mut tail).map(|()| tail)
+            },
+        )
+        // An error in the first half comes first in document order.
+        .map(|(first, second)| first.and(second))
+    } else {
+        None
+    };
     match second_half {
         Some(tail) => migrations.extend(tail?),
         None => resolve(0..count, &mut migrations)?,

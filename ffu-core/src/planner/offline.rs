@@ -132,11 +132,10 @@ fn build(
         }
         Ok(builder.steps)
     };
-    let parallel = std::thread::available_parallelism().map_or(1, usize::from) > 1;
     let capacity = |range: std::ops::Range<usize>| {
         step_capacity(catalog, fleet, range.len(), &hop_migrations[range])
     };
-    if total < PARALLEL_FROM || hops.len() < 2 || !parallel {
+    if total < PARALLEL_FROM || hops.len() < 2 {
         return build_range(0..hops.len(), capacity(0..hops.len()));
     }
     let mut seen = 0;
@@ -150,21 +149,10 @@ fn build(
         .clamp(1, hops.len() - 1);
     // The first half is built into a list with room for the whole plan, so that joining
     // the halves moves the second half once and copies nothing else.
-    let halves = std::thread::scope(|scope| {
-        // A process that may start no more threads gets its plan on this one.
-        let second = std::thread::Builder::new()
-            .spawn_scoped(scope, || {
-                build_range(split..hops.len(), capacity(split..hops.len()))
-            })
-            .ok()?;
-        let first = build_range(0..split, capacity(0..hops.len()));
-        Some((
-            first,
-            second
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        ))
-    });
+    let halves = crate::parallel::both(
+        || build_range(0..split, capacity(0..hops.len())),
+        || build_range(split..hops.len(), capacity(split..hops.len())),
+    );
     let Some((first, second)) = halves else {
         return build_range(0..hops.len(), capacity(0..hops.len()));
     };
