@@ -198,7 +198,7 @@ impl PyPlan {
         }
     }
 
-    /// The plan as pretty-printed `ffu-plan/1` JSON; the same plan always gives the same
+    /// The plan as compact `ffu-plan/1` JSON; the same plan always gives the same
     /// text (the CLI's `--format json` adds a final newline).
     fn to_json(&self, py: Python<'_>) -> String {
         let plan = &self.inner;
