@@ -41,22 +41,59 @@ enum Node {
 /// Sort key of a node: (service rank, position within the service, catalog index).
 type SortKey = (u32, u32, u32);
 
+/// The hop graph while it is built: nodes with their sort keys, and edges in the order they
+/// are added.
 struct Graph {
     nodes: Vec<Node>,
     keys: Vec<SortKey>,
-    edges: Vec<Vec<(u32, Why)>>,
+    edges: Vec<Edge>,
 }
+
+/// An edge of the hop graph: from, to, and why it exists.
+type Edge = (u32, u32, Why);
 
 impl Graph {
     fn add(&mut self, node: Node, key: SortKey) -> u32 {
         self.nodes.push(node);
         self.keys.push(key);
-        self.edges.push(Vec::new());
         (self.nodes.len() - 1) as u32
     }
 
     fn edge(&mut self, from: u32, to: u32, why: Why) {
-        self.edges[from as usize].push((to, why));
+        self.edges.push((from, to, why));
+    }
+}
+
+/// The edges of a finished graph grouped by their source (compressed rows): one list for
+/// the whole hop, where a list per node would be two hundred thousand small allocations
+/// for a large plan. Each node's edges keep the order they were added in.
+struct Successors {
+    /// `targets[starts[n]..starts[n + 1]]` are the edges leaving node `n`.
+    starts: Vec<u32>,
+    targets: Vec<(u32, Why)>,
+}
+
+impl Successors {
+    fn new(node_count: usize, edges: &[Edge]) -> Successors {
+        let mut starts = vec![0u32; node_count + 1];
+        for &(from, _, _) in edges {
+            starts[from as usize + 1] += 1;
+        }
+        for node in 0..node_count {
+            starts[node + 1] += starts[node];
+        }
+        let mut next = starts.clone();
+        let mut targets = vec![(0, Why::Requires); edges.len()];
+        for &(from, to, why) in edges {
+            let slot = &mut next[from as usize];
+            targets[*slot as usize] = (to, why);
+            *slot += 1;
+        }
+        Successors { starts, targets }
+    }
+
+    fn of(&self, node: usize) -> &[(u32, Why)] {
+        &self.targets[self.starts[node] as usize..self.starts[node + 1] as usize]
     }
 }
 
@@ -80,7 +117,7 @@ pub(crate) fn order_migrations(
     let mut graph = Graph {
         nodes: Vec::with_capacity(migrations.len() * 2),
         keys: Vec::with_capacity(migrations.len() * 2),
-        edges: Vec::with_capacity(migrations.len() * 2),
+        edges: Vec::with_capacity(migrations.len() * 3),
     };
     // Node of each migration of the hop. A map sized to the hop, not a table over the whole
     // catalog: a table would be allocated and cleared once per hop, which grows as
@@ -93,6 +130,7 @@ pub(crate) fn order_migrations(
     }
     // Begin and end barrier of each service taking part.
     let mut ends: Vec<Option<(u32, u32)>> = vec![None; catalog.services().len()];
+    let mut members = Vec::new();
     for (rank, &service) in services.iter().enumerate() {
         let rank = rank as u32;
         let mut own = std::mem::take(&mut by_service[service.index()]);
@@ -107,7 +145,7 @@ pub(crate) fn order_migrations(
         while index < own.len() {
             let first = catalog.migration(own[index]);
             let group = (first.release, first.kind.phase());
-            let mut members = Vec::new();
+            members.clear();
             while index < own.len() {
                 let m = catalog.migration(own[index]);
                 if (m.release, m.kind.phase()) != group {
@@ -120,7 +158,7 @@ pub(crate) fn order_migrations(
                 index += 1;
             }
             let next = graph.add(Node::Barrier, (rank, position + 1, 0));
-            for member in members {
+            for &member in &members {
                 graph.edge(member, next, Why::WithinService);
             }
             barrier = next;
@@ -161,11 +199,10 @@ pub(crate) fn order_migrations(
         }
     }
 
+    let successors = Successors::new(graph.nodes.len(), &graph.edges);
     let mut in_degree = vec![0u32; graph.nodes.len()];
-    for targets in &graph.edges {
-        for &(target, _) in targets {
-            in_degree[target as usize] += 1;
-        }
+    for &(_, target, _) in &graph.edges {
+        in_degree[target as usize] += 1;
     }
     let mut ready: BinaryHeap<Reverse<(SortKey, u32)>> = in_degree
         .iter()
@@ -180,7 +217,7 @@ pub(crate) fn order_migrations(
         if let Node::Migration(migration) = graph.nodes[node as usize] {
             order.push(migration);
         }
-        for &(target, _) in &graph.edges[node as usize] {
+        for &(target, _) in successors.of(node as usize) {
             in_degree[target as usize] -= 1;
             if in_degree[target as usize] == 0 {
                 ready.push(Reverse((graph.keys[target as usize], target)));
@@ -192,21 +229,26 @@ pub(crate) fn order_migrations(
     }
     Err(NoPlan::OrderCycle {
         hop: hop_label.to_owned(),
-        facts: explain_cycle(catalog, &graph, &in_degree),
+        facts: explain_cycle(catalog, &graph, &successors, &in_degree),
     })
 }
 
 /// Finds one cycle among the nodes Kahn's algorithm could not reach, and states it as
 /// facts between migrations (barriers folded into the reason of the fact that crosses them).
-fn explain_cycle(catalog: &Catalog, graph: &Graph, in_degree: &[u32]) -> Vec<OrderFact> {
+fn explain_cycle(
+    catalog: &Catalog,
+    graph: &Graph,
+    successors: &Successors,
+    in_degree: &[u32],
+) -> Vec<OrderFact> {
     let stuck = |node: usize| in_degree[node] > 0;
     // Predecessors among stuck nodes; every stuck node has at least one.
     let mut predecessor: Vec<Option<(u32, Why)>> = vec![None; graph.nodes.len()];
-    for (source, targets) in graph.edges.iter().enumerate() {
+    for source in 0..graph.nodes.len() {
         if !stuck(source) {
             continue;
         }
-        for &(target, why) in targets {
+        for &(target, why) in successors.of(source) {
             if stuck(target as usize) && predecessor[target as usize].is_none() {
                 predecessor[target as usize] = Some((source as u32, why));
             }
