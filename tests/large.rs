@@ -84,3 +84,22 @@ fn of_two_bad_migrations_in_a_large_catalog_the_first_is_reported() {
         .to_string();
     assert!(error.contains("unknown service \"nosuch-late\""), "{error}");
 }
+
+#[test]
+fn a_duplicate_id_in_a_large_catalog_is_reported_before_any_unknown_name() {
+    // The id index is built beside the pass that resolves releases (22,000 migrations);
+    // a duplicate id is still the error, and not a bad name found later in the document.
+    let mut document = synthetic::catalog(12, 200, 10);
+    let migrations = document["migrations"].as_array_mut().unwrap();
+    let last = migrations.len() - 1;
+    migrations[5]["release"] = "nosuch-release".into();
+    migrations[last]["id"] = migrations[last - 1]["id"].clone();
+    let duplicate = migrations[last]["id"].as_str().unwrap().to_owned();
+    let error = Catalog::from_json_str(&document.to_string(), "duplicate.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("duplicate migration id") && error.contains(&duplicate),
+        "{error}"
+    );
+}

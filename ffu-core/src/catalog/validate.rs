@@ -504,48 +504,61 @@ fn build_migrations(
     services: &[Service],
     components: &[Component],
 ) -> Result<(Vec<Migration>, MigrationIndex)> {
-    // The id index is built once and kept as the catalog's lookup table.
-    let mut index_by_id = MigrationIndex::with_capacity(doc.migrations.len());
     let documented = &doc.migrations;
     let id_of = |id: MigrationId| documented[id.index()].id.as_str();
-    for (index, migration) in doc.migrations.iter().enumerate() {
-        let file = origins.migrations[index];
-        if migration.id.trim().is_empty() {
-            return Err(report.invalid(
-                file,
-                format!("migration #{}", index + 1),
-                "id",
-                "empty id".into(),
-            ));
+    // The id index is built once and kept as the catalog's lookup table.
+    let build_index = || -> Result<MigrationIndex> {
+        let mut index_by_id = MigrationIndex::with_capacity(documented.len());
+        for (index, migration) in documented.iter().enumerate() {
+            let file = origins.migrations[index];
+            if migration.id.trim().is_empty() {
+                return Err(report.invalid(
+                    file,
+                    format!("migration #{}", index + 1),
+                    "id",
+                    "empty id".into(),
+                ));
+            }
+            if index_by_id
+                .insert(MigrationId(index as u32), id_of)
+                .is_err()
+            {
+                return Err(report.invalid(
+                    file,
+                    format!("migration {}", migration.id),
+                    &migration.id,
+                    "duplicate migration id".into(),
+                ));
+            }
         }
-        if index_by_id
-            .insert(MigrationId(index as u32), id_of)
-            .is_err()
-        {
-            return Err(report.invalid(
-                file,
-                format!("migration {}", migration.id),
-                &migration.id,
-                "duplicate migration id".into(),
-            ));
-        }
-    }
+        Ok(index_by_id)
+    };
     // Each migration's release, resolved once: requirements look at their target's.
     // Catalogs list a service's migrations of one release together, so a name is most
     // often the one before it, and a string comparison spares a hash lookup.
-    let mut previous_release: Option<(&str, Option<ReleaseId>)> = None;
-    let release_of: Vec<Option<ReleaseId>> = doc
-        .migrations
-        .iter()
-        .map(|m| match previous_release {
-            Some((name, release)) if name == m.release => release,
-            _ => {
-                let release = release_by_name.get(m.release.as_str()).copied();
-                previous_release = Some((&m.release, release));
-                release
-            }
-        })
-        .collect();
+    let resolve_releases = || -> Vec<Option<ReleaseId>> {
+        let mut previous_release: Option<(&str, Option<ReleaseId>)> = None;
+        documented
+            .iter()
+            .map(|m| match previous_release {
+                Some((name, release)) if name == m.release => release,
+                _ => {
+                    let release = release_by_name.get(m.release.as_str()).copied();
+                    previous_release = Some((&m.release, release));
+                    release
+                }
+            })
+            .collect()
+    };
+    // Neither needs the other, and each is a pass over every migration: a large catalog
+    // has them done side by side.
+    let (index_by_id, release_of) = match (documented.len() >= PARALLEL_RESOLVE_FROM)
+        .then(|| crate::parallel::both(build_index, resolve_releases))
+        .flatten()
+    {
+        Some((index_by_id, release_of)) => (index_by_id?, release_of),
+        None => (build_index()?, resolve_releases()),
+    };
     // Resolves the names of the migrations in `range` into `migrations`, in order; the
     // first error in that order wins, as in one pass over all of them.
     let resolve = |range: std::ops::Range<usize>, migrations: &mut Vec<Migration>| -> Result<()> {
