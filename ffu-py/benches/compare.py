@@ -116,7 +116,6 @@ def rust_cli(explicit: str | None) -> Path:
 # networkx for the graphs: it writes the same ffu-plan/1 document as ffu, byte for byte,
 # which main() checks, so that (b) and (c) are timed on exactly the same work.
 
-ROLE_WORDS = {"agent": "agent", "control": "control plane"}
 KIND_WORDS = {
     "expand": " schema expand for ",
     "migrate": " schema for ",
@@ -203,20 +202,6 @@ def describe_config_change(change: dict[str, Any]) -> str:
     return f"default of {option} becomes {change.get('value') or '?'}"
 
 
-class Lifetimes:
-    """Which services and components exist at a release (`since` and `until`)."""
-
-    def __init__(self, catalog: dict[str, Any], release_index: dict[str, int]) -> None:
-        self.release_index = release_index
-        self.services = {s["name"]: s for s in catalog["services"]}
-
-    def exists(self, item: dict[str, Any], release: int) -> bool:
-        since, until = item.get("since"), item.get("until")
-        return (since is None or self.release_index[since] <= release) and (
-            until is None or release <= self.release_index[until]
-        )
-
-
 def networkx_plan(path: Path, first: str, last: str) -> str:
     """The offline plan from `first` to `last` as ffu-plan/1 JSON, in pure Python."""
     catalog = json.loads(path.read_text(encoding="utf-8"))
@@ -227,7 +212,18 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
     start, end = release_index[first], release_index[last]
     hops = [(releases[n], releases[n + 1]) for n in range(start, end)]
     services = {service["name"]: service for service in catalog["services"]}
-    lifetimes = Lifetimes(catalog, release_index)
+
+    def exists(item: dict[str, Any], release: int) -> bool:
+        """Whether a service or component exists at a release (`since` and `until`)."""
+        since, until = item.get("since"), item.get("until")
+        return (since is None or release_index[since] <= release) and (
+            until is None or release <= release_index[until]
+        )
+
+    version_at = {
+        name: {release_index[r]: v for r, v in service.get("versions", {}).items()}
+        for name, service in services.items()
+    }
     order = service_order(catalog["services"])
     rank = {name: n for n, name in enumerate(order)}
     after = {name: service.get("after", []) for name, service in services.items()}
@@ -243,12 +239,12 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
 
     def components(service: str, role: str, release: int) -> list[str]:
         return [c["name"] for c in services[service]["components"]
-                if c["role"] == role and lifetimes.exists(c, release)]
+                if c["role"] == role and exists(c, release)]
 
     steps: list[dict[str, Any]] = []
     # Hop 0: stop agents and control planes, consumers first.
     for service in reversed(order):
-        if not lifetimes.exists(services[service], start):
+        if not exists(services[service], start):
             continue
         for component in components(service, "agent", start):
             steps.append(step(0, "stop", f"h0.stop.{component}",
@@ -263,7 +259,8 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
         end_index = start + hop + 1
         is_last = hop == len(hops) - 1
         with_migrations = {m["service"] for m in migrations}
-        taking_part = [s for s in order if lifetimes.exists(services[s], end_index) or s in with_migrations]
+        taking_part = [s for s in order if exists(services[s], end_index) or s in with_migrations]
+        in_hop = set(taking_part)
         ordered = order_hop(migrations, rank, release_index, catalog_index, after)
         # A backup before any migration that cannot be undone.
         needs_backup = {m["service"] for m in migrations
@@ -277,16 +274,15 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
                                   f"rollback point: back up {service}'s databases at {hop_from}; its {hop_to} migrations cannot be undone (no database downgrade: restore from backup is the only way back)",
                                   service=service, release=hop_from, command=command, rollback_point=True))
         for service in taking_part:
-            if not lifetimes.exists(services[service], end_index):
+            if not exists(services[service], end_index):
                 continue
-            versions = {release_index[r]: v for r, v in services[service].get("versions", {}).items()}
-            version = f" {versions[end_index]}" if end_index in versions else ""
+            version = f" {version_at[service][end_index]}" if end_index in version_at[service] else ""
             reason = (f"install {service}{version} ({hop_to}), the target release, on every host" if is_last
                       else f"install {service}{version} ({hop_to}) code to run its migrations; it is not started at this release")
             steps.append(step(hop, "install", f"h{hop}.install.{service}", reason, service=service, release=hop_to))
         count = 0
         for change in catalog.get("config_changes", []):
-            if change["service"] in taking_part and start + hop < release_index[change["release"]] <= end_index:
+            if change["service"] in in_hop and start + hop < release_index[change["release"]] <= end_index:
                 release = releases[release_index[change["release"]]]
                 steps.append(step(hop, "config", f"h{hop}.config.{change['service']}.{count}",
                                   f"{change['service']} configuration for {release}: {describe_config_change(change)}",
@@ -294,7 +290,6 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
                 count += 1
         # The migrations, each component a migration needs running started just before it
         # and stopped once the next migration no longer needs it.
-        in_hop = set(taking_part)
         running: list[str] = []
         for position, migration in enumerate(ordered):
             mid, service = migration["id"], migration["service"]
@@ -337,7 +332,7 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
     # checks that everything runs the target release.
     last_hop = len(hops) - 1
     for service in order:
-        if not lifetimes.exists(services[service], end):
+        if not exists(services[service], end):
             continue
         check = services[service].get("upgrade_check")
         since = services[service].get("upgrade_check_since")
@@ -352,7 +347,7 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
                                   f"start {component} ({service} {what}) at the target release {last}{note}",
                                   service=service, component=component, release=last))
     for service in order:
-        if lifetimes.exists(services[service], end):
+        if exists(services[service], end):
             steps.append(step(last_hop, "postcheck", f"h{last_hop}.postcheck.{service}",
                               f"confirm every {service} component runs {last} and reports up",
                               service=service, release=last))

@@ -62,6 +62,7 @@ def random_catalog(seed: int) -> dict[str, Any]:
         if rng.random() < 0.3:
             release["aliases"] = [f"alias-{release['name']}"]
     name_of = [release.get("aliases", [release["name"]])[0] for release in releases]
+    index_of = {name: n for n, name in enumerate(name_of)}
     services: list[dict[str, Any]] = []
     lifetimes: list[tuple[int, int]] = []
     for n in range(rng.randint(2, 6)):
@@ -94,7 +95,7 @@ def random_catalog(seed: int) -> dict[str, Any]:
         lifetimes.append((since, until))
 
     def exists(item: dict[str, Any], lifetime: tuple[int, int], release: int) -> bool:
-        since = int(item["since"].rsplit("r", 1)[-1]) if "since" in item else lifetime[0]
+        since = index_of[item["since"]] if "since" in item else lifetime[0]
         return lifetime[0] <= release <= lifetime[1] and since <= release
 
     migrations: list[dict[str, Any]] = []
