@@ -459,6 +459,22 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         services: args.services.clone(),
         max_unavailable: args.max_unavailable.clone(),
     };
+    if let (None, Some(from), true, PlanFormat::Json) =
+        (&args.inventory, &args.from, args.db.is_empty(), args.format)
+    {
+        // The document only: written straight from the catalog, without building the
+        // steps of the migrations.
+        let catalog = std::sync::Arc::new(catalog);
+        let plan = catalog.plan_compact(from, &args.to, &policy)?;
+        let result = emit(args.output.as_deref(), |out| {
+            plan.write_json(&mut *out)?;
+            writeln!(out)
+        });
+        // As below: the process ends right after this.
+        std::mem::forget(plan);
+        std::mem::forget(catalog);
+        return result;
+    }
     let plan = match (&args.inventory, &args.from) {
         (Some(path), _) => {
             let inventory = Inventory::from_path(&catalog, path)?;

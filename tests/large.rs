@@ -1,9 +1,12 @@
 //! A catalog large enough for the planner and the JSON writer to split their work over
-//! two threads: the plan must still pass the verifier, be deterministic, and read back.
+//! two threads: the plan must still pass the verifier, be deterministic, and read back,
+//! and a compact plan must be the same plan.
 
 #[path = "../benches/support/synthetic.rs"]
 #[allow(dead_code)]
 mod synthetic;
+
+use std::sync::Arc;
 
 use ffu_core::{verify, Catalog, Plan, Policy};
 
@@ -26,6 +29,29 @@ fn a_large_plan_built_on_two_threads_is_safe_and_deterministic() {
         assert_eq!(json, serde_json::to_string(&plan).unwrap());
         assert_eq!(Plan::from_json(&json, "plan.json").unwrap(), plan);
         assert_eq!(catalog.plan(first, last, &policy).unwrap().to_json(), json);
+    }
+}
+
+#[test]
+fn a_large_compact_plan_written_on_two_threads_is_the_same_plan() {
+    let document = synthetic::catalog(12, 200, 10).to_string();
+    let catalog = Arc::new(Catalog::from_json_str(&document, "large.json").unwrap());
+    let first = &catalog.releases()[0].name;
+    let last = &catalog.releases()[catalog.releases().len() - 1].name;
+    for skip_level in [false, true] {
+        let policy = Policy {
+            skip_level,
+            ..Policy::default()
+        };
+        let plan = catalog.plan(first, last, &policy).unwrap();
+        let compact = catalog.plan_compact(first, last, &policy).unwrap();
+        let json = compact.to_json();
+        assert_eq!(json, serde_json::to_string(&plan).unwrap());
+        let mut streamed = Vec::new();
+        compact.write_json(&mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), json);
+        assert_eq!(compact.to_plan(), plan);
+        assert_eq!(compact.into_plan(), plan);
     }
 }
 

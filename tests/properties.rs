@@ -1,8 +1,9 @@
 //! Property tests over random catalogs: every plan the planner makes passes the
-//! independent verifier, plans are deterministic, and mutating a valid plan is caught with
-//! the right rule.
+//! independent verifier, plans are deterministic, a compact plan is the same plan, and
+//! mutating a valid plan is caught with the right rule.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use ffu_core::{verify, Catalog, Error, NoPlan, Plan, Policy, ServiceState, StepKind};
 use proptest::prelude::*;
@@ -335,6 +336,35 @@ proptest! {
             }
             let err = catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &broken).unwrap_err();
             prop_assert!(matches!(err, Error::BadState { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_compact_plan_is_the_same_plan(shape in shape(), a in 0usize..7, b in 0usize..7, skip: bool, subset: u8) {
+        let catalog = Arc::new(load(&shape));
+        let (from, to) = (a.min(b) % shape.releases, a.max(b) % shape.releases);
+        let services: Option<Vec<String>> = (subset % 3 == 0).then(|| {
+            (0..shape.services.len()).filter(|s| (subset >> (s + 2)) & 1 == 0).map(|s| format!("s{s}")).collect()
+        });
+        let policy = Policy { skip_level: skip, services, ..Policy::default() };
+        let (from, to) = (release_name(from), release_name(to));
+        match (catalog.plan(&from, &to, &policy), catalog.plan_compact(&from, &to, &policy)) {
+            (Ok(plan), Ok(compact)) => {
+                // serde's writer of the built plan is the independent judge of the bytes.
+                let json = compact.to_json();
+                prop_assert_eq!(&json, &serde_json::to_string(&plan).unwrap());
+                let mut streamed = Vec::new();
+                compact.write_json(&mut streamed).unwrap();
+                prop_assert_eq!(String::from_utf8(streamed).unwrap(), json);
+                prop_assert_eq!(compact.len(), plan.steps.len());
+                let mut head = plan.clone();
+                head.steps.clear();
+                prop_assert_eq!(compact.without_steps(), &head);
+                prop_assert_eq!(&compact.to_plan(), &plan);
+                prop_assert_eq!(compact.into_plan(), plan);
+            }
+            (Err(err), Err(compact_err)) => prop_assert_eq!(err.to_string(), compact_err.to_string()),
+            (plan, compact) => prop_assert!(false, "plan {:?} but compact {:?}", plan.map(|p| p.len()), compact.map(|c| c.len())),
         }
     }
 

@@ -51,6 +51,7 @@ pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
 pub use migration::{Migration, MigrationId, MigrationKind};
 pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
+pub use planner::CompactPlan;
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Role, Service, ServiceId};
 pub use sql::{Backend, Journal, ServiceState};

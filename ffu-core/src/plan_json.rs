@@ -6,29 +6,104 @@
 //! in two halves on two threads. The output is byte-identical to `serde_json::to_writer`
 //! of the same [`Plan`] (the tests below hold it to that), so either can read what the
 //! other wrote.
+//!
+//! The steps come from a [`StepSource`]: a plan's list of steps, or a
+//! [`crate::CompactPlan`], which writes its migration steps straight from the catalog.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::ops::Range;
 
-use crate::plan::{Hop, Plan, Policy, Step};
+use crate::plan::{Hop, Plan, Policy, Step, StepKind};
 
 /// How much JSON to gather before handing it to a writer.
 const CHUNK: usize = 1 << 20;
 
+/// How many steps to write between looks at the buffer's size, when streaming.
+const STEPS_PER_LOOK: usize = 256;
+
 /// Below this many steps a second thread costs more than it saves.
 const PARALLEL_FROM: usize = 20_000;
 
-/// The plan as compact JSON, exactly as `serde_json` would write it.
-pub(crate) fn plan_to_string(plan: &Plan) -> String {
-    let mut out = String::with_capacity(plan.steps.len() * 340 + 1024);
-    head(plan, &mut out);
-    let (first, second) = plan.steps.split_at(plan.steps.len() / 2);
+/// About how many bytes of JSON a step of a large plan takes, to reserve buffers.
+const BYTES_PER_STEP: usize = 340;
+
+/// The steps of a plan, in order, as the writer sees them.
+pub(crate) trait StepSource: Sync {
+    /// How many steps there are.
+    fn count(&self) -> usize;
+
+    /// Writes the steps in `range`, separated by commas, to `out`.
+    fn write_steps(&self, range: Range<usize>, out: &mut String);
+}
+
+impl StepSource for [Step] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn write_steps(&self, range: Range<usize>, out: &mut String) {
+        for (index, item) in self[range].iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            step(out, &StepRef::from(item));
+        }
+    }
+}
+
+/// The fields of one step, borrowed from wherever they are kept.
+pub(crate) struct StepRef<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) hop: usize,
+    pub(crate) kind: StepKind,
+    pub(crate) service: Option<&'a str>,
+    pub(crate) component: Option<&'a str>,
+    pub(crate) release: Option<&'a str>,
+    pub(crate) migration: Option<&'a str>,
+    pub(crate) command: Option<&'a str>,
+    pub(crate) requires: &'a [String],
+    pub(crate) reason: &'a str,
+    pub(crate) rollback_point: bool,
+    pub(crate) host: Option<&'a str>,
+    pub(crate) advertised: Option<&'a BTreeMap<String, Vec<String>>>,
+}
+
+impl<'a> From<&'a Step> for StepRef<'a> {
+    fn from(step: &'a Step) -> StepRef<'a> {
+        StepRef {
+            id: &step.id,
+            hop: step.hop,
+            kind: step.kind,
+            service: step.service.as_deref(),
+            component: step.component.as_deref(),
+            release: step.release.as_deref(),
+            migration: step.migration.as_deref(),
+            command: step.command.as_deref(),
+            requires: &step.requires,
+            reason: &step.reason,
+            rollback_point: step.rollback_point,
+            host: step.host.as_deref(),
+            advertised: step.advertised.as_ref(),
+        }
+    }
+}
+
+/// The plan as compact JSON, exactly as `serde_json` would write it: every field of `head`
+/// but its steps, then the steps of `steps`.
+pub(crate) fn plan_to_string<S: StepSource + ?Sized>(head: &Plan, steps: &S) -> String {
+    let count = steps.count();
+    let mut out = String::with_capacity(count * BYTES_PER_STEP + 1024);
+    write_head(head, &mut out);
+    let middle = count / 2;
     let write_tail = || {
-        let mut tail = String::with_capacity(second.len() * 340);
-        steps(second, &mut tail);
+        let mut tail = String::with_capacity((count - middle) * BYTES_PER_STEP);
+        steps.write_steps(middle..count, &mut tail);
         tail
     };
-    let tail = if plan.steps.len() >= PARALLEL_FROM {
-        crate::parallel::both(|| steps(first, &mut out), write_tail).map(|((), tail)| tail)
+    let tail = if count >= PARALLEL_FROM {
+        crate::parallel::both(|| steps.write_steps(0..middle, &mut out), write_tail)
+            .map(|((), tail)| tail)
     } else {
         None
     };
@@ -37,7 +112,7 @@ pub(crate) fn plan_to_string(plan: &Plan) -> String {
             out.push(',');
             out.push_str(&tail);
         }
-        None => steps(&plan.steps, &mut out),
+        None => steps.write_steps(0..count, &mut out),
     }
     out.push_str("]}");
     out
@@ -45,25 +120,34 @@ pub(crate) fn plan_to_string(plan: &Plan) -> String {
 
 /// Writes the plan as compact JSON (the bytes of [`plan_to_string`]), a chunk at a time:
 /// appending to a buffer is much cheaper than many small writes, and memory stays small.
-pub(crate) fn write_plan<W: Write>(plan: &Plan, writer: &mut W) -> io::Result<()> {
-    let mut out = String::with_capacity(CHUNK + 4096);
-    head(plan, &mut out);
-    for (index, item) in plan.steps.iter().enumerate() {
-        if index > 0 {
+pub(crate) fn write_plan<S: StepSource + ?Sized, W: Write>(
+    head: &Plan,
+    steps: &S,
+    writer: &mut W,
+) -> io::Result<()> {
+    // Room for a look's worth of steps past the chunk.
+    let mut out = String::with_capacity(CHUNK + STEPS_PER_LOOK * BYTES_PER_STEP * 2);
+    write_head(head, &mut out);
+    let count = steps.count();
+    let mut start = 0;
+    while start < count {
+        let end = count.min(start + STEPS_PER_LOOK);
+        if start > 0 {
             out.push(',');
         }
-        step(&mut out, item);
+        steps.write_steps(start..end, &mut out);
         if out.len() >= CHUNK {
             writer.write_all(out.as_bytes())?;
             out.clear();
         }
+        start = end;
     }
     out.push_str("]}");
     writer.write_all(out.as_bytes())
 }
 
 /// Everything before the first step, up to and including `"steps":[`.
-fn head(plan: &Plan, out: &mut String) {
+fn write_head(plan: &Plan, out: &mut String) {
     out.push_str("{\"format\":");
     string(out, &plan.format);
     out.push_str(",\"catalog\":");
@@ -89,16 +173,6 @@ fn head(plan: &Plan, out: &mut String) {
         strings(out, &plan.applied);
     }
     out.push_str(",\"steps\":[");
-}
-
-/// Steps separated by commas.
-fn steps(items: &[Step], out: &mut String) {
-    for (index, item) in items.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        step(out, item);
-    }
 }
 
 fn policy(out: &mut String, policy: &Policy) {
@@ -132,19 +206,19 @@ fn hop(out: &mut String, hop: &Hop) {
     out.push('}');
 }
 
-fn step(out: &mut String, step: &Step) {
+pub(crate) fn step(out: &mut String, step: &StepRef<'_>) {
     out.push_str("{\"id\":");
-    string(out, &step.id);
+    string(out, step.id);
     out.push_str(",\"hop\":");
     number(out, step.hop);
     out.push_str(",\"kind\":");
     string(out, step.kind.as_str());
     for (key, value) in [
-        (",\"service\":", &step.service),
-        (",\"component\":", &step.component),
-        (",\"release\":", &step.release),
-        (",\"migration\":", &step.migration),
-        (",\"command\":", &step.command),
+        (",\"service\":", step.service),
+        (",\"component\":", step.component),
+        (",\"release\":", step.release),
+        (",\"migration\":", step.migration),
+        (",\"command\":", step.command),
     ] {
         out.push_str(key);
         match value {
@@ -153,16 +227,16 @@ fn step(out: &mut String, step: &Step) {
         }
     }
     out.push_str(",\"requires\":");
-    strings(out, &step.requires);
+    strings(out, step.requires);
     out.push_str(",\"reason\":");
-    string(out, &step.reason);
+    string(out, step.reason);
     out.push_str(",\"rollback_point\":");
     boolean(out, step.rollback_point);
-    if let Some(host) = &step.host {
+    if let Some(host) = step.host {
         out.push_str(",\"host\":");
         string(out, host);
     }
-    if let Some(advertised) = &step.advertised {
+    if let Some(advertised) = step.advertised {
         out.push_str(",\"advertised\":{");
         for (index, (service, extensions)) in advertised.iter().enumerate() {
             if index > 0 {
@@ -284,7 +358,6 @@ fn string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::StepKind;
     use proptest::prelude::*;
 
     #[test]
@@ -336,9 +409,9 @@ mod tests {
 
     fn ours(plan: &Plan) -> String {
         let mut out = Vec::new();
-        write_plan(plan, &mut out).unwrap();
+        write_plan(plan, plan.steps.as_slice(), &mut out).unwrap();
         let streamed = String::from_utf8(out).unwrap();
-        assert_eq!(streamed, plan_to_string(plan));
+        assert_eq!(streamed, plan_to_string(plan, plan.steps.as_slice()));
         streamed
     }
 
@@ -357,7 +430,10 @@ mod tests {
             step.id = format!("copy-{}", plan.steps.len());
             plan.steps.push(step);
         }
-        assert_eq!(plan_to_string(&plan), serde_json::to_string(&plan).unwrap());
+        assert_eq!(
+            plan_to_string(&plan, plan.steps.as_slice()),
+            serde_json::to_string(&plan).unwrap()
+        );
     }
 
     proptest! {

@@ -231,27 +231,32 @@ impl PyCatalog {
         }
         logging::sync_level(py);
         let catalog = &self.inner;
-        let plan = py
-            .detach(|| {
-                guarded(|| {
-                    Ok(match &state {
-                        Some(state) => {
-                            catalog.plan_with_state(from_.as_deref(), &to, &policy, state)?
-                        }
-                        None => catalog.plan(from_.as_deref().unwrap_or_default(), &to, &policy)?,
-                    })
+        // Without a state, the plan is kept compact: its migration steps are built only if
+        // Python asks for them (`to_json` writes them straight from the catalog).
+        py.detach(|| {
+            guarded(|| {
+                Ok(match &state {
+                    Some(state) => PyPlan::new(
+                        catalog.plan_with_state(from_.as_deref(), &to, &policy, state)?,
+                        Some(Arc::clone(catalog)),
+                    ),
+                    None => PyPlan::compact(catalog.plan_compact(
+                        from_.as_deref().unwrap_or_default(),
+                        &to,
+                        &policy,
+                    )?),
                 })
             })
-            .map_err(|failure| {
-                failure.into_py_err(
-                    py,
-                    Some(Request {
-                        from: from_.as_deref().unwrap_or_default(),
-                        to: &to,
-                    }),
-                )
-            })?;
-        Ok(PyPlan::new(plan, Some(Arc::clone(&self.inner))))
+        })
+        .map_err(|failure| {
+            failure.into_py_err(
+                py,
+                Some(Request {
+                    from: from_.as_deref().unwrap_or_default(),
+                    to: &to,
+                }),
+            )
+        })
     }
 
     /// Plans the upgrade of the cloud that `inventory` describes to `to`, with steps per

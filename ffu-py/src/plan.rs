@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use ffu_core::{render, Catalog, Hop, Plan, Step, Violation};
+use ffu_core::{render, Catalog, CompactPlan, Hop, Plan, Step, Violation};
+use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySlice, PyTuple};
@@ -19,32 +20,86 @@ use crate::logging;
 ///
 /// A plan is a sequence of its steps: `len(plan)`, `plan[0]`, `plan[-1]`, `for step in plan`.
 /// Plans compare equal when their documents are equal.
-#[pyclass(frozen, eq, module = "ffu", name = "Plan")]
+#[pyclass(frozen, module = "ffu", name = "Plan")]
 pub(crate) struct PyPlan {
-    pub(crate) inner: Arc<Plan>,
+    held: Held,
     /// The catalog the plan was made from, when it was made by `Catalog.plan`: `to_text`
     /// uses it to say what stays up.
     catalog: Option<Arc<Catalog>>,
 }
 
-impl Drop for PyPlan {
-    fn drop(&mut self) {
-        crate::drop_large_in_background(&self.inner, self.inner.steps.len());
-    }
+/// How a plan is held.
+enum Held {
+    /// With every step (plans read from documents, and made from an inventory or a state).
+    Built(Arc<Plan>),
+    /// As `Catalog.plan` made it: `to_json` writes the migration steps straight from the
+    /// catalog, and the steps are built the first time Python asks for them.
+    Compact {
+        compact: Arc<CompactPlan>,
+        built: OnceLock<Arc<Plan>>,
+    },
 }
 
-impl PartialEq for PyPlan {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner) || self.inner == other.inner
+impl Drop for PyPlan {
+    fn drop(&mut self) {
+        match &self.held {
+            Held::Built(plan) => crate::drop_large_in_background(plan, plan.steps.len()),
+            Held::Compact { compact, built } => {
+                crate::drop_large_in_background(compact, compact.len());
+                if let Some(plan) = built.get() {
+                    crate::drop_large_in_background(plan, plan.steps.len());
+                }
+            }
+        }
     }
 }
 
 impl PyPlan {
     pub(crate) fn new(plan: Plan, catalog: Option<Arc<Catalog>>) -> PyPlan {
         PyPlan {
-            inner: Arc::new(plan),
+            held: Held::Built(Arc::new(plan)),
             catalog,
         }
+    }
+
+    pub(crate) fn compact(compact: CompactPlan) -> PyPlan {
+        PyPlan {
+            catalog: Some(Arc::clone(compact.catalog())),
+            held: Held::Compact {
+                compact: Arc::new(compact),
+                built: OnceLock::new(),
+            },
+        }
+    }
+
+    /// Every field but the steps (which may be empty here: see `len`).
+    fn head(&self) -> &Plan {
+        match &self.held {
+            Held::Built(plan) => plan,
+            Held::Compact { compact, .. } => compact.without_steps(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.held {
+            Held::Built(plan) => plan.steps.len(),
+            Held::Compact { compact, .. } => compact.len(),
+        }
+    }
+
+    /// The plan with every step, built (without the GIL) the first time it is needed.
+    pub(crate) fn plan(&self, py: Python<'_>) -> PyResult<&Arc<Plan>> {
+        let (compact, built) = match &self.held {
+            Held::Built(plan) => return Ok(plan),
+            Held::Compact { compact, built } => (compact, built),
+        };
+        if let Some(plan) = built.get() {
+            return Ok(plan);
+        }
+        // The GIL is released before the cell is waited on: a thread building the steps
+        // never needs the GIL, so one waiting for it cannot hold up the other.
+        py.detach(|| guarded(|| Ok(built.get_or_init(|| Arc::new(compact.to_plan())))))
+            .map_err(|failure| failure.into_py_err(py, None))
     }
 
     fn parse(py: Python<'_>, text: &str, file: &str) -> PyResult<PyPlan> {
@@ -59,7 +114,7 @@ impl PyPlan {
 /// the function in the error for anything else.
 pub(crate) fn plan_arg(py: Python<'_>, plan: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Plan>> {
     if let Ok(plan) = plan.cast::<PyPlan>() {
-        return Ok(Arc::clone(&plan.get().inner));
+        return plan.get().plan(py).map(Arc::clone);
     }
     if plan.is_instance_of::<pyo3::types::PyDict>() || plan.cast::<pyo3::types::PyMapping>().is_ok()
     {
@@ -108,61 +163,62 @@ impl PyPlan {
     /// Always `ffu-plan/1`.
     #[getter]
     fn format(&self) -> &str {
-        &self.inner.format
+        &self.head().format
     }
 
     /// The name of the catalog the plan was made from.
     #[getter]
     fn catalog(&self) -> &str {
-        &self.inner.catalog
+        &self.head().catalog
     }
 
     /// The release upgraded from (`from` in the document).
     #[getter]
     fn from_(&self) -> &str {
-        &self.inner.from
+        &self.head().from
     }
 
     /// The release upgraded to.
     #[getter]
     fn to(&self) -> &str {
-        &self.inner.to
+        &self.head().to
     }
 
     /// The policy the plan was made under, as a dict (`mode`, `skip_level`,
     /// `keep_dataplane`, `services`).
     #[getter]
     fn policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::to_python(py, &self.inner.policy)
+        convert::to_python(py, &self.head().policy)
     }
 
     /// The releases passed through, `from_` first and `to` last.
     #[getter]
     fn path(&self) -> Vec<String> {
-        self.inner.path.clone()
+        self.head().path.clone()
     }
 
     /// The hops, in order.
     #[getter]
     fn hops(&self) -> Vec<PyHop> {
-        self.inner.hops.iter().cloned().map(PyHop::from).collect()
+        self.head().hops.iter().cloned().map(PyHop::from).collect()
     }
 
     /// Migrations the databases already held when the plan was made (`Catalog.plan(...,
     /// state=...)`): left out of the steps, counted as done by `Catalog.verify`.
     #[getter]
     fn applied(&self) -> Vec<String> {
-        self.inner.applied.clone()
+        self.head().applied.clone()
     }
 
     /// The steps, in execution order.
     #[getter]
-    fn steps(&self) -> Vec<PyStep> {
-        self.inner.steps.iter().cloned().map(PyStep::from).collect()
+    fn steps(&self, py: Python<'_>) -> PyResult<Vec<PyStep>> {
+        let plan = self.plan(py)?;
+        Ok(plan.steps.iter().cloned().map(PyStep::from).collect())
     }
 
     fn __len__(&self) -> usize {
-        self.inner.steps.len()
+        self.len()
     }
 
     fn __getitem__<'py>(
@@ -170,7 +226,7 @@ impl PyPlan {
         py: Python<'py>,
         index: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let steps = &self.inner.steps;
+        let steps = &self.plan(py)?.steps;
         if let Ok(slice) = index.cast::<PySlice>() {
             let indices = slice.indices(isize::try_from(steps.len()).unwrap_or(isize::MAX))?;
             let picked = (0..indices.slicelength).map(|n| {
@@ -191,23 +247,49 @@ impl PyPlan {
         Ok(Bound::new(py, PyStep::from(steps[position].clone()))?.into_any())
     }
 
-    fn __iter__(&self) -> PlanIterator {
-        PlanIterator {
-            plan: Arc::clone(&self.inner),
+    fn __iter__(&self, py: Python<'_>) -> PyResult<PlanIterator> {
+        Ok(PlanIterator {
+            plan: Arc::clone(self.plan(py)?),
             next: AtomicUsize::new(0),
+        })
+    }
+
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let Ok(other) = other.cast::<PyPlan>() else {
+            return Ok(py.NotImplemented());
+        };
+        let equal = || -> PyResult<bool> {
+            let (mine, theirs) = (self.plan(py)?, other.get().plan(py)?);
+            Ok(Arc::ptr_eq(mine, theirs) || mine == theirs)
+        };
+        match op {
+            CompareOp::Eq => Ok(equal()?.into_pyobject(py)?.to_owned().into_any().unbind()),
+            CompareOp::Ne => Ok((!equal()?)
+                .into_pyobject(py)?
+                .to_owned()
+                .into_any()
+                .unbind()),
+            _ => Ok(py.NotImplemented()),
         }
     }
 
     /// The plan as compact `ffu-plan/1` JSON; the same plan always gives the same
     /// text (the CLI's `--format json` adds a final newline).
     fn to_json(&self, py: Python<'_>) -> String {
-        let plan = &self.inner;
-        py.detach(|| plan.to_json())
+        match &self.held {
+            Held::Built(plan) => py.detach(|| plan.to_json()),
+            Held::Compact { compact, .. } => py.detach(|| compact.to_json()),
+        }
     }
 
     /// The plan as plain data (the `ffu-plan/1` document as dicts and lists).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let plan = &self.inner;
+        let plan = self.plan(py)?;
         // Serializing the plan's plain data cannot fail in practice.
         let text = py
             .detach(|| serde_json::to_string(&**plan))
@@ -222,14 +304,14 @@ impl PyPlan {
         let catalog = catalog
             .map(|c| Arc::clone(&c.get().inner))
             .or_else(|| self.catalog.clone());
-        let plan = &self.inner;
+        let plan = self.plan(py)?;
         py.detach(|| guarded(|| Ok(render::text(plan, catalog.as_deref()))))
             .map_err(|failure| failure.into_py_err(py, None))
     }
 
     /// The plan as a Graphviz DOT digraph, one cluster per hop.
     fn to_dot(&self, py: Python<'_>) -> PyResult<String> {
-        let plan = &self.inner;
+        let plan = self.plan(py)?;
         py.detach(|| guarded(|| Ok(render::dot(plan))))
             .map_err(|failure| failure.into_py_err(py, None))
     }
@@ -241,13 +323,14 @@ impl PyPlan {
     }
 
     fn __repr__(&self) -> String {
-        let hops = self.inner.hops.len();
+        let head = self.head();
+        let hops = head.hops.len();
         format!(
             "<ffu.Plan {} -> {}: {hops} hop{}, {} steps>",
-            self.inner.from,
-            self.inner.to,
+            head.from,
+            head.to,
             if hops == 1 { "" } else { "s" },
-            self.inner.steps.len()
+            self.len()
         )
     }
 }

@@ -90,3 +90,6 @@ def test_plan_and_load_release_the_gil() -> None:
     assert any(other_thread_ran_during(lambda: ffu.Catalog.from_json(text)) for _ in range(5))
     plan = catalog.plan("r000", "r024")
     assert any(other_thread_ran_during(lambda: catalog.verify(plan)) for _ in range(5))
+    # A plan's migration steps are built the first time they are asked for, without the GIL.
+    fresh = [catalog.plan("r000", "r024") for _ in range(5)]
+    assert any(other_thread_ran_during(lambda plan=plan: plan[0]) for plan in fresh)

@@ -27,6 +27,40 @@ def test_plan_to_dict_verifies(openstack: ffu.Catalog, from_: str, to: str, skip
     assert ffu.Plan.from_json(plan.to_json()).to_json() == plan.to_json()
 
 
+@pytest.mark.parametrize(("from_", "to", "skip_level"), REQUESTS)
+def test_a_made_plan_is_its_document_whatever_is_asked_first(
+    openstack: ffu.Catalog, from_: str, to: str, skip_level: bool
+) -> None:
+    # Catalog.plan keeps its migration steps unbuilt until they are wanted; a plan read
+    # from its document has them all. Each question, asked first of a fresh plan, must
+    # get the answer the read plan gives.
+    read = ffu.Plan.from_json(openstack.plan(from_, to, skip_level=skip_level).to_json())
+    questions = {
+        "len": len,
+        "repr": repr,
+        "steps": lambda plan: [step.to_dict() for step in plan.steps],
+        "iteration": lambda plan: [step.id for step in plan],
+        "index": lambda plan: (plan[0].to_dict(), plan[-1].to_dict(), [s.id for s in plan[::7]]),
+        "to_dict": lambda plan: plan.to_dict(),
+        "to_text": lambda plan: plan.to_text(openstack),
+        "to_dot": lambda plan: plan.to_dot(),
+        "hops": lambda plan: [hop.to_dict() for hop in plan.hops],
+        "equality": lambda plan: (plan == read, plan != read),
+    }
+    for name, question in questions.items():
+        made = openstack.plan(from_, to, skip_level=skip_level)
+        assert question(made) == question(read), name
+        assert made.to_json() == read.to_json(), name
+
+
+def test_a_made_plan_builds_its_steps_once_for_many_threads(openstack: ffu.Catalog) -> None:
+    plan = openstack.plan("newton", "2026.2")
+    expected = [step.to_dict() for step in ffu.Plan.from_json(plan.to_json())]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: [step.to_dict() for step in plan.steps], range(8)))
+    assert all(result == expected for result in results)
+
+
 def test_tiny_catalog_round_trip(tiny: ffu.Catalog) -> None:
     plan = tiny.plan("a", "c")
     assert plan.path == ["a", "b", "c"]

@@ -7,13 +7,17 @@
 //! 4. per hop, order the migrations ([`order`]) and surround them with the stop, backup,
 //!    install, config, temporary start and final start steps ([`offline`]).
 
+mod compact;
 mod offline;
 mod order;
 mod path;
 mod rolling;
 
+pub use compact::CompactPlan;
+
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::error::{Error, NoPlan, Result};
@@ -22,6 +26,8 @@ use crate::plan::{Hop, Mode, Plan, Policy};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 use crate::sql::ServiceState;
+
+use compact::{Outline, Slot};
 
 impl Catalog {
     /// Plans the upgrade from release `from` to release `to` (names or aliases) under
@@ -46,7 +52,27 @@ impl Catalog {
     pub fn plan(&self, from: &str, to: &str, policy: &Policy) -> Result<Plan> {
         let _span = tracing::debug_span!("plan", from, to).entered();
         let from_id = self.resolve_release(from)?;
-        self.plan_from(from_id, to, policy, None, &[])
+        Ok(self
+            .plan_from(from_id, to, policy, None, &[])?
+            .into_plan(self))
+    }
+
+    /// The plan of [`Catalog::plan`] as a [`CompactPlan`], which builds the steps of its
+    /// migrations only when they are asked for: [`CompactPlan::to_json`] writes them
+    /// straight from the catalog. The same errors as [`Catalog::plan`].
+    ///
+    /// # Errors
+    /// As [`Catalog::plan`].
+    pub fn plan_compact(
+        self: &Arc<Self>,
+        from: &str,
+        to: &str,
+        policy: &Policy,
+    ) -> Result<CompactPlan> {
+        let _span = tracing::debug_span!("plan", from, to).entered();
+        let from_id = self.resolve_release(from)?;
+        let outline = self.plan_from(from_id, to, policy, None, &[])?;
+        Ok(CompactPlan::new(Arc::clone(self), outline))
     }
 
     /// Plans the upgrade of a cloud whose databases already hold some migrations: `state`
@@ -95,7 +121,9 @@ impl Catalog {
             None => self.start_of_state(state, &applied)?,
         };
         self.check_applied(&applied, from_id, to)?;
-        self.plan_from(from_id, to, policy, None, &applied)
+        Ok(self
+            .plan_from(from_id, to, policy, None, &applied)?
+            .into_plan(self))
     }
 
     /// The migrations `state` says are applied, as one flag per catalog migration.
@@ -316,7 +344,9 @@ impl Catalog {
             }
             None => Vec::new(),
         };
-        self.plan_from(from_id, to, policy, Some(inventory), &applied)
+        Ok(self
+            .plan_from(from_id, to, policy, Some(inventory), &applied)?
+            .into_plan(self))
     }
 
     /// The plan from `from_id`; `applied` (empty, or one flag per migration) marks the
@@ -328,7 +358,7 @@ impl Catalog {
         policy: &Policy,
         inventory: Option<&crate::Inventory>,
         applied: &[bool],
-    ) -> Result<Plan> {
+    ) -> Result<Outline> {
         let to_id = self.resolve_release(to)?;
         if to_id < from_id {
             return Err(NoPlan::Downgrade {
@@ -433,18 +463,25 @@ impl Catalog {
                 &service_order,
                 &fleet,
             )?,
-            (Mode::Rolling, _) => rolling::build_steps(
-                self,
-                &path,
-                &hops,
-                &hop_migrations,
-                &hop_of_migration,
-                &service_order,
-                fleet,
-            )?,
+            (Mode::Rolling, _) => {
+                let steps = rolling::build_steps(
+                    self,
+                    &path,
+                    &hops,
+                    &hop_migrations,
+                    &hop_of_migration,
+                    &service_order,
+                    fleet,
+                )?;
+                offline::OfflineSteps {
+                    slots: (0..steps.len() as u32).map(Slot::Built).collect(),
+                    built: steps,
+                    in_hop: Vec::new(),
+                }
+            }
         };
-        tracing::debug!(steps = steps.len(), "plan built");
-        let mut plan = Plan::new(
+        tracing::debug!(steps = steps.slots.len(), "plan built");
+        let mut head = Plan::new(
             self.name(),
             &self.release(from_id).name,
             &self.release(to_id).name,
@@ -453,10 +490,16 @@ impl Catalog {
                 .map(|&id| self.release(id).name.clone())
                 .collect(),
             hops,
-            steps,
+            Vec::new(),
         );
-        plan.applied = already_applied;
-        Ok(plan)
+        head.applied = already_applied;
+        Ok(Outline {
+            head,
+            built: steps.built,
+            slots: steps.slots,
+            in_hop: steps.in_hop,
+            hop_of_migration,
+        })
     }
 
     fn resolve_release(&self, name: &str) -> Result<ReleaseId> {

@@ -19,8 +19,18 @@ use crate::plan::{Hop, Step, StepKind};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 
+use super::compact::Slot;
 use super::order::order_migrations;
 use super::rolling::{Fleet, Placement};
+
+/// The steps of an offline plan: those built, and every step in order, where a migration's
+/// step is left as a [`Slot::Migration`] when planning without an inventory.
+pub(super) struct OfflineSteps {
+    pub(super) built: Vec<Step>,
+    pub(super) slots: Vec<Slot>,
+    /// Per hop, per service, whether it takes part in the hop.
+    pub(super) in_hop: Vec<Vec<bool>>,
+}
 
 /// Builds every step of the plan, hop by hop.
 pub(super) fn build_steps(
@@ -30,7 +40,7 @@ pub(super) fn build_steps(
     hop_migrations: &[Vec<MigrationId>],
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
-) -> Result<Vec<Step>> {
+) -> Result<OfflineSteps> {
     build(
         catalog,
         path,
@@ -52,7 +62,7 @@ pub(super) fn build_host_steps(
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
     fleet: &Fleet<'_>,
-) -> Result<Vec<Step>> {
+) -> Result<OfflineSteps> {
     build(
         catalog,
         path,
@@ -73,7 +83,7 @@ fn build(
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
     fleet: Option<&Fleet<'_>>,
-) -> Result<Vec<Step>> {
+) -> Result<OfflineSteps> {
     // Each service's bootstrap host: the first host with one of its control components
     // (else any of its components), where its migrations run.
     let mut bootstrap: Vec<Option<u32>> = vec![None; catalog.services().len()];
@@ -87,20 +97,53 @@ fn build(
             }
         }
     }
+    let none = || OfflineSteps {
+        built: Vec::new(),
+        slots: Vec::new(),
+        in_hop: Vec::new(),
+    };
     let (Some(&from), Some(&to)) = (path.first(), path.last()) else {
-        return Ok(Vec::new());
+        return Ok(none());
     };
     if path.len() < 2 {
-        return Ok(Vec::new());
+        return Ok(none());
     }
+    // The services taking part in each hop: those that exist at its end, and those with
+    // migrations in it.
+    let taking_part: Vec<Vec<ServiceId>> = (0..hops.len())
+        .map(|index| {
+            let mut has_migrations = vec![false; catalog.services().len()];
+            for &migration in &hop_migrations[index] {
+                has_migrations[catalog.migration(migration).service.index()] = true;
+            }
+            service_order
+                .iter()
+                .copied()
+                .filter(|&s| {
+                    catalog.service(s).exists_at(path[index + 1]) || has_migrations[s.index()]
+                })
+                .collect()
+        })
+        .collect();
+    let in_hop: Vec<Vec<bool>> = taking_part
+        .iter()
+        .map(|services| {
+            let mut in_hop = vec![false; catalog.services().len()];
+            for service in services {
+                in_hop[service.index()] = true;
+            }
+            in_hop
+        })
+        .collect();
     // Hops are independent once the path is known: every temporary start is stopped again
     // within its hop, so each hop begins in the same state. A large plan is built on two
     // threads, a contiguous half of the migrations each, and joined in order.
     let total: usize = hop_migrations.iter().map(Vec::len).sum();
-    let build_range = |range: std::ops::Range<usize>, capacity: usize| -> Result<Vec<Step>> {
+    let build_range = |range: std::ops::Range<usize>, capacity: Capacity| -> Result<Builder<'_>> {
         let mut builder = Builder {
             catalog,
-            steps: Vec::with_capacity(capacity),
+            steps: Vec::with_capacity(capacity.built),
+            slots: Vec::with_capacity(capacity.slots),
             running: vec![false; catalog.components().len()],
             hop_of_migration,
             fleet,
@@ -120,7 +163,8 @@ fn build(
                 path[index],
                 path[index + 1],
                 &hop_migrations[index],
-                service_order,
+                &taking_part[index],
+                &in_hop[index],
                 last,
             )?;
             if last {
@@ -130,13 +174,21 @@ fn build(
                 }
             }
         }
-        Ok(builder.steps)
+        Ok(builder)
     };
     let capacity = |range: std::ops::Range<usize>| {
         step_capacity(catalog, fleet, range.len(), &hop_migrations[range])
     };
+    let finish = |builder: Builder<'_>, in_hop: Vec<Vec<bool>>| OfflineSteps {
+        built: builder.steps,
+        slots: builder.slots,
+        in_hop,
+    };
     if total < PARALLEL_FROM || hops.len() < 2 {
-        return build_range(0..hops.len(), capacity(0..hops.len()));
+        return Ok(finish(
+            build_range(0..hops.len(), capacity(0..hops.len()))?,
+            in_hop,
+        ));
     }
     let mut seen = 0;
     let split = hop_migrations
@@ -154,11 +206,29 @@ fn build(
         || build_range(split..hops.len(), capacity(split..hops.len())),
     );
     let Some((first, second)) = halves else {
-        return build_range(0..hops.len(), capacity(0..hops.len()));
+        return Ok(finish(
+            build_range(0..hops.len(), capacity(0..hops.len()))?,
+            in_hop,
+        ));
     };
-    let mut steps = first?;
-    steps.extend(second?);
-    Ok(steps)
+    let mut first = first?;
+    let second = second?;
+    let offset = first.steps.len() as u32;
+    first.steps.extend(second.steps);
+    first
+        .slots
+        .extend(second.slots.into_iter().map(|slot| match slot {
+            Slot::Built(index) => Slot::Built(index + offset),
+            migration @ Slot::Migration { .. } => migration,
+        }));
+    Ok(finish(first, in_hop))
+}
+
+/// How many steps a builder reserves room for: built, and in all.
+#[derive(Clone, Copy)]
+struct Capacity {
+    built: usize,
+    slots: usize,
 }
 
 /// An upper estimate of the steps of `hops` hops applying `migrations`: a step per
@@ -168,20 +238,30 @@ fn build(
 ///
 /// Reserving it up front spares a large plan the copies of a doubling list (tens of
 /// megabytes into freshly faulted pages); an estimate too high costs only address space.
+/// Without an inventory, migration steps are slots only.
 fn step_capacity(
     catalog: &Catalog,
     fleet: Option<&Fleet<'_>>,
     hops: usize,
     migrations: &[Vec<MigrationId>],
-) -> usize {
-    let migration_steps: usize = migrations
+) -> Capacity {
+    let migration_count: usize = migrations.iter().map(Vec::len).sum();
+    let temporary: usize = migrations
         .iter()
         .flatten()
-        .map(|&id| 1 + 2 * catalog.migration(id).needs_running.len())
+        .map(|&id| 2 * catalog.migration(id).needs_running.len())
         .sum();
     let per_hop = 3 * catalog.services().len() + catalog.config_changes().len();
     let instances = fleet.map_or(catalog.components().len(), |fleet| fleet.placements.len());
-    migration_steps + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64
+    let others = temporary + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64;
+    Capacity {
+        built: if fleet.is_some() {
+            others + migration_count
+        } else {
+            others
+        },
+        slots: others + migration_count,
+    }
 }
 
 /// Below this many migrations a second thread costs more than it saves.
@@ -193,7 +273,10 @@ struct Builder<'a> {
     fleet: Option<&'a Fleet<'a>>,
     /// Per service, the host its migrations run on.
     bootstrap: &'a [Option<u32>],
+    /// The steps built so far.
     steps: Vec<Step>,
+    /// Every step so far, in order.
+    slots: Vec<Slot>,
     /// Components started temporarily for a migration and still running.
     running: Vec<bool>,
     hop_of_migration: &'a [Option<u32>],
@@ -209,36 +292,30 @@ impl Builder<'_> {
         start: ReleaseId,
         end: ReleaseId,
         migrations: &[MigrationId],
-        service_order: &[ServiceId],
+        taking_part: &[ServiceId],
+        in_hop: &[bool],
         last: bool,
     ) -> Result<()> {
         let catalog = self.catalog;
-        let mut has_migrations = vec![false; catalog.services().len()];
-        for &migration in migrations {
-            has_migrations[catalog.migration(migration).service.index()] = true;
-        }
-        let taking_part: Vec<ServiceId> = service_order
-            .iter()
-            .copied()
-            .filter(|&s| catalog.service(s).exists_at(end) || has_migrations[s.index()])
-            .collect();
         let label = format!("{} -> {}", hop.from, hop.to);
-        let ordered = order_migrations(catalog, &taking_part, migrations, &label)?;
-        self.backups(index, start, end, &taking_part, migrations);
-        self.installs(index, end, last, &taking_part);
-        self.config_changes(index, start, end, &taking_part);
-        let mut in_hop = vec![false; catalog.services().len()];
-        for service in &taking_part {
-            in_hop[service.index()] = true;
-        }
-        self.migrations(index, hop, end, &ordered, &in_hop);
+        let ordered = order_migrations(catalog, taking_part, migrations, &label)?;
+        self.backups(index, start, end, taking_part, migrations);
+        self.installs(index, end, last, taking_part);
+        self.config_changes(index, start, end, taking_part);
+        self.migrations(index, hop, end, &ordered, in_hop);
         Ok(())
     }
 
-    fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
-        self.steps.push(Step::new(id, hop, kind, reason));
+    /// Adds a built step.
+    fn add(&mut self, step: Step) -> &mut Step {
+        self.slots.push(Slot::Built(self.steps.len() as u32));
+        self.steps.push(step);
         let last = self.steps.len() - 1;
         &mut self.steps[last]
+    }
+
+    fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
+        self.add(Step::new(id, hop, kind, reason))
     }
 
     /// A step on one host: id `h{hop}.{kind}.{subject}@{host}`, with its service, release
@@ -483,16 +560,25 @@ impl Builder<'_> {
                     self.temporary(hop_index, StepKind::Start, component, end, migration);
                 }
             }
-            let mut step = migration_step(
-                catalog,
-                self.hop_of_migration,
-                hop_index,
-                hop,
-                migration,
-                in_hop,
-            );
-            step.host = self.bootstrap_name(migration.service);
-            self.steps.push(step);
+            // Without an inventory a migration's step is only the catalog's, and is left
+            // for when it is wanted; with one, it says which host it runs on.
+            if self.fleet.is_none() {
+                self.slots.push(Slot::Migration {
+                    hop: hop_index as u32,
+                    migration: id,
+                });
+            } else {
+                let mut step = migration_step(
+                    catalog,
+                    self.hop_of_migration,
+                    hop_index,
+                    hop,
+                    migration,
+                    in_hop,
+                );
+                step.host = self.bootstrap_name(migration.service);
+                self.add(step);
+            }
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
             // its own service's next schema migration.
@@ -786,8 +872,7 @@ impl Builder<'_> {
     }
 }
 
-/// The step of one migration. This runs once per migration (a hundred thousand times
-/// for a large catalog), so the strings are built with `push_str` rather than `format!`.
+/// The step of one migration, built from its [`MigrationText`].
 pub(super) fn migration_step(
     catalog: &Catalog,
     hop_of_migration: &[Option<u32>],
@@ -796,82 +881,140 @@ pub(super) fn migration_step(
     migration: &Migration,
     in_hop: &[bool],
 ) -> Step {
+    let mut text = MigrationText {
+        id: String::with_capacity(migration.id.len() + 6),
+        reason: String::with_capacity(128),
+        requires: Vec::with_capacity(migration.requires.len()),
+        required: 0,
+    };
+    text.fill(catalog, hop_of_migration, hop_index, hop, migration, in_hop);
+    text.requires.truncate(text.required);
     let service = catalog.service(migration.service);
-    let release = &catalog.release(migration.release).name;
-    let mut reason = String::with_capacity(128);
-    reason.push_str(&service.name);
-    reason.push_str(match migration.kind {
-        MigrationKind::Expand => " schema expand for ",
-        MigrationKind::Migrate => " schema for ",
-        MigrationKind::Contract => " schema contract for ",
-        MigrationKind::Data => " data migration for ",
-    });
-    reason.push_str(release);
-    if migration.kind == MigrationKind::Data && migration.blocking {
-        reason.push_str("; blocking: must finish before ");
-        reason.push_str(&service.name);
-        reason.push_str("'s later schema migrations");
-    }
-    push_list(
-        &mut reason,
-        "; after ",
-        service
-            .after
-            .iter()
-            .filter(|s| in_hop[s.index()])
-            .map(|&s| catalog.service(s).name.as_str()),
-        " (service order)",
-    );
-    let mut requires = Vec::with_capacity(migration.requires.len());
-    for &required in &migration.requires {
-        if let Some(hop) = hop_of_migration[required.index()] {
-            requires.push(step_id(hop as usize, &catalog.migration(required).id));
-        }
-    }
-    if !requires.is_empty() {
-        push_list(
-            &mut reason,
-            "; requires ",
-            migration
-                .requires
-                .iter()
-                .map(|&r| catalog.migration(r).id.as_str()),
-            "",
-        );
-    }
-    if hop.skip && release != &hop.to {
-        reason.push_str("; skip-level hop: runs with ");
-        reason.push_str(&hop.to);
-        reason.push_str(" code");
-    }
-    push_list(
-        &mut reason,
-        "; needs ",
-        migration
-            .needs_running
-            .iter()
-            .map(|&c| catalog.component(c).name.as_str()),
-        " running",
-    );
     Step {
-        id: step_id(hop_index, &migration.id),
+        id: text.id,
         hop: hop_index,
-        kind: match migration.kind {
-            MigrationKind::Expand => StepKind::Expand,
-            MigrationKind::Migrate => StepKind::Migrate,
-            MigrationKind::Contract => StepKind::Contract,
-            MigrationKind::Data => StepKind::Data,
-        },
+        kind: step_kind(migration.kind),
         service: Some(service.name.clone()),
         component: None,
-        release: Some(release.clone()),
+        release: Some(catalog.release(migration.release).name.clone()),
         migration: Some(migration.id.clone()),
         command: Some(migration.command.clone()),
-        requires,
-        reason,
+        requires: text.requires,
+        reason: text.reason,
         rollback_point: false,
         host: None,
         advertised: None,
+    }
+}
+
+/// The kind of a migration's step.
+pub(crate) fn step_kind(kind: MigrationKind) -> StepKind {
+    match kind {
+        MigrationKind::Expand => StepKind::Expand,
+        MigrationKind::Migrate => StepKind::Migrate,
+        MigrationKind::Contract => StepKind::Contract,
+        MigrationKind::Data => StepKind::Data,
+    }
+}
+
+/// The strings of a migration's step that are not the catalog's own: its id, its reason and
+/// the ids of the steps it requires. The JSON writer of a [`crate::CompactPlan`] keeps one
+/// and refills it for every migration, so that writing a step allocates nothing.
+#[derive(Default)]
+pub(crate) struct MigrationText {
+    pub(crate) id: String,
+    pub(crate) reason: String,
+    /// The first `required` are this step's; the rest are buffers kept for later steps.
+    requires: Vec<String>,
+    required: usize,
+}
+
+impl MigrationText {
+    /// The ids of the steps the migration's step requires.
+    pub(crate) fn requires(&self) -> &[String] {
+        &self.requires[..self.required]
+    }
+
+    /// Replaces the text with that of `migration`'s step in hop `hop_index`. This runs once
+    /// per migration (a hundred thousand times for a large catalog), so the strings are
+    /// built with `push_str` rather than `format!`.
+    pub(crate) fn fill(
+        &mut self,
+        catalog: &Catalog,
+        hop_of_migration: &[Option<u32>],
+        hop_index: usize,
+        hop: &Hop,
+        migration: &Migration,
+        in_hop: &[bool],
+    ) {
+        let service = catalog.service(migration.service);
+        let release = &catalog.release(migration.release).name;
+        self.id.clear();
+        push_step_id(&mut self.id, hop_index, &migration.id);
+        self.required = 0;
+        for &required in &migration.requires {
+            if let Some(hop) = hop_of_migration[required.index()] {
+                let id = &catalog.migration(required).id;
+                match self.requires.get_mut(self.required) {
+                    Some(buffer) => {
+                        buffer.clear();
+                        push_step_id(buffer, hop as usize, id);
+                    }
+                    None => self.requires.push(step_id(hop as usize, id)),
+                }
+                self.required += 1;
+            }
+        }
+        let reason = &mut self.reason;
+        reason.clear();
+        reason.push_str(&service.name);
+        reason.push_str(match migration.kind {
+            MigrationKind::Expand => " schema expand for ",
+            MigrationKind::Migrate => " schema for ",
+            MigrationKind::Contract => " schema contract for ",
+            MigrationKind::Data => " data migration for ",
+        });
+        reason.push_str(release);
+        if migration.kind == MigrationKind::Data && migration.blocking {
+            reason.push_str("; blocking: must finish before ");
+            reason.push_str(&service.name);
+            reason.push_str("'s later schema migrations");
+        }
+        push_list(
+            reason,
+            "; after ",
+            service
+                .after
+                .iter()
+                .filter(|s| in_hop[s.index()])
+                .map(|&s| catalog.service(s).name.as_str()),
+            " (service order)",
+        );
+        if self.required > 0 {
+            push_list(
+                reason,
+                "; requires ",
+                migration
+                    .requires
+                    .iter()
+                    .map(|&r| catalog.migration(r).id.as_str()),
+                "",
+            );
+        }
+        if hop.skip && release != &hop.to {
+            reason.push_str("; skip-level hop: runs with ");
+            reason.push_str(&hop.to);
+            reason.push_str(" code");
+        }
+        push_list(
+            reason,
+            "; needs ",
+            migration
+                .needs_running
+                .iter()
+                .map(|&c| catalog.component(c).name.as_str()),
+            " running",
+        );
     }
 }
 
@@ -879,11 +1022,16 @@ pub(super) fn migration_step(
 /// migration and `format!` costs more than the rest of the step).
 fn step_id(hop: usize, migration: &str) -> String {
     let mut id = String::with_capacity(migration.len() + 6);
-    id.push('h');
-    crate::plan_json::number(&mut id, hop);
-    id.push('.');
-    id.push_str(migration);
+    push_step_id(&mut id, hop, migration);
     id
+}
+
+/// Appends the id of a migration's step to `out`.
+fn push_step_id(out: &mut String, hop: usize, migration: &str) {
+    out.push('h');
+    crate::plan_json::number(out, hop);
+    out.push('.');
+    out.push_str(migration);
 }
 
 /// Appends `prefix`, the items joined by ", ", and `suffix`, when there are items.

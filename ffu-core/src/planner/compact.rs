@@ -1,0 +1,272 @@
+//! Plans whose migration steps stay references into the catalog until they are needed.
+//!
+//! Nearly every step of a large plan runs a migration, and such a step is a handful of the
+//! catalog's strings (service, release, migration id, command) and three of its own (id,
+//! reason, requirements). The planner leaves each as a [`Slot`] naming the migration and
+//! its hop; [`Outline::into_plan`] builds the [`Step`]s when a [`Plan`] is wanted, and the
+//! JSON writer of a [`CompactPlan`] writes them straight from the catalog, so a tool that
+//! only wants the document never allocates them.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::catalog::Catalog;
+use crate::migration::MigrationId;
+use crate::plan::{Plan, Step};
+use crate::plan_json::{self, StepRef, StepSource};
+
+use super::offline::{migration_step, step_kind, MigrationText};
+
+/// One step of an outline, in execution order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// A step built already: its index in [`Outline::built`]. These come in index order.
+    Built(u32),
+    /// The step of one migration of hop `hop`.
+    Migration { hop: u32, migration: MigrationId },
+}
+
+/// What the planner makes: every part of a plan, with migration steps as [`Slot`]s.
+#[derive(Debug, Clone)]
+pub(crate) struct Outline {
+    /// The plan's fields; its `steps` are empty.
+    pub(crate) head: Plan,
+    /// The steps that were built, in execution order.
+    pub(crate) built: Vec<Step>,
+    /// Every step, in execution order.
+    pub(crate) slots: Vec<Slot>,
+    /// Per hop, per service, whether it takes part in the hop (for migration reasons).
+    pub(crate) in_hop: Vec<Vec<bool>>,
+    /// Per catalog migration, the hop that runs it (for the steps a migration requires).
+    pub(crate) hop_of_migration: Vec<Option<u32>>,
+}
+
+/// Below this many migration steps a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 20_000;
+
+impl Outline {
+    /// The number of steps.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The step of the migration `migration` in hop `hop`.
+    fn migration_step(&self, catalog: &Catalog, hop: u32, migration: MigrationId) -> Step {
+        let hop = hop as usize;
+        migration_step(
+            catalog,
+            &self.hop_of_migration,
+            hop,
+            &self.head.hops[hop],
+            catalog.migration(migration),
+            &self.in_hop[hop],
+        )
+    }
+
+    /// The steps of `slots`, taking the built ones from `built`, which holds them in order.
+    fn steps_of(
+        &self,
+        catalog: &Catalog,
+        slots: &[Slot],
+        built: impl Iterator<Item = Step>,
+    ) -> Vec<Step> {
+        let mut built = built;
+        let mut steps = Vec::with_capacity(slots.len());
+        for slot in slots {
+            match *slot {
+                Slot::Built(_) => steps.extend(built.next()),
+                Slot::Migration { hop, migration } => {
+                    steps.push(self.migration_step(catalog, hop, migration));
+                }
+            }
+        }
+        steps
+    }
+
+    /// The plan, with every step built.
+    pub(crate) fn into_plan(mut self, catalog: &Catalog) -> Plan {
+        let mut built = std::mem::take(&mut self.built);
+        let migrations = self.slots.len() - built.len();
+        self.head.steps = if migrations == 0 {
+            built
+        } else if migrations >= PARALLEL_FROM {
+            self.build_in_halves(catalog, built)
+        } else {
+            self.steps_of(catalog, &self.slots, built.drain(..))
+        };
+        self.head
+    }
+
+    /// Every step, built on two threads, a half of the slots each.
+    fn build_in_halves(&self, catalog: &Catalog, mut built: Vec<Step>) -> Vec<Step> {
+        let (first, second) = self.slots.split_at(self.slots.len() / 2);
+        let first_built = first
+            .iter()
+            .filter(|slot| matches!(slot, Slot::Built(_)))
+            .count();
+        let mut second_built = built.split_off(first_built);
+        let halves = crate::parallel::both(
+            || self.steps_of(catalog, first, built.drain(..)),
+            || self.steps_of(catalog, second, second_built.drain(..)),
+        );
+        if let Some((mut steps, rest)) = halves {
+            steps.extend(rest);
+            return steps;
+        }
+        // Neither half ran: the built steps are all still there.
+        built.append(&mut second_built);
+        self.steps_of(catalog, &self.slots, built.drain(..))
+    }
+
+    /// The plan, with every step built, leaving the outline as it is.
+    pub(crate) fn to_plan(&self, catalog: &Catalog) -> Plan {
+        self.clone().into_plan(catalog)
+    }
+}
+
+/// The steps of an outline as the JSON writer sees them: migration steps are written from
+/// the catalog through a [`MigrationText`] that each thread reuses.
+struct OutlineSteps<'a> {
+    catalog: &'a Catalog,
+    outline: &'a Outline,
+}
+
+impl StepSource for OutlineSteps<'_> {
+    fn count(&self) -> usize {
+        self.outline.len()
+    }
+
+    fn write_steps(&self, range: Range<usize>, out: &mut String) {
+        let Outline {
+            head,
+            built,
+            slots,
+            in_hop,
+            hop_of_migration,
+        } = self.outline;
+        let catalog = self.catalog;
+        let mut text = MigrationText::default();
+        for (index, slot) in slots[range].iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            match *slot {
+                Slot::Built(built_index) => {
+                    plan_json::step(out, &StepRef::from(&built[built_index as usize]));
+                }
+                Slot::Migration { hop, migration } => {
+                    let hop = hop as usize;
+                    let migration = catalog.migration(migration);
+                    text.fill(
+                        catalog,
+                        hop_of_migration,
+                        hop,
+                        &head.hops[hop],
+                        migration,
+                        &in_hop[hop],
+                    );
+                    // The fields of `offline::migration_step`, borrowed.
+                    let step = StepRef {
+                        id: &text.id,
+                        hop,
+                        kind: step_kind(migration.kind),
+                        service: Some(&catalog.service(migration.service).name),
+                        component: None,
+                        release: Some(&catalog.release(migration.release).name),
+                        migration: Some(&migration.id),
+                        command: Some(&migration.command),
+                        requires: text.requires(),
+                        reason: &text.reason,
+                        rollback_point: false,
+                        host: None,
+                        advertised: None,
+                    };
+                    plan_json::step(out, &step);
+                }
+            }
+        }
+    }
+}
+
+/// A plan that keeps its migration steps as references into its catalog, and builds them
+/// only when they are asked for.
+///
+/// [`Catalog::plan_compact`] makes one. It is the same plan as [`Catalog::plan`] makes:
+/// [`CompactPlan::to_json`] gives the same bytes as [`Plan::to_json`] of
+/// [`CompactPlan::to_plan`], without building the steps of its migrations (most of a
+/// large plan's steps), which is what a tool that only wants the document saves.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ffu_core::{Catalog, Policy};
+///
+/// let catalog = Arc::new(Catalog::openstack());
+/// let compact = catalog.plan_compact("newton", "queens", &Policy::default())?;
+/// let plan = catalog.plan("newton", "queens", &Policy::default())?;
+/// assert_eq!(compact.len(), plan.steps.len());
+/// assert_eq!(compact.to_json(), plan.to_json());
+/// assert_eq!(compact.into_plan(), plan);
+/// # Ok::<(), ffu_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CompactPlan {
+    catalog: Arc<Catalog>,
+    outline: Outline,
+}
+
+impl CompactPlan {
+    pub(crate) fn new(catalog: Arc<Catalog>, outline: Outline) -> CompactPlan {
+        CompactPlan { catalog, outline }
+    }
+
+    /// The catalog the plan was made from.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Every field of the plan but its steps, which are left empty here: [`CompactPlan::len`]
+    /// counts them, and [`CompactPlan::to_plan`] builds them.
+    pub fn without_steps(&self) -> &Plan {
+        &self.outline.head
+    }
+
+    /// The number of steps.
+    pub fn len(&self) -> usize {
+        self.outline.len()
+    }
+
+    /// Whether the plan has no steps (from and to are the same release).
+    pub fn is_empty(&self) -> bool {
+        self.outline.len() == 0
+    }
+
+    /// The plan as compact JSON: the bytes of [`Plan::to_json`] of [`CompactPlan::to_plan`].
+    pub fn to_json(&self) -> String {
+        plan_json::plan_to_string(&self.outline.head, &self.steps())
+    }
+
+    /// Writes the plan as compact JSON (the bytes of [`CompactPlan::to_json`]).
+    ///
+    /// # Errors
+    /// When the writer fails.
+    pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
+        plan_json::write_plan(&self.outline.head, &self.steps(), &mut writer)
+    }
+
+    /// The plan, with every step built.
+    pub fn to_plan(&self) -> Plan {
+        self.outline.to_plan(&self.catalog)
+    }
+
+    /// The plan, with every step built.
+    pub fn into_plan(self) -> Plan {
+        self.outline.into_plan(&self.catalog)
+    }
+
+    fn steps(&self) -> OutlineSteps<'_> {
+        OutlineSteps {
+            catalog: &self.catalog,
+            outline: &self.outline,
+        }
+    }
+}
