@@ -177,7 +177,6 @@ fn killed_runner_resumes_with_no_step_lost_or_repeated() {
         killed_mid_step.len(),
         started.elapsed().as_secs_f64()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -278,5 +277,4 @@ fn journal_cli_refuses_another_plan_and_a_held_lock() {
         "journal", "next", "--db", &db, "--plan", &plan_path, "--owner", "b",
     ]);
     assert_eq!((end.code, end.stdout.as_str()), (0, ""));
-    let _ = std::fs::remove_dir_all(&dir);
 }

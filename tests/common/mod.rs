@@ -33,12 +33,36 @@ pub(crate) fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A fresh temporary directory for one test, removed first if a previous run left it.
-pub(crate) fn temp_dir(name: &str) -> PathBuf {
+/// A fresh temporary directory for one test, removed first if a previous run left it, and
+/// removed again with everything in it when the test is done with it (also when it fails).
+pub(crate) fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("ffu-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    TempDir(dir)
+}
+
+/// A directory removed when dropped; it derefs to its path.
+pub(crate) struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Writes `text` to `dir/name` and returns the path as a string.

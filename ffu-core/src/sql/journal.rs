@@ -680,12 +680,37 @@ mod tests {
         Plan::new("t", "a", "b", Policy::default(), vec![], vec![], steps)
     }
 
-    fn temp(name: &str) -> std::path::PathBuf {
+    /// A database path for one test, with its journal files (`-wal`, `-shm`): removed before,
+    /// and again when the test is done with it.
+    fn temp(name: &str) -> TempDb {
         let path = std::env::temp_dir().join(format!("ffu-unit-{}-{name}.db", std::process::id()));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        let db = TempDb(path);
+        db.remove();
+        db
+    }
+
+    struct TempDb(std::path::PathBuf);
+
+    impl TempDb {
+        fn remove(&self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+            }
         }
-        path
+    }
+
+    impl std::ops::Deref for TempDb {
+        type Target = std::path::Path;
+
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            self.remove();
+        }
     }
 
     #[test]
@@ -794,7 +819,6 @@ mod tests {
         assert!(steps
             .iter()
             .all(|s| s.state == StepState::Done && s.attempts == 1));
-        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
@@ -849,6 +873,5 @@ mod tests {
         let err = Journal::open_sqlite(&path, &changed).unwrap_err();
         let message = err.to_string();
         assert!(message.contains(&plan_checksum(&p)) && message.contains(&plan_checksum(&changed)));
-        let _ = std::fs::remove_file(&path);
     }
 }
