@@ -12,7 +12,8 @@
 //!    the whole-document parse would, and must land on the split's comma right after an
 //!    element: that proves the split is a boundary between two elements of this very list,
 //!    so the second thread's elements are the ones the whole parse would have read;
-//! 4. the rest of the document (everything but the list's elements) is parsed as usual.
+//! 4. the rest of the document (everything but the list's elements) is parsed as usual, by
+//!    the second thread once it has found where the list ends.
 //!
 //! Anything unexpected (the split inside a string or an element, a malformed element, a
 //! duplicate member, an escaped key) gives `None`, and the caller parses the whole document
@@ -48,17 +49,22 @@ fn parse_split_after(text: &str, capacity: usize, open: usize, from: usize) -> O
     let share =
         u64::try_from(capacity).ok()? * (bytes.len() - split) as u64 / (bytes.len() - open) as u64;
     let share = usize::try_from(share).ok()?;
+    // The second thread, which has less to do (this one searched for the split), also
+    // parses the outline once it knows where the list ends.
     let (first, second) = crate::parallel::both(
         || elements(text, open + 1, Some(split), capacity),
-        || elements(text, split + 1, None, share + share / 8 + 16),
+        || {
+            let (rest, close) = elements(text, split + 1, None, share + share / 8 + 16)?;
+            let mut outline = String::with_capacity(open + 2 + (text.len() - close));
+            outline.push_str(&text[..=open]);
+            outline.push_str(&text[close..]);
+            // A second `migrations` member fails this parse (serde refuses duplicate fields).
+            let doc: CatalogDoc = serde_json::from_str(&outline).ok()?;
+            Some((rest, doc))
+        },
     )?;
     let (mut migrations, _) = first?;
-    let (rest, close) = second?;
-    let mut outline = String::with_capacity(open + 2 + (text.len() - close));
-    outline.push_str(&text[..=open]);
-    outline.push_str(&text[close..]);
-    // A second `migrations` member fails this parse (serde refuses duplicate fields).
-    let mut doc: CatalogDoc = serde_json::from_str(&outline).ok()?;
+    let (rest, mut doc) = second?;
     migrations.extend(rest);
     doc.migrations = migrations;
     Some(doc)

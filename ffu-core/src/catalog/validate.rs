@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::document::{CatalogDoc, CATALOG_FORMAT};
+use super::document::{CatalogDoc, MigrationDoc, CATALOG_FORMAT};
 use super::index::MigrationIndex;
 use super::load::{Loaded, Origins, SourceFile};
 use super::Catalog;
@@ -307,13 +307,27 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         &services,
         &components,
     )?;
+    // The cycle check walks every requirement; a large catalog frees what is left of its
+    // migrations' document (a hundred thousand small lists) beside it.
+    let find_cycle = || {
+        find_cycle_by(migrations.len(), |node, index| {
+            migrations[node].requires.get(index).map(|r| r.index())
+        })
+    };
+    let written = std::mem::take(&mut doc.migrations);
+    let cycle = if migrations.len() < PARALLEL_RESOLVE_FROM {
+        drop(written);
+        find_cycle()
+    } else {
+        // Without a second thread, `both` drops `written` unused, and the check runs here.
+        crate::parallel::both(find_cycle, move || drop(written))
+            .map_or_else(find_cycle, |(cycle, ())| cycle)
+    };
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
         migrations_by_service[migration.service.index()].push(MigrationId(index as u32));
     }
-    if let Some(cycle) = find_cycle_by(migrations.len(), |node, index| {
-        migrations[node].requires.get(index).map(|r| r.index())
-    }) {
+    if let Some(cycle) = cycle {
         return Err(Error::Cycle {
             file: root.name.clone(),
             what: "migrations (requires)",
@@ -727,9 +741,22 @@ fn build_migrations(
     }
     // The strings move into the model rather than being copied: a large catalog has a
     // hundred thousand migrations, and the document is dropped right after validation.
-    for (migration, written) in migrations.iter_mut().zip(doc.migrations.iter_mut()) {
-        migration.id = std::mem::take(&mut written.id);
-        migration.command = std::mem::take(&mut written.command);
+    let move_strings = |migrations: &mut [Migration], written: &mut [MigrationDoc]| {
+        for (migration, written) in migrations.iter_mut().zip(written) {
+            migration.id = std::mem::take(&mut written.id);
+            migration.command = std::mem::take(&mut written.command);
+        }
+    };
+    let (first, second) = migrations.split_at_mut(middle);
+    let (written_first, written_second) = doc.migrations.split_at_mut(middle);
+    if count < PARALLEL_RESOLVE_FROM
+        || crate::parallel::both(
+            || move_strings(first, written_first),
+            || move_strings(second, written_second),
+        )
+        .is_none()
+    {
+        move_strings(&mut migrations, &mut doc.migrations);
     }
     Ok((migrations, index_by_id))
 }
