@@ -134,9 +134,16 @@ fn catalog_json(shape: &Shape) -> Value {
                         requires.push(candidates[cross as usize % candidates.len()].clone());
                     }
                 }
+                // Catalogs of an even number of releases have commands that JSON must
+                // escape, so that plans are written both ways (see `CompactPlan`).
+                let command = if shape.releases % 2 == 0 && n % 2 == 1 {
+                    format!("sh -c \"s{s}-manage step {n}\" \\\n\t")
+                } else {
+                    format!("s{s}-manage step {n}")
+                };
                 let mut migration = json!({
                     "id": id, "service": format!("s{s}"), "release": release_name(release),
-                    "kind": KINDS[kind], "command": format!("s{s}-manage step {n}"),
+                    "kind": KINDS[kind], "command": command,
                     "requires": requires, "reversible": reversible,
                 });
                 // Sometimes a control component of this or an earlier service must run.

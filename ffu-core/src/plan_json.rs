@@ -288,7 +288,7 @@ fn strings(out: &mut String, values: &[String]) {
 /// the classic "has a byte less than n / equal to c" bit tricks, the three tests folded into
 /// one branch, and the last few bytes padded to a whole word: the scan dominates writing a
 /// large plan, most of its strings are short, and most have nothing to escape.
-fn needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A byte below 0x20, `"` or `\` (a byte below 0x20 is exact only for bytes below

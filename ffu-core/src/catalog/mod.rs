@@ -54,6 +54,9 @@ pub struct Catalog {
     config_changes: Vec<ConfigChange>,
     /// The files it was loaded from, to show the catalog again.
     sources: Vec<SourceFile>,
+    /// Whether no name, migration id or command needs escaping in JSON, so that a plan's
+    /// migration steps can be written without looking at their strings.
+    plain_text: bool,
 }
 
 impl Catalog {
@@ -75,6 +78,12 @@ impl Catalog {
     /// The text of the embedded OpenStack catalog, as YAML.
     pub fn openstack_yaml() -> &'static str {
         embedded::OPENSTACK_YAML
+    }
+
+    /// Whether every release, service and component name, migration id and command is
+    /// written in JSON as it is (nothing in it needs escaping).
+    pub(crate) fn plain_text(&self) -> bool {
+        self.plain_text
     }
 
     /// Loads a catalog file (YAML, or JSON when the name ends in `.json`), with the fragments

@@ -296,7 +296,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         });
     }
 
-    let (migrations, migration_by_id) = build_migrations(
+    let (migrations, migration_by_id, plain_migrations) = build_migrations(
         &mut doc,
         &origins,
         &report,
@@ -338,6 +338,11 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         });
     }
 
+    let plain = |text: &str| !crate::plan_json::needs_escape(text.as_bytes());
+    let plain_text = plain_migrations
+        && releases.iter().all(|r| plain(&r.name))
+        && services.iter().all(|s| plain(&s.name))
+        && components.iter().all(|c| plain(&c.name));
     let extensions = build_extensions(
         &doc,
         &origins,
@@ -364,6 +369,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         migration_by_id,
         migrations_by_service,
         extensions,
+        plain_text,
         config_changes,
         sources: files,
     })
@@ -517,7 +523,7 @@ fn build_migrations(
     component_by_name: &HashMap<String, ComponentId>,
     services: &[Service],
     components: &[Component],
-) -> Result<(Vec<Migration>, MigrationIndex)> {
+) -> Result<(Vec<Migration>, MigrationIndex, bool)> {
     let documented = &doc.migrations;
     let id_of = |id: MigrationId| documented[id.index()].id.as_str();
     // The id index is built once and kept as the catalog's lookup table.
@@ -741,24 +747,32 @@ fn build_migrations(
     }
     // The strings move into the model rather than being copied: a large catalog has a
     // hundred thousand migrations, and the document is dropped right after validation.
+    // Meanwhile they are looked at once, to know whether JSON has to escape any of them.
     let move_strings = |migrations: &mut [Migration], written: &mut [MigrationDoc]| {
+        let mut plain = true;
         for (migration, written) in migrations.iter_mut().zip(written) {
             migration.id = std::mem::take(&mut written.id);
             migration.command = std::mem::take(&mut written.command);
+            plain &= !crate::plan_json::needs_escape(migration.id.as_bytes())
+                && !crate::plan_json::needs_escape(migration.command.as_bytes());
         }
+        plain
     };
     let (first, second) = migrations.split_at_mut(middle);
     let (written_first, written_second) = doc.migrations.split_at_mut(middle);
-    if count < PARALLEL_RESOLVE_FROM
-        || crate::parallel::both(
-            || move_strings(first, written_first),
-            || move_strings(second, written_second),
-        )
-        .is_none()
-    {
-        move_strings(&mut migrations, &mut doc.migrations);
-    }
-    Ok((migrations, index_by_id))
+    let halves = (count >= PARALLEL_RESOLVE_FROM)
+        .then(|| {
+            crate::parallel::both(
+                || move_strings(first, written_first),
+                || move_strings(second, written_second),
+            )
+        })
+        .flatten();
+    let plain = match halves {
+        Some((first, second)) => first && second,
+        None => move_strings(&mut migrations, &mut doc.migrations),
+    };
+    Ok((migrations, index_by_id, plain))
 }
 
 fn build_extensions(

@@ -11,11 +11,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
-use crate::migration::MigrationId;
-use crate::plan::{Plan, Step};
+use crate::migration::{Migration, MigrationId};
+use crate::plan::{Hop, Plan, Step};
 use crate::plan_json::{self, StepRef, StepSource};
 
-use super::offline::{migration_step, step_kind, MigrationText};
+use super::offline::{migration_step, push_reason, push_step_id, step_kind, MigrationText};
 
 /// One step of an outline, in execution order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +157,18 @@ impl StepSource for OutlineSteps<'_> {
                 Slot::Migration { hop, migration } => {
                     let hop = hop as usize;
                     let migration = catalog.migration(migration);
+                    if catalog.plain_text() {
+                        write_plain_migration_step(
+                            out,
+                            catalog,
+                            hop_of_migration,
+                            hop,
+                            &head.hops[hop],
+                            migration,
+                            &in_hop[hop],
+                        );
+                        continue;
+                    }
                     text.fill(
                         catalog,
                         hop_of_migration,
@@ -186,6 +198,53 @@ impl StepSource for OutlineSteps<'_> {
             }
         }
     }
+}
+
+/// Writes the JSON of a migration's step, as `plan_json::step` writes
+/// `offline::migration_step`, when nothing in the catalog needs escaping: the strings go
+/// straight into `out`, the step's own (id, requirements, reason) built in place.
+///
+/// This is most of a large plan's document. The tests hold it to serde's writing of the
+/// built plan (`tests/properties.rs`, `tests/large.rs`).
+fn write_plain_migration_step(
+    out: &mut String,
+    catalog: &Catalog,
+    hop_of_migration: &[Option<u32>],
+    hop_index: usize,
+    hop: &Hop,
+    migration: &Migration,
+    in_hop: &[bool],
+) {
+    out.push_str("{\"id\":\"");
+    push_step_id(out, hop_index, &migration.id);
+    out.push_str("\",\"hop\":");
+    plan_json::number(out, hop_index);
+    out.push_str(",\"kind\":\"");
+    out.push_str(step_kind(migration.kind).as_str());
+    out.push_str("\",\"service\":\"");
+    out.push_str(&catalog.service(migration.service).name);
+    out.push_str("\",\"component\":null,\"release\":\"");
+    out.push_str(&catalog.release(migration.release).name);
+    out.push_str("\",\"migration\":\"");
+    out.push_str(&migration.id);
+    out.push_str("\",\"command\":\"");
+    out.push_str(&migration.command);
+    out.push_str("\",\"requires\":[");
+    let mut any_required = false;
+    for &required in &migration.requires {
+        if let Some(required_hop) = hop_of_migration[required.index()] {
+            if any_required {
+                out.push(',');
+            }
+            out.push('"');
+            push_step_id(out, required_hop as usize, &catalog.migration(required).id);
+            out.push('"');
+            any_required = true;
+        }
+    }
+    out.push_str("],\"reason\":\"");
+    push_reason(out, catalog, hop, migration, in_hop, any_required);
+    out.push_str("\",\"rollback_point\":false}");
 }
 
 /// A plan that keeps its migration steps as references into its catalog, and builds them
@@ -267,6 +326,65 @@ impl CompactPlan {
         OutlineSteps {
             catalog: &self.catalog,
             outline: &self.outline,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Policy;
+
+    /// Three releases, two services; `base.1` and `late` are plain, every other string is
+    /// given.
+    fn catalog_of(
+        release: &str,
+        service: &str,
+        component: &str,
+        id: &str,
+        command: &str,
+    ) -> Catalog {
+        let document = serde_json::json!({
+            "format": "ffu-catalog/1",
+            "name": "escapes",
+            "releases": [{"name": "a"}, {"name": release}, {"name": "c"}],
+            "services": [
+                {"name": "base", "components": [{"name": component, "role": "control"}]},
+                {"name": service, "after": ["base"],
+                 "components": [{"name": "svc-api", "role": "control"}]},
+            ],
+            "migrations": [
+                {"id": "base.1", "service": "base", "release": release, "kind": "migrate",
+                 "command": "base-manage db sync"},
+                {"id": id, "service": service, "release": release, "kind": "migrate",
+                 "command": command, "requires": ["base.1"], "needs_running": [component]},
+                {"id": "late", "service": service, "release": "c", "kind": "data",
+                 "command": "svc-manage db online_data_migrations", "requires": [id]},
+            ],
+        });
+        Catalog::from_json_str(&document.to_string(), "escapes.json").unwrap()
+    }
+
+    #[test]
+    fn strings_that_need_escaping_anywhere_are_escaped() {
+        let ordinary = ["b", "svc", "base-api", "svc.b.sync", "svc-manage db sync"];
+        let [release, service, component, id, command] = ordinary;
+        assert!(catalog_of(release, service, component, id, command).plain_text());
+        for weird in ["q\"uote", "back\\slash", "new\nline", "tab\t", "bell\u{7}"] {
+            for field in 0..ordinary.len() {
+                let mut strings = ordinary;
+                strings[field] = weird;
+                let [release, service, component, id, command] = strings;
+                let catalog = Arc::new(catalog_of(release, service, component, id, command));
+                assert!(!catalog.plain_text(), "{weird:?} as string {field}");
+                let plan = catalog.plan("a", "c", &Policy::default()).unwrap();
+                let compact = catalog.plan_compact("a", "c", &Policy::default()).unwrap();
+                assert_eq!(
+                    compact.to_json(),
+                    serde_json::to_string(&plan).unwrap(),
+                    "{weird:?} as string {field}"
+                );
+            }
         }
     }
 }

@@ -947,8 +947,6 @@ impl MigrationText {
         migration: &Migration,
         in_hop: &[bool],
     ) {
-        let service = catalog.service(migration.service);
-        let release = &catalog.release(migration.release).name;
         self.id.clear();
         push_step_id(&mut self.id, hop_index, &migration.id);
         self.required = 0;
@@ -965,57 +963,78 @@ impl MigrationText {
                 self.required += 1;
             }
         }
-        let reason = &mut self.reason;
-        reason.clear();
-        reason.push_str(&service.name);
-        reason.push_str(match migration.kind {
-            MigrationKind::Expand => " schema expand for ",
-            MigrationKind::Migrate => " schema for ",
-            MigrationKind::Contract => " schema contract for ",
-            MigrationKind::Data => " data migration for ",
-        });
-        reason.push_str(release);
-        if migration.kind == MigrationKind::Data && migration.blocking {
-            reason.push_str("; blocking: must finish before ");
-            reason.push_str(&service.name);
-            reason.push_str("'s later schema migrations");
-        }
-        push_list(
-            reason,
-            "; after ",
-            service
-                .after
-                .iter()
-                .filter(|s| in_hop[s.index()])
-                .map(|&s| catalog.service(s).name.as_str()),
-            " (service order)",
-        );
-        if self.required > 0 {
-            push_list(
-                reason,
-                "; requires ",
-                migration
-                    .requires
-                    .iter()
-                    .map(|&r| catalog.migration(r).id.as_str()),
-                "",
-            );
-        }
-        if hop.skip && release != &hop.to {
-            reason.push_str("; skip-level hop: runs with ");
-            reason.push_str(&hop.to);
-            reason.push_str(" code");
-        }
-        push_list(
-            reason,
-            "; needs ",
-            migration
-                .needs_running
-                .iter()
-                .map(|&c| catalog.component(c).name.as_str()),
-            " running",
+        self.reason.clear();
+        push_reason(
+            &mut self.reason,
+            catalog,
+            hop,
+            migration,
+            in_hop,
+            self.required > 0,
         );
     }
+}
+
+/// Appends the reason of `migration`'s step in `hop` (`in_hop`: whether each service takes
+/// part in it; `any_required`: whether the step requires another).
+pub(crate) fn push_reason(
+    reason: &mut String,
+    catalog: &Catalog,
+    hop: &Hop,
+    migration: &Migration,
+    in_hop: &[bool],
+    any_required: bool,
+) {
+    let service = catalog.service(migration.service);
+    let release = &catalog.release(migration.release).name;
+    reason.push_str(&service.name);
+    reason.push_str(match migration.kind {
+        MigrationKind::Expand => " schema expand for ",
+        MigrationKind::Migrate => " schema for ",
+        MigrationKind::Contract => " schema contract for ",
+        MigrationKind::Data => " data migration for ",
+    });
+    reason.push_str(release);
+    if migration.kind == MigrationKind::Data && migration.blocking {
+        reason.push_str("; blocking: must finish before ");
+        reason.push_str(&service.name);
+        reason.push_str("'s later schema migrations");
+    }
+    push_list(
+        reason,
+        "; after ",
+        service
+            .after
+            .iter()
+            .filter(|s| in_hop[s.index()])
+            .map(|&s| catalog.service(s).name.as_str()),
+        " (service order)",
+    );
+    if any_required {
+        push_list(
+            reason,
+            "; requires ",
+            migration
+                .requires
+                .iter()
+                .map(|&r| catalog.migration(r).id.as_str()),
+            "",
+        );
+    }
+    if hop.skip && release != &hop.to {
+        reason.push_str("; skip-level hop: runs with ");
+        reason.push_str(&hop.to);
+        reason.push_str(" code");
+    }
+    push_list(
+        reason,
+        "; needs ",
+        migration
+            .needs_running
+            .iter()
+            .map(|&c| catalog.component(c).name.as_str()),
+        " running",
+    );
 }
 
 /// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per
@@ -1027,7 +1046,7 @@ fn step_id(hop: usize, migration: &str) -> String {
 }
 
 /// Appends the id of a migration's step to `out`.
-fn push_step_id(out: &mut String, hop: usize, migration: &str) {
+pub(crate) fn push_step_id(out: &mut String, hop: usize, migration: &str) {
     out.push('h');
     crate::plan_json::number(out, hop);
     out.push('.');
