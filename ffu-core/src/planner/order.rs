@@ -38,14 +38,19 @@ enum Node {
     Barrier,
 }
 
-/// Sort key of a node: (service rank, position within the service, catalog index).
+/// Sort key of a node: (service rank, position within the service, catalog index). Among
+/// the nodes ready to go, the one with the smallest key goes first.
 type SortKey = (u32, u32, u32);
 
-/// The hop graph while it is built: nodes with their sort keys, and edges in the order they
-/// are added.
+/// The hop graph while it is built: nodes, and edges in the order they are added.
+///
+/// Nodes are added in the order of their sort keys (services in rank order, each one's
+/// groups in position order, a group's migrations by catalog index), so a node's index
+/// orders nodes as its key does, and the topological sort compares indices only.
 struct Graph {
     nodes: Vec<Node>,
-    keys: Vec<SortKey>,
+    /// The key of the last node added, to check that keys only grow.
+    last_key: Option<SortKey>,
     edges: Vec<Edge>,
 }
 
@@ -54,8 +59,12 @@ type Edge = (u32, u32, Why);
 
 impl Graph {
     fn add(&mut self, node: Node, key: SortKey) -> u32 {
+        debug_assert!(
+            self.last_key.is_none_or(|last| last < key),
+            "nodes are added in key order"
+        );
+        self.last_key = Some(key);
         self.nodes.push(node);
-        self.keys.push(key);
         (self.nodes.len() - 1) as u32
     }
 
@@ -116,7 +125,7 @@ pub(crate) fn order_migrations(
 ) -> Result<Vec<MigrationId>, NoPlan> {
     let mut graph = Graph {
         nodes: Vec::with_capacity(migrations.len() * 2),
-        keys: Vec::with_capacity(migrations.len() * 2),
+        last_key: None,
         edges: Vec::with_capacity(migrations.len() * 3),
     };
     // Node of each migration of the hop. A map sized to the hop, not a table over the whole
@@ -204,15 +213,16 @@ pub(crate) fn order_migrations(
     for &(_, target, _) in &graph.edges {
         in_degree[target as usize] += 1;
     }
-    let mut ready: BinaryHeap<Reverse<(SortKey, u32)>> = in_degree
+    // The smallest index is the smallest key (see `Graph`).
+    let mut ready: BinaryHeap<Reverse<u32>> = in_degree
         .iter()
         .enumerate()
         .filter(|(_, &degree)| degree == 0)
-        .map(|(node, _)| Reverse((graph.keys[node], node as u32)))
+        .map(|(node, _)| Reverse(node as u32))
         .collect();
     let mut order = Vec::with_capacity(migrations.len());
     let mut visited = 0;
-    while let Some(Reverse((_, node))) = ready.pop() {
+    while let Some(Reverse(node)) = ready.pop() {
         visited += 1;
         if let Node::Migration(migration) = graph.nodes[node as usize] {
             order.push(migration);
@@ -220,7 +230,7 @@ pub(crate) fn order_migrations(
         for &(target, _) in successors.of(node as usize) {
             in_degree[target as usize] -= 1;
             if in_degree[target as usize] == 0 {
-                ready.push(Reverse((graph.keys[target as usize], target)));
+                ready.push(Reverse(target));
             }
         }
     }
