@@ -3,8 +3,9 @@
 //! previous one in migrations:
 //!
 //! - `load`: [`Catalog::from_json_str`], parsing and validation of the JSON text;
-//! - `plan`: [`Catalog::plan`] from the first release to the last, default policy;
-//! - `to_json`: [`Plan::to_json`];
+//! - `plan`: [`Catalog::plan`] from the first release to the last, default policy, and
+//!   [`Catalog::plan_compact`] of the same (what the CLI's JSON output and Python use);
+//! - `to_json`: [`Plan::to_json`], and [`CompactPlan::to_json`] of the same plan;
 //! - `verify`: [`ffu_core::verify`] of that plan.
 //!
 //! Benchmark ids carry the number of migrations (`load/from_json_str/93600`), and every
@@ -21,12 +22,13 @@ mod synthetic;
 
 use std::cell::OnceCell;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use ffu_core::{verify, Catalog, Plan, Policy};
+use ffu_core::{verify, Catalog, CompactPlan, Plan, Policy};
 
 /// One catalog size: releases x services x migrations per service and release.
 #[derive(Clone, Copy)]
@@ -71,8 +73,9 @@ const SIZES: [Size; 3] = [
 struct Fixture {
     size: Size,
     text: OnceCell<String>,
-    catalog: OnceCell<Catalog>,
+    catalog: OnceCell<Arc<Catalog>>,
     plan: OnceCell<Plan>,
+    compact: OnceCell<CompactPlan>,
 }
 
 impl Fixture {
@@ -82,6 +85,7 @@ impl Fixture {
             text: OnceCell::new(),
             catalog: OnceCell::new(),
             plan: OnceCell::new(),
+            compact: OnceCell::new(),
         }
     }
 
@@ -97,12 +101,23 @@ impl Fixture {
         })
     }
 
-    fn catalog(&self) -> &Catalog {
+    fn catalog(&self) -> &Arc<Catalog> {
         self.catalog.get_or_init(|| {
             let catalog = Catalog::from_json_str(self.text(), "synthetic.json")
                 .expect("the synthetic catalog is valid");
             assert_eq!(catalog.migrations().len(), self.size.migrations());
-            catalog
+            Arc::new(catalog)
+        })
+    }
+
+    fn compact(&self) -> &CompactPlan {
+        self.compact.get_or_init(|| {
+            let compact = self
+                .catalog()
+                .plan_compact("r000", &self.size.last_release(), &Policy::default())
+                .expect("a plan exists over a synthetic catalog");
+            assert_eq!(compact.to_json(), self.plan().to_json());
+            compact
         })
     }
 
@@ -187,6 +202,15 @@ fn benches(c: &mut Criterion) {
                     .expect("a plan")
             });
         });
+        group.bench_function(id("compact_first_to_last"), |b| {
+            let catalog = fixture.catalog();
+            let last = size.last_release();
+            b.iter(|| {
+                catalog
+                    .plan_compact(black_box("r000"), black_box(&last), &Policy::default())
+                    .expect("a plan")
+            });
+        });
         group.finish();
 
         let mut group = c.benchmark_group("to_json");
@@ -194,6 +218,10 @@ fn benches(c: &mut Criterion) {
         group.bench_function(id("plan_to_json"), |b| {
             let plan = fixture.plan();
             b.iter(|| black_box(plan).to_json());
+        });
+        group.bench_function(id("compact_to_json"), |b| {
+            let compact = fixture.compact();
+            b.iter(|| black_box(compact).to_json());
         });
         group.finish();
 
