@@ -1,9 +1,9 @@
 //! The native module `ffu._native` of the Python package `ffu`.
 //!
-//! A thin layer over `ffu_core`: each Python class is a frozen newtype around a core type,
+//! A thin layer over `ffu_core`: each Python class is a frozen wrapper around a core type,
 //! methods convert their arguments and delegate, long work (loading, planning, verifying,
 //! rendering) runs with the GIL released, every core error becomes an `ffu.FfuError`
-//! subclass in one function ([`errors::core_error`]), panics are caught at each call into
+//! subclass in one function (`errors::core_error`), panics are caught at each call into
 //! the core, and the core's `tracing` events go to Python's `logging` (logger `ffu`).
 //!
 //! The Python package `ffu` (`python/ffu/__init__.py`) re-exports the public names; the

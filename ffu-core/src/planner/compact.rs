@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::migration::{Migration, MigrationId};
-use crate::plan::{Hop, Plan, Step};
+use crate::plan::{Plan, Step};
 use crate::plan_json::{self, StepRef, StepSource};
 
-use super::offline::{migration_step, push_reason, push_step_id, step_kind, MigrationText};
+use super::offline::{
+    migration_step, push_reason, push_step_id, step_kind, MigrationText, StepPlace,
+};
 
 /// One step of an outline, in execution order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,33 +52,35 @@ impl Outline {
         self.slots.len()
     }
 
-    /// The step of the migration `migration` in hop `hop`.
-    fn migration_step(&self, catalog: &Catalog, hop: u32, migration: MigrationId) -> Step {
+    /// Where the steps of hop `hop` stand.
+    fn place<'a>(&'a self, catalog: &'a Catalog, hop: u32) -> StepPlace<'a> {
         let hop = hop as usize;
-        migration_step(
+        StepPlace {
             catalog,
-            &self.hop_of_migration,
-            hop,
-            &self.head.hops[hop],
-            catalog.migration(migration),
-            &self.in_hop[hop],
-        )
+            hop_index: hop,
+            hop: &self.head.hops[hop],
+            in_hop: &self.in_hop[hop],
+            hop_of_migration: &self.hop_of_migration,
+        }
     }
 
-    /// The steps of `slots`, taking the built ones from `built`, which holds them in order.
+    /// The steps of `slots`, taking the built ones from `built`, which holds them in order,
+    /// in a list with room for `capacity` steps.
     fn steps_of(
         &self,
         catalog: &Catalog,
         slots: &[Slot],
         built: impl Iterator<Item = Step>,
+        capacity: usize,
     ) -> Vec<Step> {
         let mut built = built;
-        let mut steps = Vec::with_capacity(slots.len());
+        let mut steps = Vec::with_capacity(capacity.max(slots.len()));
         for slot in slots {
             match *slot {
                 Slot::Built(_) => steps.extend(built.next()),
                 Slot::Migration { hop, migration } => {
-                    steps.push(self.migration_step(catalog, hop, migration));
+                    let place = self.place(catalog, hop);
+                    steps.push(migration_step(&place, catalog.migration(migration)));
                 }
             }
         }
@@ -92,12 +96,14 @@ impl Outline {
         } else if migrations >= PARALLEL_FROM {
             self.build_in_halves(catalog, built)
         } else {
-            self.steps_of(catalog, &self.slots, built.drain(..))
+            self.steps_of(catalog, &self.slots, built.drain(..), 0)
         };
         self.head
     }
 
-    /// Every step, built on two threads, a half of the slots each.
+    /// Every step, built on two threads, a half of the slots each. The first half goes into
+    /// a list with room for the whole plan, so that joining the halves moves the second
+    /// half once and copies nothing else.
     fn build_in_halves(&self, catalog: &Catalog, mut built: Vec<Step>) -> Vec<Step> {
         let (first, second) = self.slots.split_at(self.slots.len() / 2);
         let first_built = first
@@ -106,8 +112,8 @@ impl Outline {
             .count();
         let mut second_built = built.split_off(first_built);
         let halves = crate::parallel::both(
-            || self.steps_of(catalog, first, built.drain(..)),
-            || self.steps_of(catalog, second, second_built.drain(..)),
+            || self.steps_of(catalog, first, built.drain(..), self.slots.len()),
+            || self.steps_of(catalog, second, second_built.drain(..), 0),
         );
         if let Some((mut steps, rest)) = halves {
             steps.extend(rest);
@@ -115,7 +121,7 @@ impl Outline {
         }
         // Neither half ran: the built steps are all still there.
         built.append(&mut second_built);
-        self.steps_of(catalog, &self.slots, built.drain(..))
+        self.steps_of(catalog, &self.slots, built.drain(..), 0)
     }
 
     /// The plan, with every step built, leaving the outline as it is.
@@ -137,50 +143,29 @@ impl StepSource for OutlineSteps<'_> {
     }
 
     fn write_steps(&self, range: Range<usize>, out: &mut String) {
-        let Outline {
-            head,
-            built,
-            slots,
-            in_hop,
-            hop_of_migration,
-        } = self.outline;
-        let catalog = self.catalog;
+        let (catalog, outline) = (self.catalog, self.outline);
         let mut text = MigrationText::default();
-        for (index, slot) in slots[range].iter().enumerate() {
+        for (index, slot) in outline.slots[range].iter().enumerate() {
             if index > 0 {
                 out.push(',');
             }
             match *slot {
                 Slot::Built(built_index) => {
-                    plan_json::step(out, &StepRef::from(&built[built_index as usize]));
+                    let step = &outline.built[built_index as usize];
+                    plan_json::step(out, &StepRef::from(step));
                 }
                 Slot::Migration { hop, migration } => {
-                    let hop = hop as usize;
+                    let place = outline.place(catalog, hop);
                     let migration = catalog.migration(migration);
                     if catalog.plain_text() {
-                        write_plain_migration_step(
-                            out,
-                            catalog,
-                            hop_of_migration,
-                            hop,
-                            &head.hops[hop],
-                            migration,
-                            &in_hop[hop],
-                        );
+                        write_plain_migration_step(out, &place, migration);
                         continue;
                     }
-                    text.fill(
-                        catalog,
-                        hop_of_migration,
-                        hop,
-                        &head.hops[hop],
-                        migration,
-                        &in_hop[hop],
-                    );
+                    text.fill(&place, migration);
                     // The fields of `offline::migration_step`, borrowed.
                     let step = StepRef {
                         id: &text.id,
-                        hop,
+                        hop: place.hop_index,
                         kind: step_kind(migration.kind),
                         service: Some(&catalog.service(migration.service).name),
                         component: None,
@@ -206,15 +191,13 @@ impl StepSource for OutlineSteps<'_> {
 ///
 /// This is most of a large plan's document. The tests hold it to serde's writing of the
 /// built plan (`tests/properties.rs`, `tests/large.rs`).
-fn write_plain_migration_step(
-    out: &mut String,
-    catalog: &Catalog,
-    hop_of_migration: &[Option<u32>],
-    hop_index: usize,
-    hop: &Hop,
-    migration: &Migration,
-    in_hop: &[bool],
-) {
+fn write_plain_migration_step(out: &mut String, place: &StepPlace<'_>, migration: &Migration) {
+    let StepPlace {
+        catalog,
+        hop_index,
+        hop_of_migration,
+        ..
+    } = *place;
     out.push_str("{\"id\":\"");
     push_step_id(out, hop_index, &migration.id);
     out.push_str("\",\"hop\":");
@@ -243,7 +226,7 @@ fn write_plain_migration_step(
         }
     }
     out.push_str("],\"reason\":\"");
-    push_reason(out, catalog, hop, migration, in_hop, any_required);
+    push_reason(out, place, migration, any_required);
     out.push_str("\",\"rollback_point\":false}");
 }
 

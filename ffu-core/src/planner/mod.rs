@@ -5,7 +5,10 @@
 //! 2. find the path with the fewest hops in the release graph ([`path`]);
 //! 3. put each included migration in the hop whose releases contain its release;
 //! 4. per hop, order the migrations ([`order`]) and surround them with the stop, backup,
-//!    install, config, temporary start and final start steps ([`offline`]).
+//!    install, config, temporary start and final start steps ([`offline`]);
+//! 5. keep each migration's step as a slot naming it ([`compact`]), built when a [`Plan`]
+//!    is wanted ([`Catalog::plan`]) or written straight into the JSON of a
+//!    [`CompactPlan`] ([`Catalog::plan_compact`]).
 
 mod compact;
 mod offline;
@@ -76,7 +79,7 @@ impl Catalog {
     }
 
     /// Plans the upgrade of a cloud whose databases already hold some migrations: `state`
-    /// says, per service, which (as [`crate::sql::discover`] reads it from a database). The
+    /// says, per service, which (as [`crate::sql::discover()`] reads it from a database). The
     /// plan leaves out the applied migrations and lists them in [`Plan::applied`] (for
     /// [`crate::verify`]); everything else is as [`Catalog::plan`] does it, including the
     /// stops, installs and starts of hops whose migrations were all applied already (the
@@ -473,7 +476,7 @@ impl Catalog {
                     &service_order,
                     fleet,
                 )?;
-                offline::OfflineSteps {
+                offline::PlannedSteps {
                     slots: (0..steps.len() as u32).map(Slot::Built).collect(),
                     built: steps,
                     in_hop: Vec::new(),

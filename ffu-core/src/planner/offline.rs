@@ -23,9 +23,10 @@ use super::compact::Slot;
 use super::order::order_migrations;
 use super::rolling::{Fleet, Placement};
 
-/// The steps of an offline plan: those built, and every step in order, where a migration's
-/// step is left as a [`Slot::Migration`] when planning without an inventory.
-pub(super) struct OfflineSteps {
+/// The steps a planner made: those built, and every step in order, where the offline
+/// planner leaves a migration's step as a [`Slot::Migration`] when there is no inventory
+/// (the rolling planner builds every step).
+pub(super) struct PlannedSteps {
     pub(super) built: Vec<Step>,
     pub(super) slots: Vec<Slot>,
     /// Per hop, per service, whether it takes part in the hop.
@@ -40,7 +41,7 @@ pub(super) fn build_steps(
     hop_migrations: &[Vec<MigrationId>],
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
-) -> Result<OfflineSteps> {
+) -> Result<PlannedSteps> {
     build(
         catalog,
         path,
@@ -62,7 +63,7 @@ pub(super) fn build_host_steps(
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
     fleet: &Fleet<'_>,
-) -> Result<OfflineSteps> {
+) -> Result<PlannedSteps> {
     build(
         catalog,
         path,
@@ -83,7 +84,7 @@ fn build(
     hop_of_migration: &[Option<u32>],
     service_order: &[ServiceId],
     fleet: Option<&Fleet<'_>>,
-) -> Result<OfflineSteps> {
+) -> Result<PlannedSteps> {
     // Each service's bootstrap host: the first host with one of its control components
     // (else any of its components), where its migrations run.
     let mut bootstrap: Vec<Option<u32>> = vec![None; catalog.services().len()];
@@ -97,7 +98,7 @@ fn build(
             }
         }
     }
-    let none = || OfflineSteps {
+    let none = || PlannedSteps {
         built: Vec::new(),
         slots: Vec::new(),
         in_hop: Vec::new(),
@@ -179,7 +180,7 @@ fn build(
     let capacity = |range: std::ops::Range<usize>| {
         step_capacity(catalog, fleet, range.len(), &hop_migrations[range])
     };
-    let finish = |builder: Builder<'_>, in_hop: Vec<Vec<bool>>| OfflineSteps {
+    let finish = |builder: Builder<'_>, in_hop: Vec<Vec<bool>>| PlannedSteps {
         built: builder.steps,
         slots: builder.slots,
         in_hop,
@@ -568,14 +569,14 @@ impl Builder<'_> {
                     migration: id,
                 });
             } else {
-                let mut step = migration_step(
+                let place = StepPlace {
                     catalog,
-                    self.hop_of_migration,
                     hop_index,
                     hop,
-                    migration,
                     in_hop,
-                );
+                    hop_of_migration: self.hop_of_migration,
+                };
+                let mut step = migration_step(&place, migration);
                 step.host = self.bootstrap_name(migration.service);
                 self.add(step);
             }
@@ -872,27 +873,34 @@ impl Builder<'_> {
     }
 }
 
+/// Where a migration's step stands, which its text depends on besides the migration.
+#[derive(Clone, Copy)]
+pub(crate) struct StepPlace<'a> {
+    pub(crate) catalog: &'a Catalog,
+    /// The index of the hop.
+    pub(crate) hop_index: usize,
+    pub(crate) hop: &'a Hop,
+    /// Per service, whether it takes part in the hop.
+    pub(crate) in_hop: &'a [bool],
+    /// Per catalog migration, the hop that runs it (for the steps it requires).
+    pub(crate) hop_of_migration: &'a [Option<u32>],
+}
+
 /// The step of one migration, built from its [`MigrationText`].
-pub(super) fn migration_step(
-    catalog: &Catalog,
-    hop_of_migration: &[Option<u32>],
-    hop_index: usize,
-    hop: &Hop,
-    migration: &Migration,
-    in_hop: &[bool],
-) -> Step {
+pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> Step {
+    let catalog = place.catalog;
     let mut text = MigrationText {
         id: String::with_capacity(migration.id.len() + 6),
         reason: String::with_capacity(128),
         requires: Vec::with_capacity(migration.requires.len()),
         required: 0,
     };
-    text.fill(catalog, hop_of_migration, hop_index, hop, migration, in_hop);
+    text.fill(place, migration);
     text.requires.truncate(text.required);
     let service = catalog.service(migration.service);
     Step {
         id: text.id,
-        hop: hop_index,
+        hop: place.hop_index,
         kind: step_kind(migration.kind),
         service: Some(service.name.clone()),
         component: None,
@@ -935,24 +943,16 @@ impl MigrationText {
         &self.requires[..self.required]
     }
 
-    /// Replaces the text with that of `migration`'s step in hop `hop_index`. This runs once
-    /// per migration (a hundred thousand times for a large catalog), so the strings are
-    /// built with `push_str` rather than `format!`.
-    pub(crate) fn fill(
-        &mut self,
-        catalog: &Catalog,
-        hop_of_migration: &[Option<u32>],
-        hop_index: usize,
-        hop: &Hop,
-        migration: &Migration,
-        in_hop: &[bool],
-    ) {
+    /// Replaces the text with that of `migration`'s step at `place`. This runs once per
+    /// migration (a hundred thousand times for a large catalog), so the strings are built
+    /// with `push_str` rather than `format!`.
+    pub(crate) fn fill(&mut self, place: &StepPlace<'_>, migration: &Migration) {
         self.id.clear();
-        push_step_id(&mut self.id, hop_index, &migration.id);
+        push_step_id(&mut self.id, place.hop_index, &migration.id);
         self.required = 0;
         for &required in &migration.requires {
-            if let Some(hop) = hop_of_migration[required.index()] {
-                let id = &catalog.migration(required).id;
+            if let Some(hop) = place.hop_of_migration[required.index()] {
+                let id = &place.catalog.migration(required).id;
                 match self.requires.get_mut(self.required) {
                     Some(buffer) => {
                         buffer.clear();
@@ -964,27 +964,24 @@ impl MigrationText {
             }
         }
         self.reason.clear();
-        push_reason(
-            &mut self.reason,
-            catalog,
-            hop,
-            migration,
-            in_hop,
-            self.required > 0,
-        );
+        push_reason(&mut self.reason, place, migration, self.required > 0);
     }
 }
 
-/// Appends the reason of `migration`'s step in `hop` (`in_hop`: whether each service takes
-/// part in it; `any_required`: whether the step requires another).
+/// Appends the reason of `migration`'s step at `place` (`any_required`: whether the step
+/// requires another).
 pub(crate) fn push_reason(
     reason: &mut String,
-    catalog: &Catalog,
-    hop: &Hop,
+    place: &StepPlace<'_>,
     migration: &Migration,
-    in_hop: &[bool],
     any_required: bool,
 ) {
+    let StepPlace {
+        catalog,
+        hop,
+        in_hop,
+        ..
+    } = *place;
     let service = catalog.service(migration.service);
     let release = &catalog.release(migration.release).name;
     reason.push_str(&service.name);

@@ -24,7 +24,7 @@ use crate::plan::{Hop, Step, StepKind};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 
-use super::offline::migration_step;
+use super::offline::{migration_step, StepPlace};
 use super::order::order_migrations;
 
 /// One instance of a component: on a host (or anywhere, without an inventory), running a
@@ -232,14 +232,14 @@ impl Rolling<'_> {
 
     fn migrations(&mut self, context: &HopContext<'_>, list: &[MigrationId]) {
         for &migration in list {
-            let mut step = migration_step(
-                self.catalog,
-                context.hop_of_migration,
-                context.index,
-                context.hop,
-                self.catalog.migration(migration),
-                context.in_hop,
-            );
+            let place = StepPlace {
+                catalog: self.catalog,
+                hop_index: context.index,
+                hop: context.hop,
+                in_hop: context.in_hop,
+                hop_of_migration: context.hop_of_migration,
+            };
+            let mut step = migration_step(&place, self.catalog.migration(migration));
             step.reason
                 .push_str(match self.catalog.migration(migration).kind {
                     MigrationKind::Expand | MigrationKind::Migrate => {
