@@ -405,46 +405,75 @@ fn raw_stdout() -> Box<dyn Write> {
     Box::new(std::io::stdout().lock())
 }
 
-/// Writes `render` to stdout, or to `path` through a temporary file renamed into place.
+/// Writes `render` to stdout, or to `path`.
+///
+/// A regular file (or a new one) is written through a temporary file renamed into place,
+/// so that a failed run leaves no half-written file; through a symbolic link, the file it
+/// points to is replaced and the link kept. Anything else that exists (`/dev/null`,
+/// `/dev/stdout`, a named pipe) is written to as it is: renaming over it would replace the
+/// device or pipe with a regular file.
 fn emit(
     path: Option<&Path>,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Failure> {
-    match path {
-        None => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, raw_stdout());
-            match render(&mut out).and_then(|()| out.flush()) {
-                Ok(()) => Ok(()),
-                // A closed pipe (`ffu plan ... | head`) is the reader's choice, not an error.
-                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(err) => Err(err.into()),
-            }
+    let Some(path) = path else {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, raw_stdout());
+        return match render(&mut out).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            // A closed pipe (`ffu plan ... | head`) is the reader's choice, not an error.
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(err) => Err(err.into()),
+        };
+    };
+    let cannot_write = |err: std::io::Error| {
+        Failure::BadInput(format!("error: cannot write {}: {err}", path.display()))
+    };
+    match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(cannot_write)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            render(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(cannot_write)
         }
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let temp = dir.join(format!(".{name}.ffu-tmp-{}", std::process::id()));
-            let write = || -> std::io::Result<()> {
-                let file = std::fs::File::create(&temp)?;
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-                render(&mut out)?;
-                out.into_inner()
-                    .map_err(std::io::IntoInnerError::into_error)?
-                    .sync_all()?;
-                std::fs::rename(&temp, path)
-            };
-            write().map_err(|err| {
-                let _ = std::fs::remove_file(&temp);
-                Failure::BadInput(format!("error: cannot write {}: {err}", path.display()))
-            })
+        Ok(_) => {
+            // An existing regular file, perhaps behind links: replace the file itself.
+            let target = std::fs::canonicalize(path).map_err(cannot_write)?;
+            replace_file(&target, render).map_err(cannot_write)
         }
+        Err(_) => replace_file(path, render).map_err(cannot_write),
     }
+}
+
+/// Writes `render` into a temporary file beside `path`, then renames it to `path`.
+fn replace_file(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.ffu-tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let file = std::fs::File::create(&temp)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        render(&mut out)?;
+        out.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .sync_all()?;
+        std::fs::rename(&temp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
 }
 
 fn plan(args: &PlanArgs) -> Result<(), Failure> {

@@ -420,3 +420,72 @@ fn output_file_is_written_whole_or_not_at_all() {
         "no temporary file left behind"
     );
 }
+
+/// `-o` into something that is not a regular file writes into it: renaming a finished
+/// temporary file over a named pipe (or `/dev/null`, as root) would replace it with a
+/// regular file. Through a symbolic link, the file it points to is replaced.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+
+    let dir = common::temp_dir("output-special");
+    let args = [
+        "plan",
+        "--from",
+        "newton",
+        "--to",
+        "ocata",
+        "--services",
+        "keystone",
+        "--format",
+        "json",
+        "-o",
+    ];
+    let expected = ffu(&args[..args.len() - 1]);
+    assert_eq!(expected.code, 0);
+    // Small enough for the pipe's buffer, so that ffu never waits for this test to read.
+    assert!(expected.stdout.len() < 16 * 1024);
+
+    let pipe = dir.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    // Opened for reading and writing, a pipe does not wait for a writer (Linux), and ffu's
+    // open for writing does not wait for a reader.
+    let mut pipe_end = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&pipe)
+        .unwrap();
+    let into_pipe = ffu(&[&args[..], &[pipe.to_str().unwrap()]].concat());
+    assert_eq!(into_pipe.code, 0, "{}", into_pipe.stderr);
+    // Checked before reading: had the pipe been replaced, nothing would come to read.
+    assert!(std::fs::symlink_metadata(&pipe)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    let mut written = vec![0; expected.stdout.len()];
+    pipe_end.read_exact(&mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), expected.stdout);
+
+    let target = dir.join("target.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let through_link = ffu(&[&args[..], &[link.to_str().unwrap()]].concat());
+    assert_eq!(through_link.code, 0, "{}", through_link.stderr);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), expected.stdout);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        3,
+        "no temporary file left behind"
+    );
+}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,6 +91,37 @@ def test_plan_output_file_and_verify(tmp_path: Path) -> None:
     assert verified.stdout.startswith("ok: ") and "no violation of V1-V11" in verified.stdout
     from_stdin = run_ffu("verify", "-", "--format", "json", stdin=output.read_text(encoding="utf-8"))
     assert (from_stdin.returncode, json.loads(from_stdin.stdout)) == (0, [])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pipe opened both ways does not wait on Linux")
+def test_output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link(tmp_path: Path) -> None:
+    # Renaming a finished temporary file over a named pipe (or /dev/null, as root) would
+    # replace it with a regular file: `-o` writes into anything that is not a regular file.
+    args = ("plan", "--from", "newton", "--to", "ocata", "--services", "keystone", "--format", "json")
+    expected = run_ffu(*args).stdout
+    assert 0 < len(expected) < 16 * 1024  # fits in the pipe's buffer: ffu never waits for us
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    end = os.open(pipe, os.O_RDWR)  # no wait for a writer, and ffu's open does not wait
+    try:
+        result = run_ffu(*args, "-o", str(pipe))
+        assert (result.returncode, result.stderr) == (0, "")
+        assert stat.S_ISFIFO(os.lstat(pipe).st_mode)  # before reading: else nothing comes
+        written = b""
+        while len(written) < len(expected):
+            written += os.read(end, len(expected) - len(written))
+        assert written.decode() == expected
+    finally:
+        os.close(end)
+    target = tmp_path / "target.json"
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    result = run_ffu(*args, "-o", str(link))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "target.json"]
 
 
 def test_verify_reports_violations_and_exits_1(tmp_path: Path) -> None:

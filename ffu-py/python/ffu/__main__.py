@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO, NoReturn
@@ -206,15 +207,32 @@ def _write_stdout(text: str) -> None:
 
 
 def _write_file(path: str, text: str) -> None:
-    """Writes through a temporary file renamed into place: a failed run leaves no half file."""
-    directory = os.path.dirname(path) or "."
-    temp = os.path.join(directory, f".{os.path.basename(path)}.ffu-tmp-{os.getpid()}")
+    """Writes through a temporary file renamed into place: a failed run leaves no half file.
+
+    Through a symbolic link, the file it points to is replaced and the link kept. Anything
+    else that exists (`/dev/null`, `/dev/stdout`, a named pipe) is written to as it is:
+    renaming over it would replace the device or pipe with a regular file.
+    """
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+        except OSError as err:
+            raise _Failure(f"error: cannot write {path}: {_os_error(err)}", 2) from err
+        return
+    target = os.path.realpath(path) if mode is not None else path
+    directory = os.path.dirname(target) or "."
+    temp = os.path.join(directory, f".{os.path.basename(target)}.ffu-tmp-{os.getpid()}")
     try:
         with open(temp, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, path)
+        os.replace(temp, target)
     except OSError as err:
         try:
             os.remove(temp)
