@@ -8,7 +8,7 @@ use ffu_core::{render, Catalog, CompactPlan, Hop, Plan, Step, Violation};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyList, PySlice, PyTuple};
 
 use crate::catalog::PyCatalog;
 use crate::convert;
@@ -263,19 +263,18 @@ impl PyPlan {
         let Ok(other) = other.cast::<PyPlan>() else {
             return Ok(py.NotImplemented());
         };
+        // Equal plans have equal documents: comparing the built plans (each built once)
+        // compares every field.
         let equal = || -> PyResult<bool> {
             let (mine, theirs) = (self.plan(py)?, other.get().plan(py)?);
             Ok(Arc::ptr_eq(mine, theirs) || mine == theirs)
         };
-        match op {
-            CompareOp::Eq => Ok(equal()?.into_pyobject(py)?.to_owned().into_any().unbind()),
-            CompareOp::Ne => Ok((!equal()?)
-                .into_pyobject(py)?
-                .to_owned()
-                .into_any()
-                .unbind()),
-            _ => Ok(py.NotImplemented()),
-        }
+        let answer = match op {
+            CompareOp::Eq => equal()?,
+            CompareOp::Ne => !equal()?,
+            _ => return Ok(py.NotImplemented()),
+        };
+        Ok(PyBool::new(py, answer).to_owned().into_any().unbind())
     }
 
     /// The plan as compact `ffu-plan/1` JSON; the same plan always gives the same
