@@ -24,7 +24,10 @@
 //!
 //! Custom catalogs load from YAML or JSON ([`Catalog::from_path`],
 //! [`Catalog::from_yaml_str`]); the format is `ffu-catalog/1`, and plans are `ffu-plan/1`
-//! JSON documents ([`Plan::to_json`], [`Plan::from_json`]).
+//! JSON documents ([`Plan::to_json`], [`Plan::from_json`]). A tool that only wants the
+//! document of a large plan can have [`Catalog::plan_compact`] make it as a
+//! [`CompactPlan`], which writes its migration steps straight from the catalog instead of
+//! building them.
 
 #![warn(missing_docs)]
 
