@@ -409,7 +409,7 @@ fn raw_stdout() -> Box<dyn Write> {
 ///
 /// A regular file (or a new one) is written through a temporary file renamed into place,
 /// so that a failed run leaves no half-written file; through a symbolic link, the file it
-/// points to is replaced and the link kept. Anything else that exists (`/dev/null`,
+/// points to is replaced (or created) and the link kept. Anything else that exists (`/dev/null`,
 /// `/dev/stdout`, a named pipe) is written to as it is: renaming over it would replace the
 /// device or pipe with a regular file.
 fn emit(
@@ -444,8 +444,31 @@ fn emit(
             let target = std::fs::canonicalize(path).map_err(cannot_write)?;
             replace_file(&target, render).map_err(cannot_write)
         }
-        Err(_) => replace_file(path, render).map_err(cannot_write),
+        // Nothing there yet, or a link to a file that is not there yet (created, the link
+        // kept).
+        Err(_) => {
+            let target = link_target(path).map_err(cannot_write)?;
+            replace_file(&target, render).map_err(cannot_write)
+        }
     }
+}
+
+/// Where `path` leads through symbolic links, followed one by one as far as they go (the
+/// last one may point to nothing yet); `path` itself when it is not a link.
+fn link_target(path: &Path) -> std::io::Result<PathBuf> {
+    // As many links as Linux follows before it gives up (ELOOP).
+    const MAX_LINKS: usize = 40;
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::read_link(&current) {
+            Ok(next) => {
+                let base = current.parent().unwrap_or(Path::new("."));
+                current = base.join(next);
+            }
+            Err(_) => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 /// Writes `render` into a temporary file beside `path`, then renames it to `path`.

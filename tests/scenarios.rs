@@ -423,7 +423,7 @@ fn output_file_is_written_whole_or_not_at_all() {
 
 /// `-o` into something that is not a regular file writes into it: renaming a finished
 /// temporary file over a named pipe (or `/dev/null`, as root) would replace it with a
-/// regular file. Through a symbolic link, the file it points to is replaced.
+/// regular file. Through a symbolic link, the file it points to is replaced (or created).
 #[cfg(target_os = "linux")]
 #[test]
 fn output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link() {
@@ -483,9 +483,25 @@ fn output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link() {
         .file_type()
         .is_symlink());
     assert_eq!(std::fs::read_to_string(&target).unwrap(), expected.stdout);
+
+    // A relative link to a file not there yet, in another directory: the file is created.
+    std::fs::create_dir(dir.join("plans")).unwrap();
+    let dangling = dir.join("next.json");
+    std::os::unix::fs::symlink("plans/next.json", &dangling).unwrap();
+    let through_dangling = ffu(&[&args[..], &[dangling.to_str().unwrap()]].concat());
+    assert_eq!(through_dangling.code, 0, "{}", through_dangling.stderr);
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("plans/next.json")).unwrap(),
+        expected.stdout
+    );
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
-        3,
+        5,
         "no temporary file left behind"
     );
+    assert_eq!(std::fs::read_dir(dir.join("plans")).unwrap().count(), 1);
 }

@@ -121,7 +121,16 @@ def test_output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link(tmp_pa
     assert (result.returncode, result.stderr) == (0, "")
     assert link.is_symlink()
     assert target.read_text(encoding="utf-8") == expected
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "target.json"]
+    # A relative link to a file not there yet, in another directory: the file is created.
+    (tmp_path / "plans").mkdir()
+    dangling = tmp_path / "next.json"
+    dangling.symlink_to("plans/next.json")
+    result = run_ffu(*args, "-o", str(dangling))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert dangling.is_symlink()
+    assert (tmp_path / "plans" / "next.json").read_text(encoding="utf-8") == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "next.json", "pipe", "plans", "target.json"]
+    assert [p.name for p in (tmp_path / "plans").iterdir()] == ["next.json"]
 
 
 def test_verify_reports_violations_and_exits_1(tmp_path: Path) -> None:

@@ -209,9 +209,9 @@ def _write_stdout(text: str) -> None:
 def _write_file(path: str, text: str) -> None:
     """Writes through a temporary file renamed into place: a failed run leaves no half file.
 
-    Through a symbolic link, the file it points to is replaced and the link kept. Anything
-    else that exists (`/dev/null`, `/dev/stdout`, a named pipe) is written to as it is:
-    renaming over it would replace the device or pipe with a regular file.
+    Through a symbolic link, the file it points to is replaced (or created) and the link
+    kept. Anything else that exists (`/dev/null`, `/dev/stdout`, a named pipe) is written to
+    as it is: renaming over it would replace the device or pipe with a regular file.
     """
     try:
         mode: int | None = os.stat(path).st_mode
@@ -224,7 +224,8 @@ def _write_file(path: str, text: str) -> None:
         except OSError as err:
             raise _Failure(f"error: cannot write {path}: {_os_error(err)}", 2) from err
         return
-    target = os.path.realpath(path) if mode is not None else path
+    # Through links, also one to a file not there yet: the file is replaced, the link kept.
+    target = os.path.realpath(path)
     directory = os.path.dirname(target) or "."
     temp = os.path.join(directory, f".{os.path.basename(target)}.ffu-tmp-{os.getpid()}")
     try:
