@@ -29,3 +29,18 @@ where
         Some((first, second))
     })
 }
+
+/// [`both`] when `worth_it` (the work is large enough for a second thread to pay), else
+/// `None` without running either: the caller then does the whole work on this thread.
+pub(crate) fn both_if<A, B, F, S>(worth_it: bool, first: F, second: S) -> Option<(A, B)>
+where
+    F: FnOnce() -> A,
+    S: FnOnce() -> B + Send,
+    B: Send,
+{
+    if worth_it {
+        both(first, second)
+    } else {
+        None
+    }
+}

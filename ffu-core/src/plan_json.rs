@@ -101,12 +101,12 @@ pub(crate) fn plan_to_string<S: StepSource + ?Sized>(head: &Plan, steps: &S) -> 
         steps.write_steps(middle..count, &mut tail);
         tail
     };
-    let tail = if count >= PARALLEL_FROM {
-        crate::parallel::both(|| steps.write_steps(0..middle, &mut out), write_tail)
-            .map(|((), tail)| tail)
-    } else {
-        None
-    };
+    let tail = crate::parallel::both_if(
+        count >= PARALLEL_FROM,
+        || steps.write_steps(0..middle, &mut out),
+        write_tail,
+    )
+    .map(|((), tail)| tail);
     match tail {
         Some(tail) => {
             out.push(',');

@@ -23,15 +23,16 @@ use crate::logging;
 #[pyclass(frozen, module = "ffu", name = "Plan")]
 pub(crate) struct PyPlan {
     held: Held,
-    /// The catalog the plan was made from, when it was made by `Catalog.plan`: `to_text`
-    /// uses it to say what stays up.
-    catalog: Option<Arc<Catalog>>,
 }
 
 /// How a plan is held.
 enum Held {
-    /// With every step (plans read from documents, and made from an inventory or a state).
-    Built(Arc<Plan>),
+    /// With every step (plans read from documents, and made from an inventory or a state),
+    /// and the catalog that made it, if one did: `to_text` uses it to say what stays up.
+    Built {
+        plan: Arc<Plan>,
+        catalog: Option<Arc<Catalog>>,
+    },
     /// As `Catalog.plan` made it: `to_json` writes the migration steps straight from the
     /// catalog, and the steps are built the first time Python asks for them.
     Compact {
@@ -43,7 +44,7 @@ enum Held {
 impl Drop for PyPlan {
     fn drop(&mut self) {
         match &self.held {
-            Held::Built(plan) => crate::drop_large_in_background(plan, plan.steps.len()),
+            Held::Built { plan, .. } => crate::drop_large_in_background(plan, plan.steps.len()),
             Held::Compact { compact, built } => {
                 crate::drop_large_in_background(compact, compact.len());
                 if let Some(plan) = built.get() {
@@ -57,14 +58,15 @@ impl Drop for PyPlan {
 impl PyPlan {
     pub(crate) fn new(plan: Plan, catalog: Option<Arc<Catalog>>) -> PyPlan {
         PyPlan {
-            held: Held::Built(Arc::new(plan)),
-            catalog,
+            held: Held::Built {
+                plan: Arc::new(plan),
+                catalog,
+            },
         }
     }
 
     pub(crate) fn compact(compact: CompactPlan) -> PyPlan {
         PyPlan {
-            catalog: Some(Arc::clone(compact.catalog())),
             held: Held::Compact {
                 compact: Arc::new(compact),
                 built: OnceLock::new(),
@@ -72,17 +74,25 @@ impl PyPlan {
         }
     }
 
+    /// The catalog that made the plan, if one did.
+    fn made_by(&self) -> Option<&Arc<Catalog>> {
+        match &self.held {
+            Held::Built { catalog, .. } => catalog.as_ref(),
+            Held::Compact { compact, .. } => Some(compact.catalog()),
+        }
+    }
+
     /// Every field but the steps (which may be empty here: see `len`).
     fn head(&self) -> &Plan {
         match &self.held {
-            Held::Built(plan) => plan,
+            Held::Built { plan, .. } => plan,
             Held::Compact { compact, .. } => compact.without_steps(),
         }
     }
 
     fn len(&self) -> usize {
         match &self.held {
-            Held::Built(plan) => plan.steps.len(),
+            Held::Built { plan, .. } => plan.steps.len(),
             Held::Compact { compact, .. } => compact.len(),
         }
     }
@@ -90,7 +100,7 @@ impl PyPlan {
     /// The plan with every step, built (without the GIL) the first time it is needed.
     pub(crate) fn plan(&self, py: Python<'_>) -> PyResult<&Arc<Plan>> {
         let (compact, built) = match &self.held {
-            Held::Built(plan) => return Ok(plan),
+            Held::Built { plan, .. } => return Ok(plan),
             Held::Compact { compact, built } => (compact, built),
         };
         if let Some(plan) = built.get() {
@@ -281,7 +291,7 @@ impl PyPlan {
     /// text (the CLI's `--format json` adds a final newline).
     fn to_json(&self, py: Python<'_>) -> String {
         match &self.held {
-            Held::Built(plan) => py.detach(|| plan.to_json()),
+            Held::Built { plan, .. } => py.detach(|| plan.to_json()),
             Held::Compact { compact, .. } => py.detach(|| compact.to_json()),
         }
     }
@@ -302,7 +312,7 @@ impl PyPlan {
     fn to_text(&self, py: Python<'_>, catalog: Option<&Bound<'_, PyCatalog>>) -> PyResult<String> {
         let catalog = catalog
             .map(|c| Arc::clone(&c.get().inner))
-            .or_else(|| self.catalog.clone());
+            .or_else(|| self.made_by().cloned());
         let plan = self.plan(py)?;
         py.detach(|| guarded(|| Ok(render::text(plan, catalog.as_deref()))))
             .map_err(|failure| failure.into_py_err(py, None))

@@ -314,15 +314,14 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
             migrations[node].requires.get(index).map(|r| r.index())
         })
     };
+    // Without a second thread, `written` is dropped unused, and the check runs here.
     let written = std::mem::take(&mut doc.migrations);
-    let cycle = if migrations.len() < PARALLEL_RESOLVE_FROM {
-        drop(written);
-        find_cycle()
-    } else {
-        // Without a second thread, `both` drops `written` unused, and the check runs here.
-        crate::parallel::both(find_cycle, move || drop(written))
-            .map_or_else(find_cycle, |(cycle, ())| cycle)
-    };
+    let cycle = crate::parallel::both_if(
+        migrations.len() >= PARALLEL_RESOLVE_FROM,
+        find_cycle,
+        move || drop(written),
+    )
+    .map_or_else(find_cycle, |(cycle, ())| cycle);
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
         migrations_by_service[migration.service.index()].push(MigrationId(index as u32));
@@ -572,10 +571,11 @@ fn build_migrations(
     };
     // Neither needs the other, and each is a pass over every migration: a large catalog
     // has them done side by side.
-    let (index_by_id, release_of) = match (documented.len() >= PARALLEL_RESOLVE_FROM)
-        .then(|| crate::parallel::both(build_index, resolve_releases))
-        .flatten()
-    {
+    let (index_by_id, release_of) = match crate::parallel::both_if(
+        documented.len() >= PARALLEL_RESOLVE_FROM,
+        build_index,
+        resolve_releases,
+    ) {
         Some((index_by_id, release_of)) => (index_by_id?, release_of),
         None => (build_index()?, resolve_releases()),
     };
@@ -728,19 +728,16 @@ fn build_migrations(
     let count = doc.migrations.len();
     let mut migrations = Vec::with_capacity(count);
     let middle = count / 2;
-    let second_half = if count >= PARALLEL_RESOLVE_FROM {
-        crate::parallel::both(
-            || resolve(0..middle, &mut migrations),
-            || {
-                let mut tail = Vec::with_capacity(count - middle);
-                resolve(middle..count, &mut tail).map(|()| tail)
-            },
-        )
-        // An error in the first half comes first in document order.
-        .map(|(first, second)| first.and(second))
-    } else {
-        None
-    };
+    let second_half = crate::parallel::both_if(
+        count >= PARALLEL_RESOLVE_FROM,
+        || resolve(0..middle, &mut migrations),
+        || {
+            let mut tail = Vec::with_capacity(count - middle);
+            resolve(middle..count, &mut tail).map(|()| tail)
+        },
+    )
+    // An error in the first half comes first in document order.
+    .map(|(first, second)| first.and(second));
     match second_half {
         Some(tail) => migrations.extend(tail?),
         None => resolve(0..count, &mut migrations)?,
@@ -760,14 +757,11 @@ fn build_migrations(
     };
     let (first, second) = migrations.split_at_mut(middle);
     let (written_first, written_second) = doc.migrations.split_at_mut(middle);
-    let halves = (count >= PARALLEL_RESOLVE_FROM)
-        .then(|| {
-            crate::parallel::both(
-                || move_strings(first, written_first),
-                || move_strings(second, written_second),
-            )
-        })
-        .flatten();
+    let halves = crate::parallel::both_if(
+        count >= PARALLEL_RESOLVE_FROM,
+        || move_strings(first, written_first),
+        || move_strings(second, written_second),
+    );
     let plain = match halves {
         Some((first, second)) => first && second,
         None => move_strings(&mut migrations, &mut doc.migrations),
