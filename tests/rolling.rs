@@ -370,3 +370,109 @@ fn rolling_upgrades_never_skip_even_with_skip_level() {
         "{violations:#?}"
     );
 }
+
+/// A network node runs neutron-server and its agents; an all-in-one runs everything.
+const NETWORK_NODE: &str = "format: ffu-inventory/1
+hosts:
+  - name: net-1
+    components: {neutron-server: pike, neutron-l3-agent: pike, neutron-dhcp-agent: pike}
+  - name: cmp-[1:2]
+    components: {nova-compute: pike, neutron-openvswitch-agent: pike}
+  - name: ctl-1
+    components: {keystone-api: pike, nova-api: pike, nova-conductor: pike}
+";
+
+#[test]
+fn a_host_with_a_control_component_and_agents_gets_one_install_and_verifies() {
+    let dir = common::temp_dir("network-node");
+    let inventory = common::write(&dir, "inv.yaml", NETWORK_NODE);
+    for mode in ["offline", "rolling"] {
+        let plan_file = dir.join(format!("{mode}.json"));
+        let plan_file = plan_file.to_str().unwrap();
+        let run = common::ffu(&[
+            "plan",
+            "--inventory",
+            &inventory,
+            "--to",
+            "queens",
+            "--mode",
+            mode,
+            "--format",
+            "json",
+            "-o",
+            plan_file,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let run = common::ffu(&["verify", plan_file]);
+        assert_eq!(run.code, 0, "{mode}: {}{}", run.stdout, run.stderr);
+        let plan =
+            Plan::from_json(&std::fs::read_to_string(plan_file).unwrap(), plan_file).unwrap();
+        let installs: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Install && s.hop == plan.hops.len() - 1)
+            .filter(|s| s.service.as_deref() == Some("neutron"))
+            .map(|s| s.id.as_str())
+            .collect();
+        let last = plan.hops.len() - 1;
+        assert_eq!(
+            installs,
+            [
+                format!("h{last}.install.neutron@net-1"),
+                format!("h{last}.install.neutron@cmp-1"),
+                format!("h{last}.install.neutron@cmp-2"),
+            ],
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn rolling_with_an_inventory_upgrades_the_bootstrap_host_first_and_runs_migrations_there() {
+    let dir = common::temp_dir("rolling-bootstrap");
+    let inventory = common::write(&dir, "inv.yaml", NETWORK_NODE);
+    let run = common::ffu(&[
+        "plan",
+        "--inventory",
+        &inventory,
+        "--to",
+        "queens",
+        "--mode",
+        "rolling",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = Plan::from_json(&run.stdout, "stdout").unwrap();
+    // Every step says where it runs.
+    let homeless: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.host.is_none())
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(homeless, [] as [&str; 0]);
+    // nova: its API host stops, gets queens, runs the schema migrations and the readiness
+    // check with it, and starts again, before anything else of nova moves.
+    let nova: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.service.as_deref() == Some("nova"))
+        .map(|s| (s.id.as_str(), s.host.as_deref().unwrap()))
+        .take(9)
+        .collect();
+    assert_eq!(
+        nova,
+        [
+            ("h0.backup.nova", "ctl-1"),
+            ("h0.stop.nova-api@ctl-1", "ctl-1"),
+            ("h0.stop.nova-conductor@ctl-1", "ctl-1"),
+            ("h0.install.nova@ctl-1", "ctl-1"),
+            ("h0.nova.queens.api-db-sync", "ctl-1"),
+            ("h0.nova.queens.db-sync", "ctl-1"),
+            ("h0.precheck.nova", "ctl-1"),
+            ("h0.start.nova-api@ctl-1", "ctl-1"),
+            ("h0.start.nova-conductor@ctl-1", "ctl-1"),
+        ]
+    );
+}

@@ -309,13 +309,32 @@ impl Catalog {
     ) -> Result<Plan> {
         let _span =
             tracing::debug_span!("plan_inventory", hosts = inventory.hosts().len(), to).entered();
-        // Without a list of services, upgrade those the inventory shows deployed.
-        let mut policy = policy.clone();
-        if policy.services.is_none() {
-            let mut deployed = vec![false; self.services().len()];
-            for (_, component, _) in inventory.placements() {
-                deployed[self.component(component).service.index()] = true;
+        // The services the inventory shows deployed, outside the data plane (which ffu
+        // never upgrades): without a list of services, those are upgraded; with one, each
+        // must be among them, since its migrations need a host to run on.
+        let mut deployed = vec![false; self.services().len()];
+        for (_, component, _) in inventory.placements() {
+            let component = self.component(component);
+            if component.role != Role::Dataplane {
+                deployed[component.service.index()] = true;
             }
+        }
+        let mut policy = policy.clone();
+        if let Some(services) = &policy.services {
+            for name in services {
+                let absent = self
+                    .service_id(name)
+                    .is_some_and(|service| !deployed[service.index()]);
+                if absent {
+                    return Err(Error::BadPolicy {
+                        message: format!(
+                            "service {name} runs on no host of {} (outside the data plane): with an inventory, its migrations need a host to run on",
+                            inventory.file()
+                        ),
+                    });
+                }
+            }
+        } else {
             policy.services = Some(
                 self.services()
                     .iter()

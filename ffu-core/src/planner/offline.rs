@@ -85,19 +85,11 @@ fn build(
     service_order: &[ServiceId],
     fleet: Option<&Fleet<'_>>,
 ) -> Result<PlannedSteps> {
-    // Each service's bootstrap host: the first host with one of its control components
-    // (else any of its components), where its migrations run.
-    let mut bootstrap: Vec<Option<u32>> = vec![None; catalog.services().len()];
-    if let Some(fleet) = fleet {
-        for role in [Role::Control, Role::Agent] {
-            for placement in &fleet.placements {
-                let component = catalog.component(placement.component);
-                if component.role == role && bootstrap[component.service.index()].is_none() {
-                    bootstrap[component.service.index()] = placement.host;
-                }
-            }
-        }
-    }
+    // Each service's bootstrap host, where its migrations run.
+    let bootstrap = fleet.map_or_else(
+        || vec![None; catalog.services().len()],
+        |fleet| fleet.bootstrap_hosts(catalog),
+    );
     let none = || PlannedSteps {
         built: Vec::new(),
         slots: Vec::new(),
@@ -442,18 +434,27 @@ impl Builder<'_> {
         self.bootstrap[service.index()].map(|h| fleet.host_names[h as usize].clone())
     }
 
-    /// The hosts that run a component of `service` with `role`, in inventory order.
-    fn hosts_of(fleet: &Fleet<'_>, catalog: &Catalog, service: ServiceId, role: Role) -> Vec<u32> {
+    /// The hosts that get the target release of `service` before its migrations on the
+    /// last hop, in inventory order: those that run one of its control components, and its
+    /// bootstrap host, where the migrations run (an agent host when the service has no
+    /// control component in the inventory). Its other agent hosts get it in their batches.
+    fn early_install_hosts(&self, fleet: &Fleet<'_>, service: ServiceId) -> Vec<u32> {
+        let catalog = self.catalog;
         let mut hosts: Vec<u32> = fleet
             .placements
             .iter()
             .filter(|p| {
                 let component = catalog.component(p.component);
-                component.service == service && component.role == role
+                component.service == service && component.role == Role::Control
             })
             .filter_map(|p| p.host)
             .collect();
         hosts.dedup();
+        if let Some(bootstrap) = self.bootstrap[service.index()] {
+            if !hosts.contains(&bootstrap) {
+                hosts.insert(0, bootstrap);
+            }
+        }
         hosts
     }
 
@@ -475,10 +476,10 @@ impl Builder<'_> {
                 format!("install {name}{version} ({release}) code to run its migrations; it is not started at this release")
             };
             match self.fleet {
-                // On the last hop, every control host gets the target release now; agent
-                // hosts get it in their batches at the end.
+                // On the last hop, every control host (and the bootstrap host) gets the
+                // target release now; agent hosts get it in their batches at the end.
                 Some(fleet) if last => {
-                    for host in Self::hosts_of(fleet, catalog, service, Role::Control) {
+                    for host in self.early_install_hosts(fleet, service) {
                         let host_name = fleet.host_names[host as usize].clone();
                         let step = self.push(
                             hop,
@@ -738,9 +739,13 @@ impl Builder<'_> {
                     list.push(placement);
                 }
             }
+            // A host that also runs one of the service's control components (a network
+            // node with neutron-server and its agents, an all-in-one), or where its
+            // migrations ran, got the target code above: one install per host and release.
+            let installed = self.early_install_hosts(fleet, service);
             let batch = fleet.max_unavailable.batch(hosts.len());
             for (number, chunk) in hosts.chunks(batch).enumerate() {
-                for &host in chunk {
+                for &host in chunk.iter().filter(|host| !installed.contains(host)) {
                     let host_name = fleet.host_names[host as usize].clone();
                     let reason = format!(
                         "install {name} ({release}) on agent host {host_name}, batch {}",

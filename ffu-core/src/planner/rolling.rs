@@ -60,6 +60,24 @@ pub(crate) struct Fleet<'a> {
     pub(crate) max_unavailable: MaxUnavailable,
 }
 
+impl Fleet<'_> {
+    /// Each service's bootstrap host, where its migrations and checks run: the first host
+    /// with one of its control components, else the first with one of its agents; `None`
+    /// for every service without an inventory.
+    pub(crate) fn bootstrap_hosts(&self, catalog: &Catalog) -> Vec<Option<u32>> {
+        let mut bootstrap: Vec<Option<u32>> = vec![None; catalog.services().len()];
+        for role in [Role::Control, Role::Agent] {
+            for placement in &self.placements {
+                let component = catalog.component(placement.component);
+                if component.role == role && bootstrap[component.service.index()].is_none() {
+                    bootstrap[component.service.index()] = placement.host;
+                }
+            }
+        }
+        bootstrap
+    }
+}
+
 /// Builds the steps of a rolling plan along `path` (every hop N to N+1).
 pub(crate) fn build_steps(
     catalog: &Catalog,
@@ -70,8 +88,10 @@ pub(crate) fn build_steps(
     service_order: &[ServiceId],
     mut fleet: Fleet<'_>,
 ) -> Result<Vec<Step>> {
+    needed_components_placed(catalog, hop_migrations, &fleet)?;
     let mut builder = Rolling {
         catalog,
+        bootstrap: fleet.bootstrap_hosts(catalog),
         steps: Vec::new(),
         enabled: vec![None; catalog.services().len()],
         advertised: vec![Vec::new(); catalog.services().len()],
@@ -167,6 +187,8 @@ struct Rolling<'a> {
     /// Per service: what it advertises now.
     advertised: Vec<Vec<String>>,
     host_names: &'a [String],
+    /// Per service: its bootstrap host (with an inventory), where its migrations run.
+    bootstrap: Vec<Option<u32>>,
     /// Per service: whether it has API extensions at all.
     has_extensions: Vec<bool>,
     /// (service, host, hop) that already have the new code installed.
@@ -211,6 +233,11 @@ impl Rolling<'_> {
         }
     }
 
+    /// The service's bootstrap host by name, with an inventory.
+    fn bootstrap_name(&self, service: ServiceId) -> Option<String> {
+        self.bootstrap[service.index()].map(|h| self.host_names[h as usize].clone())
+    }
+
     fn host_suffix(&self, host: Option<u32>) -> String {
         host.map_or_else(String::new, |h| format!("@{}", self.host_names[h as usize]))
     }
@@ -225,6 +252,9 @@ impl Rolling<'_> {
     ) -> &mut Step {
         let mut step = Step::new(id, hop, kind, reason);
         step.service = Some(self.catalog.service(service).name.clone());
+        // Steps of the whole service (backup, checks, finalize) run on its bootstrap host;
+        // steps on a host say which.
+        step.host = self.bootstrap_name(service);
         self.steps.push(step);
         let last = self.steps.len() - 1;
         &mut self.steps[last]
@@ -240,6 +270,7 @@ impl Rolling<'_> {
                 hop_of_migration: context.hop_of_migration,
             };
             let mut step = migration_step(&place, self.catalog.migration(migration));
+            step.host = self.bootstrap_name(self.catalog.migration(migration).service);
             step.reason
                 .push_str(match self.catalog.migration(migration).kind {
                     MigrationKind::Expand | MigrationKind::Migrate => {
@@ -262,12 +293,26 @@ impl Rolling<'_> {
         fleet: &mut Fleet<'_>,
         what: &str,
     ) {
+        self.stop(context, service, indices, fleet, what);
+        let hosts: Vec<Option<u32>> = indices.iter().map(|&i| fleet.placements[i].host).collect();
+        self.install(context, service, hosts, "");
+        self.start(context, service, indices, fleet, what);
+    }
+
+    /// Stops the placements at `indices` that run.
+    fn stop(
+        &mut self,
+        context: &HopContext<'_>,
+        service: ServiceId,
+        indices: &[usize],
+        fleet: &Fleet<'_>,
+        what: &str,
+    ) {
         let catalog = self.catalog;
         let hop = context.index;
-        let release = catalog.release(context.end).name.clone();
         let name = catalog.service(service).name.clone();
         for &i in indices {
-            let placement = fleet.placements[i].clone();
+            let placement = &fleet.placements[i];
             let Some(running) = placement.release else {
                 continue;
             };
@@ -280,8 +325,21 @@ impl Rolling<'_> {
             step.release = Some(old);
             step.host = host;
         }
-        let mut hosts: Vec<Option<u32>> =
-            indices.iter().map(|&i| fleet.placements[i].host).collect();
+    }
+
+    /// Installs the hop's release of `service` on `hosts`, once per host and hop;
+    /// `why` is added to the reason.
+    fn install(
+        &mut self,
+        context: &HopContext<'_>,
+        service: ServiceId,
+        mut hosts: Vec<Option<u32>>,
+        why: &str,
+    ) {
+        let catalog = self.catalog;
+        let hop = context.index;
+        let release = catalog.release(context.end).name.clone();
+        let name = catalog.service(service).name.clone();
         hosts.dedup();
         // Without an inventory there is one place to install to: once per service and hop.
         hosts.retain(|&host| self.installed.insert((service, host, hop)));
@@ -297,7 +355,7 @@ impl Rolling<'_> {
                 format!("h{hop}.install.{name}{suffix}"),
                 service,
                 format!(
-                    "install {name}{version} ({release}){}",
+                    "install {name}{version} ({release}){}{why}",
                     host_name
                         .as_deref()
                         .map_or_else(String::new, |h| format!(" on {h}"))
@@ -306,6 +364,21 @@ impl Rolling<'_> {
             step.release = Some(release.clone());
             step.host = host_name;
         }
+    }
+
+    /// Starts the placements at `indices` at the hop's release (those it still has).
+    fn start(
+        &mut self,
+        context: &HopContext<'_>,
+        service: ServiceId,
+        indices: &[usize],
+        fleet: &mut Fleet<'_>,
+        what: &str,
+    ) {
+        let catalog = self.catalog;
+        let hop = context.index;
+        let release = catalog.release(context.end).name.clone();
+        let name = catalog.service(service).name.clone();
         for &i in indices {
             let placement = fleet.placements[i].clone();
             if !catalog
@@ -394,21 +467,6 @@ impl Rolling<'_> {
             step.command = command;
             step.rollback_point = true;
         }
-        self.migrations(context, online);
-        if let Some(check) = data.upgrade_check_at(context.end) {
-            let step = self.push(
-                hop,
-                StepKind::Precheck,
-                format!("h{hop}.precheck.{name}"),
-                service,
-                format!(
-                    "{name} readiness check at {} before its servers restart",
-                    context.hop.to
-                ),
-            );
-            step.release = Some(context.hop.to.clone());
-            step.command = Some(check.to_owned());
-        }
         // What to touch: instances behind the new release, instances of components the
         // new release removes (to stop), and components it brings (to start).
         let stale = |fleet: &Fleet<'_>, role: Role| -> Vec<usize> {
@@ -426,9 +484,51 @@ impl Rolling<'_> {
                 })
                 .collect()
         };
-        // Control components, one host at a time.
-        let controls = stale(fleet, Role::Control);
-        for group in group_by_host(&fleet.placements, &controls) {
+        let mut controls = group_by_host(&fleet.placements, &stale(fleet, Role::Control));
+        // With an inventory, the migrations run on the bootstrap host with the new code,
+        // so it is upgraded first: its servers stop, the new code is installed, the online
+        // migrations run, and its servers start at the new release (keystone's "Upgrading
+        // without downtime": the first node is upgraded and runs `db_sync --expand` and
+        // `--migrate` before the other nodes; nova's rolling upgrade guide likewise runs
+        // `nova-manage db sync` with the new code before any service restarts).
+        let bootstrap = self.bootstrap[service.index()];
+        let first = bootstrap.and_then(|host| {
+            let at = controls
+                .iter()
+                .position(|group| fleet.placements[group[0]].host == Some(host))?;
+            Some(controls.remove(at))
+        });
+        if let Some(group) = &first {
+            self.stop(context, service, group, fleet, "control plane");
+        }
+        if bootstrap.is_some() {
+            self.install(
+                context,
+                service,
+                vec![bootstrap],
+                ", the bootstrap host: the hop's migrations run there with the new code",
+            );
+        }
+        self.migrations(context, online);
+        if let Some(check) = data.upgrade_check_at(context.end) {
+            let step = self.push(
+                hop,
+                StepKind::Precheck,
+                format!("h{hop}.precheck.{name}"),
+                service,
+                format!(
+                    "{name} readiness check at {} before its servers restart",
+                    context.hop.to
+                ),
+            );
+            step.release = Some(context.hop.to.clone());
+            step.command = Some(check.to_owned());
+        }
+        if let Some(group) = &first {
+            self.start(context, service, group, fleet, "control plane");
+        }
+        // The other control components, one host at a time.
+        for group in controls {
             self.upgrade(context, service, &group, fleet, "control plane");
         }
         self.migrations(context, after_controls);
@@ -478,6 +578,34 @@ impl Rolling<'_> {
         step.release = Some(context.hop.to.clone());
         self.renegotiate(&fleet.placements, service);
     }
+}
+
+/// With an inventory, every component a migration needs running must run on some host:
+/// a rolling upgrade starts components only where they are deployed (an offline upgrade
+/// starts them for a while on the bootstrap host instead).
+fn needed_components_placed(
+    catalog: &Catalog,
+    hop_migrations: &[Vec<MigrationId>],
+    fleet: &Fleet<'_>,
+) -> Result<()> {
+    if fleet.placements.iter().all(|p| p.host.is_none()) {
+        return Ok(());
+    }
+    for &migration in hop_migrations.iter().flatten() {
+        let migration = catalog.migration(migration);
+        for &component in &migration.needs_running {
+            if !fleet.placements.iter().any(|p| p.component == component) {
+                return Err(crate::error::Error::Unsupported {
+                    what: format!(
+                        "a rolling upgrade in which {} needs {} running, but no host of the inventory runs it: add it to the inventory, or plan offline",
+                        migration.id,
+                        catalog.component(component).name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The placements at `indices` grouped by host, hosts in first-seen order.
