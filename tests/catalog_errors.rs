@@ -326,3 +326,22 @@ fn a_bad_plan_document_is_bad_input() {
         run.stderr
     );
 }
+
+#[test]
+fn database_lifetimes_are_checked() {
+    assert_error(
+        "database-unknown-release",
+        "services:\n  - name: s\n    components: []\n    databases: [s, {name: s_cell0, since: d}]\n",
+        "error: FILE:7:43: service s: database s_cell0: unknown release \"d\"\n",
+    );
+    assert_error(
+        "database-twice",
+        "services:\n  - name: s\n    components: []\n    databases: [s, {name: s}]\n",
+        "error: FILE:7:5: service s: database s: duplicate database name\n",
+    );
+    assert_error(
+        "database-bounds",
+        "services:\n  - name: s\n    components: []\n    databases: [{name: s, since: c, until: b}]\n",
+        "error: FILE:7:44: service s: database s: `until: b` comes before `since: c`\n",
+    );
+}

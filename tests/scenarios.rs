@@ -505,3 +505,30 @@ fn output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link() {
     );
     assert_eq!(std::fs::read_dir(dir.join("plans")).unwrap().count(), 1);
 }
+
+/// nova_cell0 comes with Ocata's cells v2: a Newton backup that names it fails (mysqldump
+/// exits non-zero on a database that does not exist) before the first migration.
+#[test]
+fn backups_name_only_the_databases_that_exist_at_their_release() {
+    let catalog = Catalog::openstack();
+    let plan = catalog.plan("newton", "pike", &Policy::default()).unwrap();
+    let nova_backups: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Backup && s.service.as_deref() == Some("nova"))
+        .map(|s| (s.id.as_str(), s.command.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        nova_backups,
+        [
+            (
+                "h0.backup.nova",
+                "mysqldump --single-transaction --databases nova_api nova > nova-newton.sql"
+            ),
+            (
+                "h1.backup.nova",
+                "mysqldump --single-transaction --databases nova_api nova nova_cell0 > nova-ocata.sql"
+            ),
+        ]
+    );
+}

@@ -56,7 +56,7 @@ pub use migration::{Migration, MigrationId, MigrationKind};
 pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
 pub use planner::CompactPlan;
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
-pub use service::{Component, ComponentId, Role, Service, ServiceId};
+pub use service::{Component, ComponentId, Database, Role, Service, ServiceId};
 pub use sql::{Backend, Journal, ServiceState};
 pub use verify::{verify, Violation};
 

@@ -68,15 +68,53 @@ pub struct Service {
     /// First release whose code has `upgrade_check` (most `*-status` commands came in
     /// stein), if later than the service.
     pub upgrade_check_since: Option<ReleaseId>,
-    /// Database names, for backups.
-    pub databases: Vec<String>,
+    /// Its databases, for backups.
+    pub databases: Vec<Database>,
     /// How many releases an agent may lag the control plane of this service.
     pub max_skew: u32,
     /// Components, in catalog order.
     pub components: Vec<ComponentId>,
 }
 
+/// A database of a service, and the releases at which it exists (nova's `nova_cell0`
+/// comes with Ocata's cells v2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    /// Its name, as a backup command names it.
+    pub name: String,
+    /// First release that has it, if later than its service.
+    pub since: Option<ReleaseId>,
+    /// Last release that has it, if it was dropped.
+    pub until: Option<ReleaseId>,
+}
+
+impl Database {
+    /// Whether the database exists at `release`.
+    pub fn exists_at(&self, release: ReleaseId) -> bool {
+        self.since.is_none_or(|since| since <= release)
+            && self.until.is_none_or(|until| release <= until)
+    }
+}
+
 impl Service {
+    /// The command that backs up the service's databases that exist at `release` (named
+    /// `release_name`), or `None` when it has none there.
+    pub fn backup_command(&self, release: ReleaseId, release_name: &str) -> Option<String> {
+        let names: Vec<&str> = self
+            .databases
+            .iter()
+            .filter(|database| database.exists_at(release))
+            .map(|database| database.name.as_str())
+            .collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "mysqldump --single-transaction --databases {} > {}-{release_name}.sql",
+                names.join(" "),
+                self.name
+            )
+        })
+    }
+
     /// The readiness check command at `release`, if the service has one there.
     pub fn upgrade_check_at(&self, release: ReleaseId) -> Option<&str> {
         let available = self

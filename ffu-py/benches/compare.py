@@ -267,7 +267,11 @@ def networkx_plan(path: Path, first: str, last: str) -> str:
                         if m["kind"] == "contract" or not m.get("reversible", False)}
         for service in taking_part:
             if service in needs_backup:
-                databases = services[service].get("databases", [])
+                # A database is a name, or {name, since, until}: only those that exist at
+                # the release backed up.
+                databases = [d if isinstance(d, str) else d["name"]
+                             for d in services[service].get("databases", [])
+                             if isinstance(d, str) or exists(d, end_index - 1)]
                 command = (f"mysqldump --single-transaction --databases {' '.join(databases)} > {service}-{hop_from}.sql"
                            if databases else None)
                 steps.append(step(hop, "backup", f"h{hop}.backup.{service}",

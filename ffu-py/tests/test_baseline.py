@@ -82,7 +82,14 @@ def random_catalog(seed: int) -> dict[str, Any]:
                 component["since"] = name_of[rng.randint(since, until)]
             service["components"].append(component)
         if rng.random() < 0.7:
-            service["databases"] = [f"s{n}db{d}" for d in range(rng.randint(1, 2))]
+            databases: list[Any] = [f"s{n}db{d}" for d in range(rng.randint(1, 2))]
+            # Sometimes a database that a later release brings (as nova_cell0 came with
+            # ocata), or one that a release drops.
+            if rng.random() < 0.4:
+                lifetime: dict[str, Any] = {"name": f"s{n}db-late"}
+                lifetime[rng.choice(["since", "until"])] = name_of[rng.randint(since, until)]
+                databases.append(lifetime)
+            service["databases"] = databases
         if rng.random() < 0.6:
             service["upgrade_check"] = f"s{n}-status upgrade check"
             if rng.random() < 0.4:

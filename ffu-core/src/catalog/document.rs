@@ -168,11 +168,30 @@ pub(crate) struct ServiceDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) upgrade_check_since: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) databases: Vec<String>,
+    pub(crate) databases: Vec<DatabaseDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_skew: Option<u32>,
     #[serde(default)]
     pub(crate) components: Vec<ComponentDoc>,
+}
+
+/// A database of a service: its name, or its name with the releases it exists at
+/// (`{name: nova_cell0, since: ocata}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum DatabaseDoc {
+    Name(String),
+    Lifetime(DatabaseLifetimeDoc),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DatabaseLifetimeDoc {
+    pub(crate) name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) until: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::document::{CatalogDoc, MigrationDoc, CATALOG_FORMAT};
+use super::document::{CatalogDoc, DatabaseDoc, MigrationDoc, CATALOG_FORMAT};
 use super::index::MigrationIndex;
 use super::load::{Loaded, Origins, SourceFile};
 use super::Catalog;
@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::extension::{ConfigAction, ConfigChange, Extension};
 use crate::migration::{Migration, MigrationId, MigrationKind};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
-use crate::service::{Component, ComponentId, Service, ServiceId};
+use crate::service::{Component, ComponentId, Database, Service, ServiceId};
 
 /// Resolves a release name for an item of a file, or says which item named an unknown one.
 type ResolveRelease<'a> = dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId> + 'a;
@@ -275,7 +275,14 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
             versions,
             upgrade_check: service_doc.upgrade_check.clone(),
             upgrade_check_since,
-            databases: service_doc.databases.clone(),
+            databases: resolve_databases(
+                &service_doc.databases,
+                &resolve_release,
+                file,
+                &item,
+                &releases,
+                &report,
+            )?,
             max_skew: service_doc.max_skew.unwrap_or(1),
             components: component_ids,
         });
@@ -506,6 +513,51 @@ fn check_bounds(
         }
     }
     Ok(())
+}
+
+/// A service's databases, their lifetimes resolved and checked; a name given twice is an
+/// error (a backup would dump it twice).
+fn resolve_databases(
+    databases: &[DatabaseDoc],
+    resolve_release: &dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId>,
+    file: usize,
+    item: &dyn Fn() -> String,
+    releases: &[Release],
+    report: &Reporter<'_>,
+) -> Result<Vec<Database>> {
+    let mut resolved: Vec<Database> = Vec::with_capacity(databases.len());
+    for database in databases {
+        let (name, since, until) = match database {
+            DatabaseDoc::Name(name) => (name, None, None),
+            DatabaseDoc::Lifetime(lifetime) => (
+                &lifetime.name,
+                lifetime.since.as_deref(),
+                lifetime.until.as_deref(),
+            ),
+        };
+        let database_item = || format!("{}: database {name}", item());
+        if resolved.iter().any(|other| other.name == *name) {
+            return Err(report.invalid(
+                file,
+                database_item(),
+                "databases",
+                "duplicate database name".into(),
+            ));
+        }
+        let since = since
+            .map(|r| resolve_release(r, file, &database_item))
+            .transpose()?;
+        let until = until
+            .map(|r| resolve_release(r, file, &database_item))
+            .transpose()?;
+        check_bounds(since, until, releases, file, &database_item, report)?;
+        resolved.push(Database {
+            name: name.clone(),
+            since,
+            until,
+        });
+    }
+    Ok(resolved)
 }
 
 /// From this many migrations on, their names are resolved on two threads.

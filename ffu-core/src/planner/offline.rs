@@ -404,12 +404,7 @@ impl Builder<'_> {
             let name = &data.name;
             let before = self.release_name(start).to_owned();
             let target = self.release_name(end).to_owned();
-            let command = (!data.databases.is_empty()).then(|| {
-                format!(
-                    "mysqldump --single-transaction --databases {} > {name}-{before}.sql",
-                    data.databases.join(" ")
-                )
-            });
+            let command = data.backup_command(start, &before);
             let reason = format!(
                 "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
             );

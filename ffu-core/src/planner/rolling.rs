@@ -446,13 +446,7 @@ impl Rolling<'_> {
             .unwrap_or(schema.len());
         let (online, after_controls) = schema.split_at(split);
         if own.iter().any(|&m| catalog.migration(m).needs_backup()) {
-            let command = (!data.databases.is_empty()).then(|| {
-                format!(
-                    "mysqldump --single-transaction --databases {} > {name}-{}.sql",
-                    data.databases.join(" "),
-                    context.hop.from
-                )
-            });
+            let command = data.backup_command(before, &context.hop.from);
             let step = self.push(
                 hop,
                 StepKind::Backup,
