@@ -565,17 +565,11 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
 
 fn read_input(path: &Path) -> Result<String, Failure> {
     let text = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map(|_| text)
+        ffu_core::read_document_from(std::io::stdin().lock(), Path::new("<stdin>"))
     } else {
-        std::fs::read_to_string(path)
+        ffu_core::read_document(path)
     };
-    text.map_err(|err| {
-        Failure::BadInput(format!(
-            "error: {}: cannot read file: {err}",
-            path.display()
-        ))
-    })
+    text.map_err(|err| Failure::BadInput(format!("error: {err}")))
 }
 
 fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {

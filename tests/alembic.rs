@@ -374,3 +374,36 @@ fn the_cli_imports_neutron_history_as_a_fragment() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// A named pipe without a writer, or a link to a device, among the scripts blocked the
+/// import forever or read without end: a script must be a regular file.
+#[test]
+fn a_script_that_is_not_a_regular_file_is_an_error() {
+    let dir = scripts(
+        "fifo",
+        &[("a.py", "revision = 'a'\ndown_revision = None\n")],
+    );
+    let fifo = dir.join("b.py");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(
+        import_error(&dir).to_string(),
+        format!(
+            "{}: not a regular file (a named pipe): an alembic script must be one",
+            fifo.display()
+        )
+    );
+    fs::remove_file(&fifo).unwrap();
+    let link = dir.join("c.py");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    assert_eq!(
+        import_error(&dir).to_string(),
+        format!(
+            "{}: not a regular file (a character device): an alembic script must be one",
+            link.display()
+        )
+    );
+}

@@ -345,3 +345,61 @@ fn database_lifetimes_are_checked() {
         "error: FILE:7:44: service s: database s: `until: b` comes before `since: c`\n",
     );
 }
+
+/// Files with no size (`/dev/zero`, `/dev/urandom`) are read up to the limit and refused
+/// there, in bounded memory; before, the reported length (0) let them be read until memory
+/// ran out.
+#[test]
+fn files_without_an_end_are_refused_at_the_limit() {
+    for device in ["/dev/zero", "/dev/urandom"] {
+        let run = ffu(&["catalog", "validate", device]);
+        assert_eq!(
+            (run.code, run.stderr),
+            (
+                2,
+                format!("error: {device}: more than 256 MiB: larger than any document ffu reads (stopped reading there)\n")
+            )
+        );
+    }
+    let run = ffu(&["verify", "/dev/zero"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("error: /dev/zero: more than 256 MiB"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A named pipe with no writer as an included file blocked the read forever; what an
+/// `include:` names must be a regular file, and an entry that cannot be read is an error
+/// at its line in the including catalog.
+#[test]
+fn include_targets_must_be_readable_regular_files() {
+    let dir = temp_dir("include-kinds");
+    let fifo = dir.join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let cases = [
+        ("pipe", "fifo.yaml", "error: FILE:4:11: include \"fifo.yaml\": DIR/fifo.yaml: not a regular file (a named pipe): an included file must be one\n"),
+        ("empty", "\"\"", "error: FILE:4:1: include \"\": an empty path names no file\n"),
+        ("missing", "gone.yaml", "error: FILE:4:11: include \"gone.yaml\": cannot read DIR/gone.yaml: No such file or directory (os error 2)\n"),
+        ("device", "/dev/zero", "error: FILE:4:11: include \"/dev/zero\": /dev/zero: not a regular file (a character device): an included file must be one\n"),
+    ];
+    for (name, include, expected) in cases {
+        let file = write(
+            &dir,
+            &format!("{name}.yaml"),
+            &format!("{HEAD}include: [{include}]\n"),
+        );
+        let run = ffu(&["catalog", "validate", &file]);
+        let stderr = run
+            .stderr
+            .replace(&file, "FILE")
+            .replace(&*dir.to_string_lossy(), "DIR");
+        assert_eq!((run.code, stderr.as_str()), (2, expected), "{name}");
+    }
+}

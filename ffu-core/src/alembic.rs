@@ -132,10 +132,7 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
         let path = rel
             .iter()
             .fold(dir.to_path_buf(), |path, part| path.join(part));
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = crate::input::read_named_document(&path, "alembic script")?;
         scripts.push(parse_script(&text, path, rel)?);
     }
 

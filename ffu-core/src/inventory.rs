@@ -12,11 +12,9 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::catalog::{
-    json_error, read_text, yaml_error, yaml_options, Catalog, SourceFile, Syntax,
-    MAX_DOCUMENT_BYTES,
-};
+use crate::catalog::{json_error, yaml_error, yaml_options, Catalog, SourceFile, Syntax};
 use crate::error::{Error, Result};
+use crate::input::{read_document, MAX_DOCUMENT_BYTES};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, ServiceId};
 
@@ -67,7 +65,7 @@ impl Inventory {
     /// it breaks a rule (see [`Inventory::from_yaml_str`]).
     pub fn from_path(catalog: &Catalog, path: impl AsRef<Path>) -> Result<Inventory> {
         let path = path.as_ref();
-        let text = read_text(path)?;
+        let text = read_document(path)?;
         load(
             catalog,
             &text,

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use super::document::{migrations_bound, parse_presized, CatalogDoc};
 use super::split_json;
 use crate::error::{Error, Location, Result};
-
-/// The largest document ffu reads (a 94,000-migration catalog is about 13 MB of JSON).
-pub(crate) const MAX_DOCUMENT_BYTES: usize = 256 * 1024 * 1024;
+use crate::input::{read_document, read_named_document, MAX_DOCUMENT_BYTES};
 
 /// How deep `include:` may nest; deeper is surely a mistake.
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -228,38 +226,19 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
         origins: Origins::default(),
     };
     let mut stack = Vec::new();
-    load_into(&mut loaded, path, &mut stack, true)?;
+    // The catalog named on the command line may be a pipe (`/dev/stdin`).
+    let text = read_document(path)?;
+    load_into(&mut loaded, path, text, &mut stack, true)?;
     Ok(loaded)
 }
 
-pub(crate) fn read_text(path: &Path) -> Result<String> {
-    let io_error = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let metadata = std::fs::metadata(path).map_err(io_error)?;
-    if metadata.len() > MAX_DOCUMENT_BYTES as u64 {
-        return Err(Error::Parse {
-            file: path.display().to_string(),
-            location: None,
-            message: format!(
-                "file is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES}",
-                metadata.len()
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(io_error)?;
-    String::from_utf8(bytes).map_err(|err| Error::Parse {
-        file: path.display().to_string(),
-        location: None,
-        message: format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            err.utf8_error().valid_up_to()
-        ),
-    })
-}
-
-fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: bool) -> Result<()> {
+fn load_into(
+    loaded: &mut Loaded,
+    path: &Path,
+    text: String,
+    stack: &mut Vec<PathBuf>,
+    root: bool,
+) -> Result<()> {
     let name = path.display().to_string();
     // Canonical paths find include cycles through links; a pipe (`/dev/stdin`) has no
     // canonical path, and cannot include itself anyway.
@@ -281,7 +260,6 @@ fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: b
             message: format!("includes nest more than {MAX_INCLUDE_DEPTH} deep"),
         });
     }
-    let text = read_text(path)?;
     let syntax = Syntax::for_path(path);
     let doc = parse_document(&text, &name, syntax)?;
     let includes = doc.include.clone();
@@ -291,10 +269,31 @@ fn load_into(loaded: &mut Loaded, path: &Path, stack: &mut Vec<PathBuf>, root: b
     stack.push(canonical);
     let base = path.parent().unwrap_or(Path::new("."));
     for include in includes {
-        load_into(loaded, &base.join(&include), stack, false)?;
+        let target = base.join(&include);
+        // An included file must be a regular file; one that cannot be read is an error
+        // of the including catalog, at its `include:` line.
+        let text = read_named_document(&target, "included file")
+            .map_err(|err| include_error(&loaded.files[file_index], &include, &target, err))?;
+        load_into(loaded, &target, text, stack, false)?;
     }
     stack.pop();
     Ok(())
+}
+
+/// Why an included file cannot be read, said at the `include:` entry that names it.
+fn include_error(including: &SourceFile, include: &str, target: &Path, err: Error) -> Error {
+    let message = match err {
+        _ if include.is_empty() => "an empty path names no file".to_owned(),
+        Error::Io { source, .. } => format!("cannot read {}: {source}", target.display()),
+        Error::Parse { message, .. } => format!("{}: {message}", target.display()),
+        other => other.to_string(),
+    };
+    Error::Invalid {
+        file: including.name.clone(),
+        location: including.locate_within("include", include),
+        item: format!("include {include:?}"),
+        message,
+    }
 }
 
 /// The merged document again, from the files a catalog was loaded from (for showing a

@@ -13,7 +13,7 @@ use std::path::Path;
 
 pub use document::CATALOG_FORMAT;
 // Shared with the inventory loader, which reads documents the same way.
-pub(crate) use load::{json_error, read_text, yaml_error, yaml_options, MAX_DOCUMENT_BYTES};
+pub(crate) use load::{json_error, yaml_error, yaml_options};
 
 use crate::error::{Error, Result};
 use crate::extension::{ConfigChange, Extension};
