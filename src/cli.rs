@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ffu_core::{render, verify, Catalog, Error, Inventory, Mode, Plan, Policy, ServiceState};
+use ffu_core::{
+    render, verify_document, Catalog, Error, Inventory, Mode, Plan, Policy, ServiceState,
+};
 
 /// Plans fast-forward upgrades of multi-service clouds (OpenStack first).
 #[derive(Debug, Parser)]
@@ -380,11 +382,11 @@ fn catalog_from(path: &Path) -> Result<Catalog, Failure> {
     if path.as_os_str() != "-" {
         return Ok(Catalog::from_path(path)?);
     }
-    let text = read_input(path)?;
+    let (text, name) = read_input(path)?;
     Ok(if text.trim_start().starts_with('{') {
-        Catalog::from_json_str(&text, "<stdin>")?
+        Catalog::from_json_str(&text, &name)?
     } else {
-        Catalog::from_yaml_str(&text, "<stdin>")?
+        Catalog::from_yaml_str(&text, &name)?
     })
 }
 
@@ -563,20 +565,24 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
     result
 }
 
-fn read_input(path: &Path) -> Result<String, Failure> {
-    let text = if path.as_os_str() == "-" {
-        ffu_core::read_document_from(std::io::stdin().lock(), Path::new("<stdin>"))
+/// The text of an input document and the name errors give it (`-` is stdin).
+fn read_input(path: &Path) -> Result<(String, String), Failure> {
+    let (text, name) = if path.as_os_str() == "-" {
+        let name = Path::new("<stdin>");
+        let text = ffu_core::read_document_from(std::io::stdin().lock(), name);
+        (text, name.display().to_string())
     } else {
-        ffu_core::read_document(path)
+        (ffu_core::read_document(path), path.display().to_string())
     };
-    text.map_err(|err| Failure::BadInput(format!("error: {err}")))
+    let text = text.map_err(|err| Failure::BadInput(format!("error: {err}")))?;
+    Ok((text, name))
 }
 
 fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
     let catalog = load_catalog(&args.catalog)?;
-    let text = read_input(&args.plan)?;
-    let plan = Plan::from_json(&text, &args.plan.display().to_string())?;
-    let violations = verify(&catalog, &plan)?;
+    let (text, name) = read_input(&args.plan)?;
+    let plan = Plan::from_json(&text, &name)?;
+    let violations = verify_document(&catalog, &plan, &name)?;
     emit(None, |out| match args.format {
         ReportFormat::Json => {
             let list: Vec<serde_json::Value> = violations
@@ -776,8 +782,8 @@ fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
 
 fn open_journal(args: &JournalArgs) -> Result<ffu_core::Journal, Failure> {
     let path = sqlite_path(&args.db)?;
-    let text = read_input(&args.plan)?;
-    let plan = Plan::from_json(&text, &args.plan.display().to_string())?;
+    let (text, name) = read_input(&args.plan)?;
+    let plan = Plan::from_json(&text, &name)?;
     Ok(ffu_core::Journal::open_sqlite(&path, &plan)?)
 }
 

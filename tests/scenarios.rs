@@ -102,7 +102,7 @@ Plan newton -> ocata (offline, catalog openstack): 1 hop, 8 steps
 Path: newton -> ocata
 
 Hop 1 of 1: newton -> ocata
-1. stop      h0.stop.keystone-api
+1. stop      h0.stop.nova-compute
              stop keystone-api (keystone control plane) so that its schema migrations run offline; consumers stop first (reverse service order)
 2. backup    h0.backup.keystone  [rollback point]
              $ mysqldump --single-transaction --databases keystone > keystone-newton.sql
@@ -531,4 +531,52 @@ fn backups_name_only_the_databases_that_exist_at_their_release() {
             ),
         ]
     );
+}
+
+/// Every error about an unusable plan names its file (it said the literal word "plan").
+#[test]
+fn verify_names_the_plan_file_in_every_error() {
+    let catalog = Catalog::openstack();
+    let plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+    let mutations: [(&str, fn(&mut serde_json::Value), &str); 4] = [
+        (
+            "duplicate",
+            |p| {
+                let first = p["steps"][0].clone();
+                p["steps"].as_array_mut().unwrap().push(first);
+            },
+            "step id \"h0.stop.nova-compute\" appears more than once",
+        ),
+        (
+            "policy",
+            |p| p["policy"]["services"] = serde_json::json!(["nope"]),
+            "policy names unknown service \"nope\"",
+        ),
+        (
+            "hop",
+            |p| p["steps"][0]["hop"] = serde_json::json!(7),
+            "step h0.stop.nova-compute is in hop 7, but the plan has 1 hops",
+        ),
+        (
+            "service",
+            |p| p["steps"][0]["service"] = serde_json::json!("nope"),
+            "step h0.stop.nova-compute names unknown service \"nope\"",
+        ),
+    ];
+    let dir = common::temp_dir("verify-names");
+    for (name, mutate, message) in mutations {
+        let mut bad = document.clone();
+        mutate(&mut bad);
+        let file = common::write(&dir, &format!("{name}.json"), &bad.to_string());
+        let run = ffu(&["verify", &file]);
+        assert_eq!(
+            (run.code, run.stderr),
+            (
+                2,
+                format!("error: {file}: not a valid ffu-plan/1 document: {message}\n")
+            ),
+            "{name}"
+        );
+    }
 }

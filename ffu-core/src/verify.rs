@@ -55,8 +55,27 @@ impl fmt::Display for Violation {
 /// assert!(violations.iter().all(|v| v.rule == "V9"));
 /// ```
 pub fn verify(catalog: &Catalog, plan: &Plan) -> Result<Vec<Violation>> {
+    verify_document(catalog, plan, "<plan>")
+}
+
+/// [`verify`] for a plan read from `file` (a path, or a name such as `<stdin>`), which
+/// errors about an unreadable plan name.
+///
+/// # Errors
+/// As [`verify`], naming `file`.
+///
+/// # Example
+/// ```
+/// use ffu_core::{verify_document, Catalog, Policy};
+/// let catalog = Catalog::openstack();
+/// let mut plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
+/// plan.steps.push(plan.steps[0].clone());
+/// let err = verify_document(&catalog, &plan, "p.json").unwrap_err();
+/// assert!(err.to_string().starts_with("p.json: not a valid ffu-plan/1 document: step id"));
+/// ```
+pub fn verify_document(catalog: &Catalog, plan: &Plan, file: &str) -> Result<Vec<Violation>> {
     let _span = tracing::debug_span!("verify", steps = plan.steps.len()).entered();
-    let context = Context::new(catalog, plan)?;
+    let context = Context::new(catalog, plan, file)?;
     let mut violations = Vec::new();
     context.check_path(&mut violations);
     context.check_coverage(&mut violations);
@@ -95,8 +114,7 @@ fn bad(plan_file: &str, message: String) -> Error {
 }
 
 impl<'a> Context<'a> {
-    fn new(catalog: &'a Catalog, plan: &'a Plan) -> Result<Context<'a>> {
-        let file = "plan";
+    fn new(catalog: &'a Catalog, plan: &'a Plan, file: &str) -> Result<Context<'a>> {
         if plan.catalog != catalog.name() {
             return Err(bad(
                 file,
