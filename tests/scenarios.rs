@@ -102,7 +102,7 @@ Plan newton -> ocata (offline, catalog openstack): 1 hop, 8 steps
 Path: newton -> ocata
 
 Hop 1 of 1: newton -> ocata
-1. stop      h0.stop.nova-compute
+1. stop      h0.stop.keystone-api
              stop keystone-api (keystone control plane) so that its schema migrations run offline; consumers stop first (reverse service order)
 2. backup    h0.backup.keystone  [rollback point]
              $ mysqldump --single-transaction --databases keystone > keystone-newton.sql
