@@ -277,10 +277,13 @@ enum Failure {
 
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
+        // A bad value may be a megabyte long: its start and length say enough.
+        let message = err.to_string();
+        let message = ffu_core::shorten_values(&message);
         if err.is_no_plan() {
-            Failure::Negative(format!("error: no plan possible: {err}"))
+            Failure::Negative(format!("error: no plan possible: {message}"))
         } else {
-            Failure::BadInput(format!("error: {err}"))
+            Failure::BadInput(format!("error: {message}"))
         }
     }
 }

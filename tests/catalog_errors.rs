@@ -403,3 +403,22 @@ fn include_targets_must_be_readable_regular_files() {
         assert_eq!((run.code, stderr.as_str()), (2, expected), "{name}");
     }
 }
+
+/// A megabyte-long bad value made a megabyte-long error line: values are cut to their start
+/// and their length.
+#[test]
+fn long_bad_values_are_cut_in_error_lines() {
+    let long = "r".repeat(1_000_000);
+    let (code, stderr) = validate(
+        "long-value",
+        &format!("{HEAD}services: [{{name: s, components: []}}]\nmigrations:\n  - {{id: m, service: s, release: b, kind: migrate, command: x, requires: [{long}]}}\n"),
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: FILE:6:75: migration m: requires unknown migration \"{}…\" (1000002 characters)\n",
+            "r".repeat(78)
+        )
+    );
+}

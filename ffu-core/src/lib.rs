@@ -46,6 +46,7 @@ mod release;
 pub mod render;
 mod service;
 pub mod sql;
+mod text;
 mod verify;
 
 pub use alembic::{import_alembic, AlembicImport, AlembicLayout};
@@ -60,6 +61,7 @@ pub use planner::CompactPlan;
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Database, Role, Service, ServiceId};
 pub use sql::{Backend, Journal, ServiceState};
+pub use text::shorten_values;
 pub use verify::{verify, verify_document, Violation};
 
 /// The README's Rust examples, compiled as doc tests so that they stay true.

@@ -1,0 +1,159 @@
+//! Text for people: error messages cut to a readable length.
+//!
+//! An error names the bad value it found, and a bad value may be a megabyte long (a
+//! `requires` entry, a host name, a step id). Repeating it whole makes an error "line" of a
+//! megabyte that no terminal or log shows usefully; its start and its length say enough.
+
+use std::borrow::Cow;
+
+/// Values (quoted strings, or runs without white space) longer than this are cut.
+const LONGEST_VALUE: usize = 100;
+/// How much of a cut value is kept.
+const KEPT_OF_VALUE: usize = 80;
+/// Lines longer than this, after values are cut, are cut too.
+const LONGEST_LINE: usize = 1000;
+
+/// `message` with every value longer than 100 characters cut to its first 80 and its
+/// length (`"aaaa…" (1000000 characters)`), and every line still longer than 1,000
+/// characters cut likewise; line breaks are kept. Borrowed when nothing is cut.
+///
+/// # Example
+/// ```
+/// let long = "x".repeat(1_000_000);
+/// let message = format!("unknown release {long:?}");
+/// assert_eq!(
+///     ffu_core::shorten_values(&message),
+///     format!("unknown release \"{}…\" (1000002 characters)", "x".repeat(79))
+/// );
+/// ```
+pub fn shorten_values(message: &str) -> Cow<'_, str> {
+    let needs_cut = message.lines().any(|line| {
+        line.len() > LONGEST_VALUE
+            && (line.chars().count() > LONGEST_LINE || longest_segment(line) > LONGEST_VALUE)
+    });
+    if !needs_cut {
+        return Cow::Borrowed(message);
+    }
+    let lines: Vec<String> = message.split('\n').map(shorten_line).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// The length in characters of the longest segment of `line`.
+fn longest_segment(line: &str) -> usize {
+    segments(line).map(|s| s.chars().count()).max().unwrap_or(0)
+}
+
+fn shorten_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len().min(2 * LONGEST_LINE));
+    for segment in segments(line) {
+        let length = segment.chars().count();
+        if length <= LONGEST_VALUE {
+            out.push_str(segment);
+            continue;
+        }
+        let quote = segment
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '`' | '\''));
+        out.extend(segment.chars().take(KEPT_OF_VALUE - 1));
+        out.push('…');
+        if let Some(quote) = quote {
+            if segment.len() > 1 && segment.ends_with(quote) {
+                out.push(quote);
+            }
+        }
+        out.push_str(&format!(" ({length} characters)"));
+    }
+    let length = out.chars().count();
+    if length > LONGEST_LINE {
+        let mut cut: String = out.chars().take(LONGEST_LINE - 1).collect();
+        cut.push_str(&format!("… ({length} characters in all)"));
+        return cut;
+    }
+    out
+}
+
+/// `line` in pieces that concatenate to it: white space, quoted strings (`"..."` with
+/// backslash escapes, `` `...` ``, `'...'`, each to its closing quote or the end of the
+/// line) and runs of other characters up to a separator (`:`, `,`, `;`), so that the
+/// punctuation after a cut value stays.
+fn segments(line: &str) -> impl Iterator<Item = &str> {
+    let mut rest = line;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let end = if first.is_whitespace() {
+            rest.find(|c: char| !c.is_whitespace())
+                .unwrap_or(rest.len())
+        } else if matches!(first, '"' | '`' | '\'') {
+            closing_quote(rest, first)
+        } else {
+            rest.find(|c: char| c.is_whitespace() || matches!(c, '"' | '`' | ':' | ',' | ';'))
+                .unwrap_or(rest.len())
+        };
+        let (segment, after) = rest.split_at(end.max(first.len_utf8()));
+        rest = after;
+        Some(segment)
+    })
+}
+
+/// The end (exclusive) of the quoted string at the start of `text`, its closing quote
+/// included; the end of `text` when it has none.
+fn closing_quote(text: &str, quote: char) -> usize {
+    let mut escaped = false;
+    for (at, c) in text.char_indices().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' && quote == '"' {
+            escaped = true;
+        } else if c == quote {
+            return at + c.len_utf8();
+        }
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_messages_are_left_alone() {
+        let message = "error: a.yaml:3:1: migration m: requires \"n\", which no migration is";
+        assert!(matches!(shorten_values(message), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_values_keep_their_start_and_say_their_length() {
+        let id = "m".repeat(500);
+        let message = format!(
+            "a.yaml:9:5: migration {id}: requires \"{}\" (x)",
+            "r".repeat(300)
+        );
+        assert_eq!(
+            shorten_values(&message),
+            format!(
+                "a.yaml:9:5: migration {}… (500 characters): requires \"{}…\" (302 characters) (x)",
+                "m".repeat(79),
+                "r".repeat(78)
+            )
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_stay_inside_the_value_and_lines_stay_apart() {
+        let value = format!("{:?}", format!("a\"b{}", "c".repeat(200)));
+        let message = format!("first {value} end\nsecond line");
+        let short = shorten_values(&message);
+        assert!(short.ends_with("characters) end\nsecond line"), "{short}");
+    }
+
+    #[test]
+    fn long_lines_of_short_words_are_cut_too() {
+        let message = "word ".repeat(1000);
+        let short = shorten_values(&message);
+        assert_eq!(
+            short.chars().count(),
+            999 + "… (5000 characters in all)".chars().count()
+        );
+    }
+}
