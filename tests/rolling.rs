@@ -3,7 +3,7 @@
 
 mod common;
 
-use ffu_core::{verify, Catalog, Mode, Plan, Policy, StepKind};
+use ffu_core::{verify, Catalog, Error, Mode, Plan, Policy, StepKind};
 
 fn rolling(from: &str, to: &str, services: &[&str]) -> (Catalog, Plan) {
     let catalog = Catalog::openstack();
@@ -341,7 +341,7 @@ fn text_names_each_host_once() {
 }
 
 #[test]
-fn rolling_upgrades_never_skip_even_with_skip_level() {
+fn rolling_upgrades_refuse_skip_level() {
     let catalog = Catalog::openstack();
     let policy = Policy {
         mode: Mode::Rolling,
@@ -349,10 +349,14 @@ fn rolling_upgrades_never_skip_even_with_skip_level() {
         services: Some(vec!["keystone".to_owned()]),
         ..Policy::default()
     };
-    // 2023.1 -> 2024.1 is a SLURP edge; a rolling plan still goes through 2023.2.
-    let plan = catalog.plan("2023.1", "2024.1", &policy).unwrap();
-    assert_eq!(plan.path, ["2023.1", "2023.2", "2024.1"]);
-    assert_eq!(verify(&catalog, &plan).unwrap(), []);
+    // 2023.1 -> 2024.1 is a SLURP edge. A rolling plan goes one release at a time, and
+    // rolling SLURP upgrades are not planned yet: asking for one is refused, not ignored.
+    let err = catalog.plan("2023.1", "2024.1", &policy).unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "unsupported: skip_level in rolling mode: rolling SLURP upgrades are not supported yet; skip_level needs offline mode"
+    );
     // The offline plan under the same policy takes the edge: forced onto a rolling plan,
     // that hop is a V1 violation.
     let offline = Policy {

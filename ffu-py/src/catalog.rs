@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ffu_core::{Catalog, Mode, Negotiated, Policy};
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
 use crate::convert;
-use crate::errors::{guarded, Request};
+use crate::errors::{argument_error, argument_type_error, guarded, Request};
 use crate::inventory::PyInventory;
 use crate::logging;
 use crate::plan::{PyPlan, PyViolation};
@@ -51,33 +50,61 @@ fn load(
 
 /// The policy of `plan` and `plan_inventory`, from their keyword arguments.
 fn policy(
+    py: Python<'_>,
     mode: &str,
     skip_level: bool,
     keep_dataplane: bool,
-    services: Option<Vec<String>>,
-    max_unavailable: Option<Bound<'_, PyAny>>,
+    services: Option<&Bound<'_, PyAny>>,
+    max_unavailable: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Policy> {
-    // A count may come as an int (5) or a string ("5", "10%").
-    let max_unavailable = max_unavailable
-        .map(|value| value.str().map(|text| text.to_string()))
-        .transpose()?;
     Ok(Policy {
-        mode: parse_mode(mode)?,
+        mode: parse_mode(py, mode)?,
         skip_level,
         keep_dataplane,
-        services,
-        max_unavailable,
+        services: services
+            .map(|names| convert::str_list(names, "services", "services"))
+            .transpose()?,
+        max_unavailable: max_unavailable.map(max_unavailable_arg).transpose()?,
     })
 }
 
-fn parse_mode(mode: &str) -> PyResult<Mode> {
+fn parse_mode(py: Python<'_>, mode: &str) -> PyResult<Mode> {
     match mode {
         "offline" => Ok(Mode::Offline),
         "rolling" => Ok(Mode::Rolling),
-        other => Err(PyValueError::new_err(format!(
-            "mode must be \"offline\" or \"rolling\", not {other:?}"
-        ))),
+        other => Err(argument_error(
+            py,
+            "mode",
+            format!("mode must be \"offline\" or \"rolling\", not {other:?}"),
+        )),
     }
+}
+
+/// A count of hosts as an int (`5`) or a str (`"5"`, `"10%"`), as the core reads it. Only
+/// those: `str()` of anything else (a list nested two thousand deep) could raise anything.
+fn max_unavailable_arg(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = value.py();
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(text.to_cow()?.into_owned());
+    }
+    // A bool is an int to Python, but `True` hosts is surely a mistake.
+    if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
+        return value.extract::<i64>().map(|n| n.to_string()).map_err(|_| {
+            argument_error(
+                py,
+                "max_unavailable",
+                "max_unavailable is too large a number of hosts",
+            )
+        });
+    }
+    Err(argument_type_error(
+        py,
+        "max_unavailable",
+        format!(
+            "max_unavailable must be a count of hosts (an int, or a str such as \"5\" or \"10%\"), not {}",
+            convert::kind(value)
+        ),
+    ))
 }
 
 impl PyCatalog {
@@ -87,7 +114,7 @@ impl PyCatalog {
         py: Python<'_>,
         inventory: &PyInventory,
     ) -> PyResult<BTreeMap<String, Negotiated>> {
-        let inventory = Arc::clone(inventory.for_catalog(&self.inner)?);
+        let inventory = Arc::clone(inventory.for_catalog(py, &self.inner)?);
         logging::sync_level(py);
         let catalog = &self.inner;
         py.detach(|| guarded(|| Ok(catalog.negotiate(&inventory))))
@@ -129,7 +156,14 @@ impl PyCatalog {
     #[staticmethod]
     #[pyo3(signature = (data, *, file = "<dict>".to_owned()), text_signature = "(data, *, file='<dict>')")]
     fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>, file: String) -> PyResult<PyCatalog> {
-        let text = convert::dumps(data)?;
+        let text = convert::dumps(
+            data,
+            convert::Document {
+                kind: convert::Kind::Catalog,
+                file: &file,
+                argument: "data",
+            },
+        )?;
         load(py, || Catalog::from_json_str(&text, &file))
     }
 
@@ -218,14 +252,23 @@ impl PyCatalog {
         mode: &str,
         skip_level: bool,
         keep_dataplane: bool,
-        services: Option<Vec<String>>,
+        services: Option<Bound<'_, PyAny>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
         state: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
-        let policy = policy(mode, skip_level, keep_dataplane, services, max_unavailable)?;
+        let policy = policy(
+            py,
+            mode,
+            skip_level,
+            keep_dataplane,
+            services.as_ref(),
+            max_unavailable.as_ref(),
+        )?;
         let state = state.as_ref().map(crate::database::state_arg).transpose()?;
         if from_.is_none() && state.is_none() {
-            return Err(PyTypeError::new_err(
+            return Err(argument_type_error(
+                py,
+                "from_",
                 "plan() needs from_ (the release the cloud runs), or state= to start where its databases stand",
             ));
         }
@@ -281,13 +324,20 @@ impl PyCatalog {
         mode: &str,
         skip_level: bool,
         keep_dataplane: bool,
-        services: Option<Vec<String>>,
+        services: Option<Bound<'_, PyAny>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
         state: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
-        let policy = policy(mode, skip_level, keep_dataplane, services, max_unavailable)?;
+        let policy = policy(
+            py,
+            mode,
+            skip_level,
+            keep_dataplane,
+            services.as_ref(),
+            max_unavailable.as_ref(),
+        )?;
         let state = state.as_ref().map(crate::database::state_arg).transpose()?;
-        let inventory = Arc::clone(inventory.for_catalog(&self.inner)?);
+        let inventory = Arc::clone(inventory.for_catalog(py, &self.inner)?);
         logging::sync_level(py);
         let catalog = &self.inner;
         let plan = py

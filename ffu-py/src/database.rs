@@ -16,12 +16,12 @@ use ffu_core::sql::{
     SqliteConnection, StepRecord,
 };
 use ffu_core::{Error, Journal, Plan};
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
 use crate::catalog::PyCatalog;
-use crate::errors::{guarded, Failure};
+use crate::convert;
+use crate::errors::{argument_error, argument_type_error, guarded, Failure};
 use crate::logging;
 
 /// A DB-API 2.0 connection as the core's [`Connection`].
@@ -56,9 +56,9 @@ impl DbApiConnection {
         let backend = match backend {
             Some(name) => name
                 .parse::<Backend>()
-                .map_err(|err| PyValueError::new_err(err.to_string()))?,
+                .map_err(|err| argument_error(py, "backend", err.to_string()))?,
             None => backend_of_module(&root).ok_or_else(|| {
-                PyTypeError::new_err(format!(
+                argument_type_error(py, "conn", format!(
                     "cannot tell which database a {module}.{} connection talks to: pass backend=\"sqlite\", \"postgres\" or \"mysql\"",
                     class.name().map(|n| n.to_string()).unwrap_or_default()
                 ))
@@ -77,7 +77,7 @@ impl DbApiConnection {
             Some("format" | "pyformat") => ParamStyle::Format,
             Some("numeric") => ParamStyle::Numeric,
             Some(other) => {
-                return Err(PyValueError::new_err(format!(
+                return Err(argument_error(py, "conn", format!(
                     "the {root} driver's paramstyle {other:?} is not supported (qmark, format, pyformat and numeric are)"
                 )))
             }
@@ -211,13 +211,25 @@ fn from_python(value: &Bound<'_, PyAny>) -> PyResult<SqlValue> {
     if let Ok(s) = value.extract::<String>() {
         return Ok(SqlValue::Text(s));
     }
-    if let Ok(b) = value.extract::<Vec<u8>>() {
-        return Ok(SqlValue::Bytes(b));
+    // Bytes by their buffer, not as a sequence of ints (whose `len()` would be trusted).
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(SqlValue::Bytes(b.as_bytes().to_vec()));
     }
-    // bytearray, memoryview and anything else with a text form.
-    if let Ok(b) = value.call_method0("__bytes__") {
-        return Ok(SqlValue::Bytes(b.extract()?));
+    if let Ok(b) = value.cast::<pyo3::types::PyByteArray>() {
+        return Ok(SqlValue::Bytes(b.to_vec()));
     }
+    // memoryview (psycopg's bytea) and anything else that converts itself to bytes.
+    let converted = if value.is_instance_of::<pyo3::types::PyMemoryView>() {
+        value.py().get_type::<PyBytes>().call1((value,)).ok()
+    } else {
+        value.call_method0("__bytes__").ok()
+    };
+    if let Some(b) = converted {
+        if let Ok(b) = b.cast::<PyBytes>() {
+            return Ok(SqlValue::Bytes(b.as_bytes().to_vec()));
+        }
+    }
+    // Anything else with a text form.
     Ok(SqlValue::Text(value.str()?.to_string()))
 }
 
@@ -319,9 +331,10 @@ pub(crate) fn discover_state<'py>(
     py: Python<'py>,
     conn: &Bound<'py, PyAny>,
     catalog: &Bound<'py, PyCatalog>,
-    services: Vec<String>,
+    services: &Bound<'py, PyAny>,
     backend: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let services = convert::str_list(services, "services", "services")?;
     logging::sync_level(py);
     let catalog = Arc::clone(&catalog.get().inner);
     let result = if let Some(path) = as_path(conn) {
@@ -339,30 +352,53 @@ pub(crate) fn discover_state<'py>(
 }
 
 /// Reads a `state=` argument: `{"SERVICE": {"applied": [...], ...}}` (what `discover`
-/// returns) or `{"SERVICE": [...]}` (the applied migrations only).
+/// returns) or `{"SERVICE": [...]}` (the applied migrations only), any mapping and any
+/// iterable of str, each read item by item up to a bound.
 pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, ServiceState>> {
-    let dict = state.cast::<PyDict>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "state must be a dict of service -> {{\"applied\": [...]}} (as ffu.discover returns), not {}",
-            state.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-        ))
+    let py = state.py();
+    let mapping = state.cast::<PyMapping>().map_err(|_| {
+        argument_type_error(
+            py,
+            "state",
+            format!(
+                "state must be a dict of service -> {{\"applied\": [...]}} (as ffu.discover returns), not {}",
+                convert::kind(state)
+            ),
+        )
     })?;
     let mut out = BTreeMap::new();
-    for (service, value) in dict.iter() {
-        let service: String = service
-            .extract()
-            .map_err(|_| PyTypeError::new_err("state keys must be service names (str)"))?;
-        let applied = match value.cast::<PyDict>() {
-            Ok(entry) => entry.get_item("applied")?.ok_or_else(|| {
-                PyValueError::new_err(format!("state[{service:?}] has no \"applied\" list"))
-            })?,
-            Err(_) => value,
+    for (service, value) in convert::mapping_items(mapping, "state", "state")? {
+        let Ok(service) = service.cast::<PyString>() else {
+            return Err(argument_type_error(
+                py,
+                "state",
+                format!(
+                    "state keys must be service names (str), not {}",
+                    convert::kind(&service)
+                ),
+            ));
         };
-        let applied: Vec<String> = applied.extract().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "state[{service:?}]: applied must be a list of migration ids (str)"
-            ))
-        })?;
+        let service = service.to_cow()?.into_owned();
+        let applied = if let Ok(entry) = value.cast::<PyMapping>() {
+            let applied = entry.get_item("applied").map_err(|err| {
+                if err.is_instance_of::<pyo3::exceptions::PyKeyError>(py) {
+                    argument_error(
+                        py,
+                        "state",
+                        format!("state[{service:?}] has no \"applied\" list"),
+                    )
+                } else {
+                    err
+                }
+            })?;
+            convert::str_list(
+                &applied,
+                "state",
+                &format!("state[{service:?}][\"applied\"]"),
+            )?
+        } else {
+            convert::str_list(&value, "state", &format!("state[{service:?}]"))?
+        };
         out.insert(service, ServiceState::applied(applied));
     }
     Ok(out)
@@ -450,9 +486,11 @@ impl PyJournal {
     )]
     fn next(&self, py: Python<'_>, owner: String, lock_ttl: f64) -> PyResult<Option<String>> {
         let ttl = Duration::try_from_secs_f64(lock_ttl).map_err(|_| {
-            PyValueError::new_err(format!(
-                "lock_ttl must be a number of seconds >= 0, not {lock_ttl}"
-            ))
+            argument_error(
+                py,
+                "lock_ttl",
+                format!("lock_ttl must be a number of seconds >= 0, not {lock_ttl}"),
+            )
         })?;
         self.with(py, |journal| journal.next(&owner, ttl))
     }
@@ -511,10 +549,10 @@ impl PyJournal {
 /// The discovery statements for `backend` (`sqlite`, `postgres`, `mysql`), as text:
 /// what `ffu discover --sql` prints.
 #[pyfunction]
-pub(crate) fn discovery_sql(backend: String) -> PyResult<Vec<String>> {
+pub(crate) fn discovery_sql(py: Python<'_>, backend: String) -> PyResult<Vec<String>> {
     let backend = backend
         .parse::<Backend>()
-        .map_err(|err| PyValueError::new_err(err.to_string()))?;
+        .map_err(|err| argument_error(py, "backend", err.to_string()))?;
     Ok(ffu_core::sql::discovery_queries(backend))
 }
 

@@ -2,8 +2,8 @@
 //! panics become Python exceptions.
 //!
 //! The classes are written in Python (below, compiled once when the module loads) because
-//! `CatalogError` derives from both `FfuError` and `ValueError`, which `PyO3`'s
-//! `create_exception!` cannot express. Their `__module__` is `ffu`, where the package shim
+//! `CatalogError`, `ArgumentError` and `ArgumentTypeError` derive from both `FfuError` and a
+//! builtin class, which `PyO3`'s `create_exception!` cannot express. Their `__module__` is `ffu`, where the package shim
 //! re-exports them, so they print and pickle as `ffu.CatalogError` and so on.
 
 use std::any::Any;
@@ -70,7 +70,7 @@ class PlanError(FfuError):
     ``hop``), a dependency on a service the policy excludes (``migration``, ``needs``,
     ``service``), an unknown service in the policy (``service``), a document that is not an
     ``ffu-plan/1`` plan (``file``, ``no_plan`` False), and a request this version does not
-    support, such as rolling mode (``no_plan`` False).
+    support, such as ``skip_level`` in rolling mode (``no_plan`` False).
     """
 
     __module__ = "ffu"
@@ -109,6 +109,30 @@ class JournalError(FfuError):
     owner = None
     expires_in_s = None
     step = None
+
+
+class ArgumentError(FfuError, ValueError):
+    """An argument has a value ffu cannot use: an unknown ``mode``, a ``services`` list
+    longer than any catalog's, an inventory loaded against another catalog, ...
+
+    Also a ``ValueError``, as Python's own functions raise for such values. Attributes:
+    ``argument`` (the parameter, such as ``services`` or ``state``).
+    """
+
+    __module__ = "ffu"
+    argument = None
+
+
+class ArgumentTypeError(FfuError, TypeError):
+    """An argument has a type ffu does not take: ``services="nova"`` (a str, not a list of
+    names), ``max_unavailable=[1]``, a value in a dict that JSON cannot hold, ...
+
+    Also a ``TypeError``, as Python's own functions raise for such values. Attributes:
+    ``argument`` (the parameter, such as ``services`` or ``state``).
+    """
+
+    __module__ = "ffu"
+    argument = None
 "#;
 
 /// The classes, created once per interpreter.
@@ -119,6 +143,8 @@ pub(crate) struct Exceptions {
     pub(crate) plan: Py<PyType>,
     pub(crate) database: Py<PyType>,
     pub(crate) journal: Py<PyType>,
+    pub(crate) argument: Py<PyType>,
+    pub(crate) argument_type: Py<PyType>,
 }
 
 static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
@@ -142,6 +168,8 @@ pub(crate) fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
             plan: class("PlanError")?,
             database: class("DatabaseError")?,
             journal: class("JournalError")?,
+            argument: class("ArgumentError")?,
+            argument_type: class("ArgumentTypeError")?,
         })
     })
 }
@@ -156,7 +184,49 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("PlanError", classes.plan.bind(py))?;
     module.add("DatabaseError", classes.database.bind(py))?;
     module.add("JournalError", classes.journal.bind(py))?;
+    module.add("ArgumentError", classes.argument.bind(py))?;
+    module.add("ArgumentTypeError", classes.argument_type.bind(py))?;
     Ok(())
+}
+
+/// A bad argument value: `ffu.ArgumentError`, also a `ValueError`. `argument` names the
+/// parameter as the caller wrote it; the message should name it too.
+pub(crate) fn argument_error(py: Python<'_>, argument: &str, message: impl Into<String>) -> PyErr {
+    argument_exception(py, |classes| &classes.argument, argument, message.into())
+}
+
+/// An argument of a type ffu does not take: `ffu.ArgumentTypeError`, also a `TypeError`.
+pub(crate) fn argument_type_error(
+    py: Python<'_>,
+    argument: &str,
+    message: impl Into<String>,
+) -> PyErr {
+    argument_exception(
+        py,
+        |classes| &classes.argument_type,
+        argument,
+        message.into(),
+    )
+}
+
+fn argument_exception(
+    py: Python<'_>,
+    class: impl FnOnce(&Exceptions) -> &Py<PyType>,
+    argument: &str,
+    message: String,
+) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let exception = class(exceptions(py)?).bind(py).call1((message,))?;
+        exception.setattr("argument", argument)?;
+        Ok(PyErr::from_value(exception))
+    };
+    build().unwrap_or_else(|failed| failed)
+}
+
+/// An error of ffu itself that is not the caller's doing (a value that cannot be written
+/// as JSON although the core made it): a plain `ffu.FfuError`, as a panic is.
+pub(crate) fn internal_error(py: Python<'_>, message: impl std::fmt::Display) -> PyErr {
+    Failure::Panic(message.to_string()).into_py_err(py, None)
 }
 
 /// What the caller asked for, to fill attributes that the core error does not carry

@@ -6,13 +6,13 @@ use std::sync::{Arc, OnceLock};
 
 use ffu_core::{render, Catalog, CompactPlan, Hop, Plan, Step, Violation};
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
+use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyList, PySlice, PyTuple};
 
 use crate::catalog::PyCatalog;
 use crate::convert;
-use crate::errors::guarded;
+use crate::errors::{argument_type_error, guarded, internal_error};
 use crate::logging;
 
 /// An upgrade plan (`ffu-plan/1`): the path of releases, its hops, and the steps in
@@ -120,25 +120,36 @@ impl PyPlan {
     }
 }
 
-/// A plan argument: an `ffu.Plan`, or a plan dict (as `Plan.to_dict` gives); `what` names
-/// the function in the error for anything else.
+/// A plan argument (the parameter `plan`): an `ffu.Plan`, or a plan dict (as
+/// `Plan.to_dict` gives); `what` names the function in the error for anything else.
 pub(crate) fn plan_arg(py: Python<'_>, plan: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Plan>> {
     if let Ok(plan) = plan.cast::<PyPlan>() {
         return plan.get().plan(py).map(Arc::clone);
     }
     if plan.is_instance_of::<pyo3::types::PyDict>() || plan.cast::<pyo3::types::PyMapping>().is_ok()
     {
-        let text = convert::dumps(plan)?;
+        let text = convert::dumps(
+            plan,
+            convert::Document {
+                kind: convert::Kind::Plan,
+                file: "<dict>",
+                argument: "plan",
+            },
+        )?;
         logging::sync_level(py);
         return py
             .detach(|| guarded(|| Ok(Plan::from_json(&text, "<dict>")?)))
             .map(Arc::new)
             .map_err(|failure| failure.into_py_err(py, None));
     }
-    let kind = plan.get_type().name()?;
-    Err(PyTypeError::new_err(format!(
-        "{what} takes a Plan or a plan dict, not {kind}"
-    )))
+    Err(argument_type_error(
+        py,
+        "plan",
+        format!(
+            "{what} takes a Plan or a plan dict, not {}",
+            convert::kind(plan)
+        ),
+    ))
 }
 
 /// Resolves a Python index (negative counts from the end) against `len` items.
@@ -166,7 +177,14 @@ impl PyPlan {
     #[staticmethod]
     #[pyo3(signature = (data, *, file = "<dict>".to_owned()), text_signature = "(data, *, file='<dict>')")]
     fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>, file: String) -> PyResult<PyPlan> {
-        let text = convert::dumps(data)?;
+        let text = convert::dumps(
+            data,
+            convert::Document {
+                kind: convert::Kind::Plan,
+                file: &file,
+                argument: "data",
+            },
+        )?;
         PyPlan::parse(py, &text, &file)
     }
 
@@ -248,10 +266,14 @@ impl PyPlan {
             return Ok(PyList::new(py, picked)?.into_any());
         }
         let Ok(index) = index.extract::<isize>() else {
-            let kind = index.get_type().name()?;
-            return Err(PyTypeError::new_err(format!(
-                "plan indices must be integers or slices, not {kind}"
-            )));
+            return Err(argument_type_error(
+                py,
+                "index",
+                format!(
+                    "plan indices must be integers or slices, not {}",
+                    convert::kind(index)
+                ),
+            ));
         };
         let position = resolve_index(index, steps.len())?;
         Ok(Bound::new(py, PyStep::from(steps[position].clone()))?.into_any())
@@ -302,7 +324,7 @@ impl PyPlan {
         // Serializing the plan's plain data cannot fail in practice.
         let text = py
             .detach(|| serde_json::to_string(&**plan))
-            .map_err(|err| PyValueError::new_err(err.to_string()))?;
+            .map_err(|err| internal_error(py, err))?;
         convert::loads(py, &text)
     }
 

@@ -29,6 +29,8 @@ STEP_FIELDS = {
 def test_public_names_are_exported() -> None:
     assert set(ffu.__all__) == {
         "AlembicImport",
+        "ArgumentError",
+        "ArgumentTypeError",
         "Catalog",
         "CatalogError",
         "DatabaseError",

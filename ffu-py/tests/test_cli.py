@@ -206,6 +206,9 @@ PARITY = [
     ("plan", "--from", "queens", "--to", "newton"),
     ("plan", "--from", "newtn", "--to", "queens"),
     ("plan", "--from", "newton", "--to", "queens", "--mode", "rolling"),
+    ("plan", "--from", "2023.1", "--to", "2024.1", "--mode", "rolling", "--skip-level"),
+    ("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--skip-level"),
+    ("plan", "--from=-1", "--to", "queens"),
     ("releases",),
     ("catalog", "show"),
     ("catalog", "show", "--format", "json"),
@@ -333,3 +336,114 @@ def test_catalog_from_stdin_matches_the_rust_cli() -> None:
     assert run_ffu("catalog", "validate", "-", stdin=TINY).stdout.startswith("ok: catalog tiny: 3 releases")
     broken = run_ffu("catalog", "validate", "-", stdin=TINY_HEAD + "  - {id: x\n")
     assert broken.returncode == 2 and broken.stderr.startswith("error: <stdin>:")
+
+
+def test_rolling_skip_level_is_refused() -> None:
+    result = run_ffu("plan", "--from", "2023.1", "--to", "2024.1", "--mode", "rolling", "--skip-level")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: unsupported: skip_level in rolling mode: rolling SLURP upgrades are not supported yet; "
+        "skip_level needs offline mode\n"
+    )
+
+
+#: Usage errors of clap in the Rust CLI, and the error sentence each gives (first line of
+#: stderr; the usage that follows is each parser's own). A token such as -1 is never an
+#: option's value (give --from=-1, or -- -1); an empty path names no file.
+USAGE_ERRORS = [
+    (("plan", "--from", "-1", "--to", "queens"), "error: unexpected argument '-1' found"),
+    (("plan", "--from", "newton", "--to", "-1"), "error: unexpected argument '-1' found"),
+    (("plan", "--from", "queens", "--to", "rocky", "--max-unavailable", "-1"), "error: unexpected argument '-1' found"),
+    (("plan", "--from", "queens", "--to", "rocky", "--max-unavailable", "-10%"), "error: unexpected argument '-1' found"),
+    (("plan", "--from", "newton", "--to", "queens", "--services", "-2,3"), "error: unexpected argument '-2' found"),
+    (("plan", "--from", "-.5", "--to", "queens"), "error: unexpected argument '-.' found"),
+    (("journal", "next", "--db", "sqlite:{db}", "--plan", "{plan}", "--lock-ttl", "-5"), "error: unexpected argument '-5' found"),
+    (("journal", "done", "--db", "sqlite:{db}", "--plan", "{plan}", "-1"), "error: unexpected argument '-1' found"),
+    (("plan", "--from", "newton", "--to", "queens", "-o", ""), "error: a value is required for '--output <FILE>' but none was supplied"),
+    (("plan", "--from", "newton", "--to", "queens", "--output="), "error: a value is required for '--output <FILE>' but none was supplied"),
+    (("plan", "--from", "newton", "--to", "queens", "--catalog", ""), "error: a value is required for '--catalog <FILE>' but none was supplied"),
+    (("plan", "--inventory", "", "--to", "queens"), "error: a value is required for '--inventory <FILE>' but none was supplied"),
+    (("verify", ""), "error: a value is required for '<PLAN>' but none was supplied"),
+    (("catalog", "validate", ""), "error: a value is required for '<FILE>' but none was supplied"),
+    (("catalog", "show", ""), "error: a value is required for '[FILE]' but none was supplied"),
+    (("releases", "--catalog", ""), "error: a value is required for '--catalog <FILE>' but none was supplied"),
+    (("extensions", "--inventory", ""), "error: a value is required for '--inventory <FILE>' but none was supplied"),
+    (("import", "alembic", "", "--service", "x"), "error: a value is required for '<DIR>' but none was supplied"),
+    (("journal", "init", "--db", "sqlite:{db}", "--plan", ""), "error: a value is required for '--plan <PLAN.json>' but none was supplied"),
+]
+
+
+@pytest.mark.parametrize(("args", "sentence"), USAGE_ERRORS, ids=[" ".join(args) for args, _ in USAGE_ERRORS])
+def test_usage_errors_match_the_rust_cli(tmp_path: Path, args: tuple[str, ...], sentence: str) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(ffu.Catalog.openstack().plan("newton", "ocata", services=["keystone"]).to_json(), encoding="utf-8")
+    argv = [arg.format(db=tmp_path / "journal.db", plan=plan) for arg in args]
+    python = run_ffu(*argv, cwd=tmp_path)
+    assert (python.returncode, python.stdout) == (2, "")
+    assert python.stderr.splitlines()[0] == sentence
+    assert "Traceback" not in python.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]  # nothing written, no journal made
+    binary = rust_cli()
+    if binary is not None:
+        rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
+        assert (rust.returncode, rust.stdout, rust.stderr.splitlines()[0]) == (2, "", sentence)
+
+
+def test_values_that_start_with_a_dash_after_equals_or_double_dash(tmp_path: Path) -> None:
+    assert run_ffu("plan", "--from=-1", "--to", "queens").stderr == 'error: no plan possible: unknown release "-1"\n'
+    plan = tmp_path / "plan.json"
+    plan.write_text(ffu.Catalog.openstack().plan("newton", "ocata", services=["keystone"]).to_json(), encoding="utf-8")
+    result = run_ffu("journal", "done", "--db", f"sqlite:{tmp_path / 'j.db'}", "--plan", str(plan), "--", "-1")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and 'step "-1"' in result.stderr
+
+
+#: The address space a CLI run below may use: reading a whole /dev/zero would pass it
+#: (a MemoryError) instead of filling the machine.
+ADDRESS_SPACE = 2 << 30
+
+
+def run_bounded(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m ffu ARGS`` in an interpreter limited to ADDRESS_SPACE, stdin from a file."""
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE}))\n"
+        "from ffu.__main__ import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    with open(stdin or os.devnull, "rb") as source:
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], stdin=source, capture_output=True, text=True, timeout=120, check=False
+        )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or sys.platform == "darwin", reason="needs /dev/zero and RLIMIT_AS")
+def test_endless_inputs_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+    too_large = "is larger than 256 MiB, the most ffu reads\n"
+    db = f"sqlite:{tmp_path / 'journal.db'}"
+    for args, stdin, message in (
+        (("verify", "/dev/zero"), None, "error: file /dev/zero " + too_large),
+        (("verify", "-"), "/dev/zero", "error: standard input " + too_large),
+        (("journal", "init", "--db", db, "--plan", "/dev/zero"), None, "error: file /dev/zero " + too_large),
+        (("journal", "status", "--db", db, "--plan", "-"), "/dev/zero", "error: standard input " + too_large),
+        (("catalog", "validate", "-"), "/dev/zero", "error: standard input " + too_large),
+        (("plan", "--catalog", "-", "--from", "a", "--to", "b"), "/dev/zero", "error: standard input " + too_large),
+        (("verify", "/dev/urandom"), None, "error: /dev/urandom: cannot read file: stream did not contain valid UTF-8\n"),
+        (("verify", "-"), "/dev/urandom", "error: -: cannot read file: stream did not contain valid UTF-8\n"),
+    ):
+        result = run_bounded(*args, stdin=stdin)
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", message), args
+    assert not (tmp_path / "journal.db").exists()
+
+
+def test_large_regular_files_are_refused_before_reading(tmp_path: Path) -> None:
+    sparse = tmp_path / "sparse.json"
+    with open(sparse, "wb") as out:
+        out.truncate((256 << 20) + 1)  # a hole: no disk space, no reading needed to refuse it
+    result = run_ffu("verify", str(sparse))
+    assert (result.returncode, result.stderr) == (2, f"error: file {sparse} is larger than 256 MiB, the most ffu reads\n")
+    # Just under the limit is read (and is not a plan).
+    with open(sparse, "r+b") as out:
+        out.truncate(16)
+    result = run_ffu("verify", str(sparse))
+    assert result.returncode == 2 and "not a valid ffu-plan/1 document" in result.stderr

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TINY, TINY_HEAD
@@ -13,12 +17,14 @@ import ffu
 
 def test_hierarchy() -> None:
     assert issubclass(ffu.FfuError, Exception)
-    for cls in (ffu.CatalogError, ffu.NoPathError, ffu.PlanError):
+    for cls in (ffu.CatalogError, ffu.NoPathError, ffu.PlanError, ffu.ArgumentError, ffu.ArgumentTypeError):
         assert issubclass(cls, ffu.FfuError)
         assert cls.__module__ == "ffu"
     assert issubclass(ffu.CatalogError, ValueError)
     assert not issubclass(ffu.NoPathError, ValueError)
     assert not issubclass(ffu.PlanError, ValueError)
+    assert issubclass(ffu.ArgumentError, ValueError) and not issubclass(ffu.ArgumentError, TypeError)
+    assert issubclass(ffu.ArgumentTypeError, TypeError) and not issubclass(ffu.ArgumentTypeError, ValueError)
 
 
 def test_bad_yaml_gives_file_and_line() -> None:
@@ -182,3 +188,207 @@ def test_errors_pickle_with_their_attributes() -> None:
     assert type(copy) is ffu.CatalogError
     assert str(copy) == str(info.value)
     assert (copy.file, copy.line, copy.column) == (info.value.file, info.value.line, info.value.column)
+
+
+# --- Arguments: every bad one is an FfuError, and also the builtin class Python uses ---------
+
+
+def nested_list(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def nested_dict(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def endless_names() -> Iterator[str]:
+    while True:
+        yield "nova"
+
+
+def bad_arguments(tmp_path: Path) -> list[tuple[str, Callable[[], object], type[Exception], str]]:
+    """(what, call, builtin class, argument): each call gets a bad argument."""
+    openstack = ffu.Catalog.openstack()
+    inventory = ffu.Inventory.from_file(openstack, Path(__file__).resolve().parents[2] / "tests" / "data" / "inventory-pike.yaml")
+    other = ffu.Catalog.openstack()
+    plan = openstack.plan("newton", "ocata", services=["keystone"])
+    journal = ffu.Journal(tmp_path / "journal.db", plan)
+    document = plan.to_dict()
+    document["steps"][0]["id"] = {1, 2}
+    return [
+        ("mode", lambda: openstack.plan("newton", "ocata", mode="online"), ValueError, "mode"),  # type: ignore[arg-type]
+        ("mode, inventory", lambda: openstack.plan_inventory(inventory, "queens", mode="x"), ValueError, "mode"),  # type: ignore[arg-type]
+        ("services str", lambda: openstack.plan("newton", "ocata", services="nova"), TypeError, "services"),
+        ("services int", lambda: openstack.plan("newton", "ocata", services=5), TypeError, "services"),  # type: ignore[arg-type]
+        ("services items", lambda: openstack.plan("newton", "ocata", services=[b"nova"]), TypeError, "services"),  # type: ignore[list-item]
+        ("services endless", lambda: openstack.plan("newton", "ocata", services=endless_names()), ValueError, "services"),
+        ("max_unavailable list", lambda: openstack.plan("newton", "ocata", max_unavailable=[1]), TypeError, "max_unavailable"),  # type: ignore[arg-type]
+        ("max_unavailable bool", lambda: openstack.plan("newton", "ocata", max_unavailable=True), TypeError, "max_unavailable"),
+        ("max_unavailable huge", lambda: openstack.plan("newton", "ocata", max_unavailable=10**30), ValueError, "max_unavailable"),
+        ("state list", lambda: openstack.plan("newton", "ocata", state=["x"]), TypeError, "state"),  # type: ignore[arg-type]
+        ("state key", lambda: openstack.plan("newton", "ocata", state={1: []}), TypeError, "state"),  # type: ignore[dict-item]
+        ("state no applied", lambda: openstack.plan("newton", "ocata", state={"nova": {}}), ValueError, "state"),
+        ("state applied str", lambda: openstack.plan("newton", "ocata", state={"nova": "x"}), TypeError, "state"),
+        ("no from_, no state", lambda: openstack.plan(None, "ocata"), TypeError, "from_"),
+        ("other catalog", lambda: other.plan_inventory(inventory, "queens"), ValueError, "inventory"),
+        ("other catalog, negotiate", lambda: other.negotiate(inventory), ValueError, "inventory"),
+        ("verify str", lambda: openstack.verify("{}"), TypeError, "plan"),  # type: ignore[arg-type]
+        ("verify set", lambda: openstack.verify(document), TypeError, "plan"),
+        ("journal plan", lambda: ffu.Journal(tmp_path / "other.db", 5), TypeError, "plan"),  # type: ignore[arg-type]
+        ("journal backend", lambda: ffu.Journal(object(), plan), TypeError, "conn"),
+        ("journal backend name", lambda: ffu.Journal(object(), plan, backend="oracle"), ValueError, "backend"),  # type: ignore[arg-type]
+        ("lock_ttl", lambda: journal.next(lock_ttl=float("nan")), ValueError, "lock_ttl"),
+        ("discover services", lambda: ffu.discover(tmp_path / "db.db", openstack, "nova"), TypeError, "services"),  # type: ignore[arg-type]
+        ("discovery_sql", lambda: ffu.discovery_sql("oracle"), ValueError, "backend"),  # type: ignore[arg-type]
+        ("index", lambda: plan["0"], TypeError, "index"),  # type: ignore[call-overload]
+        ("from_dict object", lambda: ffu.Catalog.from_dict({"name": object()}), TypeError, "data"),
+        ("from_dict nan", lambda: ffu.Plan.from_dict({"x": [float("nan")]}), ValueError, "data"),
+        ("from_dict key", lambda: ffu.Catalog.from_dict({"x": {(1, 2): 1}}), TypeError, "data"),
+        ("from_dict huge int", lambda: ffu.Catalog.from_dict({"x": 10**5000}), ValueError, "data"),
+        ("inventory from_dict", lambda: ffu.Inventory.from_dict(openstack, "hosts"), TypeError, "data"),  # type: ignore[arg-type]
+    ]
+
+
+def test_every_bad_argument_is_an_ffu_error(tmp_path: Path) -> None:
+    for what, call, builtin, argument in bad_arguments(tmp_path):
+        with pytest.raises(ffu.FfuError) as info:
+            call()
+        err = info.value
+        assert isinstance(err, builtin), (what, err)
+        expected = ffu.ArgumentError if builtin is ValueError else ffu.ArgumentTypeError
+        assert type(err) is expected, (what, err)
+        assert err.argument == argument, (what, err)
+        assert err.no_plan is False
+
+
+def test_argument_messages_name_the_item(openstack: ffu.Catalog) -> None:
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^services\[1\] must be a str, not int$"):
+        openstack.plan("newton", "ocata", services=["nova", 1])  # type: ignore[list-item]
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^state\[\"nova\"\]\[\"applied\"\]\[0\] must be a str, not int$"):
+        openstack.plan("newton", "ocata", state={"nova": {"applied": [1]}})  # type: ignore[list-item]
+    with pytest.raises(ffu.ArgumentError, match=r"^services has more than 1000000 items, the most ffu reads$"):
+        openstack.plan("newton", "ocata", services=endless_names())
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^<dict>: steps\[0\]\.id: set values cannot be written as JSON$"):
+        ffu.Plan.from_dict({"steps": [{"id": {1}}]})
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^<dict>: name: object values cannot be written as JSON$"):
+        ffu.Catalog.from_dict({"name": object()})
+
+
+#: Arguments that announce a length of 10**12 (PyO3's list conversion reserved room for
+#: that many items and aborted the interpreter: "memory allocation of 24000000000000 bytes
+#: failed"), given to each function that takes a list.
+HUGE_ARGUMENTS = {
+    "plan services": 'cat.plan("newton", "queens", services=range(10**12))',
+    "plan_inventory services": 'cat.plan_inventory(inv, "queens", services=range(10**12))',
+    "plan state list": 'cat.plan("newton", "queens", state={"nova": range(10**12)})',
+    "plan state applied": 'cat.plan("newton", "queens", state={"nova": {"applied": range(10**12)}})',
+    "plan_inventory state": 'cat.plan_inventory(inv, "queens", state={"nova": range(10**12)})',
+    "discover services": 'ffu.discover(path, cat, range(10**12))',
+    "plan state mapping": 'cat.plan("newton", "queens", state=Huge())',
+    "inventory components": 'ffu.Inventory.from_dict(cat, {"format": "ffu-inventory/1", "hosts": [{"name": "a", "components": Huge()}]})',
+}
+
+
+@pytest.mark.parametrize("call", list(HUGE_ARGUMENTS.values()), ids=list(HUGE_ARGUMENTS))
+def test_huge_arguments_raise_instead_of_aborting(tmp_path: Path, call: str) -> None:
+    inventory = Path(__file__).resolve().parents[2] / "tests" / "data" / "inventory-pike.yaml"
+    script = f"""
+import collections.abc, sys
+import ffu
+
+class Huge(collections.abc.Mapping):
+    # A mapping that says it holds 10**12 items and holds endless ones.
+    def __len__(self): return 10**12
+    def __getitem__(self, key): return "pike"
+    def __iter__(self):
+        n = 0
+        while True:
+            n += 1
+            yield f"key-{{n}}"
+
+cat = ffu.Catalog.openstack()
+inv = ffu.Inventory.from_file(cat, {str(inventory)!r})
+path = {str(tmp_path / "db.db")!r}
+try:
+    {call}
+except ffu.FfuError as err:
+    print(type(err).__name__, isinstance(err, (TypeError, ValueError)), err)
+    sys.exit(0)
+print("no error")
+sys.exit(3)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    # A signal (SIGABRT) gives a negative status; the exception exits normally.
+    assert result.returncode == 0, (result.returncode, result.stderr)
+    name, builtin, message = result.stdout.split(" ", 2)
+    assert name in {"ArgumentError", "ArgumentTypeError", "CatalogError"} and builtin == "True", result.stdout
+    assert message.startswith(("services", "state", "hosts[0].components has more than 1000000 items")), result.stdout
+
+
+# --- Documents nested too deeply: the documented error, never a RecursionError --------------
+
+
+def test_deep_documents_are_documented_errors(tmp_path: Path, openstack: ffu.Catalog) -> None:
+    deep = nested_dict(2000)
+    with pytest.raises(ffu.CatalogError, match=r"^<dict>: a\.a\.a\.a\.a\.a\.a\.a\.\.\.: nested more than 128 levels deep") as catalog_error:
+        ffu.Catalog.from_dict(deep)
+    assert catalog_error.value.item == "a.a.a.a.a.a.a.a..." and catalog_error.value.file == "<dict>"
+    with pytest.raises(ffu.CatalogError, match=r"^cloud\.yaml: releases\[0\]"):
+        ffu.Catalog.from_dict({"releases": [nested_list(2000)]}, file="cloud.yaml")
+    for call in (
+        lambda: ffu.Plan.from_dict(deep),
+        lambda: openstack.verify(deep),
+        lambda: ffu.Journal(tmp_path / "journal.db", deep),
+    ):
+        with pytest.raises(ffu.PlanError, match="nested more than 128 levels deep") as plan_error:
+            call()
+        assert plan_error.value.file == "<dict>"
+    # A reference cycle is as deep as it gets.
+    cycle: dict[str, Any] = {}
+    cycle["steps"] = [cycle]
+    with pytest.raises(ffu.PlanError, match="nested more than 128 levels deep"):
+        ffu.Plan.from_dict(cycle)
+    with pytest.raises(ffu.ArgumentTypeError, match="^max_unavailable must be a count of hosts") as argument_error:
+        openstack.plan("queens", "rocky", mode="rolling", max_unavailable=nested_list(2000))  # type: ignore[arg-type]
+    assert argument_error.value.argument == "max_unavailable"
+    # 128 levels (the dict and 127 lists) are read; 129 are not.
+    with pytest.raises(ffu.PlanError, match="not a valid ffu-plan/1 document") as fine:
+        ffu.Plan.from_dict({"x": nested_list(126)})
+    assert "nested" not in str(fine.value)
+    with pytest.raises(ffu.PlanError, match="nested more than 128 levels deep"):
+        ffu.Plan.from_dict({"x": nested_list(127)})
+
+
+def test_documents_that_would_write_gigabytes_are_refused() -> None:
+    # A thousand references to one list of a thousand references to one long str: small in
+    # memory, a gigabyte of JSON.
+    shared = ["x" * 1000] * 1000
+    with pytest.raises(ffu.CatalogError, match=r"^<dict>: the document is larger than 256 MiB as JSON, the most ffu reads$"):
+        ffu.Catalog.from_dict({"releases": [shared] * 1000})
+
+
+# --- Rolling SLURP upgrades are not planned yet ---------------------------------------------
+
+
+def test_skip_level_in_rolling_mode_is_refused(openstack: ffu.Catalog) -> None:
+    inventory = ffu.Inventory.from_file(openstack, Path(__file__).resolve().parents[2] / "tests" / "data" / "inventory-pike.yaml")
+    for call in (
+        lambda: openstack.plan("2023.1", "2024.1", mode="rolling", skip_level=True),
+        lambda: openstack.plan_inventory(inventory, "queens", mode="rolling", skip_level=True),
+    ):
+        with pytest.raises(ffu.PlanError) as info:
+            call()
+        assert str(info.value) == (
+            "unsupported: skip_level in rolling mode: rolling SLURP upgrades are not supported yet; "
+            "skip_level needs offline mode"
+        )
+        assert info.value.no_plan is False
+    # Offline, the SLURP edge is taken; rolling without skip_level goes release by release.
+    assert openstack.plan("2023.1", "2024.1", skip_level=True).path == ["2023.1", "2024.1"]
+    assert openstack.plan("2023.1", "2024.1", mode="rolling").path == ["2023.1", "2023.2", "2024.1"]

@@ -84,8 +84,76 @@ def test_bad_inventory_is_a_catalog_error(catalog: ffu.Catalog) -> None:
 
 def test_inventory_of_another_catalog_is_refused(catalog: ffu.Catalog) -> None:
     inventory = ffu.Inventory.from_file(catalog, DATA / "inventory-pike.yaml")
-    with pytest.raises(ValueError, match="another catalog"):
+    with pytest.raises(ValueError, match="another catalog") as info:
         ffu.Catalog.openstack().negotiate(inventory)
+    assert isinstance(info.value, ffu.ArgumentError) and info.value.argument == "inventory"
+
+
+def test_from_dict_is_the_document_as_data(catalog: ffu.Catalog) -> None:
+    import yaml
+
+    for name in ("inventory-pike.yaml", "inventory-mixed.yaml"):
+        text = (DATA / name).read_text(encoding="utf-8")
+        from_dict = ffu.Inventory.from_dict(catalog, yaml.safe_load(text))
+        from_yaml = ffu.Inventory.from_yaml(catalog, text)
+        assert (from_dict.hosts, from_dict.file, len(from_dict)) == (from_yaml.hosts, "<dict>", len(from_yaml))
+        mixed_plan = catalog.plan_inventory(from_dict, "queens")
+        assert mixed_plan == catalog.plan_inventory(from_yaml, "queens")
+    # Any mapping and sequence; a spare host without components; the caller's name.
+    hosts = ({"name": "ctl-[1:2]", "components": {"keystone-api": "pike"}}, {"name": "spare", "components": None})
+    inventory = ffu.Inventory.from_dict(catalog, {"format": "ffu-inventory/1", "hosts": hosts}, file="cmdb")
+    assert (inventory.hosts, inventory.file) == (["ctl-1", "ctl-2", "spare"], "cmdb")
+    assert repr(inventory) == "<ffu.Inventory cmdb: 3 hosts>"
+
+
+def host_table(*hosts: dict[str, object]) -> dict[str, object]:
+    return {"format": "ffu-inventory/1", "hosts": list(hosts)}
+
+
+FINE = {"name": "ctl-1", "components": {"keystone-api": "pike", "nova-api": "pike"}}
+
+#: Documents and the item (and message) their error names: a path in the data, never a line
+#: and column of JSON text.
+BAD_DICTS = [
+    (host_table(FINE, FINE | {"name": "ctl-2"}, {"name": "ctl-3"}, {"name": "ctl-4", "components": {"keystone-api": "pike", "nova-apy": "pike"}}),
+     "hosts[3].components.nova-apy", 'unknown component "nova-apy"'),
+    (host_table({"name": "ctl-1", "components": {"nova-api": "pikee"}}),
+     "hosts[0].components.nova-api", 'unknown release "pikee" for component nova-api'),
+    (host_table({"name": "ctl-1", "components": {"nova-api": 12}}),
+     "hosts[0].components.nova-api", "expected a release name (str), not int"),
+    (host_table({"name": "ctl-1", "components": ["nova-api"]}),
+     "hosts[0].components", "expected a map from component names to release names, not list"),
+    (host_table(FINE, {"nmae": "ctl-2"}), "hosts[1].nmae", "unknown field `nmae`, expected `name` or `components`"),
+    (host_table(FINE, {"components": {}}), "hosts[1]", "missing field `name`"),
+    (host_table(FINE, {"name": 2}), "hosts[1].name", "expected a host name (str), not int"),
+    (host_table(FINE, "ctl-2"), "hosts[1]", "expected a host (a dict with name and components), not str"),
+    (host_table(FINE, {"name": " "}), "hosts[1].name", "a host needs a name"),
+    (host_table(FINE, {"name": "cmp-[1:"}), "hosts[1].name", 'malformed host name: "[" without a "]" after it'),
+    (host_table(FINE, FINE), "hosts[1].name", "duplicate host name, given twice by ctl-1"),
+    (host_table(FINE, {"name": "cmp-[0:999999]"}), "hosts[1].name", "the inventory expands to more than 1000000 hosts"),
+    (host_table(), "hosts", "an inventory needs at least one host"),
+    ({"hosts": [FINE]}, "format", "missing `format: ffu-inventory/1`"),
+    ({"format": "ffu-inventory/2", "hosts": [FINE]}, "format", 'unsupported format "ffu-inventory/2"; expected "ffu-inventory/1"'),
+    (host_table(FINE) | {"owner": "ops"}, "owner", "unknown field `owner`, expected `format` or `hosts`"),
+    ({"format": "ffu-inventory/1", "hosts": {"ctl-1": {}}}, "hosts", "expected a list of hosts, not dict"),
+]
+
+
+@pytest.mark.parametrize(("document", "item", "message"), BAD_DICTS, ids=[f"{item}: {message}" for _, item, message in BAD_DICTS])
+def test_from_dict_errors_name_the_item(catalog: ffu.Catalog, document: dict[str, object], item: str, message: str) -> None:
+    with pytest.raises(ffu.CatalogError) as info:
+        ffu.Inventory.from_dict(catalog, document)
+    err = info.value
+    assert str(err) == f"<dict>: {item}: {message}"
+    assert (err.file, err.item, err.line, err.column) == ("<dict>", item, None, None)
+    assert isinstance(err, ValueError)
+
+
+def test_from_dict_takes_a_dict(catalog: ffu.Catalog) -> None:
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^Inventory.from_dict\(\) takes a dict \(an ffu-inventory/1 document\), not list$"):
+        ffu.Inventory.from_dict(catalog, [FINE])  # type: ignore[arg-type]
+    with pytest.raises(ffu.CatalogError, match="^hosts.yaml: hosts\\[0\\]"):
+        ffu.Inventory.from_dict(catalog, host_table({"name": 1}), file="hosts.yaml")
 
 
 def test_cli_plan_needs_from_or_inventory() -> None:

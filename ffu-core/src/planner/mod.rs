@@ -381,6 +381,14 @@ impl Catalog {
         inventory: Option<&crate::Inventory>,
         applied: &[bool],
     ) -> Result<Outline> {
+        // Rolling SLURP upgrades (agents going from SLURP to SLURP while the control plane
+        // steps through every release) are not planned yet: a rolling plan would quietly
+        // leave `skip_level` out, so it is refused instead.
+        if policy.skip_level && policy.mode == Mode::Rolling {
+            return Err(Error::Unsupported {
+                what: "skip_level in rolling mode: rolling SLURP upgrades are not supported yet; skip_level needs offline mode".to_owned(),
+            });
+        }
         let to_id = self.resolve_release(to)?;
         if to_id < from_id {
             return Err(NoPlan::Downgrade {

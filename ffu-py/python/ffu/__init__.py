@@ -18,14 +18,17 @@ sqlalchemy-migrate versions), ``Catalog.plan(..., state=...)`` plans only what r
 DB-API 2.0 connection (sqlite3, psycopg, PyMySQL) or a SQLite path. :func:`import_alembic`
 reads a project's alembic revision scripts into catalog migrations.
 
-Errors are :class:`FfuError` subclasses: :class:`CatalogError` (also a ``ValueError``),
-:class:`NoPathError`, :class:`PlanError`, :class:`DatabaseError` and
-:class:`JournalError`, with the evidence as attributes. The core's log events go to the
-standard :mod:`logging` logger ``"ffu"``.
+Every error ffu raises is an :class:`FfuError`: :class:`CatalogError` (also a
+``ValueError``), :class:`NoPathError`, :class:`PlanError`, :class:`DatabaseError`,
+:class:`JournalError`, and for a bad argument :class:`ArgumentError` (also a
+``ValueError``) or :class:`ArgumentTypeError` (also a ``TypeError``), with the evidence as
+attributes. The core's log events go to the standard :mod:`logging` logger ``"ffu"``.
 """
 
 from ffu._native import (
     AlembicImport,
+    ArgumentError,
+    ArgumentTypeError,
     Catalog,
     CatalogError,
     DatabaseError,
@@ -48,6 +51,8 @@ from ffu._native import (
 
 __all__ = [
     "AlembicImport",
+    "ArgumentError",
+    "ArgumentTypeError",
     "Catalog",
     "CatalogError",
     "DatabaseError",

@@ -8,13 +8,15 @@ adds the traceback of an unexpected error).
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import logging
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from typing import IO, NoReturn
+from typing import IO, Any, BinaryIO, NoReturn
 
 from ffu import (
     Catalog,
@@ -37,12 +39,63 @@ class _Failure(Exception):
         self.status = status
 
 
+#: The largest document ffu reads (the core's MAX_DOCUMENT_BYTES): ``/dev/zero`` or a
+#: runaway pipe given as a plan is refused after that much, in bounded memory.
+_MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+
+#: A token that argparse would take as a negative number, and so as an option's value
+#: (``--from -1``); clap, in the Rust CLI, takes it for an unknown short option.
+_NEGATIVE_NUMBER = re.compile(r"-\.?[0-9]")
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with the CLI's error prefix; usage errors still exit 2."""
+    """argparse with the Rust CLI's usage errors (clap's): exit 2, the error sentence first,
+    a token such as ``-1`` never an option's value, an empty path refused."""
+
+    _has_commands = False
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        self._has_commands = True
+        return super().add_subparsers(**kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # Only a command's own parser (one without subcommands) looks, so that the usage
+        # shown is the command's. A value that starts with a dash can still be given as
+        # `--from=-1`, or after `--`, as in clap.
+        if not self._has_commands and args is not None:
+            for arg in args:
+                if arg == "--":
+                    break
+                if _NEGATIVE_NUMBER.match(arg):
+                    self.error(f"unexpected argument '{arg[:2]}' found")
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"error: {message}\n")
+        self.exit(2, f"error: {message}\n\n{self.format_usage()}\nFor more information, try '--help'.\n")
+
+
+class _Path(argparse.Action):
+    """A file path argument: an empty one is a usage error, as clap makes it in the Rust
+    CLI (the empty path names no file; as ``-o`` it would be "cannot write : Is a directory")."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        if values == "":
+            if self.option_strings:
+                name = f"{max(self.option_strings, key=len)} <{self.metavar}>"
+            elif self.nargs == "?":
+                name = f"[{self.metavar}]"
+            else:
+                name = f"<{self.metavar}>"
+            parser.error(f"a value is required for '{name}' but none was supplied")
+        setattr(namespace, self.dest, values)
 
 
 def _os_error(err: OSError) -> str:
@@ -70,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     def catalog_arg(command: argparse.ArgumentParser) -> None:
         command.add_argument(
             "--catalog",
+            action=_Path,
             metavar="FILE",
             help='catalog file (YAML, or JSON when it ends in .json; "-" for stdin); the embedded OpenStack catalog without it',
         )
@@ -78,7 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     start = plan.add_mutually_exclusive_group()
     start.add_argument("--from", dest="from_", metavar="RELEASE", help="the release the cloud runs now")
     start.add_argument(
-        "--inventory", metavar="FILE", help="plan per host for the cloud this inventory (ffu-inventory/1) describes"
+        "--inventory",
+        action=_Path,
+        metavar="FILE",
+        help="plan per host for the cloud this inventory (ffu-inventory/1) describes",
     )
     plan.add_argument(
         "--db",
@@ -98,19 +155,21 @@ def _parser() -> argparse.ArgumentParser:
         "--services", action="append", metavar="A,B", help="only upgrade these services (comma-separated)"
     )
     plan.add_argument("--format", choices=["text", "json", "dot"], default="text", help="output format")
-    plan.add_argument("-o", "--output", metavar="FILE", help="write the plan to FILE (atomically)")
+    plan.add_argument("-o", "--output", action=_Path, metavar="FILE", help="write the plan to FILE (atomically)")
 
     verify = commands.add_parser("verify", help="check a plan against the safety rules V1-V11")
-    verify.add_argument("plan", metavar="PLAN", help='the plan, as ffu-plan/1 JSON ("-" for stdin)')
+    verify.add_argument("plan", action=_Path, metavar="PLAN", help='the plan, as ffu-plan/1 JSON ("-" for stdin)')
     catalog_arg(verify)
     verify.add_argument("--format", choices=["text", "json"], default="text", help="output format of the report")
 
     catalog = commands.add_parser("catalog", help="validate or show a catalog")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND", parser_class=_Parser)
     validate = catalog_commands.add_parser("validate", help="load a catalog and report the first problem, or how big it is")
-    validate.add_argument("file", metavar="FILE", help='the catalog file ("-" for stdin)')
+    validate.add_argument("file", action=_Path, metavar="FILE", help='the catalog file ("-" for stdin)')
     show = catalog_commands.add_parser("show", help="print a catalog (its fragments merged) as YAML or JSON")
-    show.add_argument("file", metavar="FILE", nargs="?", help="the catalog file; the embedded OpenStack catalog without it")
+    show.add_argument(
+        "file", action=_Path, metavar="FILE", nargs="?", help="the catalog file; the embedded OpenStack catalog without it"
+    )
     show.add_argument("--format", choices=["yaml", "json"], default="yaml", help="output format")
 
     releases = commands.add_parser("releases", help="list the releases of a catalog, in upgrade order")
@@ -119,7 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     extensions = commands.add_parser(
         "extensions", help="what each service may advertise now, given where its servers stand"
     )
-    extensions.add_argument("--inventory", required=True, metavar="FILE", help="the inventory (ffu-inventory/1, YAML or JSON)")
+    extensions.add_argument(
+        "--inventory", action=_Path, required=True, metavar="FILE", help="the inventory (ffu-inventory/1, YAML or JSON)"
+    )
     catalog_arg(extensions)
     extensions.add_argument(
         "--format",
@@ -133,7 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     alembic = import_commands.add_parser(
         "alembic", help="read alembic revision scripts (as text, never run) into a catalog fragment"
     )
-    alembic.add_argument("dir", metavar="DIR", help="the directory of revision scripts")
+    alembic.add_argument("dir", action=_Path, metavar="DIR", help="the directory of revision scripts")
     alembic.add_argument("--service", required=True, metavar="NAME", help="the service the migrations belong to")
     alembic.add_argument(
         "--release", metavar="RELEASE", help="every script is a migrate of this release (no release directories)"
@@ -161,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def journal_args(command: argparse.ArgumentParser) -> None:
         command.add_argument("--db", required=True, metavar="sqlite:PATH", help="the journal's database")
-        command.add_argument("--plan", required=True, metavar="PLAN.json", help='the plan ("-" for stdin)')
+        command.add_argument("--plan", action=_Path, required=True, metavar="PLAN.json", help='the plan ("-" for stdin)')
 
     journal_args(journal_commands.add_parser("init", help="create the journal for a plan"))
     status = journal_commands.add_parser("status", help="how many steps are pending, running, done and failed")
@@ -287,12 +348,45 @@ def _plan(args: argparse.Namespace) -> None:
         _write_file(args.output, text)
 
 
-def _read_input(path: str) -> str:
+def _read_bounded(source: BinaryIO, path: str) -> str:
+    """At most ``_MAX_DOCUMENT_BYTES`` of UTF-8 text from ``source``, read a chunk at a time:
+    memory stays bounded whatever the source (``/dev/zero``, ``/dev/urandom``, a pipe that
+    never ends), and bytes that are not UTF-8 stop the reading at once."""
+    too_large = f"error: {'standard input' if path == '-' else f'file {path}'} is larger than 256 MiB, the most ffu reads"
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as source:
-            return source.read()
+        size = os.fstat(source.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        size = 0  # not a file with a size (a pipe, a test's stream): the reading counts
+    if size > _MAX_DOCUMENT_BYTES:
+        raise _Failure(too_large, 2)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts = []
+    total = 0
+    while True:
+        chunk = source.read(min(1 << 20, _MAX_DOCUMENT_BYTES + 1 - total))
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > _MAX_DOCUMENT_BYTES:
+            raise _Failure(too_large, 2)
+        parts.append(decoder.decode(chunk))
+    parts.append(decoder.decode(b"", final=True))
+    return "".join(parts)
+
+
+def _read_input(path: str) -> str:
+    """The text of the file at ``path``, or of stdin for ``-``, at most 256 MiB of UTF-8."""
+    try:
+        if path != "-":
+            with open(path, "rb") as source:
+                return _read_bounded(source, path)
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:  # a text stream put in place of stdin (tests): characters, not bytes
+            text = sys.stdin.read(_MAX_DOCUMENT_BYTES + 1)
+            if len(text) > _MAX_DOCUMENT_BYTES:
+                raise _Failure("error: standard input is larger than 256 MiB, the most ffu reads", 2)
+            return text
+        return _read_bounded(stdin, path)
     except (OSError, UnicodeDecodeError) as err:
         reason = _os_error(err) if isinstance(err, OSError) else "stream did not contain valid UTF-8"
         raise _Failure(f"error: {path}: cannot read file: {reason}", 2) from err

@@ -19,6 +19,8 @@ __all__ = [
     "PlanError",
     "DatabaseError",
     "JournalError",
+    "ArgumentError",
+    "ArgumentTypeError",
     "Journal",
     "discover",
     "discovery_sql",
@@ -144,6 +146,8 @@ class Inventory:
     def from_yaml(catalog: Catalog, text: str, *, file: str = "<string>") -> Inventory: ...
     @staticmethod
     def from_json(catalog: Catalog, text: str, *, file: str = "<string>") -> Inventory: ...
+    @staticmethod
+    def from_dict(catalog: Catalog, data: Mapping[str, Any], *, file: str = "<dict>") -> Inventory: ...
     @property
     def hosts(self) -> list[str]: ...
     @property
@@ -312,10 +316,20 @@ class JournalError(FfuError):
     expires_in_s: int | None
     step: str | None
 
+class ArgumentError(FfuError, ValueError):
+    """An argument has a value ffu cannot use (also a ``ValueError``)."""
+
+    argument: str | None
+
+class ArgumentTypeError(FfuError, TypeError):
+    """An argument has a type ffu does not take (also a ``TypeError``)."""
+
+    argument: str | None
+
 def discover(
     conn: Any,
     catalog: Catalog,
-    services: list[str],
+    services: Iterable[str],
     *,
     backend: Literal["sqlite", "postgres", "mysql"] | None = None,
 ) -> dict[str, _ServiceState]: ...
