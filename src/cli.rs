@@ -490,8 +490,18 @@ fn replace_file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.ffu-tmp-{}", std::process::id()));
+    // Said apart: `-o /proc/version` fails to create the temporary file, not to find the
+    // file it names.
+    let file = std::fs::File::create(&temp).map_err(|err| {
+        std::io::Error::new(
+            err.kind(),
+            format!(
+                "cannot create a temporary file in {} to replace it: {err}",
+                dir.display()
+            ),
+        )
+    })?;
     let write = || -> std::io::Result<()> {
-        let file = std::fs::File::create(&temp)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         render(&mut out)?;
         out.into_inner()

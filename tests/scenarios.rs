@@ -506,7 +506,7 @@ fn output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link() {
     assert_eq!(std::fs::read_dir(dir.join("plans")).unwrap().count(), 1);
 }
 
-/// nova_cell0 comes with Ocata's cells v2: a Newton backup that names it fails (mysqldump
+/// `nova_cell0` comes with Ocata's cells v2: a Newton backup that names it fails (mysqldump
 /// exits non-zero on a database that does not exist) before the first migration.
 #[test]
 fn backups_name_only_the_databases_that_exist_at_their_release() {
@@ -533,13 +533,16 @@ fn backups_name_only_the_databases_that_exist_at_their_release() {
     );
 }
 
+/// A named change to a plan document and the message it must cause.
+type Mutation = (&'static str, fn(&mut serde_json::Value), &'static str);
+
 /// Every error about an unusable plan names its file (it said the literal word "plan").
 #[test]
 fn verify_names_the_plan_file_in_every_error() {
     let catalog = Catalog::openstack();
     let plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
     let document: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
-    let mutations: [(&str, fn(&mut serde_json::Value), &str); 4] = [
+    let mutations: [Mutation; 4] = [
         (
             "duplicate",
             |p| {

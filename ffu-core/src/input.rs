@@ -107,7 +107,7 @@ pub(crate) fn read_named_document(path: &Path, what: &str) -> Result<String> {
             location: None,
             message: format!(
                 "not a regular file ({}): an {what} must be one",
-                file_kind(&metadata.file_type())
+                file_kind(metadata.file_type())
             ),
         });
     }
@@ -116,7 +116,7 @@ pub(crate) fn read_named_document(path: &Path, what: &str) -> Result<String> {
 
 /// What kind of file it is, in words.
 #[cfg(unix)]
-fn file_kind(kind: &std::fs::FileType) -> &'static str {
+fn file_kind(kind: std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt as _;
     if kind.is_dir() {
         "a directory"
@@ -135,7 +135,7 @@ fn file_kind(kind: &std::fs::FileType) -> &'static str {
 
 /// What kind of file it is, in words.
 #[cfg(not(unix))]
-fn file_kind(kind: &std::fs::FileType) -> &'static str {
+fn file_kind(kind: std::fs::FileType) -> &'static str {
     if kind.is_dir() {
         "a directory"
     } else {

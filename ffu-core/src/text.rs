@@ -5,6 +5,7 @@
 //! megabyte that no terminal or log shows usefully; its start and its length say enough.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// Values (quoted strings, or runs without white space) longer than this are cut.
 const LONGEST_VALUE: usize = 100;
@@ -62,12 +63,12 @@ fn shorten_line(line: &str) -> String {
                 out.push(quote);
             }
         }
-        out.push_str(&format!(" ({length} characters)"));
+        let _ = write!(out, " ({length} characters)");
     }
     let length = out.chars().count();
     if length > LONGEST_LINE {
         let mut cut: String = out.chars().take(LONGEST_LINE - 1).collect();
-        cut.push_str(&format!("… ({length} characters in all)"));
+        let _ = write!(cut, "… ({length} characters in all)");
         return cut;
     }
     out

@@ -16,6 +16,9 @@
 #                 tests/test_db.py (formats: scripts/db-servers.sh); when unset, that script
 #                 starts private ones and sets them (the tests that need one skip without it)
 #   FFU_DB_SERVERS=0   do not run scripts/db-servers.sh
+#   FFU_REQUIRE_DB_SERVERS=1   fail (not skip) when a server cannot start; the default
+#                 when CI=true
+# Servers that this script starts are stopped when it exits, also on failure.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -48,7 +51,25 @@ fi
 
 if [[ "${FFU_DB_SERVERS:-1}" != 0 && ( -z "${FFU_TEST_POSTGRES:-}" || -z "${FFU_TEST_MYSQL:-}" ) ]]; then
     step "database servers for tests/test_db.py (scripts/db-servers.sh)"
+    # The servers this run starts are stopped when it ends, tests failed or not; servers
+    # that were running already (a developer's, between runs) are left running.
+    if ! bash scripts/db-servers.sh status | grep -q "not running"; then
+        echo "db-servers: both were running already; they stay running"
+    else
+        trap 'bash "$root/scripts/db-servers.sh" stop' EXIT
+    fi
     bash scripts/db-servers.sh
+    # In CI (CI=true, or FFU_REQUIRE_DB_SERVERS=1) a server that cannot start is a failure:
+    # its tests would skip, which once hid a broken machine.
+    require="${FFU_REQUIRE_DB_SERVERS:-${CI:-0}}"
+    if [[ "$require" == 1 || "$require" == true ]]; then
+        for key in FFU_TEST_POSTGRES FFU_TEST_MYSQL; do
+            if [[ -z "${!key:-}" ]] && ! grep -q "^$key=" target/db/env; then
+                echo "error: $key is not set: a database server could not start (see the db-servers lines above), and CI requires both" >&2
+                exit 1
+            fi
+        done
+    fi
     # KEY=VALUE lines, values unquoted to the end of the line; a variable the caller set
     # already (a server of its own) wins.
     while IFS='=' read -r key value; do

@@ -394,11 +394,11 @@ impl PyCatalog {
     /// Checks a plan (a `Plan`, or a plan document as a dict) against the safety rules;
     /// an empty list means the plan is safe.
     fn verify(&self, py: Python<'_>, plan: &Bound<'_, PyAny>) -> PyResult<Vec<PyViolation>> {
-        let plan = crate::plan::plan_arg(py, plan, "verify()")?;
+        let (plan, file) = crate::plan::named_plan_arg(py, plan, "verify()")?;
         logging::sync_level(py);
         let catalog = &self.inner;
         let violations = py
-            .detach(|| guarded(|| Ok(ffu_core::verify(catalog, &plan)?)))
+            .detach(|| guarded(|| Ok(ffu_core::verify_document(catalog, &plan, &file)?)))
             .map_err(|failure| failure.into_py_err(py, None))?;
         Ok(violations.into_iter().map(PyViolation::from).collect())
     }

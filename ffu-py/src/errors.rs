@@ -298,7 +298,9 @@ pub(crate) fn core_error(py: Python<'_>, err: Error, request: Option<Request<'_>
 
 fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyErr, PyErr> {
     let classes = exceptions(py)?;
-    let message = err.to_string();
+    // A bad value may be a megabyte long: the message keeps its start and its length
+    // (the attributes keep the values whole).
+    let message = ffu_core::shorten_values(&err.to_string()).into_owned();
     let no_plan = err.is_no_plan();
     let attrs = PyDict::new(py);
     let mut cause = None;

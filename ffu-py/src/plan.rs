@@ -23,6 +23,8 @@ use crate::logging;
 #[pyclass(frozen, module = "ffu", name = "Plan")]
 pub(crate) struct PyPlan {
     held: Held,
+    /// The document it was read from (a path, or `<dict>`), for errors about it.
+    file: Option<String>,
 }
 
 /// How a plan is held.
@@ -62,6 +64,7 @@ impl PyPlan {
                 plan: Arc::new(plan),
                 catalog,
             },
+            file: None,
         }
     }
 
@@ -71,6 +74,7 @@ impl PyPlan {
                 compact: Arc::new(compact),
                 built: OnceLock::new(),
             },
+            file: None,
         }
     }
 
@@ -115,7 +119,13 @@ impl PyPlan {
     fn parse(py: Python<'_>, text: &str, file: &str) -> PyResult<PyPlan> {
         logging::sync_level(py);
         py.detach(|| guarded(|| Ok(Plan::from_json(text, file)?)))
-            .map(|plan| PyPlan::new(plan, None))
+            .map(|plan| PyPlan {
+                held: Held::Built {
+                    plan: Arc::new(plan),
+                    catalog: None,
+                },
+                file: Some(file.to_owned()),
+            })
             .map_err(|failure| failure.into_py_err(py, None))
     }
 }
@@ -123,8 +133,20 @@ impl PyPlan {
 /// A plan argument (the parameter `plan`): an `ffu.Plan`, or a plan dict (as
 /// `Plan.to_dict` gives); `what` names the function in the error for anything else.
 pub(crate) fn plan_arg(py: Python<'_>, plan: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<Plan>> {
+    named_plan_arg(py, plan, what).map(|(plan, _)| plan)
+}
+
+/// [`plan_arg`] with the name errors about the plan give it: the file it was read from,
+/// `<dict>` for a dict, `<plan>` for a plan made in memory.
+pub(crate) fn named_plan_arg(
+    py: Python<'_>,
+    plan: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<(Arc<Plan>, String)> {
     if let Ok(plan) = plan.cast::<PyPlan>() {
-        return plan.get().plan(py).map(Arc::clone);
+        let plan = plan.get();
+        let name = plan.file.clone().unwrap_or_else(|| "<plan>".to_owned());
+        return plan.plan(py).map(|built| (Arc::clone(built), name));
     }
     if plan.is_instance_of::<pyo3::types::PyDict>() || plan.cast::<pyo3::types::PyMapping>().is_ok()
     {
@@ -139,7 +161,7 @@ pub(crate) fn plan_arg(py: Python<'_>, plan: &Bound<'_, PyAny>, what: &str) -> P
         logging::sync_level(py);
         return py
             .detach(|| guarded(|| Ok(Plan::from_json(&text, "<dict>")?)))
-            .map(Arc::new)
+            .map(|plan| (Arc::new(plan), "<dict>".to_owned()))
             .map_err(|failure| failure.into_py_err(py, None));
     }
     Err(argument_type_error(

@@ -235,6 +235,16 @@ PARITY = [
     ("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}", "--services", "net", "--format", "json"),
     ("plan", "--db", "sqlite:{state}", "--from", "r1", "--to", "r2", "--catalog", "{alembic}"),
     ("plan", "--db", "postgres://x", "--to", "r3", "--catalog", "{alembic}"),
+    # Creating the temporary file beside it fails, not finding it.
+    ("plan", "--from", "newton", "--to", "ocata", "-o", "/proc/version"),
+    # Input without an end: refused at the limit, in bounded memory.
+    ("verify", "/dev/zero"),
+    ("catalog", "validate", "/dev/zero"),
+    # Errors about an unusable plan name its file; long values are cut.
+    ("verify", "{duplicate}"),
+    ("plan", "--from", "newton", "--to", "q" * 5000),
+    # A host with neutron-server and its agents: one install, and the plan verifies.
+    ("plan", "--inventory", "{network}", "--to", "queens", "--format", "json"),
 ]
 
 #: The shared alembic-style test catalog (also tests/discover.rs); a database at STATE_HEADS is
@@ -276,6 +286,16 @@ def test_same_output_as_the_rust_cli(tmp_path: Path, args: tuple[str, ...]) -> N
     files["alembic"].write_text(ALEMBIC_CATALOG, encoding="utf-8")
     files["state"] = tmp_path / "state.db"
     write_state(files["state"])
+    document = plan.to_dict()
+    document["steps"].append(document["steps"][0])
+    files["duplicate"] = tmp_path / "duplicate.json"
+    files["duplicate"].write_text(json.dumps(document), encoding="utf-8")
+    files["network"] = tmp_path / "network.yaml"
+    files["network"].write_text(
+        "format: ffu-inventory/1\nhosts:\n  - name: net-1\n"
+        "    components: {neutron-server: pike, neutron-l3-agent: pike}\n",
+        encoding="utf-8",
+    )
     argv = [arg.format(**{name: str(path) for name, path in files.items()}) for arg in args]
     rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=120, check=False)
     python = run_ffu(*argv)

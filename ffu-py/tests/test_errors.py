@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
@@ -179,6 +180,34 @@ def test_bad_plan_documents(tiny: ffu.Catalog) -> None:
     document["steps"][0]["surprise"] = True
     with pytest.raises(ffu.PlanError, match="unknown field"):
         ffu.Plan.from_dict(document)
+
+
+def test_verify_names_the_plan_document(tiny: ffu.Catalog) -> None:
+    """An unusable plan is named by its file, `<dict>` or `<plan>` (it was the word "plan")."""
+    document = tiny.plan("a", "c").to_dict()
+    document["steps"].append(document["steps"][0])
+    with pytest.raises(ffu.PlanError, match="appears more than once") as info:
+        tiny.verify(document)
+    assert info.value.file == "<dict>"
+    assert str(info.value).startswith("<dict>: not a valid ffu-plan/1 document: step id")
+    read = ffu.Plan.from_json(json.dumps(document), file="p.json")
+    with pytest.raises(ffu.PlanError) as info:
+        tiny.verify(read)
+    assert info.value.file == "p.json"
+    document = tiny.plan("a", "c").to_dict()
+    document["policy"]["services"] = ["nope"]
+    with pytest.raises(ffu.PlanError, match='policy names unknown service "nope"') as info:
+        tiny.verify(document)
+    assert info.value.file == "<dict>"
+
+
+def test_long_values_are_cut_in_messages(tiny: ffu.Catalog) -> None:
+    """A megabyte-long bad value is cut to its start and its length in the message."""
+    with pytest.raises(ffu.NoPathError) as info:
+        tiny.plan("x" * 1_000_000, "c")
+    assert len(str(info.value)) < 300, str(info.value)[:300]
+    assert "(1000002 characters)" in str(info.value)
+    assert info.value.release == "x" * 1_000_000
 
 
 def test_errors_pickle_with_their_attributes() -> None:

@@ -519,7 +519,7 @@ fn check_bounds(
 /// error (a backup would dump it twice).
 fn resolve_databases(
     databases: &[DatabaseDoc],
-    resolve_release: &dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId>,
+    resolve_release: &ResolveRelease<'_>,
     file: usize,
     item: &dyn Fn() -> String,
     releases: &[Release],

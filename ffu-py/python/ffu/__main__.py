@@ -290,7 +290,15 @@ def _write_file(path: str, text: str) -> None:
     directory = os.path.dirname(target) or "."
     temp = os.path.join(directory, f".{os.path.basename(target)}.ffu-tmp-{os.getpid()}")
     try:
-        with open(temp, "w", encoding="utf-8", newline="\n") as out:
+        # Said apart: `-o /proc/version` fails to create the temporary file, not to find
+        # the file it names.
+        created = open(temp, "w", encoding="utf-8", newline="\n")
+    except OSError as err:
+        raise _Failure(
+            f"error: cannot write {path}: cannot create a temporary file in {directory} to replace it: {_os_error(err)}", 2
+        ) from err
+    try:
+        with created as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
