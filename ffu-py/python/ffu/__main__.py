@@ -356,17 +356,23 @@ def _plan(args: argparse.Namespace) -> None:
         _write_file(args.output, text)
 
 
+def _input_name(path: str) -> str:
+    """The name errors give an input document: ``<stdin>`` for ``-``, as in the Rust CLI."""
+    return "<stdin>" if path == "-" else path
+
+
 def _read_bounded(source: BinaryIO, path: str) -> str:
     """At most ``_MAX_DOCUMENT_BYTES`` of UTF-8 text from ``source``, read a chunk at a time:
     memory stays bounded whatever the source (``/dev/zero``, ``/dev/urandom``, a pipe that
-    never ends), and bytes that are not UTF-8 stop the reading at once."""
-    too_large = f"error: {'standard input' if path == '-' else f'file {path}'} is larger than 256 MiB, the most ffu reads"
+    never ends), and bytes that are not UTF-8 stop the reading at once. The messages are
+    those of the Rust CLI (``ffu_core::read_document``)."""
+    name = _input_name(path)
     try:
         size = os.fstat(source.fileno()).st_size
     except (OSError, ValueError, AttributeError):
         size = 0  # not a file with a size (a pipe, a test's stream): the reading counts
     if size > _MAX_DOCUMENT_BYTES:
-        raise _Failure(too_large, 2)
+        raise _Failure(f"error: {name}: file is {size} bytes, more than the limit of {_MAX_DOCUMENT_BYTES}", 2)
     decoder = codecs.getincrementaldecoder("utf-8")()
     parts = []
     total = 0
@@ -374,11 +380,19 @@ def _read_bounded(source: BinaryIO, path: str) -> str:
         chunk = source.read(min(1 << 20, _MAX_DOCUMENT_BYTES + 1 - total))
         if not chunk:
             break
+        if total + len(chunk) > _MAX_DOCUMENT_BYTES:
+            raise _Failure(
+                f"error: {name}: more than 256 MiB: larger than any document ffu reads (stopped reading there)", 2
+            )
+        try:
+            parts.append(decoder.decode(chunk))
+        except UnicodeDecodeError as err:
+            raise _Failure(f"error: {name}: not UTF-8 text (invalid byte at offset {total + err.start})", 2) from err
         total += len(chunk)
-        if total > _MAX_DOCUMENT_BYTES:
-            raise _Failure(too_large, 2)
-        parts.append(decoder.decode(chunk))
-    parts.append(decoder.decode(b"", final=True))
+    try:
+        parts.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as err:
+        raise _Failure(f"error: {name}: not UTF-8 text (invalid byte at offset {total + err.start})", 2) from err
     return "".join(parts)
 
 
@@ -392,17 +406,18 @@ def _read_input(path: str) -> str:
         if stdin is None:  # a text stream put in place of stdin (tests): characters, not bytes
             text = sys.stdin.read(_MAX_DOCUMENT_BYTES + 1)
             if len(text) > _MAX_DOCUMENT_BYTES:
-                raise _Failure("error: standard input is larger than 256 MiB, the most ffu reads", 2)
+                raise _Failure(
+                    "error: <stdin>: more than 256 MiB: larger than any document ffu reads (stopped reading there)", 2
+                )
             return text
         return _read_bounded(stdin, path)
-    except (OSError, UnicodeDecodeError) as err:
-        reason = _os_error(err) if isinstance(err, OSError) else "stream did not contain valid UTF-8"
-        raise _Failure(f"error: {path}: cannot read file: {reason}", 2) from err
+    except OSError as err:
+        raise _Failure(f"error: {_input_name(path)}: cannot read file: {_os_error(err)}", 2) from err
 
 
 def _verify(args: argparse.Namespace) -> None:
     catalog = _load_catalog(args.catalog)
-    plan = Plan.from_json(_read_input(args.plan), file=args.plan)
+    plan = Plan.from_json(_read_input(args.plan), file=_input_name(args.plan))
     violations = catalog.verify(plan)
     if args.format == "json":
         report = [{"message": v.message, "rule": v.rule, "steps": v.steps} for v in violations]
@@ -508,7 +523,7 @@ def _discover(args: argparse.Namespace) -> None:
 
 def _journal(args: argparse.Namespace) -> None:
     path = _sqlite_path(args.db)
-    plan = Plan.from_json(_read_input(args.plan), file=args.plan)
+    plan = Plan.from_json(_read_input(args.plan), file=_input_name(args.plan))
     journal = Journal(path, plan)
     command = args.journal_command
     if command == "init":
