@@ -87,8 +87,7 @@ pub struct Negotiated {
 impl crate::Catalog {
     /// Whether extension `extension` of its service exists at `release`.
     pub fn extension_exists_at(&self, extension: &Extension, release: ReleaseId) -> bool {
-        extension.since.is_none_or(|since| since <= release)
-            && extension.until.is_none_or(|until| release <= until)
+        release.within(extension.since, extension.until)
     }
 
     /// What `service` may advertise while its servers run `releases` and the extensions of

@@ -12,6 +12,13 @@ impl ReleaseId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// Whether the release lies within a lifetime of `since` and `until` (either open):
+    /// the one test behind every `exists_at` (services, components, databases,
+    /// extensions).
+    pub(crate) fn within(self, since: Option<ReleaseId>, until: Option<ReleaseId>) -> bool {
+        since.is_none_or(|since| since <= self) && until.is_none_or(|until| self <= until)
+    }
 }
 
 /// One release of the cloud, such as `newton` or `2023.1`.

@@ -91,8 +91,7 @@ pub struct Database {
 impl Database {
     /// Whether the database exists at `release`.
     pub fn exists_at(&self, release: ReleaseId) -> bool {
-        self.since.is_none_or(|since| since <= release)
-            && self.until.is_none_or(|until| release <= until)
+        release.within(self.since, self.until)
     }
 }
 
@@ -125,8 +124,7 @@ impl Service {
 
     /// Whether the service exists at `release`.
     pub fn exists_at(&self, release: ReleaseId) -> bool {
-        self.since.is_none_or(|since| since <= release)
-            && self.until.is_none_or(|until| release <= until)
+        release.within(self.since, self.until)
     }
 }
 
@@ -149,7 +147,6 @@ pub struct Component {
 impl Component {
     /// Whether the component exists at `release` (ignoring its service's own bounds).
     pub fn exists_at(&self, release: ReleaseId) -> bool {
-        self.since.is_none_or(|since| since <= release)
-            && self.until.is_none_or(|until| release <= until)
+        release.within(self.since, self.until)
     }
 }
