@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ffu_core::{
-    render, verify_document, Catalog, Error, Inventory, Mode, Plan, Policy, ServiceState,
+    render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, Policy, ServiceState,
 };
 
 /// Plans fast-forward upgrades of multi-service clouds (OpenStack first).
@@ -277,9 +277,11 @@ enum Failure {
 
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
-        // A bad value may be a megabyte long: its start and length say enough.
+        // A bad value may be a megabyte long, or hold control characters: the line says
+        // its start and length, escaped. Only an order cycle's facts are lines of their own.
         let message = err.to_string();
-        let message = ffu_core::shorten_values(&message);
+        let line_breaks = matches!(&err, Error::NoPlan(NoPlan::OrderCycle { .. }));
+        let message = ffu_core::error_text(&message, line_breaks);
         if err.is_no_plan() {
             Failure::Negative(format!("error: no plan possible: {message}"))
         } else {
@@ -630,7 +632,7 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::Negative(format!(
-            "error: the plan breaks the safety rules ({} violations)",
+            "error: {name}: the plan breaks the safety rules ({} violations)",
             violations.len()
         )))
     }

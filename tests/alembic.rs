@@ -407,3 +407,17 @@ fn a_script_that_is_not_a_regular_file_is_an_error() {
         )
     );
 }
+
+/// An unclosed bracket takes in the rest of the script; the depth was counted again over
+/// the whole value for every line added, so a 40,000-line script took minutes.
+#[test]
+fn an_unclosed_bracket_over_many_lines_is_read_once() {
+    let script = format!("revision = 'a'\ndown_revision = (\n{}", "'b',\n".repeat(40_000));
+    let dir = scripts("unclosed", &[("a.py", &script)]);
+    let message = import_error(&dir).to_string();
+    assert!(
+        message.contains("down_revision is not a string, a tuple or list of strings, or None"),
+        "{}",
+        &message[..200]
+    );
+}

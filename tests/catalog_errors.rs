@@ -200,6 +200,14 @@ fn include_merges_fragments_and_reports_errors_in_them() {
     let run = ffu(&["catalog", "validate", &root]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "ok: catalog t: 3 releases, 1 services, 1 components, 1 migrations, 0 extensions, 0 config changes\n");
+    // The shown catalog is the merged one, and loads again as it is (it kept `include:`,
+    // so the fragment's migrations came twice).
+    let shown = ffu(&["catalog", "show", &root]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(!shown.stdout.contains("include"), "{}", shown.stdout);
+    let again = write(&dir, "shown.yaml", &shown.stdout);
+    let run = ffu(&["catalog", "validate", &again]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
 
     let broken = write(
         &dir,
@@ -420,5 +428,23 @@ fn long_bad_values_are_cut_in_error_lines() {
             "error: FILE:6:75: migration m: requires unknown migration \"{}…\" (1000002 characters)\n",
             "r".repeat(78)
         )
+    );
+}
+
+/// A value with a line break or an escape sequence, repeated raw by the JSON parser's
+/// message, forged a second `error:` line or reached the terminal: it is escaped.
+#[test]
+fn control_characters_in_values_are_escaped_in_error_lines() {
+    let dir = temp_dir("control");
+    let file = write(
+        &dir,
+        "c.json",
+        r#"{"format": "ffu-catalog/1", "name": "x", "releases": [{"name": "a"}], "services": [{"name": "s", "components": [{"name": "s-api", "role": "control\nerror: forged\u001b[31m"}]}]}"#,
+    );
+    let run = ffu(&["catalog", "validate", &file]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr.replace(&file, "FILE"),
+        "error: FILE:1:172: unknown variant `control\\nerror: forged\\u{1b}[31m`, expected one of `control`, `agent`, `dataplane`\n"
     );
 }

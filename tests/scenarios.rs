@@ -368,7 +368,7 @@ fn verify_reports_violations_with_exit_1() {
     );
     assert_eq!(
         run.stderr,
-        "error: the plan breaks the safety rules (2 violations)\n"
+        format!("error: {file}: the plan breaks the safety rules (2 violations)\n")
     );
 }
 

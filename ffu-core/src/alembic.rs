@@ -458,10 +458,17 @@ fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
             column: 1,
         };
         // A value in brackets may span lines.
+        // The bracket depth is kept as lines are added, not counted again over the whole
+        // value: an unclosed bracket takes in the rest of the file, and counting again
+        // made that quadratic (a 40,000-line script took minutes).
         let mut value = strip_comment(rest).trim().to_owned();
-        while depth(&value) > 0 && line_no < lines.len() {
+        let mut brackets = Brackets::default();
+        brackets.feed(&value);
+        while brackets.open > 0 && line_no < lines.len() {
+            let part = strip_comment(lines[line_no]).trim();
             value.push(' ');
-            value.push_str(strip_comment(lines[line_no]).trim());
+            value.push_str(part);
+            brackets.feed(part);
             line_no += 1;
         }
         let parsed = parse_value(&value);
@@ -560,19 +567,25 @@ fn strip_comment(line: &str) -> &str {
 }
 
 /// How many brackets are open at the end of `text` (outside string literals).
-fn depth(text: &str) -> i32 {
-    let mut quote = None;
-    let mut open = 0;
-    for c in text.chars() {
-        match (quote, c) {
-            (None, '\'' | '"') => quote = Some(c),
-            (Some(q), _) if c == q => quote = None,
-            (None, '(' | '[') => open += 1,
-            (None, ')' | ']') => open -= 1,
-            _ => {}
+/// How deep in brackets a value is, outside string literals, as its text is fed in.
+#[derive(Default)]
+struct Brackets {
+    quote: Option<char>,
+    open: i32,
+}
+
+impl Brackets {
+    fn feed(&mut self, text: &str) {
+        for c in text.chars() {
+            match (self.quote, c) {
+                (None, '\'' | '"') => self.quote = Some(c),
+                (Some(q), _) if c == q => self.quote = None,
+                (None, '(' | '[') => self.open += 1,
+                (None, ')' | ']') => self.open -= 1,
+                _ => {}
+            }
         }
     }
-    open
 }
 
 fn parse_value(text: &str) -> Value {

@@ -61,7 +61,7 @@ pub use planner::CompactPlan;
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Database, Role, Service, ServiceId};
 pub use sql::{Backend, Journal, ServiceState};
-pub use text::shorten_values;
+pub use text::error_text;
 pub use verify::{verify, verify_document, Violation};
 
 /// The README's Rust examples, compiled as doc tests so that they stay true.

@@ -1,8 +1,12 @@
-//! Text for people: error messages cut to a readable length.
+//! Text for people: error messages cut to a readable length, and safe to print.
 //!
 //! An error names the bad value it found, and a bad value may be a megabyte long (a
 //! `requires` entry, a host name, a step id). Repeating it whole makes an error "line" of a
 //! megabyte that no terminal or log shows usefully; its start and its length say enough.
+//! A value may also hold control characters: a line break in a host name would forge a
+//! second `error:` line, and an escape sequence would reach the operator's terminal. Parsers
+//! repeat such values raw in their messages (serde's "unknown variant"), so the message is
+//! made printable as a whole, here.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -14,20 +18,43 @@ const KEPT_OF_VALUE: usize = 80;
 /// Lines longer than this, after values are cut, are cut too.
 const LONGEST_LINE: usize = 1000;
 
-/// `message` with every value longer than 100 characters cut to its first 80 and its
-/// length (`"aaaa…" (1000000 characters)`), and every line still longer than 1,000
-/// characters cut likewise; line breaks are kept. Borrowed when nothing is cut.
+/// `message` as an error line for people: control characters escaped as Rust writes them
+/// (`\n`, `\u{1b}`), except the line breaks of a message that has several lines by design
+/// (`line_breaks`: the facts under an order cycle); every value longer than 100 characters
+/// cut to its first 80 and its length (`"aaaa…" (1000000 characters)`); every line still
+/// longer than 1,000 characters cut likewise. Borrowed when nothing changes.
 ///
 /// # Example
 /// ```
 /// let long = "x".repeat(1_000_000);
 /// let message = format!("unknown release {long:?}");
 /// assert_eq!(
-///     ffu_core::shorten_values(&message),
+///     ffu_core::error_text(&message, false),
 ///     format!("unknown release \"{}…\" (1000002 characters)", "x".repeat(79))
 /// );
+/// assert_eq!(
+///     ffu_core::error_text("unknown variant `a\nerror: forged`", false),
+///     "unknown variant `a\\nerror: forged`"
+/// );
 /// ```
-pub fn shorten_values(message: &str) -> Cow<'_, str> {
+pub fn error_text(message: &str, line_breaks: bool) -> Cow<'_, str> {
+    let printable = |c: char| !c.is_control() || (line_breaks && c == '\n');
+    if message.chars().all(printable) {
+        return shorten_values(message);
+    }
+    let mut escaped = String::with_capacity(message.len() + 16);
+    for c in message.chars() {
+        if printable(c) {
+            escaped.push(c);
+        } else {
+            escaped.extend(c.escape_debug());
+        }
+    }
+    Cow::Owned(shorten_values(&escaped).into_owned())
+}
+
+/// `message` with long values and lines cut, as [`error_text`] does; line breaks kept.
+fn shorten_values(message: &str) -> Cow<'_, str> {
     let needs_cut = message.lines().any(|line| {
         line.len() > LONGEST_VALUE
             && (line.chars().count() > LONGEST_LINE || longest_segment(line) > LONGEST_VALUE)
@@ -118,9 +145,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            error_text("host ctl-[1:\nerror: forged]\u{1b}[31m\0", false),
+            "host ctl-[1:\\nerror: forged]\\u{1b}[31m\\0"
+        );
+        assert_eq!(
+            error_text("cycle: a -> b\n  a before b: \r", true),
+            "cycle: a -> b\n  a before b: \\r"
+        );
+    }
+
+    #[test]
     fn short_messages_are_left_alone() {
         let message = "error: a.yaml:3:1: migration m: requires \"n\", which no migration is";
-        assert!(matches!(shorten_values(message), Cow::Borrowed(_)));
+        assert!(matches!(error_text(message, false), Cow::Borrowed(_)));
     }
 
     #[test]
@@ -131,7 +170,7 @@ mod tests {
             "r".repeat(300)
         );
         assert_eq!(
-            shorten_values(&message),
+            error_text(&message, false),
             format!(
                 "a.yaml:9:5: migration {}… (500 characters): requires \"{}…\" (302 characters) (x)",
                 "m".repeat(79),
@@ -144,14 +183,14 @@ mod tests {
     fn escaped_quotes_stay_inside_the_value_and_lines_stay_apart() {
         let value = format!("{:?}", format!("a\"b{}", "c".repeat(200)));
         let message = format!("first {value} end\nsecond line");
-        let short = shorten_values(&message);
+        let short = error_text(&message, false);
         assert!(short.ends_with("characters) end\nsecond line"), "{short}");
     }
 
     #[test]
     fn long_lines_of_short_words_are_cut_too() {
         let message = "word ".repeat(1000);
-        let short = shorten_values(&message);
+        let short = error_text(&message, false);
         assert_eq!(
             short.chars().count(),
             999 + "… (5000 characters in all)".chars().count()

@@ -300,7 +300,8 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
     let classes = exceptions(py)?;
     // A bad value may be a megabyte long: the message keeps its start and its length
     // (the attributes keep the values whole).
-    let message = ffu_core::shorten_values(&err.to_string()).into_owned();
+    let line_breaks = matches!(&err, Error::NoPlan(NoPlan::OrderCycle { .. }));
+    let message = ffu_core::error_text(&err.to_string(), line_breaks).into_owned();
     let no_plan = err.is_no_plan();
     let attrs = PyDict::new(py);
     let mut cause = None;

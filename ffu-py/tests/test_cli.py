@@ -143,7 +143,7 @@ def test_verify_reports_violations_and_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.startswith("V9: ")
     assert "    steps: " in result.stdout
-    assert result.stderr.startswith("error: the plan breaks the safety rules (")
+    assert result.stderr.startswith(f"error: {path}: the plan breaks the safety rules (")
     as_json = run_ffu("verify", str(path), "--format", "json")
     assert as_json.returncode == 1
     report = json.loads(as_json.stdout)

@@ -308,6 +308,9 @@ pub(crate) fn reparse(files: &[SourceFile]) -> Result<CatalogDoc> {
         let doc = parse_document(&file.text, &file.name, file.syntax)?;
         merge(&mut loaded, doc, index, index == 0)?;
     }
+    // The fragments are merged in: a shown catalog that still said `include:` would
+    // load them twice (duplicate ids), or not load at all from a string.
+    loaded.doc.include.clear();
     Ok(loaded.doc)
 }
 

@@ -432,7 +432,9 @@ def _verify(args: argparse.Namespace) -> None:
                 lines.append(f"    steps: {', '.join(violation.steps)}\n")
         _write_stdout("".join(lines))
     if violations:
-        raise _Failure(f"error: the plan breaks the safety rules ({len(violations)} violations)", 1)
+        raise _Failure(
+            f"error: {_input_name(args.plan)}: the plan breaks the safety rules ({len(violations)} violations)", 1
+        )
 
 
 def _validate(args: argparse.Namespace) -> None:
