@@ -412,7 +412,10 @@ fn a_script_that_is_not_a_regular_file_is_an_error() {
 /// the whole value for every line added, so a 40,000-line script took minutes.
 #[test]
 fn an_unclosed_bracket_over_many_lines_is_read_once() {
-    let script = format!("revision = 'a'\ndown_revision = (\n{}", "'b',\n".repeat(40_000));
+    let script = format!(
+        "revision = 'a'\ndown_revision = (\n{}",
+        "'b',\n".repeat(40_000)
+    );
     let dir = scripts("unclosed", &[("a.py", &script)]);
     let message = import_error(&dir).to_string();
     assert!(

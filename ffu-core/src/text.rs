@@ -15,14 +15,14 @@ use std::fmt::Write as _;
 const LONGEST_VALUE: usize = 100;
 /// How much of a cut value is kept.
 const KEPT_OF_VALUE: usize = 80;
-/// Lines longer than this, after values are cut, are cut too.
+/// Lines longer than this many bytes, after values are cut, are cut too.
 const LONGEST_LINE: usize = 1000;
 
 /// `message` as an error line for people: control characters escaped as Rust writes them
 /// (`\n`, `\u{1b}`), except the line breaks of a message that has several lines by design
 /// (`line_breaks`: the facts under an order cycle); every value longer than 100 characters
 /// cut to its first 80 and its length (`"aaaa…" (1000000 characters)`); every line still
-/// longer than 1,000 characters cut likewise. Borrowed when nothing changes.
+/// longer than 1,000 bytes cut likewise. Borrowed when nothing changes.
 ///
 /// # Example
 /// ```
@@ -57,7 +57,7 @@ pub fn error_text(message: &str, line_breaks: bool) -> Cow<'_, str> {
 fn shorten_values(message: &str) -> Cow<'_, str> {
     let needs_cut = message.lines().any(|line| {
         line.len() > LONGEST_VALUE
-            && (line.chars().count() > LONGEST_LINE || longest_segment(line) > LONGEST_VALUE)
+            && (line.len() > LONGEST_LINE || longest_segment(line) > LONGEST_VALUE)
     });
     if !needs_cut {
         return Cow::Borrowed(message);
@@ -92,9 +92,13 @@ fn shorten_line(line: &str) -> String {
         }
         let _ = write!(out, " ({length} characters)");
     }
-    let length = out.chars().count();
-    if length > LONGEST_LINE {
-        let mut cut: String = out.chars().take(LONGEST_LINE - 1).collect();
+    if out.len() > LONGEST_LINE {
+        let length = out.chars().count();
+        let mut end = LONGEST_LINE - 1;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut cut = out[..end].to_owned();
         let _ = write!(cut, "… ({length} characters in all)");
         return cut;
     }
@@ -183,7 +187,7 @@ mod tests {
     fn escaped_quotes_stay_inside_the_value_and_lines_stay_apart() {
         let value = format!("{:?}", format!("a\"b{}", "c".repeat(200)));
         let message = format!("first {value} end\nsecond line");
-        let short = error_text(&message, false);
+        let short = error_text(&message, true);
         assert!(short.ends_with("characters) end\nsecond line"), "{short}");
     }
 
