@@ -418,6 +418,7 @@ impl Rolling<'_> {
         }
     }
 
+    /// One service's part of a hop, in the order of the module's doc.
     fn service(
         &mut self,
         context: &HopContext<'_>,
@@ -426,10 +427,6 @@ impl Rolling<'_> {
         fleet: &mut Fleet<'_>,
     ) {
         let catalog = self.catalog;
-        let hop = context.index;
-        let data = catalog.service(service);
-        let name = data.name.clone();
-        let before = catalog.release_id(&context.hop.from).unwrap_or(context.end);
         let by_kind = |kinds: &[MigrationKind]| -> Vec<MigrationId> {
             own.iter()
                 .copied()
@@ -446,45 +443,66 @@ impl Rolling<'_> {
             .unwrap_or(schema.len());
         let (online, after_controls) = schema.split_at(split);
         if own.iter().any(|&m| catalog.migration(m).needs_backup()) {
-            let command = data.backup_command(before, &context.hop.from);
-            let step = self.push(
-                hop,
-                StepKind::Backup,
-                format!("h{hop}.backup.{name}"),
-                service,
-                format!(
-                    "rollback point: back up {name}'s databases before its {} migrations",
-                    context.hop.to
-                ),
-            );
-            step.release = Some(context.hop.from.clone());
-            step.command = command;
-            step.rollback_point = true;
+            self.backup(context, service);
         }
-        // What to touch: instances behind the new release, instances of components the
-        // new release removes (to stop), and components it brings (to start).
-        let stale = |fleet: &Fleet<'_>, role: Role| -> Vec<usize> {
-            (0..fleet.placements.len())
-                .filter(|&i| {
-                    let p = &fleet.placements[i];
-                    let component = catalog.component(p.component);
-                    let exists = component.exists_at(context.end);
-                    component.service == service
-                        && component.role == role
-                        && match p.release {
-                            Some(release) => release < context.end || !exists,
-                            None => exists,
-                        }
-                })
-                .collect()
-        };
-        let mut controls = group_by_host(&fleet.placements, &stale(fleet, Role::Control));
-        // With an inventory, the migrations run on the bootstrap host with the new code,
-        // so it is upgraded first: its servers stop, the new code is installed, the online
-        // migrations run, and its servers start at the new release (keystone's "Upgrading
-        // without downtime": the first node is upgraded and runs `db_sync --expand` and
-        // `--migrate` before the other nodes; nova's rolling upgrade guide likewise runs
-        // `nova-manage db sync` with the new code before any service restarts).
+        self.controls(context, service, online, fleet);
+        self.migrations(context, after_controls);
+        // Agents, in batches of hosts.
+        let agents = stale(catalog, context, service, fleet, Role::Agent);
+        let groups = group_by_host(&fleet.placements, &agents);
+        let batch = fleet.max_unavailable.batch(groups.len());
+        for hosts in groups.chunks(batch) {
+            let indices: Vec<usize> = hosts.iter().flatten().copied().collect();
+            self.upgrade(context, service, &indices, fleet, "agent");
+        }
+        self.migrations(context, &by_kind(&[MigrationKind::Data]));
+        self.migrations(context, &by_kind(&[MigrationKind::Contract]));
+        self.finalize(context, service, fleet);
+    }
+
+    /// The rollback point before the service's migrations of the hop.
+    fn backup(&mut self, context: &HopContext<'_>, service: ServiceId) {
+        let data = self.catalog.service(service);
+        let name = data.name.clone();
+        let before = self
+            .catalog
+            .release_id(&context.hop.from)
+            .unwrap_or(context.end);
+        let command = data.backup_command(before, &context.hop.from);
+        let hop = context.index;
+        let step = self.push(
+            hop,
+            StepKind::Backup,
+            format!("h{hop}.backup.{name}"),
+            service,
+            format!(
+                "rollback point: back up {name}'s databases before its {} migrations",
+                context.hop.to
+            ),
+        );
+        step.release = Some(context.hop.from.clone());
+        step.command = command;
+        step.rollback_point = true;
+    }
+
+    /// The online migrations, the readiness check and the control components, one host at
+    /// a time.
+    ///
+    /// With an inventory, the migrations run on the bootstrap host with the new code, so
+    /// it is upgraded first: its servers stop, the new code is installed, the online
+    /// migrations and the check run, and its servers start at the new release (keystone's
+    /// "Upgrading without downtime": the first node is upgraded and runs `db_sync --expand`
+    /// and `--migrate` before the other nodes; nova's rolling upgrade guide likewise runs
+    /// `nova-manage db sync` with the new code before any service restarts).
+    fn controls(
+        &mut self,
+        context: &HopContext<'_>,
+        service: ServiceId,
+        online: &[MigrationId],
+        fleet: &mut Fleet<'_>,
+    ) {
+        let stale = stale(self.catalog, context, service, fleet, Role::Control);
+        let mut controls = group_by_host(&fleet.placements, &stale);
         let bootstrap = self.bootstrap[service.index()];
         let first = bootstrap.and_then(|host| {
             let at = controls
@@ -504,39 +522,43 @@ impl Rolling<'_> {
             );
         }
         self.migrations(context, online);
-        if let Some(check) = data.upgrade_check_at(context.end) {
-            let step = self.push(
-                hop,
-                StepKind::Precheck,
-                format!("h{hop}.precheck.{name}"),
-                service,
-                format!(
-                    "{name} readiness check at {} before its servers restart",
-                    context.hop.to
-                ),
-            );
-            step.release = Some(context.hop.to.clone());
-            step.command = Some(check.to_owned());
-        }
+        self.precheck(context, service);
         if let Some(group) = &first {
             self.start(context, service, group, fleet, "control plane");
         }
-        // The other control components, one host at a time.
         for group in controls {
             self.upgrade(context, service, &group, fleet, "control plane");
         }
-        self.migrations(context, after_controls);
-        // Agents, in batches of hosts.
-        let agents = stale(fleet, Role::Agent);
-        let groups = group_by_host(&fleet.placements, &agents);
-        let batch = fleet.max_unavailable.batch(groups.len());
-        for hosts in groups.chunks(batch) {
-            let indices: Vec<usize> = hosts.iter().flatten().copied().collect();
-            self.upgrade(context, service, &indices, fleet, "agent");
-        }
-        self.migrations(context, &by_kind(&[MigrationKind::Data]));
-        self.migrations(context, &by_kind(&[MigrationKind::Contract]));
-        // Finalize: switch on the new release's extensions.
+    }
+
+    /// The service's readiness check at the hop's release, where the release has one.
+    fn precheck(&mut self, context: &HopContext<'_>, service: ServiceId) {
+        let data = self.catalog.service(service);
+        let Some(check) = data.upgrade_check_at(context.end) else {
+            return;
+        };
+        let (name, check) = (data.name.clone(), check.to_owned());
+        let hop = context.index;
+        let step = self.push(
+            hop,
+            StepKind::Precheck,
+            format!("h{hop}.precheck.{name}"),
+            service,
+            format!(
+                "{name} readiness check at {} before its servers restart",
+                context.hop.to
+            ),
+        );
+        step.release = Some(context.hop.to.clone());
+        step.command = Some(check);
+    }
+
+    /// Finalize: the new release's extensions are switched on, and the consumers that may
+    /// use them are named.
+    fn finalize(&mut self, context: &HopContext<'_>, service: ServiceId, fleet: &Fleet<'_>) {
+        let catalog = self.catalog;
+        let name = catalog.service(service).name.clone();
+        let before = catalog.release_id(&context.hop.from).unwrap_or(context.end);
         self.enabled[service.index()] = Some(context.end);
         let consumers: Vec<String> = catalog
             .extensions()
@@ -562,6 +584,7 @@ impl Rolling<'_> {
             reason.push_str("; ");
             reason.push_str(&consumers.join("; "));
         }
+        let hop = context.index;
         let step = self.push(
             hop,
             StepKind::Finalize,
@@ -600,6 +623,31 @@ fn needed_components_placed(
         }
     }
     Ok(())
+}
+
+/// What a hop touches of `service`'s components with `role`: instances behind the new
+/// release, instances of components the new release removes (to stop), and components it
+/// brings (to start).
+fn stale(
+    catalog: &Catalog,
+    context: &HopContext<'_>,
+    service: ServiceId,
+    fleet: &Fleet<'_>,
+    role: Role,
+) -> Vec<usize> {
+    (0..fleet.placements.len())
+        .filter(|&i| {
+            let p = &fleet.placements[i];
+            let component = catalog.component(p.component);
+            let exists = component.exists_at(context.end);
+            component.service == service
+                && component.role == role
+                && match p.release {
+                    Some(release) => release < context.end || !exists,
+                    None => exists,
+                }
+        })
+        .collect()
 }
 
 /// The placements at `indices` grouped by host, hosts in first-seen order.
