@@ -30,7 +30,7 @@ const LONGEST_LINE: usize = 1000;
 /// let message = format!("unknown release {long:?}");
 /// assert_eq!(
 ///     ffu_core::error_text(&message, false),
-///     format!("unknown release \"{}…\" (1000002 characters)", "x".repeat(79))
+///     format!("unknown release \"{}…\" (1000002 characters)", "x".repeat(78))
 /// );
 /// assert_eq!(
 ///     ffu_core::error_text("unknown variant `a\nerror: forged`", false),
