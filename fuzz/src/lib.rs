@@ -29,7 +29,7 @@ fn check_controls(message: &str) {
 ///
 /// The message checked is the error as the CLI and Python show it
 /// ([`ffu_core::error_text`]: control characters escaped, long values cut); its length is
-/// held to 1024 bytes by `tests/fuzz.rs`.
+/// held to 1024 bytes by `tests/fuzz/`.
 pub fn check_reader_error(err: &Error, file: &str) {
     if !form_checks() {
         return;
