@@ -25,20 +25,38 @@ pub(crate) fn fuzz_catalog_text(target: &'static str, syntax: Syntax) {
                 Syntax::Json => Catalog::from_json_str(&text, name),
                 _ => Catalog::from_yaml_str(&text, name),
             });
-            let found = match loaded {
-                Err(panic) => Some(broken("panic in reading a catalog", panic)),
-                Ok(Err(err)) => check_reader_error(&err, &|file| file == name),
-                Ok(Ok(catalog)) => {
-                    findings.accepted.fetch_add(1, Ordering::Relaxed);
-                    exercise_catalog(&mut rng, &catalog)
-                }
-            };
+            let found = judge_catalog(
+                loaded,
+                "panic in reading a catalog",
+                &|file| file == name,
+                findings,
+                &mut rng,
+            );
             if let Some(found) = found {
                 findings.record(case, found, &files);
             }
             progress.end(findings);
         }
     });
+}
+
+/// What a catalog read came to: a panic, an error that must name an `accepted` file, or a
+/// catalog that goes on as a user's next command would take it.
+fn judge_catalog(
+    loaded: Result<Result<Catalog, Error>, String>,
+    panic_rule: &str,
+    accepted: &dyn Fn(&str) -> bool,
+    findings: &Findings,
+    rng: &mut Rng,
+) -> Option<Broken> {
+    match loaded {
+        Err(panic) => Some(broken(panic_rule, panic)),
+        Ok(Err(err)) => check_reader_error(&err, accepted),
+        Ok(Ok(catalog)) => {
+            findings.accepted.fetch_add(1, Ordering::Relaxed);
+            exercise_catalog(rng, &catalog)
+        }
+    }
 }
 
 #[test]
@@ -115,14 +133,13 @@ pub(crate) fn catalog_files() {
             let loaded = guarded(|| Catalog::from_path(&root));
             let accepted =
                 |file: &str| file.starts_with(&prefix) || file.starts_with("/nonexistent");
-            let found = match loaded {
-                Err(panic) => Some(broken("panic in reading a catalog file", panic)),
-                Ok(Err(err)) => check_reader_error(&err, &accepted),
-                Ok(Ok(catalog)) => {
-                    findings.accepted.fetch_add(1, Ordering::Relaxed);
-                    exercise_catalog(&mut rng, &catalog)
-                }
-            };
+            let found = judge_catalog(
+                loaded,
+                "panic in reading a catalog file",
+                &accepted,
+                findings,
+                &mut rng,
+            );
             if let Some(found) = found {
                 findings.record(case, found, &files);
             }

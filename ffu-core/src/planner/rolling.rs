@@ -608,10 +608,15 @@ fn needed_components_placed(
     if fleet.placements.iter().all(|p| p.host.is_none()) {
         return Ok(());
     }
+    // Once over the fleet, not once per migration: a large catalog meets a large fleet.
+    let mut placed = vec![false; catalog.components().len()];
+    for placement in &fleet.placements {
+        placed[placement.component.index()] = true;
+    }
     for &migration in hop_migrations.iter().flatten() {
         let migration = catalog.migration(migration);
         for &component in &migration.needs_running {
-            if !fleet.placements.iter().any(|p| p.component == component) {
+            if !placed[component.index()] {
                 return Err(crate::error::Error::Unsupported {
                     what: format!(
                         "a rolling upgrade in which {} needs {} running, but no host of the inventory runs it: add it to the inventory, or plan offline",
