@@ -22,9 +22,6 @@ const CHUNK: usize = 1 << 20;
 /// How many steps to write between looks at the buffer's size, when streaming.
 const STEPS_PER_LOOK: usize = 256;
 
-/// Below this many steps a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 20_000;
-
 /// About how many bytes of JSON a step of a large plan takes, to reserve buffers.
 const BYTES_PER_STEP: usize = 340;
 
@@ -101,19 +98,12 @@ pub(crate) fn plan_to_string<S: StepSource + ?Sized>(head: &Plan, steps: &S) -> 
         steps.write_steps(middle..count, &mut tail);
         tail
     };
-    let tail = crate::parallel::both_if(
-        count >= PARALLEL_FROM,
-        || steps.write_steps(0..middle, &mut out),
-        write_tail,
-    )
-    .map(|((), tail)| tail);
-    match tail {
-        Some(tail) => {
-            out.push(',');
-            out.push_str(&tail);
-        }
-        None => steps.write_steps(0..count, &mut out),
+    let ((), tail) =
+        crate::parallel::join(count, || steps.write_steps(0..middle, &mut out), write_tail);
+    if middle > 0 && !tail.is_empty() {
+        out.push(',');
     }
+    out.push_str(&tail);
     out.push_str("]}");
     out
 }
@@ -425,7 +415,7 @@ mod tests {
     fn the_two_threaded_writer_matches_too() {
         let mut plan = plan_with("plain");
         let template = plan.steps[4].clone();
-        while plan.steps.len() < PARALLEL_FROM + 1 {
+        while plan.steps.len() < crate::parallel::PARALLEL_FROM + 1 {
             let mut step = template.clone();
             step.id = format!("copy-{}", plan.steps.len());
             plan.steps.push(step);

@@ -321,14 +321,8 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
             migrations[node].requires.get(index).map(|r| r.index())
         })
     };
-    // Without a second thread, `written` is dropped unused, and the check runs here.
     let written = std::mem::take(&mut doc.migrations);
-    let cycle = crate::parallel::both_if(
-        migrations.len() >= PARALLEL_RESOLVE_FROM,
-        find_cycle,
-        move || drop(written),
-    )
-    .map_or_else(find_cycle, |(cycle, ())| cycle);
+    let (cycle, ()) = crate::parallel::join(migrations.len(), find_cycle, move || drop(written));
     let mut migrations_by_service = vec![Vec::new(); services.len()];
     for (index, migration) in migrations.iter().enumerate() {
         migrations_by_service[migration.service.index()].push(MigrationId(index as u32));
@@ -560,9 +554,6 @@ fn resolve_databases(
     Ok(resolved)
 }
 
-/// From this many migrations on, their names are resolved on two threads.
-const PARALLEL_RESOLVE_FROM: usize = 20_000;
-
 #[allow(clippy::too_many_arguments)]
 fn build_migrations(
     doc: &mut CatalogDoc,
@@ -623,14 +614,9 @@ fn build_migrations(
     };
     // Neither needs the other, and each is a pass over every migration: a large catalog
     // has them done side by side.
-    let (index_by_id, release_of) = match crate::parallel::both_if(
-        documented.len() >= PARALLEL_RESOLVE_FROM,
-        build_index,
-        resolve_releases,
-    ) {
-        Some((index_by_id, release_of)) => (index_by_id?, release_of),
-        None => (build_index()?, resolve_releases()),
-    };
+    let (index_by_id, release_of) =
+        crate::parallel::join(documented.len(), build_index, resolve_releases);
+    let index_by_id = index_by_id?;
     // Resolves the names of the migrations in `range` into `migrations`, in order; the
     // first error in that order wins, as in one pass over all of them.
     let resolve = |range: std::ops::Range<usize>, migrations: &mut Vec<Migration>| -> Result<()> {
@@ -780,20 +766,16 @@ fn build_migrations(
     let count = doc.migrations.len();
     let mut migrations = Vec::with_capacity(count);
     let middle = count / 2;
-    let second_half = crate::parallel::both_if(
-        count >= PARALLEL_RESOLVE_FROM,
+    let (first_half, second_half) = crate::parallel::join(
+        count,
         || resolve(0..middle, &mut migrations),
         || {
             let mut tail = Vec::with_capacity(count - middle);
             resolve(middle..count, &mut tail).map(|()| tail)
         },
-    )
+    );
     // An error in the first half comes first in document order.
-    .map(|(first, second)| first.and(second));
-    match second_half {
-        Some(tail) => migrations.extend(tail?),
-        None => resolve(0..count, &mut migrations)?,
-    }
+    migrations.extend(first_half.and(second_half)?);
     // The strings move into the model rather than being copied: a large catalog has a
     // hundred thousand migrations, and the document is dropped right after validation.
     // Meanwhile they are looked at once, to know whether JSON has to escape any of them.
@@ -809,15 +791,12 @@ fn build_migrations(
     };
     let (first, second) = migrations.split_at_mut(middle);
     let (written_first, written_second) = doc.migrations.split_at_mut(middle);
-    let halves = crate::parallel::both_if(
-        count >= PARALLEL_RESOLVE_FROM,
+    let (first_plain, second_plain) = crate::parallel::join(
+        count,
         || move_strings(first, written_first),
         || move_strings(second, written_second),
     );
-    let plain = match halves {
-        Some((first, second)) => first && second,
-        None => move_strings(&mut migrations, &mut doc.migrations),
-    };
+    let plain = first_plain && second_plain;
     Ok((migrations, index_by_id, plain))
 }
 

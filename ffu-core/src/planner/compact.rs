@@ -43,9 +43,6 @@ pub(crate) struct Outline {
     pub(crate) hop_of_migration: Vec<Option<u32>>,
 }
 
-/// Below this many migration steps a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 20_000;
-
 impl Outline {
     /// The number of steps.
     pub(crate) fn len(&self) -> usize {
@@ -89,21 +86,19 @@ impl Outline {
 
     /// The plan, with every step built.
     pub(crate) fn into_plan(mut self, catalog: &Catalog) -> Plan {
-        let mut built = std::mem::take(&mut self.built);
+        let built = std::mem::take(&mut self.built);
         let migrations = self.slots.len() - built.len();
         self.head.steps = if migrations == 0 {
             built
-        } else if migrations >= PARALLEL_FROM {
-            self.build_in_halves(catalog, built)
         } else {
-            self.steps_of(catalog, &self.slots, built.drain(..), 0)
+            self.build_in_halves(catalog, built)
         };
         self.head
     }
 
-    /// Every step, built on two threads, a half of the slots each. The first half goes into
-    /// a list with room for the whole plan, so that joining the halves moves the second
-    /// half once and copies nothing else.
+    /// Every step, built a half of the slots at a time (on two threads for a large plan).
+    /// The first half goes into a list with room for the whole plan, so that joining the
+    /// halves moves the second half once and copies nothing else.
     fn build_in_halves(&self, catalog: &Catalog, mut built: Vec<Step>) -> Vec<Step> {
         let (first, second) = self.slots.split_at(self.slots.len() / 2);
         let first_built = first
@@ -111,17 +106,13 @@ impl Outline {
             .filter(|slot| matches!(slot, Slot::Built(_)))
             .count();
         let mut second_built = built.split_off(first_built);
-        let halves = crate::parallel::both(
+        let (mut steps, rest) = crate::parallel::join(
+            self.slots.len() - first_built - second_built.len(),
             || self.steps_of(catalog, first, built.drain(..), self.slots.len()),
             || self.steps_of(catalog, second, second_built.drain(..), 0),
         );
-        if let Some((mut steps, rest)) = halves {
-            steps.extend(rest);
-            return steps;
-        }
-        // Neither half ran: the built steps are all still there.
-        built.append(&mut second_built);
-        self.steps_of(catalog, &self.slots, built.drain(..), 0)
+        steps.extend(rest);
+        steps
     }
 
     /// The plan, with every step built, leaving the outline as it is.

@@ -177,7 +177,7 @@ fn build(
         slots: builder.slots,
         in_hop,
     };
-    if total < PARALLEL_FROM || hops.len() < 2 {
+    if hops.len() < 2 {
         return Ok(finish(
             build_range(0..hops.len(), capacity(0..hops.len()))?,
             in_hop,
@@ -194,16 +194,11 @@ fn build(
         .clamp(1, hops.len() - 1);
     // The first half is built into a list with room for the whole plan, so that joining
     // the halves moves the second half once and copies nothing else.
-    let halves = crate::parallel::both(
+    let (first, second) = crate::parallel::join(
+        total,
         || build_range(0..split, capacity(0..hops.len())),
         || build_range(split..hops.len(), capacity(split..hops.len())),
     );
-    let Some((first, second)) = halves else {
-        return Ok(finish(
-            build_range(0..hops.len(), capacity(0..hops.len()))?,
-            in_hop,
-        ));
-    };
     let mut first = first?;
     let second = second?;
     let offset = first.steps.len() as u32;
@@ -256,9 +251,6 @@ fn step_capacity(
         slots: others + migration_count,
     }
 }
-
-/// Below this many migrations a second thread costs more than it saves.
-const PARALLEL_FROM: usize = 20_000;
 
 struct Builder<'a> {
     catalog: &'a Catalog,
