@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ffu_core::{verify, Catalog, Inventory, Mode, Policy};
+use ffu_core::{verify, Catalog, Inventory, Mode, PlanRequest, Policy};
 
 fn inventory(catalog: &Catalog, hosts: usize) -> Inventory {
     let computes = format!("cmp-[00001:{:05}]", hosts - 3);
@@ -50,7 +50,11 @@ fn benches(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     let plan = catalog
-                        .plan_inventory(black_box(&fleet), "queens", &rolling)
+                        .plan_request(&PlanRequest::from_inventory(
+                            black_box(&fleet),
+                            "queens",
+                            &rolling,
+                        ))
                         .unwrap();
                     assert!(verify(&catalog, &plan).unwrap().is_empty());
                     plan.steps.len()
@@ -63,7 +67,11 @@ fn benches(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     let plan = catalog
-                        .plan_inventory(black_box(&fleet), "ussuri", &offline)
+                        .plan_request(&PlanRequest::from_inventory(
+                            black_box(&fleet),
+                            "ussuri",
+                            &offline,
+                        ))
                         .unwrap();
                     assert!(verify(&catalog, &plan).unwrap().is_empty());
                     plan.steps.len()

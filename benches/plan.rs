@@ -28,7 +28,7 @@ use std::time::Duration;
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use ffu_core::{verify, Catalog, CompactPlan, Plan, Policy};
+use ffu_core::{verify, Catalog, CompactPlan, Plan, PlanRequest, Policy};
 
 /// One catalog size: releases x services x migrations per service and release.
 #[derive(Clone, Copy)]
@@ -114,7 +114,11 @@ impl Fixture {
         self.compact.get_or_init(|| {
             let compact = self
                 .catalog()
-                .plan_compact("r000", &self.size.last_release(), &Policy::default())
+                .plan_compact(&PlanRequest::from_release(
+                    "r000",
+                    &self.size.last_release(),
+                    &Policy::default(),
+                ))
                 .expect("a plan exists over a synthetic catalog");
             assert_eq!(compact.to_json(), self.plan().to_json());
             compact
@@ -207,7 +211,11 @@ fn benches(c: &mut Criterion) {
             let last = size.last_release();
             b.iter(|| {
                 catalog
-                    .plan_compact(black_box("r000"), black_box(&last), &Policy::default())
+                    .plan_compact(&PlanRequest::from_release(
+                        black_box("r000"),
+                        black_box(&last),
+                        &Policy::default(),
+                    ))
                     .expect("a plan")
             });
         });

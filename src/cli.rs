@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ffu_core::{
-    render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, Policy, ServiceState,
+    render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy,
+    ServiceState,
 };
 
 /// Plans fast-forward upgrades of multi-service clouds (OpenStack first).
@@ -170,7 +171,7 @@ struct CatalogArg {
     catalog: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum PlanFormat {
     Text,
     Json,
@@ -528,50 +529,40 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         services: args.services.clone(),
         max_unavailable: args.max_unavailable.clone(),
     };
-    if let (None, Some(from), true, PlanFormat::Json) =
-        (&args.inventory, &args.from, args.db.is_empty(), args.format)
-    {
-        // The document only: written straight from the catalog, without building the
-        // steps of the migrations.
-        let catalog = std::sync::Arc::new(catalog);
-        let plan = catalog.plan_compact(from, &args.to, &policy)?;
-        let result = emit(args.output.as_deref(), |out| {
-            plan.write_json(&mut *out)?;
-            writeln!(out)
-        });
-        // As below: the process ends right after this.
-        std::mem::forget(plan);
-        std::mem::forget(catalog);
-        return result;
-    }
-    let plan = match (&args.inventory, &args.from) {
-        (Some(path), _) => {
-            let inventory = Inventory::from_path(&catalog, path)?;
-            if args.db.is_empty() {
-                catalog.plan_inventory(&inventory, &args.to, &policy)?
-            } else {
-                let state = discover_all(&args.db, &catalog, args.services.as_deref())?;
-                catalog.plan_inventory_with_state(&inventory, &args.to, &policy, &state)?
-            }
-        }
-        (None, from) if !args.db.is_empty() => {
-            let state = discover_all(&args.db, &catalog, args.services.as_deref())?;
-            catalog.plan_with_state(from.as_deref(), &args.to, &policy, &state)?
-        }
-        (None, Some(from)) => catalog.plan(from, &args.to, &policy)?,
-        (None, None) => {
+    let inventory = match &args.inventory {
+        Some(path) => Some(Inventory::from_path(&catalog, path)?),
+        None => None,
+    };
+    let state = if args.db.is_empty() {
+        None
+    } else {
+        Some(discover_all(&args.db, &catalog, args.services.as_deref())?)
+    };
+    let request = match (&inventory, &args.from, &state) {
+        (Some(inventory), _, _) => PlanRequest::from_inventory(inventory, &args.to, &policy),
+        (None, Some(from), _) => PlanRequest::from_release(from, &args.to, &policy),
+        (None, None, Some(state)) => PlanRequest::from_state(state, &args.to, &policy),
+        (None, None, None) => {
             return Err(Failure::BadInput(
                 "error: give --from RELEASE or --inventory FILE".to_owned(),
             ))
         }
     };
+    let request = match &state {
+        Some(state) => request.with_state(state),
+        None => request,
+    };
+    // The plan stays compact: as JSON its migration steps are written straight from the
+    // catalog, never built; the text and dot renderings build them.
+    let catalog = std::sync::Arc::new(catalog);
+    let plan = catalog.plan_compact(&request)?;
     let result = emit(args.output.as_deref(), |out| match args.format {
         PlanFormat::Json => {
             plan.write_json(&mut *out)?;
             writeln!(out)
         }
-        PlanFormat::Text => out.write_all(render::text(&plan, Some(&catalog)).as_bytes()),
-        PlanFormat::Dot => out.write_all(render::dot(&plan).as_bytes()),
+        PlanFormat::Text => out.write_all(render::text(&plan.to_plan(), Some(&catalog)).as_bytes()),
+        PlanFormat::Dot => out.write_all(render::dot(&plan.to_plan()).as_bytes()),
     });
     // The process ends right after this: freeing a large catalog and plan piece by piece
     // would take longer than planning did, and the operating system reclaims it at once.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::{ffu, temp_dir, write};
 use ffu_core::sql::discover_sqlite;
-use ffu_core::Catalog;
+use ffu_core::{Catalog, PlanRequest};
 
 /// The shared alembic-style test catalog (tests/data/alembic-test.yaml).
 const CATALOG: &str = include_str!("data/alembic-test.yaml");
@@ -273,10 +273,10 @@ fn plans_per_host_leave_out_what_the_databases_hold() {
         ffu_core::ServiceState::applied(["keystone.queens.expand"]),
     );
     let plan = catalog
-        .plan_inventory_with_state(&inventory, "rocky", &policy, &state)
+        .plan_request(&PlanRequest::from_inventory(&inventory, "rocky", &policy).with_state(&state))
         .unwrap();
     let full = catalog
-        .plan_inventory(&inventory, "rocky", &policy)
+        .plan_request(&PlanRequest::from_inventory(&inventory, "rocky", &policy))
         .unwrap();
     assert_eq!(plan.applied, ["keystone.queens.expand"]);
     let migrations = |plan: &ffu_core::Plan| -> Vec<String> {
@@ -299,7 +299,7 @@ fn plans_per_host_leave_out_what_the_databases_hold() {
         ffu_core::ServiceState::applied(["keystone.stein.expand"]),
     );
     let err = catalog
-        .plan_inventory_with_state(&inventory, "rocky", &policy, &state)
+        .plan_request(&PlanRequest::from_inventory(&inventory, "rocky", &policy).with_state(&state))
         .unwrap_err();
     assert_eq!(
         err.to_string(),

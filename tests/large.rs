@@ -8,7 +8,7 @@ mod synthetic;
 
 use std::sync::Arc;
 
-use ffu_core::{verify, Catalog, Plan, Policy};
+use ffu_core::{verify, Catalog, Plan, PlanRequest, Policy};
 
 #[test]
 fn a_large_plan_built_on_two_threads_is_safe_and_deterministic_and_compact_alike() {
@@ -30,7 +30,9 @@ fn a_large_plan_built_on_two_threads_is_safe_and_deterministic_and_compact_alike
         assert_eq!(Plan::from_json(&json, "plan.json").unwrap(), plan);
         assert_eq!(catalog.plan(first, last, &policy).unwrap().to_json(), json);
         // The compact plan, written on two threads too, is the same plan.
-        let compact = catalog.plan_compact(first, last, &policy).unwrap();
+        let compact = catalog
+            .plan_compact(&PlanRequest::from_release(first, last, &policy))
+            .unwrap();
         assert_eq!(compact.to_json(), json);
         let mut streamed = Vec::new();
         compact.write_json(&mut streamed).unwrap();

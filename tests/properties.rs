@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use ffu_core::{
-    verify, Catalog, Error, Inventory, Mode, NoPlan, Plan, Policy, ServiceState, StepKind,
+    verify, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy, ServiceState,
+    StepKind,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -355,7 +356,7 @@ proptest! {
             max_unavailable: Some(batch.to_string()),
             ..Policy::default()
         };
-        match catalog.plan_inventory(&inventory, &release_name(to), &policy) {
+        match catalog.plan_request(&PlanRequest::from_inventory(&inventory, &release_name(to), &policy)) {
             Ok(plan) => {
                 // Read back from its document, as `ffu verify` reads it: a repeated step id
                 // is unreadable input there, not a violation.
@@ -406,7 +407,7 @@ proptest! {
         let mode = if seed >> 63 == 1 { ffu_core::Mode::Rolling } else { ffu_core::Mode::Offline };
         // Rolling plans refuse skip_level (rolling SLURP upgrades are not planned yet).
         let policy = Policy { skip_level: skip && mode == ffu_core::Mode::Offline, mode, ..Policy::default() };
-        let plan = match catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &state) {
+        let plan = match catalog.plan_request(&PlanRequest::from_release(&release_name(0), &last, &policy).with_state(&state)) {
             Ok(plan) => plan,
             // As without a state: some rolling hops have no order, which is explained.
             Err(Error::NoPlan(NoPlan::OrderCycle { .. })) if mode == ffu_core::Mode::Rolling => return Ok(()),
@@ -443,7 +444,7 @@ proptest! {
             if other != service {
                 broken.insert(other, ServiceState::default());
             }
-            let err = catalog.plan_with_state(Some(&release_name(0)), &last, &policy, &broken).unwrap_err();
+            let err = catalog.plan_request(&PlanRequest::from_release(&release_name(0), &last, &policy).with_state(&broken)).unwrap_err();
             prop_assert!(matches!(err, Error::BadState { .. }), "{err}");
         }
     }
@@ -457,7 +458,7 @@ proptest! {
         });
         let policy = Policy { skip_level: skip, services, ..Policy::default() };
         let (from, to) = (release_name(from), release_name(to));
-        match (catalog.plan(&from, &to, &policy), catalog.plan_compact(&from, &to, &policy)) {
+        match (catalog.plan(&from, &to, &policy), catalog.plan_compact(&PlanRequest::from_release(&from, &to, &policy))) {
             (Ok(plan), Ok(compact)) => {
                 // serde's writer of the built plan is the independent judge of the bytes.
                 let json = compact.to_json();

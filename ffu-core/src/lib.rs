@@ -24,10 +24,11 @@
 //!
 //! Custom catalogs load from YAML or JSON ([`Catalog::from_path`],
 //! [`Catalog::from_yaml_str`]); the format is `ffu-catalog/1`, and plans are `ffu-plan/1`
-//! JSON documents ([`Plan::to_json`], [`Plan::from_json`]). A tool that only wants the
-//! document of a large plan can have [`Catalog::plan_compact`] make it as a
-//! [`CompactPlan`], which writes its migration steps straight from the catalog instead of
-//! building them.
+//! JSON documents ([`Plan::to_json`], [`Plan::from_json`]). Every start other than a
+//! release (an inventory of hosts, the state of the databases) is a [`PlanRequest`] for
+//! [`Catalog::plan_request`]; a tool that only wants the document of a large plan can have
+//! [`Catalog::plan_compact`] make it as a [`CompactPlan`], which writes its migration steps
+//! straight from the catalog instead of building them.
 
 #![warn(missing_docs)]
 
@@ -57,7 +58,7 @@ pub use input::{read_document, read_document_from, MAX_DOCUMENT_BYTES};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
 pub use migration::{Migration, MigrationId, MigrationKind};
 pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
-pub use planner::CompactPlan;
+pub use planner::{CompactPlan, PlanRequest};
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Database, Role, Service, ServiceId};
 pub use sql::{Backend, Journal, ServiceState};

@@ -227,7 +227,7 @@ pub struct Plan {
     /// The hops, in order.
     pub hops: Vec<Hop>,
     /// Migrations of the upgraded releases and services that the databases already hold
-    /// (plans made from a database's state, [`crate::Catalog::plan_with_state`]): the plan
+    /// (plans made from a database's state, [`crate::PlanRequest::with_state`]): the plan
     /// leaves them out, and [`crate::verify`] counts them as done. Written only when not
     /// empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

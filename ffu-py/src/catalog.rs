@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ffu_core::{Catalog, Mode, Negotiated, Policy};
+use ffu_core::{Catalog, Mode, Negotiated, PlanRequest, Policy};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
@@ -265,41 +265,35 @@ impl PyCatalog {
             max_unavailable.as_ref(),
         )?;
         let state = state.as_ref().map(crate::database::state_arg).transpose()?;
-        if from_.is_none() && state.is_none() {
-            return Err(argument_type_error(
-                py,
-                "from_",
-                "plan() needs from_ (the release the cloud runs), or state= to start where its databases stand",
-            ));
-        }
+        let request = match (&from_, &state) {
+            (Some(from), _) => PlanRequest::from_release(from, &to, &policy),
+            (None, Some(state)) => PlanRequest::from_state(state, &to, &policy),
+            (None, None) => {
+                return Err(argument_type_error(
+                    py,
+                    "from_",
+                    "plan() needs from_ (the release the cloud runs), or state= to start where its databases stand",
+                ))
+            }
+        };
+        let request = match &state {
+            Some(state) => request.with_state(state),
+            None => request,
+        };
         logging::sync_level(py);
         let catalog = &self.inner;
-        // Without a state, the plan is kept compact: its migration steps are built only if
-        // Python asks for them (`to_json` writes them straight from the catalog).
-        py.detach(|| {
-            guarded(|| {
-                Ok(match &state {
-                    Some(state) => PyPlan::new(
-                        catalog.plan_with_state(from_.as_deref(), &to, &policy, state)?,
-                        Some(Arc::clone(catalog)),
-                    ),
-                    None => PyPlan::compact(catalog.plan_compact(
-                        from_.as_deref().unwrap_or_default(),
-                        &to,
-                        &policy,
-                    )?),
-                })
+        // The plan is kept compact: its migration steps are built only if Python asks for
+        // them (`to_json` writes them straight from the catalog).
+        py.detach(|| guarded(|| Ok(PyPlan::compact(catalog.plan_compact(&request)?))))
+            .map_err(|failure| {
+                failure.into_py_err(
+                    py,
+                    Some(Request {
+                        from: from_.as_deref().unwrap_or_default(),
+                        to: &to,
+                    }),
+                )
             })
-        })
-        .map_err(|failure| {
-            failure.into_py_err(
-                py,
-                Some(Request {
-                    from: from_.as_deref().unwrap_or_default(),
-                    to: &to,
-                }),
-            )
-        })
     }
 
     /// Plans the upgrade of the cloud that `inventory` describes to `to`, with steps per
@@ -343,16 +337,16 @@ impl PyCatalog {
         let plan = py
             .detach(|| {
                 guarded(|| {
-                    Ok(match &state {
-                        Some(state) => {
-                            catalog.plan_inventory_with_state(&inventory, &to, &policy, state)?
-                        }
-                        None => catalog.plan_inventory(&inventory, &to, &policy)?,
-                    })
+                    let request = PlanRequest::from_inventory(&inventory, &to, &policy);
+                    let request = match &state {
+                        Some(state) => request.with_state(state),
+                        None => request,
+                    };
+                    Ok(PyPlan::compact(catalog.plan_compact(&request)?))
                 })
             })
             .map_err(|failure| failure.into_py_err(py, None))?;
-        Ok(PyPlan::new(plan, Some(Arc::clone(&self.inner))))
+        Ok(plan)
     }
 
     /// What each service may advertise now, given where its servers stand in `inventory`:

@@ -29,14 +29,11 @@ pub(crate) struct PyPlan {
 
 /// How a plan is held.
 enum Held {
-    /// With every step (plans read from documents, and made from an inventory or a state),
-    /// and the catalog that made it, if one did: `to_text` uses it to say what stays up.
-    Built {
-        plan: Arc<Plan>,
-        catalog: Option<Arc<Catalog>>,
-    },
-    /// As `Catalog.plan` made it: `to_json` writes the migration steps straight from the
-    /// catalog, and the steps are built the first time Python asks for them.
+    /// With every step, read from a document (no catalog made it).
+    Built { plan: Arc<Plan> },
+    /// As `Catalog.plan` and `Catalog.plan_inventory` made it: `to_json` writes the
+    /// migration steps straight from the catalog, and the steps are built the first time
+    /// Python asks for them; `to_text` uses the catalog to say what stays up.
     Compact {
         compact: Arc<CompactPlan>,
         built: OnceLock<Arc<Plan>>,
@@ -58,16 +55,6 @@ impl Drop for PyPlan {
 }
 
 impl PyPlan {
-    pub(crate) fn new(plan: Plan, catalog: Option<Arc<Catalog>>) -> PyPlan {
-        PyPlan {
-            held: Held::Built {
-                plan: Arc::new(plan),
-                catalog,
-            },
-            file: None,
-        }
-    }
-
     pub(crate) fn compact(compact: CompactPlan) -> PyPlan {
         PyPlan {
             held: Held::Compact {
@@ -81,7 +68,7 @@ impl PyPlan {
     /// The catalog that made the plan, if one did.
     fn made_by(&self) -> Option<&Arc<Catalog>> {
         match &self.held {
-            Held::Built { catalog, .. } => catalog.as_ref(),
+            Held::Built { .. } => None,
             Held::Compact { compact, .. } => Some(compact.catalog()),
         }
     }
@@ -122,7 +109,6 @@ impl PyPlan {
             .map(|plan| PyPlan {
                 held: Held::Built {
                     plan: Arc::new(plan),
-                    catalog: None,
                 },
                 file: Some(file.to_owned()),
             })

@@ -169,12 +169,16 @@ pub(crate) fn plan_seeds() -> Vec<(Seed, Arc<Catalog>)> {
         (
             "pike-queens-rolling",
             &openstack,
-            openstack.plan_inventory(&inventory, "queens", &rolling),
+            openstack.plan_request(&PlanRequest::from_inventory(&inventory, "queens", &rolling)),
         ),
         (
             "inventory-pike-queens",
             &openstack,
-            openstack.plan_inventory(&inventory, "queens", &Policy::default()),
+            openstack.plan_request(&PlanRequest::from_inventory(
+                &inventory,
+                "queens",
+                &Policy::default(),
+            )),
         ),
         ("small", &small, small.plan("r1", "r4", &skip)),
         (

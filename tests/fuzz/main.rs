@@ -102,7 +102,7 @@ use std::time::{Duration, Instant};
 
 use ffu_core::{
     import_alembic, render, verify, AlembicLayout, Catalog, Error, Inventory, Mode, NoPlan, Plan,
-    Policy,
+    PlanRequest, Policy,
 };
 use serde_json::{json, Map, Value};
 

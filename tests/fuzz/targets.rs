@@ -191,7 +191,7 @@ pub(crate) fn inventories() {
                     let policy = random_policy(&mut rng, &catalog);
                     let planned = guarded(|| {
                         let _ = catalog.negotiate(&inventory);
-                        catalog.plan_inventory(&inventory, &to, &policy)
+                        catalog.plan_request(&PlanRequest::from_inventory(&inventory, &to, &policy))
                     });
                     match planned {
                         Err(panic) => Some(broken("panic in planning an inventory", panic)),

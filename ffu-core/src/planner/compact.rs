@@ -1,125 +1,16 @@
-//! Plans whose migration steps stay references into the catalog until they are needed.
-//!
-//! Nearly every step of a large plan runs a migration, and such a step is a handful of the
-//! catalog's strings (service, release, migration id, command) and three of its own (id,
-//! reason, requirements). The planner leaves each as a [`Slot`] naming the migration and
-//! its hop; [`Outline::into_plan`] builds the [`Step`]s when a [`Plan`] is wanted, and the
-//! JSON writer of a [`CompactPlan`] writes them straight from the catalog, so a tool that
-//! only wants the document never allocates them.
+//! [`CompactPlan`]: a plan whose migration steps stay references into the catalog until
+//! they are asked for, and its JSON writer, which writes them straight from the catalog
+//! through one [`MigrationText`] per thread.
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
-use crate::migration::{Migration, MigrationId};
-use crate::plan::{Plan, Step};
+use crate::plan::Plan;
 use crate::plan_json::{self, StepRef, StepSource};
 
-use super::offline::{
-    migration_step, push_reason, push_step_id, step_kind, MigrationText, StepPlace,
-};
-
-/// One step of an outline, in execution order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Slot {
-    /// A step built already: its index in [`Outline::built`]. These come in index order.
-    Built(u32),
-    /// The step of one migration of hop `hop`.
-    Migration { hop: u32, migration: MigrationId },
-}
-
-/// What the planner makes: every part of a plan, with migration steps as [`Slot`]s.
-#[derive(Debug, Clone)]
-pub(crate) struct Outline {
-    /// The plan's fields; its `steps` are empty.
-    pub(crate) head: Plan,
-    /// The steps that were built, in execution order.
-    pub(crate) built: Vec<Step>,
-    /// Every step, in execution order.
-    pub(crate) slots: Vec<Slot>,
-    /// Per hop, per service, whether it takes part in the hop (for migration reasons).
-    pub(crate) in_hop: Vec<Vec<bool>>,
-    /// Per catalog migration, the hop that runs it (for the steps a migration requires).
-    pub(crate) hop_of_migration: Vec<Option<u32>>,
-}
-
-impl Outline {
-    /// The number of steps.
-    pub(crate) fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Where the steps of hop `hop` stand.
-    fn place<'a>(&'a self, catalog: &'a Catalog, hop: u32) -> StepPlace<'a> {
-        let hop = hop as usize;
-        StepPlace {
-            catalog,
-            hop_index: hop,
-            hop: &self.head.hops[hop],
-            in_hop: &self.in_hop[hop],
-            hop_of_migration: &self.hop_of_migration,
-        }
-    }
-
-    /// The steps of `slots`, taking the built ones from `built`, which holds them in order,
-    /// in a list with room for `capacity` steps.
-    fn steps_of(
-        &self,
-        catalog: &Catalog,
-        slots: &[Slot],
-        built: impl Iterator<Item = Step>,
-        capacity: usize,
-    ) -> Vec<Step> {
-        let mut built = built;
-        let mut steps = Vec::with_capacity(capacity.max(slots.len()));
-        for slot in slots {
-            match *slot {
-                Slot::Built(_) => steps.extend(built.next()),
-                Slot::Migration { hop, migration } => {
-                    let place = self.place(catalog, hop);
-                    steps.push(migration_step(&place, catalog.migration(migration)));
-                }
-            }
-        }
-        steps
-    }
-
-    /// The plan, with every step built.
-    pub(crate) fn into_plan(mut self, catalog: &Catalog) -> Plan {
-        let built = std::mem::take(&mut self.built);
-        let migrations = self.slots.len() - built.len();
-        self.head.steps = if migrations == 0 {
-            built
-        } else {
-            self.build_in_halves(catalog, built)
-        };
-        self.head
-    }
-
-    /// Every step, built a half of the slots at a time (on two threads for a large plan).
-    /// The first half goes into a list with room for the whole plan, so that joining the
-    /// halves moves the second half once and copies nothing else.
-    fn build_in_halves(&self, catalog: &Catalog, mut built: Vec<Step>) -> Vec<Step> {
-        let (first, second) = self.slots.split_at(self.slots.len() / 2);
-        let first_built = first
-            .iter()
-            .filter(|slot| matches!(slot, Slot::Built(_)))
-            .count();
-        let mut second_built = built.split_off(first_built);
-        let (mut steps, rest) = crate::parallel::join(
-            self.slots.len() - first_built - second_built.len(),
-            || self.steps_of(catalog, first, built.drain(..), self.slots.len()),
-            || self.steps_of(catalog, second, second_built.drain(..), 0),
-        );
-        steps.extend(rest);
-        steps
-    }
-
-    /// The plan, with every step built, leaving the outline as it is.
-    pub(crate) fn to_plan(&self, catalog: &Catalog) -> Plan {
-        self.clone().into_plan(catalog)
-    }
-}
+use super::outline::{Outline, Slot};
+use super::steps::MigrationText;
 
 /// The steps of an outline as the JSON writer sees them: migration steps are written from
 /// the catalog through a [`MigrationText`] that each thread reuses.
@@ -148,93 +39,34 @@ impl StepSource for OutlineSteps<'_> {
                 Slot::Migration { hop, migration } => {
                     let place = outline.place(catalog, hop);
                     let migration = catalog.migration(migration);
-                    if catalog.plain_text() {
-                        write_plain_migration_step(out, &place, migration);
-                        continue;
-                    }
                     text.fill(&place, migration);
-                    // The fields of `offline::migration_step`, borrowed.
-                    let step = StepRef {
-                        id: &text.id,
-                        hop: place.hop_index,
-                        kind: step_kind(migration.kind),
-                        service: Some(&catalog.service(migration.service).name),
-                        component: None,
-                        release: Some(&catalog.release(migration.release).name),
-                        migration: Some(&migration.id),
-                        command: Some(&migration.command),
-                        requires: text.requires(),
-                        reason: &text.reason,
-                        rollback_point: false,
-                        host: None,
-                        advertised: None,
-                    };
-                    plan_json::step(out, &step);
+                    let step = text.step_ref(&place, migration);
+                    if catalog.plain_text() {
+                        plan_json::plain_step(out, &step);
+                    } else {
+                        plan_json::step(out, &step);
+                    }
                 }
             }
         }
     }
 }
 
-/// Writes the JSON of a migration's step, as `plan_json::step` writes
-/// `offline::migration_step`, when nothing in the catalog needs escaping: the strings go
-/// straight into `out`, the step's own (id, requirements, reason) built in place.
-///
-/// This is most of a large plan's document. The tests hold it to serde's writing of the
-/// built plan (`tests/properties.rs`, `tests/large.rs`).
-fn write_plain_migration_step(out: &mut String, place: &StepPlace<'_>, migration: &Migration) {
-    let StepPlace {
-        catalog,
-        hop_index,
-        hop_of_migration,
-        ..
-    } = *place;
-    out.push_str("{\"id\":\"");
-    push_step_id(out, hop_index, &migration.id);
-    out.push_str("\",\"hop\":");
-    plan_json::number(out, hop_index);
-    out.push_str(",\"kind\":\"");
-    out.push_str(step_kind(migration.kind).as_str());
-    out.push_str("\",\"service\":\"");
-    out.push_str(&catalog.service(migration.service).name);
-    out.push_str("\",\"component\":null,\"release\":\"");
-    out.push_str(&catalog.release(migration.release).name);
-    out.push_str("\",\"migration\":\"");
-    out.push_str(&migration.id);
-    out.push_str("\",\"command\":\"");
-    out.push_str(&migration.command);
-    out.push_str("\",\"requires\":[");
-    let mut any_required = false;
-    for &required in &migration.requires {
-        if let Some(required_hop) = hop_of_migration[required.index()] {
-            if any_required {
-                out.push(',');
-            }
-            out.push('"');
-            push_step_id(out, required_hop as usize, &catalog.migration(required).id);
-            out.push('"');
-            any_required = true;
-        }
-    }
-    out.push_str("],\"reason\":\"");
-    push_reason(out, place, migration, any_required);
-    out.push_str("\",\"rollback_point\":false}");
-}
-
 /// A plan that keeps its migration steps as references into its catalog, and builds them
 /// only when they are asked for.
 ///
-/// [`Catalog::plan_compact`] makes one. It is the same plan as [`Catalog::plan`] makes:
-/// [`CompactPlan::to_json`] gives the same bytes as [`Plan::to_json`] of
+/// [`Catalog::plan_compact`] makes one. It is the same plan as [`Catalog::plan_request`]
+/// makes: [`CompactPlan::to_json`] gives the same bytes as [`Plan::to_json`] of
 /// [`CompactPlan::to_plan`], without building the steps of its migrations (most of a
 /// large plan's steps), which is what a tool that only wants the document saves.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use ffu_core::{Catalog, Policy};
+/// use ffu_core::{Catalog, PlanRequest, Policy};
 ///
 /// let catalog = Arc::new(Catalog::openstack());
-/// let compact = catalog.plan_compact("newton", "queens", &Policy::default())?;
+/// let policy = Policy::default();
+/// let compact = catalog.plan_compact(&PlanRequest::from_release("newton", "queens", &policy))?;
 /// let plan = catalog.plan("newton", "queens", &Policy::default())?;
 /// assert_eq!(compact.len(), plan.steps.len());
 /// assert_eq!(compact.to_json(), plan.to_json());
@@ -248,7 +80,7 @@ pub struct CompactPlan {
 }
 
 impl CompactPlan {
-    pub(crate) fn new(catalog: Arc<Catalog>, outline: Outline) -> CompactPlan {
+    pub(super) fn new(catalog: Arc<Catalog>, outline: Outline) -> CompactPlan {
         CompactPlan { catalog, outline }
     }
 
@@ -352,7 +184,13 @@ mod tests {
                 let catalog = Arc::new(catalog_of(release, service, component, id, command));
                 assert!(!catalog.plain_text(), "{weird:?} as string {field}");
                 let plan = catalog.plan("a", "c", &Policy::default()).unwrap();
-                let compact = catalog.plan_compact("a", "c", &Policy::default()).unwrap();
+                let compact = catalog
+                    .plan_compact(&crate::PlanRequest::from_release(
+                        "a",
+                        "c",
+                        &Policy::default(),
+                    ))
+                    .unwrap();
                 assert_eq!(
                     compact.to_json(),
                     serde_json::to_string(&plan).unwrap(),

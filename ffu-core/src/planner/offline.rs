@@ -14,110 +14,34 @@
 
 use crate::catalog::Catalog;
 use crate::error::Result;
-use crate::migration::{Migration, MigrationId, MigrationKind};
-use crate::plan::{Hop, Step, StepKind};
+use crate::migration::{Migration, MigrationId};
+use crate::plan::StepKind;
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 
-use super::compact::Slot;
+use super::fleet::Fleet;
+use super::layout::{HopLayout, Layout};
 use super::order::order_migrations;
-use super::rolling::{Fleet, Placement};
+use super::outline::StepList;
+use super::steps::migration_step;
 
-/// The steps a planner made: those built, and every step in order, where the offline
-/// planner leaves a migration's step as a [`Slot::Migration`] when there is no inventory
-/// (the rolling planner builds every step).
-pub(super) struct PlannedSteps {
-    pub(super) built: Vec<Step>,
-    pub(super) slots: Vec<Slot>,
-    /// Per hop, per service, whether it takes part in the hop.
+/// The steps of an offline plan, and per hop, per service, whether it takes part in the
+/// hop (which the reasons of its migration steps name).
+pub(super) struct OfflineSteps {
+    pub(super) steps: StepList,
     pub(super) in_hop: Vec<Vec<bool>>,
 }
 
-/// Builds every step of the plan, hop by hop.
+/// Builds every step of an offline upgrade along `layout`, hop by hop. With `hosts` (an
+/// inventory's fleet), stops and starts are per host, migrations run on each service's
+/// bootstrap host and agents start in batches at the end; without, migration steps are
+/// left as slots for the outline to build or write when wanted.
 pub(super) fn build_steps(
     catalog: &Catalog,
-    path: &[ReleaseId],
-    hops: &[Hop],
-    hop_migrations: &[Vec<MigrationId>],
-    hop_of_migration: &[Option<u32>],
-    service_order: &[ServiceId],
-) -> Result<PlannedSteps> {
-    build(
-        catalog,
-        path,
-        hops,
-        hop_migrations,
-        hop_of_migration,
-        service_order,
-        None,
-    )
-}
-
-/// The steps of an offline upgrade of the hosts of an inventory: stops and starts per
-/// host, migrations on each service's bootstrap host, agents in batches at the end.
-pub(super) fn build_host_steps(
-    catalog: &Catalog,
-    path: &[ReleaseId],
-    hops: &[Hop],
-    hop_migrations: &[Vec<MigrationId>],
-    hop_of_migration: &[Option<u32>],
-    service_order: &[ServiceId],
-    fleet: &Fleet<'_>,
-) -> Result<PlannedSteps> {
-    build(
-        catalog,
-        path,
-        hops,
-        hop_migrations,
-        hop_of_migration,
-        service_order,
-        Some(fleet),
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn build(
-    catalog: &Catalog,
-    path: &[ReleaseId],
-    hops: &[Hop],
-    hop_migrations: &[Vec<MigrationId>],
-    hop_of_migration: &[Option<u32>],
-    service_order: &[ServiceId],
-    fleet: Option<&Fleet<'_>>,
-) -> Result<PlannedSteps> {
-    // Each service's bootstrap host, where its migrations run.
-    let bootstrap = fleet.map_or_else(
-        || vec![None; catalog.services().len()],
-        |fleet| fleet.bootstrap_hosts(catalog),
-    );
-    let none = || PlannedSteps {
-        built: Vec::new(),
-        slots: Vec::new(),
-        in_hop: Vec::new(),
-    };
-    let (Some(&from), Some(&to)) = (path.first(), path.last()) else {
-        return Ok(none());
-    };
-    if path.len() < 2 {
-        return Ok(none());
-    }
-    // The services taking part in each hop: those that exist at its end, and those with
-    // migrations in it.
-    let taking_part: Vec<Vec<ServiceId>> = (0..hops.len())
-        .map(|index| {
-            let mut has_migrations = vec![false; catalog.services().len()];
-            for &migration in &hop_migrations[index] {
-                has_migrations[catalog.migration(migration).service.index()] = true;
-            }
-            service_order
-                .iter()
-                .copied()
-                .filter(|&s| {
-                    catalog.service(s).exists_at(path[index + 1]) || has_migrations[s.index()]
-                })
-                .collect()
-        })
-        .collect();
+    layout: &Layout,
+    hosts: Option<&Fleet>,
+) -> Result<OfflineSteps> {
+    let taking_part = taking_part(catalog, layout);
     let in_hop: Vec<Vec<bool>> = taking_part
         .iter()
         .map(|services| {
@@ -129,87 +53,76 @@ fn build(
         })
         .collect();
     // Hops are independent once the path is known: every temporary start is stopped again
-    // within its hop, so each hop begins in the same state. A large plan is built on two
-    // threads, a contiguous half of the migrations each, and joined in order.
-    let total: usize = hop_migrations.iter().map(Vec::len).sum();
-    let build_range = |range: std::ops::Range<usize>, capacity: Capacity| -> Result<Builder<'_>> {
+    // within its hop, so each hop begins in the same state. The plan is built in two
+    // contiguous halves of the migrations (on two threads when large), joined in order.
+    let build_range = |range: std::ops::Range<usize>, capacity: Capacity| -> Result<StepList> {
         let mut builder = Builder {
             catalog,
-            steps: Vec::with_capacity(capacity.built),
-            slots: Vec::with_capacity(capacity.slots),
+            layout,
+            hosts,
+            steps: StepList::with_capacity(capacity.built, capacity.slots),
             running: vec![false; catalog.components().len()],
-            hop_of_migration,
-            fleet,
-            bootstrap: &bootstrap,
         };
         for index in range {
-            if index == 0 {
-                match fleet {
-                    Some(fleet) => builder.stop_hosts(fleet, service_order),
-                    None => builder.stop_everything(from, service_order),
-                }
-            }
-            let last = index + 1 == hops.len();
-            builder.hop(
-                index,
-                &hops[index],
-                path[index],
-                path[index + 1],
-                &hop_migrations[index],
-                &taking_part[index],
-                &in_hop[index],
-                last,
-            )?;
-            if last {
-                match fleet {
-                    Some(fleet) => builder.start_hosts(fleet, index, to, service_order),
-                    None => builder.start_everything(index, to, service_order),
-                }
-            }
+            builder.hop(layout.hop(index), &taking_part[index], &in_hop[index])?;
         }
-        Ok(builder)
+        Ok(builder.steps)
     };
+    let hop_count = layout.hops.len();
     let capacity = |range: std::ops::Range<usize>| {
-        step_capacity(catalog, fleet, range.len(), &hop_migrations[range])
+        step_capacity(catalog, hosts, range.len(), &layout.migrations[range])
     };
-    let finish = |builder: Builder<'_>, in_hop: Vec<Vec<bool>>| PlannedSteps {
-        built: builder.steps,
-        slots: builder.slots,
-        in_hop,
-    };
-    if hops.len() < 2 {
-        return Ok(finish(
-            build_range(0..hops.len(), capacity(0..hops.len()))?,
-            in_hop,
-        ));
+    let split = split_hop(layout);
+    // The first half is built into a list with room for the whole plan, so that joining
+    // the halves moves the second half once and copies nothing else.
+    let (first, second) = crate::parallel::join(
+        layout.migration_count(),
+        || build_range(0..split, capacity(0..hop_count)),
+        || build_range(split..hop_count, capacity(split..hop_count)),
+    );
+    let mut steps = first?;
+    steps.append(second?);
+    Ok(OfflineSteps { steps, in_hop })
+}
+
+/// The services taking part in each hop, in service order: those that exist at its end,
+/// and those with migrations in it.
+fn taking_part(catalog: &Catalog, layout: &Layout) -> Vec<Vec<ServiceId>> {
+    (0..layout.hops.len())
+        .map(|index| {
+            let hop = layout.hop(index);
+            let mut has_migrations = vec![false; catalog.services().len()];
+            for &migration in hop.migrations {
+                has_migrations[catalog.migration(migration).service.index()] = true;
+            }
+            layout
+                .service_order
+                .iter()
+                .copied()
+                .filter(|&s| catalog.service(s).exists_at(hop.end) || has_migrations[s.index()])
+                .collect()
+        })
+        .collect()
+}
+
+/// The hop where the second half of the plan starts: the first after half the migrations
+/// (every hop in the first half when there is only one).
+fn split_hop(layout: &Layout) -> usize {
+    let hop_count = layout.hops.len();
+    if hop_count < 2 {
+        return hop_count;
     }
+    let total = layout.migration_count();
     let mut seen = 0;
-    let split = hop_migrations
+    layout
+        .migrations
         .iter()
         .position(|migrations| {
             seen += migrations.len();
             seen * 2 >= total
         })
-        .map_or(hops.len() / 2, |index| index + 1)
-        .clamp(1, hops.len() - 1);
-    // The first half is built into a list with room for the whole plan, so that joining
-    // the halves moves the second half once and copies nothing else.
-    let (first, second) = crate::parallel::join(
-        total,
-        || build_range(0..split, capacity(0..hops.len())),
-        || build_range(split..hops.len(), capacity(split..hops.len())),
-    );
-    let mut first = first?;
-    let second = second?;
-    let offset = first.steps.len() as u32;
-    first.steps.extend(second.steps);
-    first
-        .slots
-        .extend(second.slots.into_iter().map(|slot| match slot {
-            Slot::Built(index) => Slot::Built(index + offset),
-            migration @ Slot::Migration { .. } => migration,
-        }));
-    Ok(finish(first, in_hop))
+        .map_or(hop_count / 2, |index| index + 1)
+        .clamp(1, hop_count - 1)
 }
 
 /// How many steps a builder reserves room for: built, and in all.
@@ -229,7 +142,7 @@ struct Capacity {
 /// Without an inventory, migration steps are slots only.
 fn step_capacity(
     catalog: &Catalog,
-    fleet: Option<&Fleet<'_>>,
+    hosts: Option<&Fleet>,
     hops: usize,
     migrations: &[Vec<MigrationId>],
 ) -> Capacity {
@@ -240,10 +153,10 @@ fn step_capacity(
         .map(|&id| 2 * catalog.migration(id).needs_running.len())
         .sum();
     let per_hop = 3 * catalog.services().len() + catalog.config_changes().len();
-    let instances = fleet.map_or(catalog.components().len(), |fleet| fleet.placements.len());
+    let instances = hosts.map_or(catalog.components().len(), |fleet| fleet.placements.len());
     let others = temporary + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64;
     Capacity {
-        built: if fleet.is_some() {
+        built: if hosts.is_some() {
             others + migration_count
         } else {
             others
@@ -254,58 +167,51 @@ fn step_capacity(
 
 struct Builder<'a> {
     catalog: &'a Catalog,
+    layout: &'a Layout,
     /// The hosts, when planning from an inventory.
-    fleet: Option<&'a Fleet<'a>>,
-    /// Per service, the host its migrations run on.
-    bootstrap: &'a [Option<u32>],
-    /// The steps built so far.
-    steps: Vec<Step>,
-    /// Every step so far, in order.
-    slots: Vec<Slot>,
+    hosts: Option<&'a Fleet>,
+    steps: StepList,
     /// Components started temporarily for a migration and still running.
     running: Vec<bool>,
-    hop_of_migration: &'a [Option<u32>],
 }
 
 impl Builder<'_> {
-    /// Every step of one hop but the final starts.
-    #[allow(clippy::too_many_arguments)]
+    /// Every step of one hop: on the first, the stops; then the backups, installs,
+    /// configuration changes and migrations; on the last, the starts.
     fn hop(
         &mut self,
-        index: usize,
-        hop: &Hop,
-        start: ReleaseId,
-        end: ReleaseId,
-        migrations: &[MigrationId],
+        hop: HopLayout<'_>,
         taking_part: &[ServiceId],
         in_hop: &[bool],
-        last: bool,
     ) -> Result<()> {
         let catalog = self.catalog;
-        let label = format!("{} -> {}", hop.from, hop.to);
-        let ordered = order_migrations(catalog, taking_part, migrations, &label)?;
-        self.backups(index, start, end, taking_part, migrations);
-        self.installs(index, end, last, taking_part);
-        self.config_changes(index, start, end, taking_part);
-        self.migrations(index, hop, end, &ordered, in_hop);
+        if hop.index == 0 {
+            match self.hosts {
+                Some(fleet) => self.stop_hosts(fleet),
+                None => self.stop_everything(hop.start),
+            }
+        }
+        let label = format!("{} -> {}", hop.hop.from, hop.hop.to);
+        let ordered = order_migrations(catalog, taking_part, hop.migrations, &label)?;
+        self.backups(&hop, taking_part);
+        self.installs(&hop, taking_part);
+        self.config_changes(&hop, taking_part);
+        self.migrations(&hop, &ordered, in_hop);
+        if hop.last {
+            match self.hosts {
+                Some(fleet) => self.start_hosts(fleet, hop.index, hop.end),
+                None => self.start_everything(hop.index, hop.end),
+            }
+        }
         Ok(())
-    }
-
-    /// Adds a built step.
-    fn add(&mut self, step: Step) -> &mut Step {
-        self.slots.push(Slot::Built(self.steps.len() as u32));
-        self.steps.push(step);
-        let last = self.steps.len() - 1;
-        &mut self.steps[last]
-    }
-
-    fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
-        self.add(Step::new(id, hop, kind, reason))
     }
 
     /// A step on one host: id `h{hop}.{kind}.{subject}@{host}`, with its service, release
     /// and, for starts and stops, its component (`subject`).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the fields of the step, each named at the call"
+    )]
     fn on_host(
         &mut self,
         hop: usize,
@@ -317,13 +223,18 @@ impl Builder<'_> {
         reason: String,
     ) {
         let id = format!("h{hop}.{}.{subject}@{host}", kind.as_str());
-        let step = self.push(hop, kind, id, reason);
+        let step = self.steps.push(hop, kind, id, reason);
         step.service = Some(service.to_owned());
         step.release = Some(release);
         step.host = Some(host);
         if kind != StepKind::Install {
             step.component = Some(subject.to_owned());
         }
+    }
+
+    /// The name of the service's bootstrap host, when planning hosts.
+    fn bootstrap_name(&self, service: ServiceId) -> Option<String> {
+        self.hosts?.bootstrap_name(service)
     }
 
     fn release_name(&self, release: ReleaseId) -> &str {
@@ -344,9 +255,11 @@ impl Builder<'_> {
             .collect()
     }
 
-    fn stop_everything(&mut self, from: ReleaseId, service_order: &[ServiceId]) {
-        let catalog = self.catalog;
-        for &service in service_order.iter().rev() {
+    /// Hop 0 without an inventory: every agent and control component stopped, consumers
+    /// first.
+    fn stop_everything(&mut self, from: ReleaseId) {
+        let (catalog, layout) = (self.catalog, self.layout);
+        for &service in layout.service_order.iter().rev() {
             if !catalog.service(service).exists_at(from) {
                 continue;
             }
@@ -363,7 +276,9 @@ impl Builder<'_> {
                         ),
                     };
                     let release = self.release_name(from).to_owned();
-                    let step = self.push(0, StepKind::Stop, format!("h0.stop.{name}"), reason);
+                    let step =
+                        self.steps
+                            .push(0, StepKind::Stop, format!("h0.stop.{name}"), reason);
                     step.service = Some(service_name.clone());
                     step.component = Some(name.clone());
                     step.release = Some(release);
@@ -372,17 +287,13 @@ impl Builder<'_> {
         }
     }
 
-    fn backups(
-        &mut self,
-        hop: usize,
-        start: ReleaseId,
-        end: ReleaseId,
-        services: &[ServiceId],
-        migrations: &[MigrationId],
-    ) {
+    /// A backup of every service about to run a contract or irreversible migration: the
+    /// rollback point of the hop.
+    fn backups(&mut self, hop_layout: &HopLayout<'_>, services: &[ServiceId]) {
         let catalog = self.catalog;
+        let (hop, start, end) = (hop_layout.index, hop_layout.start, hop_layout.end);
         let mut needs = vec![false; catalog.services().len()];
-        for &migration in migrations {
+        for &migration in hop_layout.migrations {
             let migration = catalog.migration(migration);
             if migration.needs_backup() {
                 needs[migration.service.index()] = true;
@@ -401,7 +312,7 @@ impl Builder<'_> {
                 "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
             );
             let host = self.bootstrap_name(service);
-            let step = self.push(
+            let step = self.steps.push(
                 hop,
                 StepKind::Backup,
                 format!("h{hop}.backup.{name}"),
@@ -415,38 +326,10 @@ impl Builder<'_> {
         }
     }
 
-    /// The name of the service's bootstrap host, when planning hosts.
-    fn bootstrap_name(&self, service: ServiceId) -> Option<String> {
-        let fleet = self.fleet?;
-        self.bootstrap[service.index()].map(|h| fleet.host_names[h as usize].clone())
-    }
-
-    /// The hosts that get the target release of `service` before its migrations on the
-    /// last hop, in inventory order: those that run one of its control components, and its
-    /// bootstrap host, where the migrations run (an agent host when the service has no
-    /// control component in the inventory). Its other agent hosts get it in their batches.
-    fn early_install_hosts(&self, fleet: &Fleet<'_>, service: ServiceId) -> Vec<u32> {
+    /// The hop's release of every service taking part: on the last hop, the target.
+    fn installs(&mut self, hop_layout: &HopLayout<'_>, services: &[ServiceId]) {
         let catalog = self.catalog;
-        let mut hosts: Vec<u32> = fleet
-            .placements
-            .iter()
-            .filter(|p| {
-                let component = catalog.component(p.component);
-                component.service == service && component.role == Role::Control
-            })
-            .filter_map(|p| p.host)
-            .collect();
-        hosts.dedup();
-        if let Some(bootstrap) = self.bootstrap[service.index()] {
-            if !hosts.contains(&bootstrap) {
-                hosts.insert(0, bootstrap);
-            }
-        }
-        hosts
-    }
-
-    fn installs(&mut self, hop: usize, end: ReleaseId, last: bool, services: &[ServiceId]) {
-        let catalog = self.catalog;
+        let (hop, end, last) = (hop_layout.index, hop_layout.end, hop_layout.last);
         for &service in services {
             let data = catalog.service(service);
             if !data.exists_at(end) {
@@ -462,13 +345,13 @@ impl Builder<'_> {
             } else {
                 format!("install {name}{version} ({release}) code to run its migrations; it is not started at this release")
             };
-            match self.fleet {
+            match self.hosts {
                 // On the last hop, every control host (and the bootstrap host) gets the
                 // target release now; agent hosts get it in their batches at the end.
                 Some(fleet) if last => {
-                    for host in self.early_install_hosts(fleet, service) {
-                        let host_name = fleet.host_names[host as usize].clone();
-                        let step = self.push(
+                    for host in fleet.early_install_hosts(catalog, service) {
+                        let host_name = fleet.host_name(host).to_owned();
+                        let step = self.steps.push(
                             hop,
                             StepKind::Install,
                             format!("h{hop}.install.{name}@{host_name}"),
@@ -481,7 +364,7 @@ impl Builder<'_> {
                 }
                 _ => {
                     let host = self.bootstrap_name(service);
-                    let step = self.push(
+                    let step = self.steps.push(
                         hop,
                         StepKind::Install,
                         format!("h{hop}.install.{name}"),
@@ -495,14 +378,10 @@ impl Builder<'_> {
         }
     }
 
-    fn config_changes(
-        &mut self,
-        hop: usize,
-        start: ReleaseId,
-        end: ReleaseId,
-        services: &[ServiceId],
-    ) {
+    /// The configuration changes of the releases the hop passes through.
+    fn config_changes(&mut self, hop_layout: &HopLayout<'_>, services: &[ServiceId]) {
         let catalog = self.catalog;
+        let (hop, start, end) = (hop_layout.index, hop_layout.start, hop_layout.end);
         let mut taking_part = vec![false; catalog.services().len()];
         for service in services {
             taking_part[service.index()] = true;
@@ -518,7 +397,7 @@ impl Builder<'_> {
             let name = &catalog.service(change.service).name;
             let release = self.release_name(change.release).to_owned();
             let reason = format!("{name} configuration for {release}: {}", change.describe());
-            let step = self.push(
+            let step = self.steps.push(
                 hop,
                 StepKind::Config,
                 format!("h{hop}.config.{name}.{count}"),
@@ -530,15 +409,11 @@ impl Builder<'_> {
         }
     }
 
-    fn migrations(
-        &mut self,
-        hop_index: usize,
-        hop: &Hop,
-        end: ReleaseId,
-        ordered: &[MigrationId],
-        in_hop: &[bool],
-    ) {
+    /// The hop's migrations in their safe order, each component a migration needs running
+    /// started just before it and stopped once the next one no longer needs it.
+    fn migrations(&mut self, hop: &HopLayout<'_>, ordered: &[MigrationId], in_hop: &[bool]) {
         let catalog = self.catalog;
+        let (hop_index, end) = (hop.index, hop.end);
         let mut temporarily_running: Vec<ComponentId> = Vec::new();
         for (position, &id) in ordered.iter().enumerate() {
             let migration = catalog.migration(id);
@@ -551,22 +426,13 @@ impl Builder<'_> {
             }
             // Without an inventory a migration's step is only the catalog's, and is left
             // for when it is wanted; with one, it says which host it runs on.
-            if self.fleet.is_none() {
-                self.slots.push(Slot::Migration {
-                    hop: hop_index as u32,
-                    migration: id,
-                });
+            if self.hosts.is_none() {
+                self.steps.migration(hop_index, id);
             } else {
-                let place = StepPlace {
-                    catalog,
-                    hop_index,
-                    hop,
-                    in_hop,
-                    hop_of_migration: self.hop_of_migration,
-                };
+                let place = self.layout.place(catalog, hop, in_hop);
                 let mut step = migration_step(&place, migration);
                 step.host = self.bootstrap_name(migration.service);
-                self.add(step);
+                self.steps.add(step);
             }
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
@@ -620,7 +486,7 @@ impl Builder<'_> {
             Some(host) => format!("{id}@{host}"),
             None => id,
         };
-        let step = self.push(hop, kind, id, reason);
+        let step = self.steps.push(hop, kind, id, reason);
         step.service = Some(service);
         step.component = Some(name.clone());
         step.release = Some(release);
@@ -629,9 +495,9 @@ impl Builder<'_> {
 
     /// Hop 0 with an inventory: every agent and control instance stopped, host by host,
     /// consumers first.
-    fn stop_hosts(&mut self, fleet: &Fleet<'_>, service_order: &[ServiceId]) {
-        let catalog = self.catalog;
-        for &service in service_order.iter().rev() {
+    fn stop_hosts(&mut self, fleet: &Fleet) {
+        let (catalog, layout) = (self.catalog, self.layout);
+        for &service in layout.service_order.iter().rev() {
             let service_name = &catalog.service(service).name;
             for role in [Role::Agent, Role::Control] {
                 for placement in &fleet.placements {
@@ -642,7 +508,7 @@ impl Builder<'_> {
                     if component.service != service || component.role != role {
                         continue;
                     }
-                    let host_name = fleet.host_names[host as usize].clone();
+                    let host_name = fleet.host_name(host).to_owned();
                     let name = &component.name;
                     let what = if role == Role::Agent {
                         "agent"
@@ -667,39 +533,22 @@ impl Builder<'_> {
 
     /// The last hop with an inventory: per service in service order, its readiness check,
     /// its control components on every host, then its agents in batches of hosts.
-    fn start_hosts(
-        &mut self,
-        fleet: &Fleet<'_>,
-        hop: usize,
-        to: ReleaseId,
-        service_order: &[ServiceId],
-    ) {
-        let catalog = self.catalog;
+    fn start_hosts(&mut self, fleet: &Fleet, hop: usize, to: ReleaseId) {
+        let (catalog, layout) = (self.catalog, self.layout);
         let release = self.release_name(to).to_owned();
-        for &service in service_order {
+        for &service in &layout.service_order {
             let data = catalog.service(service);
             if !data.exists_at(to) {
                 continue;
             }
             let name = &data.name;
             self.precheck(hop, service, to);
-            let starts = |role: Role| -> Vec<&Placement> {
-                fleet
-                    .placements
-                    .iter()
-                    .filter(|p| {
-                        let component = catalog.component(p.component);
-                        component.service == service
-                            && component.role == role
-                            && component.exists_at(to)
-                    })
-                    .collect()
-            };
-            for placement in starts(Role::Control) {
+            for index in placements_at(catalog, fleet, service, Role::Control, to) {
+                let placement = &fleet.placements[index];
                 let component = &catalog.component(placement.component).name;
                 let host_name = placement
                     .host
-                    .map(|h| fleet.host_names[h as usize].clone())
+                    .map(|h| fleet.host_name(h).to_owned())
                     .unwrap_or_default();
                 let reason = format!("start {component} ({name} control plane) on {host_name} at the target release {release}");
                 self.on_host(
@@ -712,65 +561,9 @@ impl Builder<'_> {
                     reason,
                 );
             }
-            let agents = starts(Role::Agent);
-            // The agents of each host, hosts in inventory order.
-            let mut hosts: Vec<u32> = Vec::new();
-            let mut on_host: rustc_hash::FxHashMap<u32, Vec<&Placement>> =
-                rustc_hash::FxHashMap::default();
-            for placement in &agents {
-                if let Some(host) = placement.host {
-                    let list = on_host.entry(host).or_default();
-                    if list.is_empty() {
-                        hosts.push(host);
-                    }
-                    list.push(placement);
-                }
-            }
-            // A host that also runs one of the service's control components (a network
-            // node with neutron-server and its agents, an all-in-one), or where its
-            // migrations ran, got the target code above: one install per host and release.
-            let installed = self.early_install_hosts(fleet, service);
-            let batch = fleet.max_unavailable.batch(hosts.len());
-            for (number, chunk) in hosts.chunks(batch).enumerate() {
-                for &host in chunk.iter().filter(|host| !installed.contains(host)) {
-                    let host_name = fleet.host_names[host as usize].clone();
-                    let reason = format!(
-                        "install {name} ({release}) on agent host {host_name}, batch {}",
-                        number + 1
-                    );
-                    self.on_host(
-                        hop,
-                        StepKind::Install,
-                        name,
-                        host_name,
-                        name,
-                        release.clone(),
-                        reason,
-                    );
-                }
-                for placement in chunk.iter().flat_map(|host| on_host[host].iter().copied()) {
-                    let component = &catalog.component(placement.component).name;
-                    let host_name = placement
-                        .host
-                        .map(|h| fleet.host_names[h as usize].clone())
-                        .unwrap_or_default();
-                    let reason = format!(
-                        "start {component} ({name} agent) on {host_name} at {release}, batch {}",
-                        number + 1
-                    );
-                    self.on_host(
-                        hop,
-                        StepKind::Start,
-                        component,
-                        host_name,
-                        name,
-                        release.clone(),
-                        reason,
-                    );
-                }
-            }
+            self.start_agent_batches(fleet, hop, service, to);
             let host = self.bootstrap_name(service);
-            let step = self.push(
+            let step = self.steps.push(
                 hop,
                 StepKind::Postcheck,
                 format!("h{hop}.postcheck.{name}"),
@@ -779,6 +572,71 @@ impl Builder<'_> {
             step.service = Some(name.clone());
             step.release = Some(release.clone());
             step.host = host;
+        }
+    }
+
+    /// The service's agents at `to`, in batches of `max_unavailable` hosts (hosts in
+    /// inventory order): each host of a batch gets the code, then its agents start.
+    fn start_agent_batches(
+        &mut self,
+        fleet: &Fleet,
+        hop: usize,
+        service: ServiceId,
+        to: ReleaseId,
+    ) {
+        let catalog = self.catalog;
+        let name = &catalog.service(service).name;
+        let release = self.release_name(to).to_owned();
+        let hosts = fleet.group_by_host(&placements_at(catalog, fleet, service, Role::Agent, to));
+        // A host that also runs one of the service's control components (a network node
+        // with neutron-server and its agents, an all-in-one), or where its migrations ran,
+        // got the target code before the migrations: one install per host and release.
+        let installed = fleet.early_install_hosts(catalog, service);
+        let batch = fleet.max_unavailable.batch(hosts.len());
+        for (number, chunk) in hosts.chunks(batch).enumerate() {
+            for group in chunk {
+                let Some(host) = fleet.placements[group[0]].host else {
+                    continue;
+                };
+                if installed.contains(&host) {
+                    continue;
+                }
+                let host_name = fleet.host_name(host).to_owned();
+                let reason = format!(
+                    "install {name} ({release}) on agent host {host_name}, batch {}",
+                    number + 1
+                );
+                self.on_host(
+                    hop,
+                    StepKind::Install,
+                    name,
+                    host_name,
+                    name,
+                    release.clone(),
+                    reason,
+                );
+            }
+            for &index in chunk.iter().flatten() {
+                let placement = &fleet.placements[index];
+                let component = &catalog.component(placement.component).name;
+                let host_name = placement
+                    .host
+                    .map(|h| fleet.host_name(h).to_owned())
+                    .unwrap_or_default();
+                let reason = format!(
+                    "start {component} ({name} agent) on {host_name} at {release}, batch {}",
+                    number + 1
+                );
+                self.on_host(
+                    hop,
+                    StepKind::Start,
+                    component,
+                    host_name,
+                    name,
+                    release.clone(),
+                    reason,
+                );
+            }
         }
     }
 
@@ -793,7 +651,7 @@ impl Builder<'_> {
         let release = self.release_name(to).to_owned();
         let host = self.bootstrap_name(service);
         let reason = format!("{name} readiness check at {release} before its services start");
-        let step = self.push(
+        let step = self.steps.push(
             hop,
             StepKind::Precheck,
             format!("h{hop}.precheck.{name}"),
@@ -805,10 +663,12 @@ impl Builder<'_> {
         step.host = host;
     }
 
-    fn start_everything(&mut self, hop: usize, to: ReleaseId, service_order: &[ServiceId]) {
-        let catalog = self.catalog;
+    /// The last hop without an inventory: per service in service order, its readiness
+    /// check, its control components, then its agents; then every service's postcheck.
+    fn start_everything(&mut self, hop: usize, to: ReleaseId) {
+        let (catalog, layout) = (self.catalog, self.layout);
         let release = self.release_name(to).to_owned();
-        for &service in service_order {
+        for &service in &layout.service_order {
             let data = catalog.service(service);
             if !data.exists_at(to) {
                 continue;
@@ -834,7 +694,7 @@ impl Builder<'_> {
                         "agent, after its control plane"
                     };
                     let reason = format!("start {component_name} ({name} {what}) at the target release {release}{order_note}");
-                    let step = self.push(
+                    let step = self.steps.push(
                         hop,
                         StepKind::Start,
                         format!("h{hop}.start.{component_name}"),
@@ -846,14 +706,14 @@ impl Builder<'_> {
                 }
             }
         }
-        for &service in service_order {
+        for &service in &layout.service_order {
             let data = catalog.service(service);
             if !data.exists_at(to) {
                 continue;
             }
             let name = &data.name;
             let reason = format!("confirm every {name} component runs {release} and reports up");
-            let step = self.push(
+            let step = self.steps.push(
                 hop,
                 StepKind::Postcheck,
                 format!("h{hop}.postcheck.{name}"),
@@ -865,197 +725,19 @@ impl Builder<'_> {
     }
 }
 
-/// Where a migration's step stands, which its text depends on besides the migration.
-#[derive(Clone, Copy)]
-pub(crate) struct StepPlace<'a> {
-    pub(crate) catalog: &'a Catalog,
-    /// The index of the hop.
-    pub(crate) hop_index: usize,
-    pub(crate) hop: &'a Hop,
-    /// Per service, whether it takes part in the hop.
-    pub(crate) in_hop: &'a [bool],
-    /// Per catalog migration, the hop that runs it (for the steps it requires).
-    pub(crate) hop_of_migration: &'a [Option<u32>],
-}
-
-/// The step of one migration, built from its [`MigrationText`].
-pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> Step {
-    let catalog = place.catalog;
-    let mut text = MigrationText {
-        id: String::with_capacity(migration.id.len() + 6),
-        reason: String::with_capacity(128),
-        requires: Vec::with_capacity(migration.requires.len()),
-        required: 0,
-    };
-    text.fill(place, migration);
-    text.requires.truncate(text.required);
-    let service = catalog.service(migration.service);
-    Step {
-        id: text.id,
-        hop: place.hop_index,
-        kind: step_kind(migration.kind),
-        service: Some(service.name.clone()),
-        component: None,
-        release: Some(catalog.release(migration.release).name.clone()),
-        migration: Some(migration.id.clone()),
-        command: Some(migration.command.clone()),
-        requires: text.requires,
-        reason: text.reason,
-        rollback_point: false,
-        host: None,
-        advertised: None,
-    }
-}
-
-/// The kind of a migration's step.
-pub(crate) fn step_kind(kind: MigrationKind) -> StepKind {
-    match kind {
-        MigrationKind::Expand => StepKind::Expand,
-        MigrationKind::Migrate => StepKind::Migrate,
-        MigrationKind::Contract => StepKind::Contract,
-        MigrationKind::Data => StepKind::Data,
-    }
-}
-
-/// The strings of a migration's step that are not the catalog's own: its id, its reason and
-/// the ids of the steps it requires. The JSON writer of a [`crate::CompactPlan`] keeps one
-/// and refills it for every migration, so that writing a step allocates nothing.
-#[derive(Default)]
-pub(crate) struct MigrationText {
-    pub(crate) id: String,
-    pub(crate) reason: String,
-    /// The first `required` are this step's; the rest are buffers kept for later steps.
-    requires: Vec<String>,
-    required: usize,
-}
-
-impl MigrationText {
-    /// The ids of the steps the migration's step requires.
-    pub(crate) fn requires(&self) -> &[String] {
-        &self.requires[..self.required]
-    }
-
-    /// Replaces the text with that of `migration`'s step at `place`. This runs once per
-    /// migration (a hundred thousand times for a large catalog), so the strings are built
-    /// with `push_str` rather than `format!`.
-    pub(crate) fn fill(&mut self, place: &StepPlace<'_>, migration: &Migration) {
-        self.id.clear();
-        push_step_id(&mut self.id, place.hop_index, &migration.id);
-        self.required = 0;
-        for &required in &migration.requires {
-            if let Some(hop) = place.hop_of_migration[required.index()] {
-                let id = &place.catalog.migration(required).id;
-                match self.requires.get_mut(self.required) {
-                    Some(buffer) => {
-                        buffer.clear();
-                        push_step_id(buffer, hop as usize, id);
-                    }
-                    None => self.requires.push(step_id(hop as usize, id)),
-                }
-                self.required += 1;
-            }
-        }
-        self.reason.clear();
-        push_reason(&mut self.reason, place, migration, self.required > 0);
-    }
-}
-
-/// Appends the reason of `migration`'s step at `place` (`any_required`: whether the step
-/// requires another).
-pub(crate) fn push_reason(
-    reason: &mut String,
-    place: &StepPlace<'_>,
-    migration: &Migration,
-    any_required: bool,
-) {
-    let StepPlace {
-        catalog,
-        hop,
-        in_hop,
-        ..
-    } = *place;
-    let service = catalog.service(migration.service);
-    let release = &catalog.release(migration.release).name;
-    reason.push_str(&service.name);
-    reason.push_str(match migration.kind {
-        MigrationKind::Expand => " schema expand for ",
-        MigrationKind::Migrate => " schema for ",
-        MigrationKind::Contract => " schema contract for ",
-        MigrationKind::Data => " data migration for ",
-    });
-    reason.push_str(release);
-    if migration.kind == MigrationKind::Data && migration.blocking {
-        reason.push_str("; blocking: must finish before ");
-        reason.push_str(&service.name);
-        reason.push_str("'s later schema migrations");
-    }
-    push_list(
-        reason,
-        "; after ",
-        service
-            .after
-            .iter()
-            .filter(|s| in_hop[s.index()])
-            .map(|&s| catalog.service(s).name.as_str()),
-        " (service order)",
-    );
-    if any_required {
-        push_list(
-            reason,
-            "; requires ",
-            migration
-                .requires
-                .iter()
-                .map(|&r| catalog.migration(r).id.as_str()),
-            "",
-        );
-    }
-    if hop.skip && release != &hop.to {
-        reason.push_str("; skip-level hop: runs with ");
-        reason.push_str(&hop.to);
-        reason.push_str(" code");
-    }
-    push_list(
-        reason,
-        "; needs ",
-        migration
-            .needs_running
-            .iter()
-            .map(|&c| catalog.component(c).name.as_str()),
-        " running",
-    );
-}
-
-/// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per
-/// migration and `format!` costs more than the rest of the step).
-fn step_id(hop: usize, migration: &str) -> String {
-    let mut id = String::with_capacity(migration.len() + 6);
-    push_step_id(&mut id, hop, migration);
-    id
-}
-
-/// Appends the id of a migration's step to `out`.
-pub(crate) fn push_step_id(out: &mut String, hop: usize, migration: &str) {
-    out.push('h');
-    crate::plan_json::number(out, hop);
-    out.push('.');
-    out.push_str(migration);
-}
-
-/// Appends `prefix`, the items joined by ", ", and `suffix`, when there are items.
-fn push_list<'a>(
-    out: &mut String,
-    prefix: &str,
-    items: impl Iterator<Item = &'a str>,
-    suffix: &str,
-) {
-    let mut first = true;
-    for item in items {
-        out.push_str(if first { prefix } else { ", " });
-        out.push_str(item);
-        first = false;
-    }
-    if !first {
-        out.push_str(suffix);
-    }
+/// The indices of the fleet's instances of `service`'s components with `role` that exist
+/// at `release`, in inventory order.
+fn placements_at(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    service: ServiceId,
+    role: Role,
+    release: ReleaseId,
+) -> Vec<usize> {
+    (0..fleet.placements.len())
+        .filter(|&index| {
+            let component = catalog.component(fleet.placements[index].component);
+            component.service == service && component.role == role && component.exists_at(release)
+        })
+        .collect()
 }

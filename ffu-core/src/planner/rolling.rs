@@ -20,82 +20,25 @@ use std::collections::BTreeMap;
 use crate::catalog::Catalog;
 use crate::error::{NoPlan, Result};
 use crate::migration::{MigrationId, MigrationKind};
-use crate::plan::{Hop, Step, StepKind};
+use crate::plan::{Step, StepKind};
 use crate::release::ReleaseId;
-use crate::service::{ComponentId, Role, ServiceId};
+use crate::service::{Role, ServiceId};
 
-use super::offline::{migration_step, StepPlace};
+use super::fleet::Fleet;
+use super::layout::{HopLayout, Layout};
 use super::order::order_migrations;
+use super::steps::{migration_step, StepPlace};
 
-/// One instance of a component: on a host (or anywhere, without an inventory), running a
-/// release, or not deployed yet (`None`: a component that a later release brings).
-#[derive(Debug, Clone)]
-pub(crate) struct Placement {
-    pub(crate) host: Option<u32>,
-    pub(crate) component: ComponentId,
-    pub(crate) release: Option<ReleaseId>,
-}
-
-/// How many agent hosts may be down at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MaxUnavailable {
-    Count(usize),
-    Percent(usize),
-}
-
-impl MaxUnavailable {
-    /// The batch size for `hosts` agent hosts: at least one.
-    pub(crate) fn batch(self, hosts: usize) -> usize {
-        match self {
-            MaxUnavailable::Count(count) => count.max(1),
-            MaxUnavailable::Percent(percent) => (hosts * percent).div_ceil(100).max(1),
-        }
-    }
-}
-
-/// Everything the rolling builder needs besides the catalog.
-pub(crate) struct Fleet<'a> {
-    pub(crate) host_names: &'a [String],
-    pub(crate) placements: Vec<Placement>,
-    pub(crate) max_unavailable: MaxUnavailable,
-}
-
-impl Fleet<'_> {
-    /// Each service's bootstrap host, where its migrations and checks run: the first host
-    /// with one of its control components, else the first with one of its agents; `None`
-    /// for every service without an inventory.
-    pub(crate) fn bootstrap_hosts(&self, catalog: &Catalog) -> Vec<Option<u32>> {
-        let mut bootstrap: Vec<Option<u32>> = vec![None; catalog.services().len()];
-        for role in [Role::Control, Role::Agent] {
-            for placement in &self.placements {
-                let component = catalog.component(placement.component);
-                if component.role == role && bootstrap[component.service.index()].is_none() {
-                    bootstrap[component.service.index()] = placement.host;
-                }
-            }
-        }
-        bootstrap
-    }
-}
-
-/// Builds the steps of a rolling plan along `path` (every hop N to N+1).
-pub(crate) fn build_steps(
-    catalog: &Catalog,
-    path: &[ReleaseId],
-    hops: &[Hop],
-    hop_migrations: &[Vec<MigrationId>],
-    hop_of_migration: &[Option<u32>],
-    service_order: &[ServiceId],
-    mut fleet: Fleet<'_>,
-) -> Result<Vec<Step>> {
-    needed_components_placed(catalog, hop_migrations, &fleet)?;
+/// Builds the steps of a rolling plan along `layout` (every hop N to N+1), upgrading the
+/// instances of `fleet`.
+pub(super) fn build_steps(catalog: &Catalog, layout: &Layout, fleet: Fleet) -> Result<Vec<Step>> {
+    needed_components_placed(catalog, layout, &fleet)?;
     let mut builder = Rolling {
         catalog,
-        bootstrap: fleet.bootstrap_hosts(catalog),
+        fleet,
         steps: Vec::new(),
         enabled: vec![None; catalog.services().len()],
         advertised: vec![Vec::new(); catalog.services().len()],
-        host_names: fleet.host_names,
         installed: std::collections::HashSet::new(),
         has_extensions: (0..catalog.services().len())
             .map(|s| catalog.extensions().iter().any(|e| e.service.index() == s))
@@ -103,92 +46,75 @@ pub(crate) fn build_steps(
     };
     // What each service advertises at the start: the extensions its servers all support,
     // up to the oldest release among them (nothing newer was finalized yet).
-    for &service in service_order {
-        let releases = builder.server_releases(&fleet.placements, service);
+    for &service in &layout.service_order {
+        let releases = server_releases(catalog, &builder.fleet, service);
         // A service with no server yet has nothing switched on beyond the starting release.
-        builder.enabled[service.index()] = releases.iter().min().copied().or(path.first().copied());
+        builder.enabled[service.index()] = releases.iter().min().copied().or(Some(layout.from()));
         builder.advertised[service.index()] = catalog
             .negotiate_releases(service, &releases, builder.enabled[service.index()])
             .advertised;
     }
-    for (index, hop) in hops.iter().enumerate() {
-        let end = path[index + 1];
-        let taking_part: Vec<ServiceId> = service_order
-            .iter()
-            .copied()
-            .filter(|&s| catalog.service(s).exists_at(end))
-            .collect();
-        let label = format!("{} -> {}", hop.from, hop.to);
-        // The whole hop's order first: it proves the ordering facts consistent and gives
-        // each service's migrations in a safe order.
-        let ordered = order_migrations(catalog, &taking_part, &hop_migrations[index], &label)?;
-        let mut in_hop = vec![false; catalog.services().len()];
-        for service in &taking_part {
-            in_hop[service.index()] = true;
-        }
-        let mut done = vec![false; catalog.services().len()];
-        for &service in &taking_part {
-            let own: Vec<MigrationId> = ordered
-                .iter()
-                .copied()
-                .filter(|&m| catalog.migration(m).service == service)
-                .collect();
-            for &migration in &own {
-                for &required in &catalog.migration(migration).requires {
-                    let other = catalog.migration(required).service;
-                    if other != service
-                        && hop_of_migration[required.index()] == Some(index as u32)
-                        && !done[other.index()]
-                    {
-                        return Err(NoPlan::OrderCycle {
-                            hop: label,
-                            facts: vec![crate::error::OrderFact {
-                                before: catalog.migration(required).id.clone(),
-                                after: catalog.migration(migration).id.clone(),
-                                because: format!(
-                                    "{} requires it, but a rolling upgrade finishes {} before {} starts",
-                                    catalog.migration(migration).id,
-                                    catalog.service(service).name,
-                                    catalog.service(other).name
-                                ),
-                            }],
-                        }
-                        .into());
-                    }
-                }
-            }
-            let context = HopContext {
-                index,
-                hop,
-                end,
-                in_hop: &in_hop,
-                hop_of_migration,
-            };
-            builder.service(&context, service, &own, &mut fleet);
-            done[service.index()] = true;
-        }
+    for index in 0..layout.hops.len() {
+        builder.hop(layout, layout.hop(index))?;
     }
     Ok(builder.steps)
 }
 
+/// Refuses a migration that needs a component of another service whose part of the hop
+/// comes later: a rolling upgrade finishes one service's part before the next one starts.
+fn check_cross_service_requirements(
+    catalog: &Catalog,
+    layout: &Layout,
+    hop: &HopLayout<'_>,
+    service: ServiceId,
+    own: &[MigrationId],
+    done: &[bool],
+) -> Result<()> {
+    for &migration in own {
+        for &required in &catalog.migration(migration).requires {
+            let other = catalog.migration(required).service;
+            if other != service
+                && layout.hop_of_migration[required.index()] == Some(hop.index as u32)
+                && !done[other.index()]
+            {
+                return Err(NoPlan::OrderCycle {
+                    hop: format!("{} -> {}", hop.hop.from, hop.hop.to),
+                    facts: vec![crate::error::OrderFact {
+                        before: catalog.migration(required).id.clone(),
+                        after: catalog.migration(migration).id.clone(),
+                        because: format!(
+                            "{} requires it, but a rolling upgrade finishes {} before {} starts",
+                            catalog.migration(migration).id,
+                            catalog.service(service).name,
+                            catalog.service(other).name
+                        ),
+                    }],
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A hop as the steps of one service see it.
 struct HopContext<'a> {
     index: usize,
-    hop: &'a Hop,
+    hop: &'a crate::plan::Hop,
     end: ReleaseId,
-    in_hop: &'a [bool],
-    hop_of_migration: &'a [Option<u32>],
+    /// Where the hop's migration steps stand.
+    place: StepPlace<'a>,
 }
 
 struct Rolling<'a> {
     catalog: &'a Catalog,
+    /// The instances, each at the release it runs so far.
+    fleet: Fleet,
     steps: Vec<Step>,
     /// Per service: the newest release whose extensions are switched on.
     enabled: Vec<Option<ReleaseId>>,
     /// Per service: what it advertises now.
     advertised: Vec<Vec<String>>,
-    host_names: &'a [String],
-    /// Per service: its bootstrap host (with an inventory), where its migrations run.
-    bootstrap: Vec<Option<u32>>,
     /// Per service: whether it has API extensions at all.
     has_extensions: Vec<bool>,
     /// (service, host, hop) that already have the new code installed.
@@ -196,28 +122,50 @@ struct Rolling<'a> {
 }
 
 impl Rolling<'_> {
-    /// The releases the service's control components run, deduplicated.
-    fn server_releases(&self, placements: &[Placement], service: ServiceId) -> Vec<ReleaseId> {
-        let mut releases: Vec<ReleaseId> = placements
+    /// One hop: the whole hop's order first (it proves the ordering facts consistent and
+    /// gives each service's migrations in a safe order), then each service's part, in
+    /// service order.
+    fn hop(&mut self, layout: &Layout, hop: HopLayout<'_>) -> Result<()> {
+        let catalog = self.catalog;
+        let taking_part: Vec<ServiceId> = layout
+            .service_order
             .iter()
-            .filter(|p| {
-                let component = self.catalog.component(p.component);
-                component.service == service && component.role == Role::Control
-            })
-            .filter_map(|p| p.release)
+            .copied()
+            .filter(|&s| catalog.service(s).exists_at(hop.end))
             .collect();
-        releases.sort_unstable();
-        releases.dedup();
-        releases
+        let label = format!("{} -> {}", hop.hop.from, hop.hop.to);
+        let ordered = order_migrations(catalog, &taking_part, hop.migrations, &label)?;
+        let mut in_hop = vec![false; catalog.services().len()];
+        for service in &taking_part {
+            in_hop[service.index()] = true;
+        }
+        let context = HopContext {
+            index: hop.index,
+            hop: hop.hop,
+            end: hop.end,
+            place: layout.place(catalog, &hop, &in_hop),
+        };
+        let mut done = vec![false; catalog.services().len()];
+        for &service in &taking_part {
+            let own: Vec<MigrationId> = ordered
+                .iter()
+                .copied()
+                .filter(|&m| catalog.migration(m).service == service)
+                .collect();
+            check_cross_service_requirements(catalog, layout, &hop, service, &own, &done)?;
+            self.service(&context, service, &own);
+            done[service.index()] = true;
+        }
+        Ok(())
     }
 
     /// Records `advertised` on the last step when the service's set changed.
-    fn renegotiate(&mut self, placements: &[Placement], service: ServiceId) {
+    fn renegotiate(&mut self, service: ServiceId) {
         // Most services have no extensions; skip the scan over the fleet for them.
         if !self.has_extensions[service.index()] {
             return;
         }
-        let releases = self.server_releases(placements, service);
+        let releases = server_releases(self.catalog, &self.fleet, service);
         let now = self
             .catalog
             .negotiate_releases(service, &releases, self.enabled[service.index()])
@@ -233,15 +181,6 @@ impl Rolling<'_> {
         }
     }
 
-    /// The service's bootstrap host by name, with an inventory.
-    fn bootstrap_name(&self, service: ServiceId) -> Option<String> {
-        self.bootstrap[service.index()].map(|h| self.host_names[h as usize].clone())
-    }
-
-    fn host_suffix(&self, host: Option<u32>) -> String {
-        host.map_or_else(String::new, |h| format!("@{}", self.host_names[h as usize]))
-    }
-
     fn push(
         &mut self,
         hop: usize,
@@ -254,7 +193,7 @@ impl Rolling<'_> {
         step.service = Some(self.catalog.service(service).name.clone());
         // Steps of the whole service (backup, checks, finalize) run on its bootstrap host;
         // steps on a host say which.
-        step.host = self.bootstrap_name(service);
+        step.host = self.fleet.bootstrap_name(service);
         self.steps.push(step);
         let last = self.steps.len() - 1;
         &mut self.steps[last]
@@ -262,15 +201,10 @@ impl Rolling<'_> {
 
     fn migrations(&mut self, context: &HopContext<'_>, list: &[MigrationId]) {
         for &migration in list {
-            let place = StepPlace {
-                catalog: self.catalog,
-                hop_index: context.index,
-                hop: context.hop,
-                in_hop: context.in_hop,
-                hop_of_migration: context.hop_of_migration,
-            };
-            let mut step = migration_step(&place, self.catalog.migration(migration));
-            step.host = self.bootstrap_name(self.catalog.migration(migration).service);
+            let mut step = migration_step(&context.place, self.catalog.migration(migration));
+            step.host = self
+                .fleet
+                .bootstrap_name(self.catalog.migration(migration).service);
             step.reason
                 .push_str(match self.catalog.migration(migration).kind {
                     MigrationKind::Expand | MigrationKind::Migrate => {
@@ -290,13 +224,15 @@ impl Rolling<'_> {
         context: &HopContext<'_>,
         service: ServiceId,
         indices: &[usize],
-        fleet: &mut Fleet<'_>,
         what: &str,
     ) {
-        self.stop(context, service, indices, fleet, what);
-        let hosts: Vec<Option<u32>> = indices.iter().map(|&i| fleet.placements[i].host).collect();
+        self.stop(context, service, indices, what);
+        let hosts: Vec<Option<u32>> = indices
+            .iter()
+            .map(|&i| self.fleet.placements[i].host)
+            .collect();
         self.install(context, service, hosts, "");
-        self.start(context, service, indices, fleet, what);
+        self.start(context, service, indices, what);
     }
 
     /// Stops the placements at `indices` that run.
@@ -305,20 +241,19 @@ impl Rolling<'_> {
         context: &HopContext<'_>,
         service: ServiceId,
         indices: &[usize],
-        fleet: &Fleet<'_>,
         what: &str,
     ) {
         let catalog = self.catalog;
         let hop = context.index;
         let name = catalog.service(service).name.clone();
         for &i in indices {
-            let placement = &fleet.placements[i];
+            let placement = &self.fleet.placements[i];
             let Some(running) = placement.release else {
                 continue;
             };
             let component = catalog.component(placement.component).name.clone();
-            let suffix = self.host_suffix(placement.host);
-            let host = placement.host.map(|h| self.host_names[h as usize].clone());
+            let suffix = self.fleet.host_suffix(placement.host);
+            let host = placement.host.map(|h| self.fleet.host_name(h).to_owned());
             let old = catalog.release(running).name.clone();
             let step = self.push(hop, StepKind::Stop, format!("h{hop}.stop.{component}{suffix}"), service, format!("stop {component} ({name} {what}, {old}) to upgrade it; the others keep serving"));
             step.component = Some(component);
@@ -344,8 +279,8 @@ impl Rolling<'_> {
         // Without an inventory there is one place to install to: once per service and hop.
         hosts.retain(|&host| self.installed.insert((service, host, hop)));
         for host in hosts {
-            let suffix = self.host_suffix(host);
-            let host_name = host.map(|h| self.host_names[h as usize].clone());
+            let suffix = self.fleet.host_suffix(host);
+            let host_name = host.map(|h| self.fleet.host_name(h).to_owned());
             let version = catalog.service(service).versions[context.end.index()]
                 .as_ref()
                 .map_or_else(String::new, |v| format!(" {v}"));
@@ -372,7 +307,6 @@ impl Rolling<'_> {
         context: &HopContext<'_>,
         service: ServiceId,
         indices: &[usize],
-        fleet: &mut Fleet<'_>,
         what: &str,
     ) {
         let catalog = self.catalog;
@@ -380,19 +314,19 @@ impl Rolling<'_> {
         let release = catalog.release(context.end).name.clone();
         let name = catalog.service(service).name.clone();
         for &i in indices {
-            let placement = fleet.placements[i].clone();
+            let placement = self.fleet.placements[i].clone();
             if !catalog
                 .component(placement.component)
                 .exists_at(context.end)
             {
                 // Removed in the new release: stopped above, not started again.
-                fleet.placements[i].release = None;
-                self.renegotiate(&fleet.placements, service);
+                self.fleet.placements[i].release = None;
+                self.renegotiate(service);
                 continue;
             }
             let component = catalog.component(placement.component).name.clone();
-            let suffix = self.host_suffix(placement.host);
-            let host = placement.host.map(|h| self.host_names[h as usize].clone());
+            let suffix = self.fleet.host_suffix(placement.host);
+            let host = placement.host.map(|h| self.fleet.host_name(h).to_owned());
             let reason = if placement.release.is_none() {
                 format!("start {component} at {release}: new in this release")
             } else if what == "agent" {
@@ -410,22 +344,16 @@ impl Rolling<'_> {
             step.component = Some(component);
             step.release = Some(release.clone());
             step.host = host;
-            fleet.placements[i].release = Some(context.end);
+            self.fleet.placements[i].release = Some(context.end);
             // Only servers (control components) decide what the API offers.
             if catalog.component(placement.component).role == Role::Control {
-                self.renegotiate(&fleet.placements, service);
+                self.renegotiate(service);
             }
         }
     }
 
     /// One service's part of a hop, in the order of the module's doc.
-    fn service(
-        &mut self,
-        context: &HopContext<'_>,
-        service: ServiceId,
-        own: &[MigrationId],
-        fleet: &mut Fleet<'_>,
-    ) {
+    fn service(&mut self, context: &HopContext<'_>, service: ServiceId, own: &[MigrationId]) {
         let catalog = self.catalog;
         let by_kind = |kinds: &[MigrationKind]| -> Vec<MigrationId> {
             own.iter()
@@ -445,19 +373,19 @@ impl Rolling<'_> {
         if own.iter().any(|&m| catalog.migration(m).needs_backup()) {
             self.backup(context, service);
         }
-        self.controls(context, service, online, fleet);
+        self.controls(context, service, online);
         self.migrations(context, after_controls);
         // Agents, in batches of hosts.
-        let agents = stale(catalog, context, service, fleet, Role::Agent);
-        let groups = group_by_host(&fleet.placements, &agents);
-        let batch = fleet.max_unavailable.batch(groups.len());
+        let agents = stale(catalog, context, service, &self.fleet, Role::Agent);
+        let groups = self.fleet.group_by_host(&agents);
+        let batch = self.fleet.max_unavailable.batch(groups.len());
         for hosts in groups.chunks(batch) {
             let indices: Vec<usize> = hosts.iter().flatten().copied().collect();
-            self.upgrade(context, service, &indices, fleet, "agent");
+            self.upgrade(context, service, &indices, "agent");
         }
         self.migrations(context, &by_kind(&[MigrationKind::Data]));
         self.migrations(context, &by_kind(&[MigrationKind::Contract]));
-        self.finalize(context, service, fleet);
+        self.finalize(context, service);
     }
 
     /// The rollback point before the service's migrations of the hop.
@@ -494,24 +422,18 @@ impl Rolling<'_> {
     /// "Upgrading without downtime": the first node is upgraded and runs `db_sync --expand`
     /// and `--migrate` before the other nodes; nova's rolling upgrade guide likewise runs
     /// `nova-manage db sync` with the new code before any service restarts).
-    fn controls(
-        &mut self,
-        context: &HopContext<'_>,
-        service: ServiceId,
-        online: &[MigrationId],
-        fleet: &mut Fleet<'_>,
-    ) {
-        let stale = stale(self.catalog, context, service, fleet, Role::Control);
-        let mut controls = group_by_host(&fleet.placements, &stale);
-        let bootstrap = self.bootstrap[service.index()];
+    fn controls(&mut self, context: &HopContext<'_>, service: ServiceId, online: &[MigrationId]) {
+        let stale = stale(self.catalog, context, service, &self.fleet, Role::Control);
+        let mut controls = self.fleet.group_by_host(&stale);
+        let bootstrap = self.fleet.bootstrap(service);
         let first = bootstrap.and_then(|host| {
             let at = controls
                 .iter()
-                .position(|group| fleet.placements[group[0]].host == Some(host))?;
+                .position(|group| self.fleet.placements[group[0]].host == Some(host))?;
             Some(controls.remove(at))
         });
         if let Some(group) = &first {
-            self.stop(context, service, group, fleet, "control plane");
+            self.stop(context, service, group, "control plane");
         }
         if bootstrap.is_some() {
             self.install(
@@ -524,10 +446,10 @@ impl Rolling<'_> {
         self.migrations(context, online);
         self.precheck(context, service);
         if let Some(group) = &first {
-            self.start(context, service, group, fleet, "control plane");
+            self.start(context, service, group, "control plane");
         }
         for group in controls {
-            self.upgrade(context, service, &group, fleet, "control plane");
+            self.upgrade(context, service, &group, "control plane");
         }
     }
 
@@ -555,7 +477,7 @@ impl Rolling<'_> {
 
     /// Finalize: the new release's extensions are switched on, and the consumers that may
     /// use them are named.
-    fn finalize(&mut self, context: &HopContext<'_>, service: ServiceId, fleet: &Fleet<'_>) {
+    fn finalize(&mut self, context: &HopContext<'_>, service: ServiceId) {
         let catalog = self.catalog;
         let name = catalog.service(service).name.clone();
         let before = catalog.release_id(&context.hop.from).unwrap_or(context.end);
@@ -593,18 +515,14 @@ impl Rolling<'_> {
             reason,
         );
         step.release = Some(context.hop.to.clone());
-        self.renegotiate(&fleet.placements, service);
+        self.renegotiate(service);
     }
 }
 
 /// With an inventory, every component a migration needs running must run on some host:
 /// a rolling upgrade starts components only where they are deployed (an offline upgrade
 /// starts them for a while on the bootstrap host instead).
-fn needed_components_placed(
-    catalog: &Catalog,
-    hop_migrations: &[Vec<MigrationId>],
-    fleet: &Fleet<'_>,
-) -> Result<()> {
+fn needed_components_placed(catalog: &Catalog, layout: &Layout, fleet: &Fleet) -> Result<()> {
     if fleet.placements.iter().all(|p| p.host.is_none()) {
         return Ok(());
     }
@@ -613,7 +531,7 @@ fn needed_components_placed(
     for placement in &fleet.placements {
         placed[placement.component.index()] = true;
     }
-    for &migration in hop_migrations.iter().flatten() {
+    for &migration in layout.migrations.iter().flatten() {
         let migration = catalog.migration(migration);
         for &component in &migration.needs_running {
             if !placed[component.index()] {
@@ -637,7 +555,7 @@ fn stale(
     catalog: &Catalog,
     context: &HopContext<'_>,
     service: ServiceId,
-    fleet: &Fleet<'_>,
+    fleet: &Fleet,
     role: Role,
 ) -> Vec<usize> {
     (0..fleet.placements.len())
@@ -655,23 +573,18 @@ fn stale(
         .collect()
 }
 
-/// The placements at `indices` grouped by host, hosts in first-seen order.
-fn group_by_host(placements: &[Placement], indices: &[usize]) -> Vec<Vec<usize>> {
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut position: std::collections::HashMap<Option<u32>, usize> =
-        std::collections::HashMap::new();
-    for &i in indices {
-        let host = placements[i].host;
-        // Without an inventory each component is its own "host".
-        let key = host.map(Some);
-        if let Some(group) = key.and_then(|k| position.get(&k).copied()) {
-            groups[group].push(i);
-        } else {
-            if let Some(k) = key {
-                position.insert(k, groups.len());
-            }
-            groups.push(vec![i]);
-        }
-    }
-    groups
+/// The releases the service's control components run, deduplicated.
+fn server_releases(catalog: &Catalog, fleet: &Fleet, service: ServiceId) -> Vec<ReleaseId> {
+    let mut releases: Vec<ReleaseId> = fleet
+        .placements
+        .iter()
+        .filter(|p| {
+            let component = catalog.component(p.component);
+            component.service == service && component.role == Role::Control
+        })
+        .filter_map(|p| p.release)
+        .collect();
+    releases.sort_unstable();
+    releases.dedup();
+    releases
 }

@@ -34,7 +34,7 @@ pub struct ServiceState {
 
 impl ServiceState {
     /// A state with `applied` migrations (catalog ids) and nothing else known: what a
-    /// caller that tracks applied migrations itself gives [`Catalog::plan_with_state`].
+    /// caller that tracks applied migrations itself gives [`crate::PlanRequest::with_state`].
     pub fn applied<I, S>(applied: I) -> ServiceState
     where
         I: IntoIterator<Item = S>,
