@@ -123,6 +123,45 @@ pub(crate) fn order_migrations(
     migrations: &[MigrationId],
     hop_label: &str,
 ) -> Result<Vec<MigrationId>, NoPlan> {
+    let graph = hop_graph(catalog, services, migrations);
+    let successors = Successors::new(graph.nodes.len(), &graph.edges);
+    let mut in_degree = vec![0u32; graph.nodes.len()];
+    for &(_, target, _) in &graph.edges {
+        in_degree[target as usize] += 1;
+    }
+    // Kahn's algorithm, the smallest ready index first (the smallest key: see `Graph`).
+    let mut ready: BinaryHeap<Reverse<u32>> = in_degree
+        .iter()
+        .enumerate()
+        .filter(|(_, &degree)| degree == 0)
+        .map(|(node, _)| Reverse(node as u32))
+        .collect();
+    let mut order = Vec::with_capacity(migrations.len());
+    let mut visited = 0;
+    while let Some(Reverse(node)) = ready.pop() {
+        visited += 1;
+        if let Node::Migration(migration) = graph.nodes[node as usize] {
+            order.push(migration);
+        }
+        for &(target, _) in successors.of(node as usize) {
+            in_degree[target as usize] -= 1;
+            if in_degree[target as usize] == 0 {
+                ready.push(Reverse(target));
+            }
+        }
+    }
+    if visited == graph.nodes.len() {
+        return Ok(order);
+    }
+    Err(NoPlan::OrderCycle {
+        hop: hop_label.to_owned(),
+        facts: explain_cycle(catalog, &graph, &successors, &in_degree),
+    })
+}
+
+/// The graph of one hop: each service's migrations as a chain of groups between barriers
+/// (release, then phase), the services' barriers in service order, and `requires`.
+fn hop_graph(catalog: &Catalog, services: &[ServiceId], migrations: &[MigrationId]) -> Graph {
     let mut graph = Graph {
         nodes: Vec::with_capacity(migrations.len() * 2),
         last_key: None,
@@ -139,46 +178,15 @@ pub(crate) fn order_migrations(
     }
     // Begin and end barrier of each service taking part.
     let mut ends: Vec<Option<(u32, u32)>> = vec![None; catalog.services().len()];
-    let mut members = Vec::new();
     for (rank, &service) in services.iter().enumerate() {
-        let rank = rank as u32;
-        let mut own = std::mem::take(&mut by_service[service.index()]);
-        own.sort_by_key(|&id| {
-            let m = catalog.migration(id);
-            (m.release, m.kind.phase(), id)
-        });
-        let begin = graph.add(Node::Barrier, (rank, 0, 0));
-        let mut barrier = begin;
-        let mut position = 1;
-        let mut index = 0;
-        while index < own.len() {
-            let first = catalog.migration(own[index]);
-            let group = (first.release, first.kind.phase());
-            members.clear();
-            while index < own.len() {
-                let m = catalog.migration(own[index]);
-                if (m.release, m.kind.phase()) != group {
-                    break;
-                }
-                let node = graph.add(Node::Migration(own[index]), (rank, position, own[index].0));
-                node_of_migration.insert(own[index], node);
-                graph.edge(barrier, node, Why::WithinService);
-                members.push(node);
-                index += 1;
-            }
-            let next = graph.add(Node::Barrier, (rank, position + 1, 0));
-            for &member in &members {
-                graph.edge(member, next, Why::WithinService);
-            }
-            barrier = next;
-            position += 2;
-        }
-        if barrier == begin {
-            let end = graph.add(Node::Barrier, (rank, 1, 0));
-            graph.edge(begin, end, Why::WithinService);
-            barrier = end;
-        }
-        ends[service.index()] = Some((begin, barrier));
+        let own = std::mem::take(&mut by_service[service.index()]);
+        ends[service.index()] = Some(service_chain(
+            catalog,
+            &mut graph,
+            &mut node_of_migration,
+            rank as u32,
+            own,
+        ));
     }
     for &service in services {
         let Some((begin, _)) = ends[service.index()] else {
@@ -207,40 +215,49 @@ pub(crate) fn order_migrations(
             }
         }
     }
+    graph
+}
 
-    let successors = Successors::new(graph.nodes.len(), &graph.edges);
-    let mut in_degree = vec![0u32; graph.nodes.len()];
-    for &(_, target, _) in &graph.edges {
-        in_degree[target as usize] += 1;
-    }
-    // The smallest index is the smallest key (see `Graph`).
-    let mut ready: BinaryHeap<Reverse<u32>> = in_degree
-        .iter()
-        .enumerate()
-        .filter(|(_, &degree)| degree == 0)
-        .map(|(node, _)| Reverse(node as u32))
-        .collect();
-    let mut order = Vec::with_capacity(migrations.len());
-    let mut visited = 0;
-    while let Some(Reverse(node)) = ready.pop() {
-        visited += 1;
-        if let Node::Migration(migration) = graph.nodes[node as usize] {
-            order.push(migration);
+/// Adds one service's migrations (`own`, the service ranked `rank` in service order) as a
+/// chain: a barrier, the migrations of its first (release, phase) group, a barrier, the
+/// next group, and so on. Returns the first and last barrier.
+fn service_chain(
+    catalog: &Catalog,
+    graph: &mut Graph,
+    node_of_migration: &mut FxHashMap<MigrationId, u32>,
+    rank: u32,
+    mut own: Vec<MigrationId>,
+) -> (u32, u32) {
+    let group_of = |id: MigrationId| {
+        let m = catalog.migration(id);
+        (m.release, m.kind.phase())
+    };
+    own.sort_by_key(|&id| (group_of(id), id));
+    let begin = graph.add(Node::Barrier, (rank, 0, 0));
+    let mut barrier = begin;
+    let mut position = 1;
+    for group in own.chunk_by(|&a, &b| group_of(a) == group_of(b)) {
+        let next_key = (rank, position + 1, 0);
+        let mut members = Vec::with_capacity(group.len());
+        for &id in group {
+            let node = graph.add(Node::Migration(id), (rank, position, id.0));
+            node_of_migration.insert(id, node);
+            graph.edge(barrier, node, Why::WithinService);
+            members.push(node);
         }
-        for &(target, _) in successors.of(node as usize) {
-            in_degree[target as usize] -= 1;
-            if in_degree[target as usize] == 0 {
-                ready.push(Reverse(target));
-            }
+        let next = graph.add(Node::Barrier, next_key);
+        for &member in &members {
+            graph.edge(member, next, Why::WithinService);
         }
+        barrier = next;
+        position += 2;
     }
-    if visited == graph.nodes.len() {
-        return Ok(order);
+    if barrier == begin {
+        let end = graph.add(Node::Barrier, (rank, 1, 0));
+        graph.edge(begin, end, Why::WithinService);
+        barrier = end;
     }
-    Err(NoPlan::OrderCycle {
-        hop: hop_label.to_owned(),
-        facts: explain_cycle(catalog, &graph, &successors, &in_degree),
-    })
+    (begin, barrier)
 }
 
 /// Finds one cycle among the nodes Kahn's algorithm could not reach, and states it as
