@@ -1,7 +1,7 @@
 //! The steps of an offline fast-forward upgrade.
 //!
 //! The shape follows what deployment tools do (TripleO's `fast_forward_upgrade` steps,
-//! openstack-ansible's leap upgrades; see shared/research):
+//! openstack-ansible's leap upgrades; sources in DESIGN.md):
 //! - hop 0 first stops every agent and control component, consumers first (reverse
 //!   service order); data plane components keep running;
 //! - each hop takes a backup of every service about to run a contract or irreversible
