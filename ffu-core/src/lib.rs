@@ -65,6 +65,11 @@ pub use sql::{Backend, Journal, ServiceState};
 pub use text::error_text;
 pub use verify::{verify, verify_document, Violation};
 
+/// The architecture of ffu: layers, data flow, the safety rules and where each concept
+/// lives (the repository's `DESIGN.md`).
+#[doc = include_str!("../../DESIGN.md")]
+pub mod design {}
+
 /// The README's Rust examples, compiled as doc tests so that they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
