@@ -544,22 +544,9 @@ impl Builder<'_> {
             let name = &data.name;
             self.precheck(hop, service, to);
             for index in placements_at(catalog, fleet, service, Role::Control, to) {
-                let placement = &fleet.placements[index];
-                let component = &catalog.component(placement.component).name;
-                let host_name = placement
-                    .host
-                    .map(|h| fleet.host_name(h).to_owned())
-                    .unwrap_or_default();
-                let reason = format!("start {component} ({name} control plane) on {host_name} at the target release {release}");
-                self.on_host(
-                    hop,
-                    StepKind::Start,
-                    component,
-                    host_name,
-                    name,
-                    release.clone(),
-                    reason,
-                );
+                self.start_instance(fleet, hop, index, to, |component, host| {
+                    format!("start {component} ({name} control plane) on {host} at the target release {release}")
+                });
             }
             self.start_agent_batches(fleet, hop, service, to);
             let host = self.bootstrap_name(service);
@@ -617,27 +604,45 @@ impl Builder<'_> {
                 );
             }
             for &index in chunk.iter().flatten() {
-                let placement = &fleet.placements[index];
-                let component = &catalog.component(placement.component).name;
-                let host_name = placement
-                    .host
-                    .map(|h| fleet.host_name(h).to_owned())
-                    .unwrap_or_default();
-                let reason = format!(
-                    "start {component} ({name} agent) on {host_name} at {release}, batch {}",
-                    number + 1
-                );
-                self.on_host(
-                    hop,
-                    StepKind::Start,
-                    component,
-                    host_name,
-                    name,
-                    release.clone(),
-                    reason,
-                );
+                self.start_instance(fleet, hop, index, to, |component, host| {
+                    format!(
+                        "start {component} ({name} agent) on {host} at {release}, batch {}",
+                        number + 1
+                    )
+                });
             }
         }
+    }
+
+    /// Starts instance `index` of the fleet at `release`, with the reason `reason` gives
+    /// for the component's and the host's names.
+    fn start_instance(
+        &mut self,
+        fleet: &Fleet,
+        hop: usize,
+        index: usize,
+        release: ReleaseId,
+        reason: impl Fn(&str, &str) -> String,
+    ) {
+        let catalog = self.catalog;
+        let placement = &fleet.placements[index];
+        let component = catalog.component(placement.component);
+        let host_name = placement
+            .host
+            .map(|h| fleet.host_name(h).to_owned())
+            .unwrap_or_default();
+        let reason = reason(&component.name, &host_name);
+        let release = self.release_name(release).to_owned();
+        let service = &catalog.service(component.service).name;
+        self.on_host(
+            hop,
+            StepKind::Start,
+            &component.name,
+            host_name,
+            service,
+            release,
+            reason,
+        );
     }
 
     /// The service's readiness check at `to` before its services start, on its bootstrap
