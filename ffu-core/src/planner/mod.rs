@@ -28,7 +28,7 @@ use crate::migration::MigrationId;
 use crate::plan::{Hop, Mode, Plan, Policy};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
-use crate::sql::ServiceState;
+use crate::state::ServiceState;
 
 use compact::{Outline, Slot};
 
@@ -37,9 +37,10 @@ impl Catalog {
     /// `policy`.
     ///
     /// # Errors
-    /// [`Error::NoPlan`] when no safe plan exists (an unknown release or service, a
-    /// downgrade, contradictory ordering facts, a dependency on an excluded service), with
-    /// the evidence; [`Error::Unsupported`] for a mode this version does not plan.
+    /// [`Error::NoPlan`] when no safe plan exists (an unknown release, a downgrade,
+    /// contradictory ordering facts, a dependency on an excluded service), with the
+    /// evidence; [`Error::UnknownService`] when the policy names a service the catalog does
+    /// not have; [`Error::Unsupported`] for a mode this version does not plan.
     ///
     /// # Complexity
     /// O(M log M + S + R) for M migrations, S other steps and R releases.
@@ -260,7 +261,7 @@ impl Catalog {
     /// upgrades the control components host by host and the agents in batches.
     ///
     /// # Errors
-    /// As [`Catalog::plan`]; also [`NoPlan::UnknownRelease`] when no upgraded component
+    /// As [`Catalog::plan`]; also [`NoPlan::NothingToUpgrade`] when no upgraded component
     /// runs anywhere.
     ///
     /// # Example
@@ -354,9 +355,8 @@ impl Catalog {
             })
             .map(|(_, _, release)| release)
             .min()
-            .ok_or_else(|| NoPlan::UnknownRelease {
-                name: format!("<no upgraded component in {}>", inventory.file()),
-                suggestions: Vec::new(),
+            .ok_or_else(|| NoPlan::NothingToUpgrade {
+                inventory: inventory.file().to_owned(),
             })?;
         let applied = match state {
             Some(state) => {
@@ -550,7 +550,7 @@ impl Catalog {
                 for name in names {
                     let id = self
                         .service_id(name)
-                        .ok_or_else(|| NoPlan::UnknownService { name: name.clone() })?;
+                        .ok_or_else(|| Error::UnknownService { name: name.clone() })?;
                     included[id.index()] = true;
                 }
                 Ok(included)
