@@ -159,6 +159,56 @@ fn discover_command_prints_json_and_sql() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An unknown service is bad input (exit 2) wherever it is named: `ffu discover
+/// --service`, `ffu plan --services` with `--db` (discovery reads it first) and without
+/// (the policy names it). The last exited 1, as "no plan possible", before.
+#[test]
+fn an_unknown_service_is_bad_input_with_or_without_a_database() {
+    let dir = temp_dir("discover-unknown-service");
+    let catalog = write(&dir, "catalog.yaml", CATALOG);
+    let db = dir.join("state.db");
+    database(&db, &["ccc"], None);
+    let db_arg = format!("sqlite:{}", db.display());
+    let expected = "error: unknown service \"nope\": the catalog has no such service\n";
+    let runs = [
+        ffu(&[
+            "discover",
+            "--db",
+            &db_arg,
+            "--service",
+            "nope",
+            "--catalog",
+            &catalog,
+        ]),
+        ffu(&[
+            "plan",
+            "--db",
+            &db_arg,
+            "--to",
+            "r3",
+            "--catalog",
+            &catalog,
+            "--services",
+            "net,nope",
+        ]),
+        ffu(&[
+            "plan",
+            "--from",
+            "r1",
+            "--to",
+            "r3",
+            "--catalog",
+            &catalog,
+            "--services",
+            "net,nope",
+        ]),
+    ];
+    for run in runs {
+        assert_eq!((run.code, run.stderr.as_str()), (2, expected));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn plans_start_where_the_database_stands() {
     let dir = temp_dir("discover-plan");

@@ -145,6 +145,7 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
                 location: Some(script.revision_at),
                 item: format!("revision {}", script.revision),
                 message: format!("it is also defined in {}", scripts[first].path.display()),
+                source: None,
             });
         }
         by_revision.insert(&script.revision, index);
@@ -210,6 +211,7 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
                 location: None,
                 item: "alembic layout".to_owned(),
                 message: "no script lies in a <release>/<expand|contract>/ directory, so no release is known; import with a single release instead".to_owned(),
+                source: None,
             });
         };
         // They join the earliest release as `migrate`, or as `expand` where an expand
@@ -325,6 +327,7 @@ fn missing(dir: &Path, script: &Script, field: &str, name: &str, at: Option<Loca
             "{field} names {name}, but no script in {} has that revision",
             dir.display()
         ),
+        source: None,
     }
 }
 
@@ -480,6 +483,7 @@ fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
                 message: format!(
                     "{what} is not a string, a tuple or list of strings, or None: {value}"
                 ),
+                source: None,
             }),
         };
         match name {
@@ -490,6 +494,7 @@ fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
                         file,
                         location: Some(at),
                         message: format!("revision is not a single string: {value}"),
+                        source: None,
                     });
                 };
                 revision = Some((one.clone(), at));
@@ -511,6 +516,7 @@ fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
             file,
             location: None,
             message: "alembic script has no module-level revision assignment".to_owned(),
+            source: None,
         });
     };
     Ok(Script {

@@ -2,16 +2,29 @@
 //!
 //! Errors fall in families that callers treat differently (the CLI maps them to exit
 //! codes, the Python bindings to exception classes):
-//! - bad input: a catalog, plan or state that cannot be read or cannot be ([`Error::Io`],
-//!   [`Error::Parse`], [`Error::Invalid`], [`Error::Cycle`], [`Error::BadPlan`],
-//!   [`Error::BadState`]);
+//! - bad input: a catalog, plan, state or request that cannot be read or cannot be
+//!   ([`Error::Io`], [`Error::Parse`], [`Error::Invalid`], [`Error::Cycle`],
+//!   [`Error::BadPolicy`], [`Error::Unsupported`], [`Error::BadPlan`],
+//!   [`Error::UnknownService`], [`Error::BadState`]);
 //! - databases and the journal: [`Error::Database`], [`Error::JournalMismatch`],
 //!   [`Error::JournalLocked`], [`Error::JournalStep`];
+//! - output: a document ffu made that cannot be written ([`Error::Serialize`]; not expected
+//!   in practice);
 //! - no plan possible: the inputs are well formed but no safe plan exists
 //!   ([`Error::NoPlan`]), with the evidence kept as data in [`NoPlan`].
+//!
+//! Every error that another one caused keeps it as its [`std::error::Error::source`]
+//! (the parser's error behind [`Error::Parse`], the driver's behind [`Error::Database`],
+//! the operating system's behind [`Error::Io`], ...). The `Display` text already includes
+//! what the source says, so printing the whole chain would say it twice: the source is
+//! there to be inspected (downcast), as the Python bindings do to set `__cause__`.
 
 use std::fmt;
 use std::path::PathBuf;
+
+/// An error that caused another, kept as its `source`: the parser's, the driver's, the
+/// operating system's.
+pub(crate) type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A position in a source file, 1-based, as the parser reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +76,10 @@ pub enum Error {
         location: Option<Location>,
         /// The parser's message, first line only.
         message: String,
+        /// The parser's error, when a parser gave one (not for a document refused before
+        /// parsing, such as one over the size limit).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A catalog is well formed but breaks a rule (a duplicate name, an unknown reference,
     /// versions out of order, ...). `item` names the offending item.
@@ -76,6 +93,10 @@ pub enum Error {
         item: String,
         /// What is wrong, in one sentence.
         message: String,
+        /// The error behind it, when there is one (an included file that cannot be read, a
+        /// version that is not semver).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// Items of a catalog depend on each other in a cycle (migrations through `requires`,
     /// services through `after`).
@@ -94,7 +115,8 @@ pub enum Error {
         /// What is wrong, naming the value.
         message: String,
     },
-    /// The request asks for something this version of ffu does not do yet.
+    /// The request asks for something this version of ffu does not do yet (a rolling SLURP
+    /// upgrade, a database backend ffu does not know).
     #[error("unsupported: {what}")]
     Unsupported {
         /// What was asked.
@@ -108,7 +130,15 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A service name that the catalog does not know (as given to discovery).
+    /// A service name that the catalog does not know, wherever it is given: to discovery,
+    /// in a policy's `services`.
+    ///
+    /// Bad input, not [`NoPlan`]: the name resolves to nothing, as an unknown migration in
+    /// a state ([`Error::BadState`]) does; no fact of the catalog forbids a plan. (An
+    /// unknown *release* stays [`NoPlan::UnknownRelease`]: it is the request itself, and
+    /// the design counts a plan to or from a release that does not exist among the plans
+    /// that cannot exist.) So `ffu plan --services x` and `ffu discover --service x` both
+    /// exit 2, with or without `--db`.
     #[error("unknown service {name:?}: the catalog has no such service")]
     UnknownService {
         /// The name as given.
@@ -117,10 +147,16 @@ pub enum Error {
     /// A database could not be opened, read or written.
     #[error("{target}: database error: {message}")]
     Database {
-        /// The database (its path).
+        /// The database: its path, or what a connection reaches.
         target: String,
-        /// What the database said.
+        /// What the database said (its driver's error, as text), or what ffu found wrong
+        /// in what it read.
         message: String,
+        /// The driver's error (rusqlite's, or the Python DB-API driver's exception), when
+        /// one caused this; `None` when ffu found the problem itself (no such file, an
+        /// unexpected value in a table).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A journal was made for another plan than the one given: resuming would mix them.
     #[error("{target}: the journal was made for plan checksum {journal}, not for this plan (checksum {plan}); use the journal's plan or a new journal")]
@@ -159,6 +195,16 @@ pub enum Error {
         /// What is wrong, naming the service and migration.
         message: String,
     },
+    /// A document that ffu made (a catalog as JSON or YAML) could not be serialized. Not
+    /// expected in practice: the documents are plain data.
+    #[error("cannot write {what}: {source}")]
+    Serialize {
+        /// The document and its format, such as `the catalog as YAML`.
+        what: &'static str,
+        /// The serializer's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// No safe plan exists for the request; the evidence says why.
     #[error("{0}")]
     NoPlan(#[from] NoPlan),
@@ -168,6 +214,19 @@ impl Error {
     /// True when the error means "no plan is possible" rather than "bad input".
     pub fn is_no_plan(&self) -> bool {
         matches!(self, Error::NoPlan(_))
+    }
+
+    /// The error with `source` kept as the one that caused it, for the variants that keep
+    /// one ([`Error::Parse`], [`Error::Invalid`], [`Error::Database`]); others are returned
+    /// unchanged.
+    pub(crate) fn caused_by(mut self, cause: impl Into<Source>) -> Error {
+        if let Error::Parse { source, .. }
+        | Error::Invalid { source, .. }
+        | Error::Database { source, .. } = &mut self
+        {
+            *source = Some(cause.into());
+        }
+        self
     }
 }
 
@@ -189,11 +248,6 @@ pub enum NoPlan {
         from: String,
         /// Requested target.
         to: String,
-    },
-    /// A service named in the policy does not exist in the catalog.
-    UnknownService {
-        /// The name as given.
-        name: String,
     },
     /// No chain of allowed upgrade edges leads from `from` to `to`.
     Unreachable {
@@ -231,6 +285,12 @@ pub enum NoPlan {
         /// The target release.
         to: String,
     },
+    /// An inventory in which no host runs a component of the services to upgrade (outside
+    /// the data plane), so there is no release to start from.
+    NothingToUpgrade {
+        /// The inventory's file.
+        inventory: String,
+    },
 }
 
 /// One ordering fact of a [`NoPlan::OrderCycle`]: `before` must run before `after`.
@@ -258,7 +318,6 @@ impl fmt::Display for NoPlan {
                 f,
                 "cannot plan from {from} to {to}: {to} comes before {from}, and downgrades are not supported (database migrations are not reversible)"
             ),
-            NoPlan::UnknownService { name } => write!(f, "unknown service {name:?} in the policy"),
             NoPlan::Unreachable { from, to, furthest } => write!(
                 f,
                 "no chain of upgrade edges leads from {from} to {to}; the furthest release reachable is {furthest}"
@@ -283,6 +342,10 @@ impl fmt::Display for NoPlan {
                 f,
                 "the database already has {migration} of {release}, after the target {to}: downgrades are not supported (database migrations are not reversible)"
             ),
+            NoPlan::NothingToUpgrade { inventory } => write!(
+                f,
+                "nothing to upgrade: no host of {inventory} runs a component of the services to upgrade (outside the data plane), so there is no release to start from"
+            ),
         }
     }
 }
@@ -291,3 +354,205 @@ impl std::error::Error for NoPlan {}
 
 /// The result type of `ffu_core`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::{Catalog, Inventory, Policy};
+
+    /// A fresh directory for one test, removed when the test is done with it.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            let path =
+                std::env::temp_dir().join(format!("ffu-error-{}-{name}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).unwrap();
+            TempDir(path)
+        }
+
+        fn write(&self, name: &str, text: &str) -> PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const HEAD: &str = "format: ffu-catalog/1\nname: t\nreleases: [{name: a}, {name: b}]\n";
+
+    fn policy_with(services: &[&str]) -> Policy {
+        Policy {
+            services: Some(services.iter().map(|&s| s.to_owned()).collect()),
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn an_unknown_service_is_one_error_wherever_it_is_named() {
+        let catalog = Catalog::openstack();
+        let in_policy = catalog
+            .plan("newton", "ocata", &policy_with(&["nova", "nope"]))
+            .unwrap_err();
+        let dir = TempDir::new("unknown-service");
+        let in_discovery =
+            crate::sql::discover_sqlite(&dir.0.join("none.db"), &catalog, &["nope".to_owned()])
+                .unwrap_err();
+        for err in [&in_policy, &in_discovery] {
+            assert!(
+                matches!(err, Error::UnknownService { name } if name == "nope"),
+                "{err:?}"
+            );
+            assert!(!err.is_no_plan(), "bad input, not `no plan`: {err}");
+            assert_eq!(
+                err.to_string(),
+                "unknown service \"nope\": the catalog has no such service"
+            );
+        }
+    }
+
+    #[test]
+    fn an_inventory_with_nothing_to_upgrade_says_so() {
+        let catalog = Catalog::openstack();
+        // Only a data plane component runs: no release to start from.
+        let inventory =
+            Inventory::from_hosts(&catalog, &[("cmp-1", &[("ovs-vswitchd", "pike")])]).unwrap();
+        let err = catalog
+            .plan_request(&crate::PlanRequest::from_inventory(
+                &inventory,
+                "queens",
+                &Policy::default(),
+            ))
+            .unwrap_err();
+        let file = inventory.file().to_owned();
+        assert!(
+            matches!(&err, Error::NoPlan(NoPlan::NothingToUpgrade { inventory }) if *inventory == file),
+            "{err:?}"
+        );
+        assert!(err.is_no_plan());
+        assert_eq!(
+            err.to_string(),
+            format!("nothing to upgrade: no host of {file} runs a component of the services to upgrade (outside the data plane), so there is no release to start from")
+        );
+    }
+
+    #[test]
+    fn a_serialization_error_keeps_the_serializer_error() {
+        let cause = serde_json::from_str::<u8>("x").unwrap_err();
+        let text = cause.to_string();
+        let err = Error::Serialize {
+            what: "the catalog as JSON",
+            source: Box::new(cause),
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("cannot write the catalog as JSON: {text}")
+        );
+        assert!(!err.is_no_plan());
+        assert!(err.source().unwrap().is::<serde_json::Error>());
+    }
+
+    #[test]
+    fn a_database_error_keeps_the_driver_error() {
+        let dir = TempDir::new("database");
+        let catalog = Catalog::openstack();
+        let services = ["nova".to_owned()];
+        let garbage = dir.write("garbage.db", &"not a database ".repeat(100));
+        let err = crate::sql::discover_sqlite(&garbage, &catalog, &services).unwrap_err();
+        let Error::Database {
+            target, message, ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(target, &garbage.display().to_string());
+        // The text is the driver's, as before the source was kept.
+        let source = err.source().expect("the rusqlite error is kept");
+        assert!(source.is::<rusqlite::Error>(), "{source:?}");
+        assert_eq!(message, &source.to_string());
+        assert_eq!(
+            err.to_string(),
+            format!("{}: database error: {source}", garbage.display())
+        );
+        // A problem ffu finds itself has no source.
+        let missing = dir.0.join("missing.db");
+        let err = crate::sql::discover_sqlite(&missing, &catalog, &services).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: database error: no such database file",
+                missing.display()
+            )
+        );
+        assert!(err.source().is_none());
+    }
+
+    #[test]
+    fn parse_errors_keep_the_parser_error() {
+        let json = Catalog::from_json_str("{\"format\": ", "cut.json").unwrap_err();
+        assert!(
+            json.to_string()
+                .starts_with("cut.json:1:11: EOF while parsing"),
+            "{json}"
+        );
+        assert!(json.source().unwrap().is::<serde_json::Error>());
+        let yaml = Catalog::from_yaml_str(&format!("{HEAD}services: [\n"), "cut.yaml").unwrap_err();
+        assert!(matches!(yaml, Error::Parse { .. }), "{yaml:?}");
+        assert!(yaml.source().unwrap().is::<serde_saphyr::Error>());
+        // A document refused before any parser ran has none.
+        let dir = TempDir::new("parse");
+        let binary = dir.0.join("binary.yaml");
+        std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+        let err = Catalog::from_path(&binary).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("not UTF-8 text (invalid byte at offset 0)"),
+            "{err}"
+        );
+        assert!(err.source().unwrap().is::<std::str::Utf8Error>());
+    }
+
+    #[test]
+    fn an_unreadable_include_keeps_the_os_error() {
+        let dir = TempDir::new("include");
+        let root = dir.write(
+            "root.yaml",
+            &format!("{HEAD}include: [missing.yaml]\nservices: []\n"),
+        );
+        let err = Catalog::from_path(&root).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid { item, .. } if item == "include \"missing.yaml\""),
+            "{err:?}"
+        );
+        let source = err.source().expect("the OS error is kept");
+        let io = source.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        // A fragment that does not parse: the parser's error.
+        dir.write("broken.yaml", "services: [\n");
+        let root = dir.write(
+            "root2.yaml",
+            &format!("{HEAD}include: [broken.yaml]\nservices: []\n"),
+        );
+        let err = Catalog::from_path(Path::new(&root)).unwrap_err();
+        assert!(err.source().unwrap().is::<serde_saphyr::Error>(), "{err:?}");
+    }
+
+    #[test]
+    fn a_version_that_is_not_semver_keeps_the_semver_error() {
+        let text = format!(
+            "{HEAD}services: [{{name: s, components: [{{name: s-api, role: control}}], versions: {{a: \"one\"}}}}]\n"
+        );
+        let err = Catalog::from_yaml_str(&text, "v.yaml").unwrap_err();
+        assert!(err.to_string().contains("is not semver"), "{err}");
+        assert!(err.source().unwrap().is::<semver::Error>(), "{err:?}");
+    }
+}

@@ -33,6 +33,7 @@ pub fn read_document(path: &Path) -> Result<String> {
             file: path.display().to_string(),
             location: None,
             message: format!("file is {length} bytes, more than the limit of {MAX_DOCUMENT_BYTES}"),
+            source: None,
         });
     }
     read_capped(file, length as usize, path)
@@ -78,6 +79,7 @@ fn read_capped(mut reader: impl Read, hint: usize, name: &Path) -> Result<String
                 "more than {} MiB: larger than any document ffu reads (stopped reading there)",
                 MAX_DOCUMENT_BYTES >> 20
             ),
+            source: None,
         });
     }
     String::from_utf8(bytes).map_err(|err| Error::Parse {
@@ -87,6 +89,8 @@ fn read_capped(mut reader: impl Read, hint: usize, name: &Path) -> Result<String
             "not UTF-8 text (invalid byte at offset {})",
             err.utf8_error().valid_up_to()
         ),
+        // The `Utf8Error`, not the `FromUtf8Error`: that one holds all the bytes read.
+        source: Some(Box::new(err.utf8_error())),
     })
 }
 
@@ -109,6 +113,7 @@ pub(crate) fn read_named_document(path: &Path, what: &str) -> Result<String> {
                 "not a regular file ({}): an {what} must be one",
                 file_kind(metadata.file_type())
             ),
+            source: None,
         });
     }
     read_document(path)

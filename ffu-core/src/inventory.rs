@@ -265,6 +265,7 @@ impl Reporter<'_> {
             location: location.flatten(),
             item,
             message,
+            source: None,
         }
     }
 }
@@ -279,12 +280,13 @@ fn load(catalog: &Catalog, text: &str, file: &str, syntax: Syntax) -> Result<Inv
                 "document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES}",
                 text.len()
             ),
+            source: None,
         });
     }
     let doc: InventoryDoc = match syntax {
-        Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, &err))?,
+        Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, err))?,
         Syntax::Yaml => serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
-            .map_err(|err| yaml_error(file, &err))?,
+            .map_err(|err| yaml_error(file, err))?,
     };
     let report = Reporter { file, text, syntax };
     match doc.format.as_deref() {

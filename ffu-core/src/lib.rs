@@ -47,6 +47,7 @@ mod release;
 pub mod render;
 mod service;
 pub mod sql;
+mod state;
 mod text;
 mod verify;
 
@@ -61,7 +62,9 @@ pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
 pub use planner::{CompactPlan, PlanRequest};
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
 pub use service::{Component, ComponentId, Database, Role, Service, ServiceId};
-pub use sql::{Backend, Journal, ServiceState};
+pub use sql::backend::Backend;
+pub use sql::journal::Journal;
+pub use state::ServiceState;
 pub use text::error_text;
 pub use verify::{verify, verify_document, Violation};
 

@@ -289,7 +289,7 @@ impl PyCatalog {
                 failure.into_py_err(
                     py,
                     Some(Request {
-                        from: from_.as_deref().unwrap_or_default(),
+                        from: from_.as_deref(),
                         to: &to,
                     }),
                 )

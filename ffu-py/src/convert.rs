@@ -240,11 +240,13 @@ impl Fault {
                     location: None,
                     item: place.to_owned(),
                     message,
+                    source: None,
                 },
                 (Kind::Catalog, true) => ffu_core::Error::Parse {
                     file: file.to_owned(),
                     location: None,
                     message,
+                    source: None,
                 },
                 (Kind::Plan, _) => ffu_core::Error::BadPlan {
                     file: file.to_owned(),

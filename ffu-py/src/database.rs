@@ -12,10 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ffu_core::sql::{
-    discover, rewrite_placeholders, Backend, Connection, ParamStyle, ServiceState, SqlValue,
-    SqliteConnection, StepRecord,
+    discover, rewrite_placeholders, Connection, ParamStyle, SqlValue, SqliteConnection, StepRecord,
 };
-use ffu_core::{Error, Journal, Plan};
+use ffu_core::{Backend, Error, Journal, Plan, ServiceState};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
@@ -93,7 +92,10 @@ impl DbApiConnection {
         })
     }
 
-    fn error(&self, err: &PyErr, py: Python<'_>) -> Error {
+    /// The driver's exception as an [`Error::Database`]: its class and text in the message,
+    /// the exception itself kept as the source (it becomes the `DatabaseError`'s
+    /// `__cause__`).
+    fn error(&self, err: PyErr, py: Python<'_>) -> Error {
         let kind = err
             .get_type(py)
             .name()
@@ -102,6 +104,7 @@ impl DbApiConnection {
         Error::Database {
             target: self.target.clone(),
             message: format!("{kind}: {}", err.value(py)),
+            source: Some(Box::new(err)),
         }
     }
 
@@ -158,7 +161,7 @@ impl DbApiConnection {
                 let _ = cursor.call_method0("close");
                 outcome
             })();
-            result.map_err(|err| self.error(&err, py))
+            result.map_err(|err| self.error(err, py))
         })
     }
 
@@ -173,7 +176,7 @@ impl DbApiConnection {
             } else {
                 conn.call_method0(verb).map(drop)
             };
-            result.map_err(|err| self.error(&err, py))
+            result.map_err(|err| self.error(err, py))
         })
     }
 }
@@ -261,11 +264,11 @@ impl Connection for DbApiConnection {
                     _ => Ok(DbApiConnection::autocommit(conn)?.then_some("BEGIN")),
                 }
             };
-            let verb = start().map_err(|err| self.error(&err, py))?;
+            let verb = start().map_err(|err| self.error(err, py))?;
             if let Some(verb) = verb {
                 conn.call_method0("cursor")
                     .and_then(|cursor| cursor.call_method1("execute", (verb,)))
-                    .map_err(|err| self.error(&err, py))?;
+                    .map_err(|err| self.error(err, py))?;
             }
             // SQLite's explicit BEGIN ends with the connection's commit(), which sqlite3
             // issues whenever a transaction is open.

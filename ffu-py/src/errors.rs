@@ -14,14 +14,21 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
-/// The classes, with the structured attributes each one carries (`None` unless the error
-/// says). Kept in sync with `python/ffu/_native.pyi`.
+/// The classes, with the structured attributes each one carries. Kept in sync with
+/// `python/ffu/_native.pyi`.
+///
+/// A class lists only the attributes that some error of its kind has. An attribute that
+/// every error of the class has (`CatalogError.file`, `DatabaseError.target`,
+/// `JournalError.target`, `ArgumentError.argument`) is set on each instance and has no
+/// default; the others default to `None` in the class body, and are set when the error
+/// says (the docstrings say which errors do).
 const EXCEPTIONS_SOURCE: &std::ffi::CStr = cr#"
 class FfuError(Exception):
     """Base class of every error ffu raises.
 
     ``no_plan`` is True when the inputs are well formed but no safe plan exists (the CLI
-    exits 1 then), False for bad input (exit 2).
+    exits 1 then), False for bad input (exit 2). Raised as itself (not a subclass) for an
+    error of ffu's own: a bug, or a document ffu made that cannot be written.
     """
 
     __module__ = "ffu"
@@ -29,15 +36,17 @@ class FfuError(Exception):
 
 
 class CatalogError(FfuError, ValueError):
-    """A catalog cannot be read, is not an ``ffu-catalog/1`` document, or breaks a rule.
+    """A catalog (or an inventory, or an alembic script) cannot be read, is not an
+    ``ffu-catalog/1`` document, or breaks a rule.
 
-    Attributes: ``file``, ``line`` and ``column`` (1-based, where the parser or the
-    validator says), ``item`` (the offending item, such as ``migration nova.ocata.db-sync``),
-    ``cycle`` (the items along a dependency cycle, the first repeated at the end).
+    Attributes: ``file`` (always: the file, or ``<string>``/``<dict>``); ``line`` and
+    ``column`` (1-based, where the parser or the validator says); ``item`` (the offending
+    item, such as ``migration nova.ocata.db-sync``, when a rule is broken); ``cycle`` (the
+    items along a dependency cycle, the first repeated at the end, with ``item`` saying
+    what kind of items). A file that cannot be read has the ``OSError`` as ``__cause__``.
     """
 
     __module__ = "ffu"
-    file = None
     line = None
     column = None
     item = None
@@ -45,11 +54,14 @@ class CatalogError(FfuError, ValueError):
 
 
 class NoPathError(FfuError):
-    """No upgrade path exists: an unknown release, a downgrade, or no chain of edges.
+    """No upgrade path exists: an unknown release, a downgrade, no chain of edges, a
+    database already past the target, or an inventory with nothing to upgrade.
 
-    Attributes: ``from_`` and ``to`` (the request), ``release`` and ``suggestions`` (an
-    unknown release name and known names close to it), ``furthest`` (the furthest release
-    reachable).
+    Attributes: ``from_`` and ``to`` (the request, where known); ``release`` and
+    ``suggestions`` (an unknown release name and known names close to it); ``furthest``
+    (the furthest release reachable); ``migration``, ``release`` and ``to`` (a migration a
+    database already holds, of a release after the target); ``inventory`` (the inventory's
+    file, when no host runs a component to upgrade).
     """
 
     __module__ = "ffu"
@@ -60,6 +72,7 @@ class NoPathError(FfuError):
     suggestions = None
     furthest = None
     migration = None
+    inventory = None
 
 
 class PlanError(FfuError):
@@ -68,9 +81,10 @@ class PlanError(FfuError):
     Covers contradictory ordering facts (``cycle``: the step ids along the cycle, the first
     repeated at the end; ``facts``: dicts with ``before``, ``after`` and ``because``;
     ``hop``), a dependency on a service the policy excludes (``migration``, ``needs``,
-    ``service``), an unknown service in the policy (``service``), a document that is not an
-    ``ffu-plan/1`` plan (``file``, ``no_plan`` False), and a request this version does not
-    support, such as ``skip_level`` in rolling mode (``no_plan`` False).
+    ``service``), a service the catalog does not have (``service``, ``no_plan`` False), a
+    document that is not an ``ffu-plan/1`` plan (``file``, ``no_plan`` False), and a
+    request this version does not support or a malformed policy or state, such as
+    ``skip_level`` in rolling mode (``no_plan`` False).
     """
 
     __module__ = "ffu"
@@ -86,24 +100,24 @@ class PlanError(FfuError):
 class DatabaseError(FfuError):
     """A database cannot be read or written (discovery, the journal).
 
-    Attributes: ``target`` (the database: a path, or the connection's driver and backend).
-    The driver's own exception, where there is one, is in the message.
+    Attributes: ``target`` (always: the database, a path or the connection's driver and
+    backend). The driver's exception, where there is one, is in the message and is the
+    ``__cause__``.
     """
 
     __module__ = "ffu"
-    target = None
 
 
 class JournalError(FfuError):
     """The journal refuses a transition.
 
-    A different plan for the same journal (``journal_checksum`` and ``plan_checksum``), a
-    lock held by another runner that has not expired (``owner``, ``expires_in_s``), or
-    ``done``/``fail`` of a step that is not running or not in the plan (``step``).
+    Attributes: ``target`` (always: the journal's database); a different plan for the same
+    journal: ``journal_checksum`` and ``plan_checksum``; a lock held by another runner that
+    has not expired: ``owner`` and ``expires_in_s``; ``done``/``fail`` of a step that is
+    not running or not in the plan: ``step``.
     """
 
     __module__ = "ffu"
-    target = None
     journal_checksum = None
     plan_checksum = None
     owner = None
@@ -116,11 +130,10 @@ class ArgumentError(FfuError, ValueError):
     longer than any catalog's, an inventory loaded against another catalog, ...
 
     Also a ``ValueError``, as Python's own functions raise for such values. Attributes:
-    ``argument`` (the parameter, such as ``services`` or ``state``).
+    ``argument`` (always: the parameter, such as ``services`` or ``state``).
     """
 
     __module__ = "ffu"
-    argument = None
 
 
 class ArgumentTypeError(FfuError, TypeError):
@@ -128,11 +141,10 @@ class ArgumentTypeError(FfuError, TypeError):
     names), ``max_unavailable=[1]``, a value in a dict that JSON cannot hold, ...
 
     Also a ``TypeError``, as Python's own functions raise for such values. Attributes:
-    ``argument`` (the parameter, such as ``services`` or ``state``).
+    ``argument`` (always: the parameter, such as ``services`` or ``state``).
     """
 
     __module__ = "ffu"
-    argument = None
 "#;
 
 /// The classes, created once per interpreter.
@@ -233,7 +245,8 @@ pub(crate) fn internal_error(py: Python<'_>, message: impl std::fmt::Display) ->
 /// (an unknown release names only itself, not the request).
 #[derive(Clone, Copy)]
 pub(crate) struct Request<'a> {
-    pub(crate) from: &'a str,
+    /// The release to start from; `None` when the plan starts where the databases stand.
+    pub(crate) from: Option<&'a str>,
     pub(crate) to: &'a str,
 }
 
@@ -315,10 +328,14 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             file,
             location,
             message: _,
+            source,
         } => {
             attrs.set_item("file", file)?;
-            attrs.set_item("line", location.map(|l| l.line))?;
-            attrs.set_item("column", location.map(|l| l.column))?;
+            if let Some(location) = location {
+                attrs.set_item("line", location.line)?;
+                attrs.set_item("column", location.column)?;
+            }
+            cause = source.and_then(python_cause);
             &classes.catalog
         }
         Error::Invalid {
@@ -326,11 +343,15 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             location,
             item,
             message: _,
+            source,
         } => {
             attrs.set_item("file", file)?;
-            attrs.set_item("line", location.map(|l| l.line))?;
-            attrs.set_item("column", location.map(|l| l.column))?;
+            if let Some(location) = location {
+                attrs.set_item("line", location.line)?;
+                attrs.set_item("column", location.column)?;
+            }
             attrs.set_item("item", item)?;
+            cause = source.and_then(python_cause);
             &classes.catalog
         }
         Error::Cycle { file, what, cycle } => {
@@ -350,8 +371,13 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             attrs.set_item("service", name)?;
             &classes.plan
         }
-        Error::Database { target, message: _ } => {
+        Error::Database {
+            target,
+            message: _,
+            source,
+        } => {
             attrs.set_item("target", target)?;
+            cause = source.and_then(python_cause);
             &classes.database
         }
         Error::JournalMismatch {
@@ -384,7 +410,9 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             &classes.journal
         }
         Error::NoPlan(no_plan) => no_plan_class(classes, no_plan, request, &attrs)?,
-        // A kind of error added to the core later: still an FfuError, with its message.
+        // A document ffu made that cannot be written (`Error::Serialize`) is ffu's
+        // failure, not the caller's input: a plain FfuError, as `internal_error` gives. So
+        // is a kind of error added to the core later, with its message.
         _ => &classes.ffu,
     };
     let exception = class.bind(py).call1((message,))?;
@@ -395,6 +423,21 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
     let err = PyErr::from_value(exception);
     err.set_cause(py, cause);
     Ok(err)
+}
+
+/// The Python exception behind a core error's source, to be its `__cause__`: the
+/// DB-API driver's exception, or the operating system's error as an `OSError`. Other
+/// sources (a parser's, rusqlite's) have no Python counterpart; their text is in the
+/// message.
+fn python_cause(source: Box<dyn std::error::Error + Send + Sync>) -> Option<PyErr> {
+    let source = match source.downcast::<PyErr>() {
+        Ok(err) => return Some(*err),
+        Err(other) => other,
+    };
+    source
+        .downcast::<std::io::Error>()
+        .ok()
+        .map(|err| PyErr::from(*err))
 }
 
 fn no_plan_class<'a>(
@@ -410,7 +453,10 @@ fn no_plan_class<'a>(
     Ok(match no_plan {
         NoPlan::UnknownRelease { name, suggestions } => {
             if let Some(request) = request {
-                set_request(request.from, request.to)?;
+                if let Some(from) = request.from {
+                    attrs.set_item("from_", from)?;
+                }
+                attrs.set_item("to", request.to)?;
             }
             attrs.set_item("release", name)?;
             attrs.set_item("suggestions", suggestions)?;
@@ -424,10 +470,6 @@ fn no_plan_class<'a>(
             set_request(&from, &to)?;
             attrs.set_item("furthest", furthest)?;
             &classes.no_path
-        }
-        NoPlan::UnknownService { name } => {
-            attrs.set_item("service", name)?;
-            &classes.plan
         }
         NoPlan::OrderCycle { hop, facts } => {
             // The cycle as the message shows it: each fact's first step, back to the start.
@@ -469,6 +511,10 @@ fn no_plan_class<'a>(
             attrs.set_item("migration", migration)?;
             attrs.set_item("release", release)?;
             attrs.set_item("to", to)?;
+            &classes.no_path
+        }
+        NoPlan::NothingToUpgrade { inventory } => {
+            attrs.set_item("inventory", inventory)?;
             &classes.no_path
         }
         // A reason added to the core later: no plan, without more structure.

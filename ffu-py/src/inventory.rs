@@ -185,6 +185,7 @@ fn invalid(py: Python<'_>, file: &str, item: String, message: String) -> PyErr {
             location: None,
             item,
             message,
+            source: None,
         },
         None,
     )
@@ -386,16 +387,25 @@ impl Document {
     fn load(&self, catalog: &Catalog, file: &str) -> ffu_core::Result<Inventory> {
         Inventory::from_json_str(catalog, &self.to_json(), file).map_err(|err| match err {
             // Places in the text made here mean nothing to the caller: the path does.
-            Error::Invalid { item, message, .. } => Error::Invalid {
+            Error::Invalid {
+                item,
+                message,
+                source,
+                ..
+            } => Error::Invalid {
                 file: file.to_owned(),
                 location: None,
                 item: self.path_of(catalog, &item),
                 message,
+                source,
             },
-            Error::Parse { message, .. } => Error::Parse {
+            Error::Parse {
+                message, source, ..
+            } => Error::Parse {
                 file: file.to_owned(),
                 location: None,
                 message,
+                source,
             },
             other => other,
         })

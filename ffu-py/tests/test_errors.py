@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -143,10 +144,19 @@ def test_excluded_dependency() -> None:
     assert err.no_plan is True
 
 
-def test_unknown_service_in_policy(tiny: ffu.Catalog) -> None:
-    with pytest.raises(ffu.PlanError, match='unknown service "gamma"') as info:
-        tiny.plan("a", "c", services=["gamma"])
-    assert info.value.service == "gamma"
+def test_unknown_service_is_bad_input_wherever_it_is_named(tiny: ffu.Catalog, tmp_path: Path) -> None:
+    """In a policy and in discovery alike: a PlanError with ``service``, not "no plan"
+    (the CLIs exit 2). In a policy it was ``no_plan`` True (exit 1) before."""
+    with pytest.raises(ffu.PlanError, match='^unknown service "gamma": the catalog has no such service$') as in_policy:
+        tiny.plan("a", "c", services=["alpha", "gamma"])
+    with pytest.raises(ffu.PlanError) as in_discovery:
+        ffu.discover(tmp_path / "none.db", tiny, ["gamma"])
+    for err in (in_policy.value, in_discovery.value):
+        assert type(err) is ffu.PlanError
+        assert err.service == "gamma"
+        assert err.no_plan is False
+        assert str(err) == str(in_policy.value)
+        assert (err.hop, err.cycle, err.facts, err.migration, err.needs, err.file) == (None,) * 6
 
 
 def test_bad_max_unavailable_is_a_plan_error(tiny: ffu.Catalog) -> None:
@@ -421,3 +431,115 @@ def test_skip_level_in_rolling_mode_is_refused(openstack: ffu.Catalog) -> None:
     # Offline, the SLURP edge is taken; rolling without skip_level goes release by release.
     assert openstack.plan("2023.1", "2024.1", skip_level=True).path == ["2023.1", "2024.1"]
     assert openstack.plan("2023.1", "2024.1", mode="rolling").path == ["2023.1", "2023.2", "2024.1"]
+
+
+# --- Attributes: each class has only those that apply ------------------------------------
+
+
+#: Per class: the attributes some of its errors have, None until the error says.
+OPTIONAL: dict[type[ffu.FfuError], set[str]] = {
+    ffu.CatalogError: {"line", "column", "item", "cycle"},
+    ffu.NoPathError: {"from_", "to", "release", "suggestions", "furthest", "migration", "inventory"},
+    ffu.PlanError: {"file", "hop", "cycle", "facts", "migration", "needs", "service"},
+    ffu.DatabaseError: set(),
+    ffu.JournalError: {"journal_checksum", "plan_checksum", "owner", "expires_in_s", "step"},
+    ffu.ArgumentError: set(),
+    ffu.ArgumentTypeError: set(),
+}
+
+
+def class_attributes(cls: type) -> set[str]:
+    """The public attributes the class bodies from ``cls`` up to FfuError set, but ``no_plan``."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if isinstance(klass, type) and issubclass(klass, ffu.FfuError):
+            names |= {name for name in vars(klass) if not name.startswith("_")}
+    return names - {"no_plan"}
+
+
+def test_classes_declare_only_the_attributes_that_apply() -> None:
+    assert class_attributes(ffu.FfuError) == set()
+    for cls, optional in OPTIONAL.items():
+        assert class_attributes(cls) == optional, cls
+        assert all(getattr(cls, name) is None for name in optional), cls
+
+
+def test_attributes_every_error_of_a_class_has_are_set(tmp_path: Path, tiny: ffu.Catalog) -> None:
+    """``file`` of a CatalogError, ``target`` of a DatabaseError or JournalError,
+    ``argument`` of an ArgumentError: always there, never None."""
+    with pytest.raises(ffu.CatalogError) as catalog_error:
+        ffu.Catalog.from_yaml("format: [", file="x.yaml")
+    assert catalog_error.value.file == "x.yaml"
+    with pytest.raises(ffu.DatabaseError) as database_error:
+        ffu.Journal(tmp_path, tiny.plan("a", "b"))  # a directory
+    assert database_error.value.target == str(tmp_path)
+    journal = tmp_path / "journal.db"
+    ffu.Journal(journal, tiny.plan("a", "c")).status()
+    with pytest.raises(ffu.JournalError) as journal_error:
+        ffu.Journal(journal, tiny.plan("a", "b")).status()
+    err = journal_error.value
+    assert err.target == str(journal)
+    assert err.journal_checksum is not None and err.plan_checksum is not None
+    assert (err.owner, err.expires_in_s, err.step) == (None, None, None)
+    with pytest.raises(ffu.ArgumentError) as argument_error:
+        tiny.plan("a", "b", mode="online")  # type: ignore[arg-type]
+    assert argument_error.value.argument == "mode"
+
+
+def test_an_inventory_with_nothing_to_upgrade(openstack: ffu.Catalog) -> None:
+    """Only data plane components run: no release to start from. The inventory is named
+    (it was a made-up release name, ``<no upgraded component in ...>``, before)."""
+    yaml = "format: ffu-inventory/1\nhosts:\n  - {name: cmp-1, components: {ovs-vswitchd: pike}}\n"
+    inventory = ffu.Inventory.from_yaml(openstack, yaml, file="dataplane.yaml")
+    with pytest.raises(ffu.NoPathError, match="^nothing to upgrade: no host of dataplane.yaml runs a component") as info:
+        openstack.plan_inventory(inventory, "queens")
+    err = info.value
+    assert err.inventory == "dataplane.yaml"
+    assert err.no_plan is True
+    assert (err.release, err.suggestions, err.from_, err.furthest, err.migration) == (None,) * 5
+
+
+def test_unknown_release_without_from_has_no_from(tiny: ffu.Catalog) -> None:
+    """A plan that starts where the databases stand has no ``from_``: None, not ``""``."""
+    with pytest.raises(ffu.NoPathError) as info:
+        tiny.plan(None, "zzz", state={"alpha": {"applied": ["alpha.b.sync"]}})
+    assert (info.value.from_, info.value.to, info.value.release) == (None, "zzz", "zzz")
+
+
+def test_database_error_has_the_driver_exception_as_cause(tmp_path: Path, tiny: ffu.Catalog) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database " * 100)
+    conn = sqlite3.connect(garbage)
+    try:
+        with pytest.raises(ffu.DatabaseError) as info:
+            ffu.discover(conn, tiny, ["alpha"])
+    finally:
+        conn.close()
+    err = info.value
+    assert err.target == "sqlite3 connection (sqlite)"
+    assert isinstance(err.__cause__, sqlite3.DatabaseError)
+    assert str(err) == f"sqlite3 connection (sqlite): database error: DatabaseError: {err.__cause__}"
+    # Through the embedded SQLite the driver is Rust's: its text is in the message only.
+    with pytest.raises(ffu.DatabaseError) as embedded:
+        ffu.discover(garbage, tiny, ["alpha"])
+    assert embedded.value.target == str(garbage)
+    assert str(embedded.value) == f"{garbage}: database error: file is not a database"
+    assert embedded.value.__cause__ is None
+
+
+def test_an_unreadable_include_has_the_os_error_as_cause(tmp_path: Path) -> None:
+    root = tmp_path / "root.yaml"
+    root.write_text("format: ffu-catalog/1\nname: t\nreleases: [{name: a}]\ninclude: [missing.yaml]\nservices: []\n")
+    with pytest.raises(ffu.CatalogError, match="cannot read") as info:
+        ffu.Catalog.from_file(root)
+    assert info.value.item == 'include "missing.yaml"'
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+def test_errors_without_their_optional_attributes_pickle() -> None:
+    """Attributes set on the instance pickle with it; defaults stay on the class."""
+    with pytest.raises(ffu.PlanError) as info:
+        ffu.Plan.from_json("{}", file="p.json")
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.file, copy.no_plan, copy.hop) == ("p.json", False, None)
+    assert "hop" not in vars(copy)

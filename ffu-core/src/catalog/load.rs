@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::document::{migrations_bound, parse_presized, CatalogDoc};
 use super::split_json;
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Location, Result, Source};
 use crate::input::{read_document, read_named_document, MAX_DOCUMENT_BYTES};
 
 /// How deep `include:` may nest; deeper is surely a mistake.
@@ -91,6 +91,7 @@ pub(crate) fn parse_document(text: &str, file: &str, syntax: Syntax) -> Result<C
                 "document is {} bytes, more than the limit of {MAX_DOCUMENT_BYTES}",
                 text.len()
             ),
+            source: None,
         });
     }
     if syntax == Syntax::Json {
@@ -99,9 +100,9 @@ pub(crate) fn parse_document(text: &str, file: &str, syntax: Syntax) -> Result<C
         }
     }
     parse_presized(text, || match syntax {
-        Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, &err)),
+        Syntax::Json => serde_json::from_str(text).map_err(|err| json_error(file, err)),
         Syntax::Yaml => serde_saphyr::from_str_with_options(text, yaml_options(text.len()))
-            .map_err(|err| yaml_error(file, &err)),
+            .map_err(|err| yaml_error(file, err)),
     })
 }
 
@@ -120,7 +121,9 @@ pub(crate) fn yaml_options(input_len: usize) -> serde_saphyr::Options {
     options
 }
 
-pub(crate) fn json_error(file: &str, err: &serde_json::Error) -> Error {
+/// A JSON parser's error as an [`Error::Parse`] (the location apart, the parser's error
+/// kept as its source).
+pub(crate) fn json_error(file: &str, err: serde_json::Error) -> Error {
     let message = err.to_string();
     // serde_json appends " at line L column C"; the location is reported separately.
     let message = match message.rfind(" at line ") {
@@ -134,10 +137,13 @@ pub(crate) fn json_error(file: &str, err: &serde_json::Error) -> Error {
             column: err.column() as u64,
         }),
         message,
+        source: Some(Box::new(err)),
     }
 }
 
-pub(crate) fn yaml_error(file: &str, err: &serde_saphyr::Error) -> Error {
+/// A YAML parser's error as an [`Error::Parse`]: its first line (the location apart), the
+/// parser's error kept as its source.
+pub(crate) fn yaml_error(file: &str, err: serde_saphyr::Error) -> Error {
     let location = err.location().and_then(|loc| {
         (loc.line() > 0).then(|| Location {
             line: loc.line(),
@@ -155,6 +161,7 @@ pub(crate) fn yaml_error(file: &str, err: &serde_saphyr::Error) -> Error {
         file: file.to_owned(),
         location,
         message: strip_location_suffix(&message),
+        source: Some(Box::new(err)),
     }
 }
 
@@ -203,6 +210,7 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
             item: "include".to_owned(),
             message: "a catalog given as a string cannot include files; load it from a file"
                 .to_owned(),
+            source: None,
         });
     }
     let mut loaded = Loaded {
@@ -258,6 +266,7 @@ fn load_into(
             location: None,
             item: "include".to_owned(),
             message: format!("includes nest more than {MAX_INCLUDE_DEPTH} deep"),
+            source: None,
         });
     }
     let syntax = Syntax::for_path(path);
@@ -281,18 +290,25 @@ fn load_into(
 }
 
 /// Why an included file cannot be read, said at the `include:` entry that names it.
+/// The error of reading it is kept as the source (the operating system's, or the parser's).
 fn include_error(including: &SourceFile, include: &str, target: &Path, err: Error) -> Error {
-    let message = match err {
-        _ if include.is_empty() => "an empty path names no file".to_owned(),
-        Error::Io { source, .. } => format!("cannot read {}: {source}", target.display()),
-        Error::Parse { message, .. } => format!("{}: {message}", target.display()),
-        other => other.to_string(),
+    let (message, source): (String, Option<Source>) = match err {
+        _ if include.is_empty() => ("an empty path names no file".to_owned(), None),
+        Error::Io { source, .. } => (
+            format!("cannot read {}: {source}", target.display()),
+            Some(Box::new(source)),
+        ),
+        Error::Parse {
+            message, source, ..
+        } => (format!("{}: {message}", target.display()), source),
+        other => (other.to_string(), Some(Box::new(other))),
     };
     Error::Invalid {
         file: including.name.clone(),
         location: including.locate_within("include", include),
         item: format!("include {include:?}"),
         message,
+        source,
     }
 }
 
@@ -323,6 +339,7 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
         location: file.locate(field),
         item: field.to_owned(),
         message: format!("an included fragment sets {field} differently from the root catalog"),
+        source: None,
     };
     if root {
         loaded.doc.format = doc.format;

@@ -229,22 +229,24 @@ impl Catalog {
     /// The catalog (with its fragments merged) as an `ffu-catalog/1` JSON document.
     ///
     /// # Errors
-    /// Never in practice; serialization of plain data cannot fail.
+    /// [`Error::Serialize`], never in practice: serialization of plain data cannot fail.
     pub fn to_json(&self) -> Result<String> {
         let document = load::reparse(&self.sources)?;
-        serde_json::to_string_pretty(&document).map_err(|err| Error::Unsupported {
-            what: format!("serializing the catalog: {err}"),
+        serde_json::to_string_pretty(&document).map_err(|err| Error::Serialize {
+            what: "the catalog as JSON",
+            source: Box::new(err),
         })
     }
 
     /// The catalog (with its fragments merged) as an `ffu-catalog/1` YAML document.
     ///
     /// # Errors
-    /// Never in practice; serialization of plain data cannot fail.
+    /// [`Error::Serialize`], never in practice: serialization of plain data cannot fail.
     pub fn to_yaml(&self) -> Result<String> {
         let document = load::reparse(&self.sources)?;
-        serde_saphyr::to_string(&document).map_err(|err| Error::Unsupported {
-            what: format!("serializing the catalog: {err}"),
+        serde_saphyr::to_string(&document).map_err(|err| Error::Serialize {
+            what: "the catalog as YAML",
+            source: Box::new(err),
         })
     }
 

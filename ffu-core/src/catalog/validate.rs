@@ -48,6 +48,7 @@ impl Reporter<'_> {
             location,
             item,
             message,
+            source: None,
         }
     }
 }
@@ -185,12 +186,14 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         for (release_name, version_text) in &service_doc.versions {
             let release = resolve_release(release_name, file, &item)?;
             let version = semver::Version::parse(version_text).map_err(|err| {
-                report.invalid(
-                    file,
-                    item(),
-                    version_text,
-                    format!("version {version_text:?} for {release_name} is not semver: {err}"),
-                )
+                report
+                    .invalid(
+                        file,
+                        item(),
+                        version_text,
+                        format!("version {version_text:?} for {release_name} is not semver: {err}"),
+                    )
+                    .caused_by(err)
             })?;
             let lifetime_ok =
                 since.is_none_or(|s| s <= release) && until.is_none_or(|u| release <= u);

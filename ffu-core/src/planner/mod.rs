@@ -50,9 +50,10 @@ impl Catalog {
     /// inventory, the databases' state).
     ///
     /// # Errors
-    /// [`Error::NoPlan`] when no safe plan exists (an unknown release or service, a
-    /// downgrade, contradictory ordering facts, a dependency on an excluded service), with
-    /// the evidence; [`Error::Unsupported`] for a mode this version does not plan.
+    /// [`Error::NoPlan`] when no safe plan exists (an unknown release, a downgrade,
+    /// contradictory ordering facts, a dependency on an excluded service), with the
+    /// evidence; [`Error::UnknownService`] when the policy names a service the catalog does
+    /// not have; [`Error::Unsupported`] for a mode this version does not plan.
     ///
     /// # Complexity
     /// O(M log M + S + R) for M migrations, S other steps and R releases.
@@ -83,7 +84,7 @@ impl Catalog {
     /// migration, an applied migration whose requirement is not applied, or no release to
     /// start from; [`NoPlan::AheadOfTarget`] when a database holds a migration after the
     /// target; [`Error::BadPolicy`] when, with an inventory, a service of the policy runs on
-    /// no host; [`NoPlan::UnknownRelease`] when no upgraded component runs anywhere.
+    /// no host; [`NoPlan::NothingToUpgrade`] when no upgraded component runs anywhere.
     pub fn plan_request(&self, request: &PlanRequest<'_>) -> Result<Plan> {
         Ok(self.outline(request)?.into_plan(self))
     }
@@ -189,7 +190,7 @@ impl Catalog {
                 for name in names {
                     let id = self
                         .service_id(name)
-                        .ok_or_else(|| NoPlan::UnknownService { name: name.clone() })?;
+                        .ok_or_else(|| Error::UnknownService { name: name.clone() })?;
                     included[id.index()] = true;
                 }
                 Ok(included)

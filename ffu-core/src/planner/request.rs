@@ -228,9 +228,8 @@ fn start_of_inventory(
         .map(|(_, _, release)| release)
         .min()
         .ok_or_else(|| {
-            NoPlan::UnknownRelease {
-                name: format!("<no upgraded component in {}>", inventory.file()),
-                suggestions: Vec::new(),
+            NoPlan::NothingToUpgrade {
+                inventory: inventory.file().to_owned(),
             }
             .into()
         })

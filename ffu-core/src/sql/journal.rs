@@ -197,7 +197,7 @@ fn tables(backend: Backend) -> [TableCreateStatement; 3] {
 /// Then the index that finds the next step without reading the steps already done
 /// (`CREATE INDEX IF NOT EXISTS`; MySQL has no `IF NOT EXISTS` there, so its form fails,
 /// harmlessly, when the index exists).
-pub fn journal_ddl(backend: Backend) -> Vec<String> {
+pub(crate) fn journal_ddl(backend: Backend) -> Vec<String> {
     let mut index = Index::create()
         .name("ffu_step_state")
         .table(STEP)
@@ -230,7 +230,11 @@ pub fn journal_ddl(backend: Backend) -> Vec<String> {
 /// `select_first_in_state` for running, then pending and failed when nothing runs,
 /// `claim_step`, `insert_lock`;
 /// `done`/`fail` = `lock_run`, `select_step_state`, `finish_step`, `delete_lock`).
-pub fn journal_statements(backend: Backend) -> Vec<(&'static str, String)> {
+///
+/// Only the tests read them (to pin the SQL per backend); the journal builds each statement
+/// where it runs it.
+#[cfg(test)]
+fn journal_statements(backend: Backend) -> Vec<(&'static str, String)> {
     vec![
         ("select_run", backend.build(&select_run()).0),
         ("lock_run", backend.build(&lock_run_for(backend)).0),
@@ -623,6 +627,7 @@ impl Journal {
                     return Err(Error::Database {
                         target: target.clone(),
                         message: format!("unexpected row in {STEP}: {row:?}"),
+                        source: None,
                     });
                 };
                 Ok(StepRecord {

@@ -5,72 +5,28 @@
 //! into SQL by hand. The statements exist for the three backends of [`Backend`]; ffu runs
 //! them itself on SQLite (embedded, through rusqlite), and prints them for the others
 //! (`ffu discover --sql --backend mysql`).
+//!
+//! [`Journal`](crate::Journal), [`Backend`] and
+//! [`ServiceState`](crate::ServiceState) are at the crate root; this module holds the rest:
+//! discovery ([`discover`], [`discover_sqlite`], [`discovery_queries`]), the journal's
+//! records ([`StepRecord`], [`StepState`], [`Counts`], [`plan_checksum`]), and the
+//! [`Connection`] through which ffu runs its statements on any driver ([`SqlValue`],
+//! [`SqliteConnection`], [`rewrite_placeholders`] with [`ParamStyle`]).
 
 use std::path::Path;
 
-use sea_query::{
-    MysqlQueryBuilder, PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values,
-};
+use sea_query::{QueryStatementWriter, Values};
 
 use crate::error::Error;
 
-pub mod discover;
-pub mod journal;
+// Each public item has one path: `Backend` and `Journal` are re-exported at the crate root
+// (the CLI and the Python bindings name them there), everything else is re-exported here,
+// at the end of this file; the submodules themselves are not public.
+pub(crate) mod backend;
+mod discover;
+pub(crate) mod journal;
 
-/// The database flavours ffu writes SQL for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// SQLite (embedded; the one ffu runs statements on itself).
-    Sqlite,
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL and MariaDB.
-    Mysql,
-}
-
-impl Backend {
-    /// The backend's name: `sqlite`, `postgres` or `mysql`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-            Backend::Mysql => "mysql",
-        }
-    }
-
-    /// Builds a query for this backend: SQL with placeholders, and the values to bind.
-    pub(crate) fn build(self, statement: &impl QueryStatementWriter) -> (String, Values) {
-        match self {
-            Backend::Sqlite => statement.build(SqliteQueryBuilder),
-            Backend::Postgres => statement.build(PostgresQueryBuilder),
-            Backend::Mysql => statement.build(MysqlQueryBuilder),
-        }
-    }
-
-    /// A query for this backend as text, values quoted inline by sea-query.
-    pub(crate) fn text(self, statement: &impl QueryStatementWriter) -> String {
-        match self {
-            Backend::Sqlite => statement.to_string(SqliteQueryBuilder),
-            Backend::Postgres => statement.to_string(PostgresQueryBuilder),
-            Backend::Mysql => statement.to_string(MysqlQueryBuilder),
-        }
-    }
-}
-
-impl std::str::FromStr for Backend {
-    type Err = Error;
-
-    fn from_str(name: &str) -> Result<Backend, Error> {
-        match name {
-            "sqlite" => Ok(Backend::Sqlite),
-            "postgres" | "postgresql" => Ok(Backend::Postgres),
-            "mysql" | "mariadb" => Ok(Backend::Mysql),
-            other => Err(Error::Unsupported {
-                what: format!("database backend {other:?} (use sqlite, postgres or mysql)"),
-            }),
-        }
-    }
-}
+pub(crate) use backend::Backend;
 
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq)]
@@ -329,6 +285,7 @@ impl SqliteConnection {
             return Err(Error::Database {
                 target,
                 message: "no such database file".to_owned(),
+                source: None,
             });
         }
         let conn = rusqlite::Connection::open_with_flags(
@@ -415,17 +372,19 @@ impl Connection for SqliteConnection {
     }
 }
 
-/// A rusqlite error as an [`Error::Database`] about `target`.
+/// A rusqlite error as an [`Error::Database`] about `target`, the rusqlite error kept as
+/// its source.
 pub(crate) fn db_error(target: &str) -> impl Fn(rusqlite::Error) -> Error {
     let target = target.to_owned();
     move |err| Error::Database {
         target: target.clone(),
         message: err.to_string(),
+        source: Some(Box::new(err)),
     }
 }
 
 /// FNV-1a, 64 bits: a small, stable checksum (not a cryptographic one).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in bytes {
         hash ^= u64::from(*byte);
@@ -434,10 +393,8 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
-pub use discover::{discover, discover_sqlite, discovery_queries, ServiceState};
-pub use journal::{
-    journal_ddl, journal_statements, plan_checksum, Counts, Journal, StepRecord, StepState,
-};
+pub use discover::{discover, discover_sqlite, discovery_queries};
+pub use journal::{plan_checksum, Counts, StepRecord, StepState};
 
 #[cfg(test)]
 mod tests {

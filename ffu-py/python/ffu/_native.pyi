@@ -272,16 +272,16 @@ class FfuError(Exception):
     no_plan: bool
 
 class CatalogError(FfuError, ValueError):
-    """A catalog cannot be read, is not an ``ffu-catalog/1`` document, or breaks a rule."""
+    """A catalog (or inventory, or alembic script) cannot be read, or breaks a rule."""
 
-    file: str | None
+    file: str
     line: int | None
     column: int | None
     item: str | None
     cycle: list[str] | None
 
 class NoPathError(FfuError):
-    """No upgrade path: an unknown release, a downgrade, or no chain of upgrade edges."""
+    """No upgrade path: an unknown release, a downgrade, no chain of edges, nothing to upgrade."""
 
     from_: str | None
     to: str | None
@@ -289,6 +289,7 @@ class NoPathError(FfuError):
     suggestions: list[str] | None
     furthest: str | None
     migration: str | None
+    inventory: str | None
 
 class PlanError(FfuError):
     """No safe plan can be made, or a plan document or request cannot be used."""
@@ -304,12 +305,12 @@ class PlanError(FfuError):
 class DatabaseError(FfuError):
     """A database cannot be read or written (discovery, the journal)."""
 
-    target: str | None
+    target: str
 
 class JournalError(FfuError):
     """The journal refuses a transition: another plan, a held lock, a step not running."""
 
-    target: str | None
+    target: str
     journal_checksum: str | None
     plan_checksum: str | None
     owner: str | None
@@ -319,12 +320,12 @@ class JournalError(FfuError):
 class ArgumentError(FfuError, ValueError):
     """An argument has a value ffu cannot use (also a ``ValueError``)."""
 
-    argument: str | None
+    argument: str
 
 class ArgumentTypeError(FfuError, TypeError):
     """An argument has a type ffu does not take (also a ``TypeError``)."""
 
-    argument: str | None
+    argument: str
 
 def discover(
     conn: Any,
