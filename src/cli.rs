@@ -1,9 +1,10 @@
-//! Argument parsing and the commands of the `ffu` binary.
+//! Argument parsing and the commands of the `ffu` command line, run by [`run`] for the
+//! `ffu` binary and for `python -m ffu`.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ffu_core::{
@@ -297,11 +298,78 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-pub(crate) fn run() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose);
-    let result = match cli.command {
-        Command::Plan(args) => plan(&args),
+/// Who calls [`run`], which decides who shows the log events and whether large values are
+/// freed.
+pub enum Caller<'a> {
+    /// The `ffu` binary, whose process ends when [`run`] returns.
+    ///
+    /// [`run`] installs `tracing-subscriber`'s fmt subscriber on stderr (warnings as plain
+    /// `warning: ...` lines; `-v` debug and `-vv` trace events as the fmt subscriber writes
+    /// them), unless a global subscriber is set already; and it leaves a large catalog or plan
+    /// to the operating system instead of freeing it piece by piece, which would take longer
+    /// than planning did.
+    Binary,
+    /// A program that runs commands in its own process, perhaps many times (the Python
+    /// bindings, tests).
+    ///
+    /// [`run`] installs no subscriber: the caller's own (the bindings forward events to
+    /// Python's `logging`) receives the events. `verbosity` is called once the arguments are
+    /// parsed, before the command runs, with the number of `-v` given (0 when none), so that
+    /// the caller can show what they ask for; it is not called for `--help`, `--version` or a
+    /// usage error. Everything the command allocates is freed before [`run`] returns.
+    InProcess {
+        /// Told the `-v` count: 0 (warnings, for the operator), 1 (debug) or 2 and more
+        /// (trace).
+        verbosity: &'a mut dyn FnMut(u8),
+    },
+}
+
+impl Caller<'_> {
+    /// Whether the process ends right after [`run`] returns.
+    fn exits(&self) -> bool {
+        matches!(self, Caller::Binary)
+    }
+}
+
+/// Runs the `ffu` command line with `args`, the program name first (as
+/// [`std::env::args_os`] gives them), and returns the exit status: 0 success (also
+/// `--help` and `--version`); 1 no plan possible, or violations found; 2 bad input or usage.
+///
+/// The command writes to the process's standard output and error (file descriptors 1 and
+/// 2, not a buffer of the caller's) and reads `-` from its standard input; both are flushed
+/// before `run` returns. Usage errors, `--help` and `--version` are printed as clap prints
+/// them, but never end the process: `run` returns their status. The program name only
+/// appears in clap's usage lines (`Usage: ffu plan ...`). A `u8` rather than an
+/// [`std::process::ExitCode`] so that a caller can read it: the binary turns it into one
+/// with `ExitCode::from`, the Python bindings return it as an `int`.
+pub fn run<I, T>(args: I, caller: Caller<'_>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version on stdout (status 0), usage errors on stderr (status 2).
+            let _ = err.print();
+            let _ = std::io::stdout().flush();
+            return u8::try_from(err.exit_code()).unwrap_or(2);
+        }
+    };
+    let exits = caller.exits();
+    match caller {
+        Caller::Binary => init_logging(cli.verbose),
+        Caller::InProcess { verbosity } => verbosity(cli.verbose),
+    }
+    let status = execute(cli.command, exits);
+    let _ = std::io::stdout().flush();
+    status
+}
+
+/// Runs `command` and prints its error; `exits` when the process ends right after.
+fn execute(command: Command, exits: bool) -> u8 {
+    let result = match command {
+        Command::Plan(args) => plan(&args, exits),
         Command::Verify(args) => verify_plan(&args),
         Command::Catalog(CatalogCommand::Validate { file }) => validate(&file),
         Command::Catalog(CatalogCommand::Show { file, format }) => show(file.as_deref(), format),
@@ -317,37 +385,54 @@ pub(crate) fn run() -> ExitCode {
         Command::Journal(command) => journal(&command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(Failure::Negative(message)) => {
             if !message.is_empty() {
                 eprintln!("{message}");
             }
-            ExitCode::from(1)
+            1
         }
         Err(Failure::BadInput(message)) => {
             eprintln!("{message}");
-            ExitCode::from(2)
+            2
         }
     }
 }
 
+/// Installs the binary's subscriber on stderr, unless one is set already (a second run in
+/// the same process).
 fn init_logging(verbose: u8) {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let level = match verbose {
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    // The events of the core and of the command line.
+    let filter = Targets::new()
+        .with_target("ffu_core", level)
+        .with_target("ffu", level);
     if verbose == 0 {
         // Warnings are for the operator (a stale journal lock taken over, a database that
         // holds nothing of a service): shown always, as plain `warning: ...` lines.
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("ffu_core=warn,ffu=warn"))
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(level)
             .with_writer(std::io::stderr)
             .event_format(PlainWarnings)
-            .init();
+            .finish()
+            .with(filter)
+            .try_init();
         return;
     }
-    let level = if verbose == 1 { "debug" } else { "trace" };
-    let filter = tracing_subscriber::EnvFilter::new(format!("ffu_core={level},ffu={level}"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
         .with_writer(std::io::stderr)
-        .init();
+        .finish()
+        .with(filter)
+        .try_init();
 }
 
 /// Formats events as `warning: MESSAGE` (or `error: ...`), like the CLI's own messages.
@@ -479,6 +564,11 @@ fn link_target(path: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
+/// The temporary files made so far: each gets a name of its own, since runs in process
+/// (from Python's threads) may write the same file at once, each through its own temporary
+/// file (the last rename wins, whole).
+static TEMP_FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Writes `render` into a temporary file beside `path`, then renames it to `path`.
 fn replace_file(
     path: &Path,
@@ -492,7 +582,8 @@ fn replace_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.ffu-tmp-{}", std::process::id()));
+    let run = TEMP_FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.ffu-tmp-{}-{run}", std::process::id()));
     // Said apart: `-o /proc/version` fails to create the temporary file, not to find the
     // file it names.
     let file = std::fs::File::create(&temp).map_err(|err| {
@@ -517,7 +608,18 @@ fn replace_file(
     })
 }
 
-fn plan(args: &PlanArgs) -> Result<(), Failure> {
+/// Frees `value`, unless the process `exits` right after: freeing a large catalog and plan
+/// piece by piece would take longer than planning did, and the operating system reclaims
+/// them at once. A program that runs commands in process frees them (no leak per call).
+fn release<T>(value: T, exits: bool) {
+    if exits {
+        std::mem::forget(value);
+    } else {
+        drop(value);
+    }
+}
+
+fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
     let catalog = load_catalog(&args.catalog)?;
     let policy = Policy {
         mode: match args.mode {
@@ -564,10 +666,8 @@ fn plan(args: &PlanArgs) -> Result<(), Failure> {
         PlanFormat::Text => out.write_all(render::text(&plan.to_plan(), Some(&catalog)).as_bytes()),
         PlanFormat::Dot => out.write_all(render::dot(&plan.to_plan()).as_bytes()),
     });
-    // The process ends right after this: freeing a large catalog and plan piece by piece
-    // would take longer than planning did, and the operating system reclaims it at once.
-    std::mem::forget(plan);
-    std::mem::forget(catalog);
+    release(plan, exits);
+    release(catalog, exits);
     result
 }
 

@@ -1,11 +1,7 @@
 //! The `ffu` command line: plans, verifies and shows fast-forward upgrades.
 //!
+//! The commands are the library's ([`ffu::run`]), which `python -m ffu` runs too.
 //! Exit status: 0 success; 1 no plan possible or violations found; 2 bad input or usage.
-
-// The CLI is the one place that talks to the terminal.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
-mod cli;
 
 /// A plan of a large cloud makes about a million small allocations; mimalloc serves them
 /// faster than the system allocator and backs its heap with transparent huge pages, which
@@ -17,5 +13,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    cli::run()
+    ExitCode::from(ffu::run(std::env::args_os(), ffu::Caller::Binary))
 }

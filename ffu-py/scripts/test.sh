@@ -11,7 +11,8 @@
 #   FFU_PY_VENV   where to create the environment (default: target/py-venv in the workspace;
 #                 it is deleted and made anew on every run, so nothing stale hides a problem)
 #   PYTHON        the interpreter to build the environment from (default: python3)
-#   FFU_PY_SKIP_RUST_CLI=1   do not build the Rust CLI (its output comparison is then skipped)
+#   FFU_PY_SKIP_RUST_CLI=1   do not build the Rust binary (tests/test_cli.py then compares
+#                 `python -m ffu` with the console script only, not with the binary)
 #   FFU_TEST_POSTGRES, FFU_TEST_MYSQL   the PostgreSQL and MySQL/MariaDB servers of
 #                 tests/test_db.py (formats: scripts/db-servers.sh); when unset, that script
 #                 starts private ones and sets them (the tests that need one skip without it)
@@ -44,7 +45,7 @@ wheel="$(ls "$wheels"/ffu-*.whl)"
 "$vpy" -m pip install --quiet --disable-pip-version-check "$wheel[test]"
 
 if [[ "${FFU_PY_SKIP_RUST_CLI:-0}" != 1 ]]; then
-    step "build the Rust CLI, to compare python -m ffu with it"
+    step "build the Rust binary, to check that python -m ffu runs the same command line"
     cargo build --release --quiet --bin ffu
     export FFU_RUST_CLI="$root/target/release/ffu"
 fi

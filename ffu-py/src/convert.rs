@@ -426,6 +426,29 @@ pub(crate) fn str_list(
     argument: &str,
     place: &str,
 ) -> PyResult<Vec<String>> {
+    str_items(value, argument, place, |text| {
+        Ok(text.to_cow()?.into_owned())
+    })
+}
+
+/// As [`str_list`], but each str as the operating system's string, encoded as `os.fsencode`
+/// does: a command line's arguments, whose undecodable bytes Python keeps as lone
+/// surrogates (`surrogateescape`), come back as the bytes they were.
+pub(crate) fn os_str_list(
+    value: &Bound<'_, PyAny>,
+    argument: &str,
+    place: &str,
+) -> PyResult<Vec<std::ffi::OsString>> {
+    str_items(value, argument, place, |text| text.extract())
+}
+
+/// The items of an iterable of str, each converted by `convert` (see [`str_list`]).
+fn str_items<T>(
+    value: &Bound<'_, PyAny>,
+    argument: &str,
+    place: &str,
+    convert: impl Fn(&Bound<'_, PyString>) -> PyResult<T>,
+) -> PyResult<Vec<T>> {
     let py = value.py();
     if let Ok(text) = value.cast::<PyString>() {
         return Err(argument_type_error(
@@ -461,7 +484,7 @@ pub(crate) fn str_list(
                 format!("{place}[{index}] must be a str, not {}", type_name(&item)),
             ));
         };
-        out.push(text.to_cow()?.into_owned());
+        out.push(convert(text)?);
     }
     Ok(out)
 }

@@ -5,6 +5,7 @@
 //! rendering) runs with the GIL released, every core error becomes an `ffu.FfuError`
 //! subclass in one function (`errors::core_error`), panics are caught at each call into
 //! the core, and the core's `tracing` events go to Python's `logging` (logger `ffu`).
+//! `main` runs the command line itself (the root crate's `ffu::run`) for `python -m ffu`.
 //!
 //! The Python package `ffu` (`python/ffu/__init__.py`) re-exports the public names; the
 //! type stubs are `python/ffu/_native.pyi`.
@@ -17,6 +18,7 @@
 )]
 
 mod catalog;
+mod cli;
 mod convert;
 mod database;
 mod errors;
@@ -105,6 +107,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(database::discover_state, module)?)?;
     module.add_function(wrap_pyfunction!(database::discovery_sql, module)?)?;
     module.add_function(wrap_pyfunction!(database::import_alembic, module)?)?;
+    module.add_function(wrap_pyfunction!(cli::main, module)?)?;
     errors::register(module)?;
     module.add_function(wrap_pyfunction!(_test_panic, module)?)?;
     Ok(())

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import pickle
+import sqlite3
+import typing
 from pathlib import Path
 
 import pytest
-from conftest import TINY
+from conftest import ROOT, TINY
 
 import ffu
 
@@ -49,6 +51,12 @@ def test_public_names_are_exported() -> None:
         "discover",
         "discovery_sql",
         "import_alembic",
+        # The shapes of the dicts ffu returns, for annotations.
+        "JournalCounts",
+        "JournalStep",
+        "NegotiatedExtensions",
+        "ReleaseDetails",
+        "ServiceState",
     }
     for name in ffu.__all__:
         assert hasattr(ffu, name)
@@ -292,3 +300,30 @@ def test_catalog_stats_and_release_details(openstack: ffu.Catalog, tiny: ffu.Cat
     ]
     antelope = next(r for r in openstack.release_details if r["name"] == "2023.1")
     assert antelope == {"name": "2023.1", "aliases": ["antelope"], "date": "2023-03-22", "slurp": True}
+
+
+def test_typed_dicts_describe_the_dicts_ffu_returns(tmp_path: Path, openstack: ffu.Catalog) -> None:
+    """The public TypedDicts have exactly the keys of the dicts they annotate, and their
+    hints resolve at run time (also on Python 3.9)."""
+    for typed in (
+        ffu.ReleaseDetails,
+        ffu.NegotiatedExtensions,
+        ffu.ServiceState,
+        ffu.JournalStep,
+        ffu.JournalCounts,
+    ):
+        assert typing.get_type_hints(typed), typed
+    assert set(openstack.release_details[0]) == set(ffu.ReleaseDetails.__annotations__)
+    inventory = ffu.Inventory.from_file(openstack, ROOT / "tests" / "data" / "inventory-mixed.yaml")
+    assert set(openstack.negotiate_details(inventory)["neutron"]) == set(ffu.NegotiatedExtensions.__annotations__)
+    database = tmp_path / "state.db"
+    sqlite3.connect(database).close()
+    state = ffu.discover(str(database), openstack, ["nova"])
+    assert set(state["nova"]) == set(ffu.ServiceState.__annotations__)
+    plan = openstack.plan("newton", "ocata", services=["keystone"])
+    journal = ffu.Journal(str(tmp_path / "journal.db"), plan)
+    assert set(journal.status()) == set(ffu.JournalCounts.__annotations__)
+    steps = journal.steps()
+    assert set(steps[0]) == set(ffu.JournalStep.__annotations__)
+    states = typing.get_args(typing.get_type_hints(ffu.JournalStep)["state"])
+    assert steps[0]["state"] in states and set(states) == {"pending", "running", "done", "failed"}

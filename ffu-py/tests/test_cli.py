@@ -1,21 +1,46 @@
-"""`python -m ffu`: the CLI's commands, output and exit status (0 ok, 1 no plan, 2 bad input)."""
+"""The ``ffu`` command line from Python: ``python -m ffu``, the ``ffu`` console script and
+``ffu._native.main`` run the Rust CLI itself (the root crate's ``ffu::run``), so they give
+the binary's output and exit status (0 ok, 1 no plan, 2 bad input or usage) byte for byte.
+
+The behaviour is checked through ``python -m ffu``; the tables below run every entry point
+on the same commands and compare. scripts/test.sh builds the Rust binary from the same
+sources as the wheel and sets FFU_RUST_CLI; the console script is the one the wheel
+installed beside this interpreter.
+"""
 
 from __future__ import annotations
 
+import ast
 import json
+import logging
 import os
 import re
+import signal
 import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, TINY, TINY_HEAD, run_ffu, rust_cli
 
 import ffu
-from ffu.__main__ import main
+import ffu.__main__
+
+
+#: The shared alembic-style test catalog (also tests/discover.rs); a database at STATE_HEADS is
+#: in the middle of r3 (expand applied, contract not).
+ALEMBIC_CATALOG = (ROOT / "tests" / "data" / "alembic-test.yaml").read_text(encoding="utf-8")
+STATE_HEADS = ("ddd", "ccc")
+
+
+def write_state(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.executemany("INSERT INTO alembic_version VALUES (?)", [(head,) for head in STATE_HEADS])
+    conn.close()
 
 
 def test_plan_newton_to_queens() -> None:
@@ -56,11 +81,15 @@ def test_bad_catalog_exits_2(tmp_path: Path) -> None:
 
 
 def test_bad_usage_exits_2() -> None:
-    for args in ((), ("plan", "--from", "newton"), ("plan", "--from", "a", "--to", "b", "--mode", "x"), ("nope",)):
+    for args in (("plan", "--from", "newton"), ("plan", "--from", "a", "--to", "b", "--mode", "x"), ("nope",)):
         result = run_ffu(*args)
         assert result.returncode == 2, args
-        assert "error:" in result.stderr
+        assert result.stderr.startswith("error: "), args
         assert "Traceback" not in result.stderr
+    # No command at all: the help, on stderr.
+    result = run_ffu()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "Usage: ffu [OPTIONS] <COMMAND>" in result.stderr
 
 
 def test_version() -> None:
@@ -184,94 +213,269 @@ def test_releases() -> None:
     assert "2023.1 (antelope)        2023-03-22  SLURP" in lines
 
 
-def test_main_is_callable_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--from", "newton", "--to", "ocata", "--format", "dot"]) == 0
-    assert capsys.readouterr().out.startswith('digraph "ffu newton -> ocata" {')
-    assert main(["plan", "--from", "ocata", "--to", "newton"]) == 1
-    assert capsys.readouterr().err.startswith("error: no plan possible: ")
-
-
 def test_verbose_logs_to_stderr() -> None:
-    result = run_ffu("-v", "plan", "--from", "newton", "--to", "ocata", "--format", "json")
+    """``-v`` shows the core's debug events through Python's logging (logger ``ffu``), one
+    ``LEVEL ffu: MESSAGE`` line each; without it, nothing but the command's own output."""
+    args = ("plan", "--from", "newton", "--to", "ocata", "--format", "json")
+    result = run_ffu("-v", *args)
     assert result.returncode == 0
     assert "DEBUG ffu: plan{from=newton to=ocata}: " in result.stderr
+    assert all(line.startswith("DEBUG ffu: ") for line in result.stderr.splitlines()), result.stderr
+    assert result.stdout == run_ffu(*args).stdout
+    assert run_ffu(*args).stderr == ""
 
 
-# The same commands through the Rust CLI give the same bytes and exit status. scripts/test.sh
-# builds the Rust CLI from the same sources and sets FFU_RUST_CLI.
-PARITY = [
-    ("plan", "--from", "newton", "--to", "queens"),
-    ("plan", "--from", "newton", "--to", "2026.2", "--format", "json"),
-    ("plan", "--from", "antelope", "--to", "2025.1", "--skip-level", "--format", "json"),
-    ("plan", "--from", "newton", "--to", "pike", "--services", "keystone,glance", "--format", "dot"),
-    ("plan", "--from", "queens", "--to", "newton"),
-    ("plan", "--from", "newtn", "--to", "queens"),
-    ("plan", "--from", "newton", "--to", "queens", "--mode", "rolling"),
-    ("plan", "--from", "2023.1", "--to", "2024.1", "--mode", "rolling", "--skip-level"),
-    ("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--skip-level"),
-    ("plan", "--from=-1", "--to", "queens"),
-    ("releases",),
-    ("catalog", "show"),
-    ("catalog", "show", "--format", "json"),
-    ("catalog", "validate", "{tiny}"),
-    ("catalog", "validate", "{broken}"),
-    ("catalog", "validate", "{missing}"),
-    ("verify", "{plan}"),
-    ("verify", "{plan}", "--format", "json"),
-    ("verify", "{nobackup}"),
-    ("verify", "{nobackup}", "--format", "json"),
-    ("verify", "{tiny}"),
-    ("verify", "{missing}"),
-    ("extensions", "--inventory", "{mixed}"),
-    ("extensions", "--inventory", "{mixed}", "--format", "json"),
-    ("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--format", "json"),
-    ("import", "alembic", "{generated}", "--service", "app", "--release", "b"),
-    ("import", "alembic", "{neutron}", "--service", "neutron", "--format", "json"),
-    ("import", "alembic", "{missing}", "--service", "neutron"),
-    ("discover", "--db", "sqlite:{state}", "--service", "net", "--service", "img", "--catalog", "{alembic}"),
-    ("discover", "--db", "sqlite:{state}", "--service", "net", "--catalog", "{alembic}", "--format", "json"),
-    ("discover", "--db", "sqlite:{state}", "--service", "nope", "--catalog", "{alembic}"),
-    ("discover", "--sql", "--backend", "postgres"),
-    ("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}"),
-    ("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}", "--services", "net", "--format", "json"),
-    ("plan", "--db", "sqlite:{state}", "--from", "r1", "--to", "r2", "--catalog", "{alembic}"),
-    ("plan", "--db", "postgres://x", "--to", "r3", "--catalog", "{alembic}"),
-    # Creating the temporary file beside it fails, not finding it.
-    ("plan", "--from", "newton", "--to", "ocata", "-o", "/proc/version"),
-    # Input without an end: refused at the limit, in bounded memory.
-    ("verify", "/dev/zero"),
-    ("catalog", "validate", "/dev/zero"),
-    # Errors about an unusable plan name its file; long values are cut.
-    ("verify", "{duplicate}"),
-    ("plan", "--from", "newton", "--to", "q" * 5000),
+def test_warnings_are_plain_lines(tmp_path: Path) -> None:
+    """Without ``-v``, a warning is a ``warning: ...`` line on stderr, as the binary prints it."""
+    catalog, state = tmp_path / "alembic.yaml", tmp_path / "state.db"
+    catalog.write_text(ALEMBIC_CATALOG, encoding="utf-8")
+    write_state(state)
+    result = run_ffu("plan", "--db", f"sqlite:{state}", "--to", "r3", "--catalog", str(catalog))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "warning: the databases hold no migration of img: planned as if at r2 already\n"
+
+
+# --- In process: ffu._native.main ---------------------------------------------------------
+
+
+def test_native_main_runs_in_process(capfd: pytest.CaptureFixture[str]) -> None:
+    """The command writes to the file descriptors; what Python buffered comes first."""
+    assert ffu._native.main(["plan", "--from", "newton", "--to", "ocata", "--format", "dot"]) == 0
+    assert capfd.readouterr().out.startswith('digraph "ffu newton -> ocata" {')
+    assert ffu._native.main(["plan", "--from", "ocata", "--to", "newton"]) == 1
+    assert capfd.readouterr().err.startswith("error: no plan possible: ")
+    print("first ", end="")
+    print("then ", end="", file=sys.stderr)
+    # --help, --version and usage errors return their status: nothing ends the interpreter.
+    assert ffu._native.main(["--version"]) == 0
+    assert ffu._native.main(["plan", "--from", "newton"]) == 2
+    out, err = capfd.readouterr()
+    assert out == f"first ffu {ffu.__version__}\n"
+    assert err.startswith("then error: the following required arguments were not provided:")
+    assert ffu._native.main(["--help"]) == 0
+    assert "Usage: ffu [OPTIONS] <COMMAND>" in capfd.readouterr().out
+
+
+def test_native_main_takes_a_list_of_str() -> None:
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^argv must be a list of str, not a str") as info:
+        ffu._native.main("releases")  # type: ignore[arg-type]
+    assert info.value.argument == "argv"
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^argv\[1\] must be a str, not int$"):
+        ffu._native.main(["plan", 1])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        ffu._native.main()  # type: ignore[call-arg]
+
+
+def test_in_process_runs_leave_logging_as_it_was(capfd: pytest.CaptureFixture[str]) -> None:
+    """``-v`` shows the events on sys.stderr while the command runs; afterwards the ``ffu``
+    logger has the handlers and level it had."""
+    logger = logging.getLogger("ffu")
+    handlers, level = list(logger.handlers), logger.level
+    assert ffu._native.main(["-v", "plan", "--from", "newton", "--to", "ocata", "-o", os.devnull]) == 0
+    assert "DEBUG ffu: plan{from=newton to=ocata}: " in capfd.readouterr().err
+    assert (logger.handlers, logger.level) == (handlers, level)
+    # And the next call, without -v, shows nothing of them.
+    assert ffu._native.main(["plan", "--from", "newton", "--to", "ocata", "-o", os.devnull]) == 0
+    assert capfd.readouterr() == ("", "")
+    assert (logger.handlers, logger.level) == (handlers, level)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the resident size from /proc")
+def test_in_process_runs_free_what_they_use() -> None:
+    """The binary leaves a large catalog and plan to the operating system when it exits; a
+    call in process frees them, so that calls in a loop do not grow the process."""
+    code = (
+        "import os, ffu\n"
+        "def resident():\n"
+        "    with open('/proc/self/statm') as f:\n"
+        "        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+        "commands = [['plan', '--from', 'newton', '--to', '2026.2', '-o', os.devnull, *extra]\n"
+        "            for extra in ([], ['--format', 'json'], ['--mode', 'rolling'])]\n"
+        "def run(times):\n"
+        "    for _ in range(times):\n"
+        "        for command in commands:\n"
+        "            assert ffu._native.main(command) == 0\n"
+        "run(3)\n"
+        "before = resident()\n"
+        "run(40)\n"
+        "print(resident() - before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    # Leaked, the catalogs and plans of these 120 calls would take hundreds of megabytes.
+    assert int(result.stdout) < 32 << 20
+
+
+# --- The entry points run the same code ---------------------------------------------------
+
+
+def test_main_module_only_hands_the_arguments_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ffu.__main__`` parses nothing: it passes ``sys.argv[1:]`` to ``ffu._native.main``
+    as they are and returns its status."""
+    source = Path(ffu.__main__.__file__).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    imports: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imports.update(f"{node.module}.{alias.name}" for alias in node.names)
+    assert imports <= {"__future__.annotations", "signal", "sys", "ffu._native"}, imports
+    definitions = [
+        node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+    assert definitions == ["main"]
+    assert "argparse" not in source and "getopt" not in source
+    calls: list[list[str]] = []
+
+    def native_main(argv: list[str]) -> int:
+        calls.append(argv)
+        return 7
+
+    odd = ["plan", "--from", "-1", "", "--help", "-vv", "--", "two words", "\udcff"]
+    monkeypatch.setattr(ffu._native, "main", native_main)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # leave pytest's Ctrl-C alone
+    monkeypatch.setattr(sys, "argv", ["ffu", *odd])
+    assert ffu.__main__.main() == 7
+    assert calls == [odd]
+
+
+def console_script() -> Path | None:
+    """The ``ffu`` console script ([project.scripts]) installed beside this interpreter."""
+    script = Path(sys.executable).with_name("ffu.exe" if os.name == "nt" else "ffu")
+    return script if script.is_file() else None
+
+
+def entry_points() -> dict[str, list[str]]:
+    """The commands that run the command line: ``python -m ffu`` always, the console script
+    and the Rust binary when they are there."""
+    entries = {"python -m ffu": [sys.executable, "-m", "ffu"]}
+    script = console_script()
+    if script is not None:
+        entries["console script"] = [str(script)]
+    binary = rust_cli()
+    if binary is not None:
+        entries["binary"] = [str(binary)]
+    return entries
+
+
+def run_entry(
+    command: list[str], args: list[str], stdin: str | None = None, cwd: Path | None = None
+) -> tuple[int, str, str]:
+    result = subprocess.run(
+        [*command, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+        timeout=120,
+        check=False,
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def same_everywhere(args: list[str], stdin: str | None = None, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Runs ``args`` through every entry point; asserts the same status, stdout and stderr
+    (clap's usage lines say ``ffu`` in all of them); returns them."""
+    entries = entry_points()
+    if len(entries) == 1:
+        pytest.skip("set FFU_RUST_CLI to the Rust ffu binary to compare (scripts/test.sh does)")
+    results = {name: run_entry(command, args, stdin, cwd) for name, command in entries.items()}
+    expected = results.pop("python -m ffu")
+    for name, result in results.items():
+        assert result == expected, (name, args)
+    return expected
+
+
+#: Commands and the status all the entry points exit with.
+SAME = [
+    (("plan", "--from", "newton", "--to", "queens"), 0),
+    (("plan", "--from", "newton", "--to", "2026.2", "--format", "json"), 0),
+    (("plan", "--from", "antelope", "--to", "2025.1", "--skip-level", "--format", "json"), 0),
+    (("plan", "--from", "newton", "--to", "pike", "--services", "keystone,glance", "--format", "dot"), 0),
+    (("plan", "--from", "queens", "--to", "newton"), 1),
+    (("plan", "--from", "newtn", "--to", "queens"), 1),
+    (("plan", "--from", "newton", "--to", "queens", "--mode", "rolling"), 0),
+    (("plan", "--from", "2023.1", "--to", "2024.1", "--mode", "rolling", "--skip-level"), 2),
+    (("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--skip-level"), 2),
+    (("plan", "--inventory", "{mixed}", "--to", "queens", "--mode", "rolling", "--format", "json"), 0),
+    (("plan", "--from=-1", "--to", "queens"), 1),
+    (("plan", "--from", "newton", "--to", "q" * 5000), 1),
     # A host with neutron-server and its agents: one install, and the plan verifies.
-    ("plan", "--inventory", "{network}", "--to", "queens", "--format", "json"),
+    (("plan", "--inventory", "{network}", "--to", "queens", "--format", "json"), 0),
+    (("releases",), 0),
+    (("releases", "--catalog", "{tiny}"), 0),
+    (("catalog", "show"), 0),
+    (("catalog", "show", "--format", "json"), 0),
+    (("catalog", "validate", "{tiny}"), 0),
+    (("catalog", "validate", "{broken}"), 2),
+    (("verify", "{plan}"), 0),
+    (("verify", "{plan}", "--format", "json"), 0),
+    (("verify", "{nobackup}"), 1),
+    (("verify", "{nobackup}", "--format", "json"), 1),
+    (("verify", "{tiny}"), 2),
+    # Errors about an unusable plan name its file; long values are cut.
+    (("verify", "{duplicate}"), 2),
+    (("extensions", "--inventory", "{mixed}"), 0),
+    (("extensions", "--inventory", "{mixed}", "--format", "json"), 0),
+    (("import", "alembic", "{generated}", "--service", "app", "--release", "b"), 0),
+    (("import", "alembic", "{neutron}", "--service", "neutron", "--format", "json"), 0),
+    (("discover", "--db", "sqlite:{state}", "--service", "net", "--service", "img", "--catalog", "{alembic}"), 0),
+    (("discover", "--db", "sqlite:{state}", "--service", "net", "--catalog", "{alembic}", "--format", "json"), 0),
+    (("discover", "--db", "sqlite:{state}", "--service", "nope", "--catalog", "{alembic}"), 2),
+    (("discover", "--sql", "--backend", "postgres"), 0),
+    # With a warning on stderr (img: nothing in the database).
+    (("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}"), 0),
+    (("plan", "--db", "sqlite:{state}", "--to", "r3", "--catalog", "{alembic}", "--services", "net", "--format", "json"), 0),
+    (("plan", "--db", "sqlite:{state}", "--from", "r1", "--to", "r2", "--catalog", "{alembic}"), 1),
+    (("plan", "--db", "postgres://x", "--to", "r3", "--catalog", "{alembic}"), 2),
+    # Missing files.
+    (("catalog", "validate", "{missing}"), 2),
+    (("catalog", "show", "{missing}"), 2),
+    (("releases", "--catalog", "{missing}"), 2),
+    (("plan", "--catalog", "{missing}", "--from", "a", "--to", "b"), 2),
+    (("plan", "--inventory", "{missing}", "--to", "queens"), 2),
+    (("verify", "{missing}"), 2),
+    (("extensions", "--inventory", "{missing}"), 2),
+    (("import", "alembic", "{missing}", "--service", "neutron"), 2),
+    (("journal", "status", "--db", "sqlite:{journal}", "--plan", "{missing}"), 2),
+    # Creating the temporary file beside it fails, not finding it.
+    (("plan", "--from", "newton", "--to", "ocata", "-o", "/proc/version"), 2),
+    # Input without an end: refused at the limit, in bounded memory.
+    (("verify", "/dev/zero"), 2),
+    (("catalog", "validate", "/dev/zero"), 2),
+    # Usage: clap's messages, help and version, the program name `ffu` in each.
+    ((), 2),
+    (("nope",), 2),
+    (("--help",), 0),
+    (("-h",), 0),
+    (("plan", "--help"), 0),
+    (("journal", "--help"), 0),
+    (("--version",), 0),
+    (("-V",), 0),
+    (("plan", "--from", "newton"), 2),
+    (("plan", "--to", "queens"), 2),
+    (("plan", "--from", "pike", "--inventory", "{mixed}", "--to", "queens"), 2),
+    (("plan", "--from", "a", "--to", "b", "--mode", "x"), 2),
+    (("plan", "--from", "-1", "--to", "queens"), 2),
+    (("plan", "--from", "newton", "--to", "queens", "-o", ""), 2),
+    (("catalog",), 2),
+    (("discover", "--backend", "mysql"), 2),
+    (("journal", "next", "--db", "sqlite:{journal}"), 2),
 ]
 
-#: The shared alembic-style test catalog (also tests/discover.rs); a database at STATE_HEADS is
-#: in the middle of r3 (expand applied, contract not).
-ALEMBIC_CATALOG = (ROOT / "tests" / "data" / "alembic-test.yaml").read_text(encoding="utf-8")
-STATE_HEADS = ("ddd", "ccc")
 
-
-def write_state(path: Path) -> None:
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
-        conn.executemany("INSERT INTO alembic_version VALUES (?)", [(head,) for head in STATE_HEADS])
-    conn.close()
-
-
-@pytest.mark.parametrize("args", PARITY, ids=[" ".join(args) for args in PARITY])
-def test_same_output_as_the_rust_cli(tmp_path: Path, args: tuple[str, ...]) -> None:
-    binary = rust_cli()
-    if binary is None:
-        pytest.skip("set FFU_RUST_CLI to the Rust ffu binary to compare (scripts/test.sh does)")
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """The files the commands of SAME name, by their placeholders."""
     files = {
         "tiny": tmp_path / "tiny.yaml",
         "broken": tmp_path / "broken.yaml",
         "missing": tmp_path / "missing.yaml",
         "plan": tmp_path / "plan.json",
         "nobackup": tmp_path / "nobackup.json",
+        "journal": tmp_path / "journal.db",
     }
     files["tiny"].write_text(TINY, encoding="utf-8")
     files["broken"].write_text(TINY_HEAD + "  - {id: x\n", encoding="utf-8")
@@ -297,19 +501,28 @@ def test_same_output_as_the_rust_cli(tmp_path: Path, args: tuple[str, ...]) -> N
         "    components: {neutron-server: pike, neutron-l3-agent: pike}\n",
         encoding="utf-8",
     )
+    return files
+
+
+@pytest.mark.parametrize(("args", "status"), SAME, ids=[" ".join(args) or "(none)" for args, _ in SAME])
+def test_every_entry_point_gives_the_same_output(
+    files: dict[str, Path], tmp_path: Path, args: tuple[str, ...], status: int
+) -> None:
     argv = [arg.format(**{name: str(path) for name, path in files.items()}) for arg in args]
-    rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=120, check=False)
-    python = run_ffu(*argv)
-    assert python.returncode == rust.returncode
-    assert python.stdout == rust.stdout
-    assert python.stderr == rust.stderr
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = same_everywhere(argv, cwd=tmp_path)
+    assert code == status, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, no journal made
+    # Every command here prints something: its result, or why it has none.
+    assert out if code == 0 else err
 
 
-def test_journal_commands_match_the_rust_cli(tmp_path: Path) -> None:
-    """A whole run through the journal, command by command, in both CLIs on their own
-    journals: the same output and exit status at every step (timestamps aside)."""
-    binary = rust_cli()
-    if binary is None:
+def test_journal_commands_give_the_same_output(tmp_path: Path) -> None:
+    """A whole run through the journal, command by command, in every entry point on its own
+    journal: the same output and exit status at every step (timestamps aside)."""
+    entries = entry_points()
+    if len(entries) == 1:
         pytest.skip("set FFU_RUST_CLI to the Rust ffu binary to compare (scripts/test.sh does)")
     plan_path = tmp_path / "plan.json"
     plan = ffu.Catalog.openstack().plan("newton", "ocata", services=["keystone"])
@@ -317,15 +530,12 @@ def test_journal_commands_match_the_rust_cli(tmp_path: Path) -> None:
 
     def both(*args: str) -> str:
         outputs = []
-        for name, command in (("rust", [str(binary)]), ("python", None)):
-            journal = ["--db", f"sqlite:{tmp_path / name}.db", "--plan", str(plan_path)]
-            argv = [args[0], args[1], *journal, *args[2:]]
-            if command is None:
-                result = run_ffu(*argv)
-            else:
-                result = subprocess.run([*command, *argv], capture_output=True, text=True, timeout=60, check=False)
-            outputs.append((result.returncode, result.stdout, result.stderr.replace(f"{tmp_path / name}.db", "DB")))
-        assert outputs[0] == outputs[1], args
+        for number, command in enumerate(entries.values()):
+            db = f"{tmp_path / str(number)}.db"
+            argv = [args[0], args[1], "--db", f"sqlite:{db}", "--plan", str(plan_path), *args[2:]]
+            code, out, err = run_entry(command, argv)
+            outputs.append((code, out, err.replace(db, "DB")))
+        assert all(output == outputs[0] for output in outputs), (args, outputs)
         return outputs[0][1]
 
     assert both("journal", "init").startswith(f"ok: journal for plan {ffu.Journal(tmp_path / 'x.db', plan).checksum}: ")
@@ -340,23 +550,52 @@ def test_journal_commands_match_the_rust_cli(tmp_path: Path) -> None:
     assert both("journal", "status") == f"{len(plan)} steps: {len(plan)} done, 0 running, 0 failed, 0 pending\n"
 
 
-def test_catalog_from_stdin_matches_the_rust_cli() -> None:
-    """`-` reads the catalog from stdin (YAML, or JSON when it starts with `{`), in both CLIs."""
-    cases = [
-        (("catalog", "validate", "-"), TINY),
-        (("catalog", "validate", "-"), TINY_HEAD + "  - {id: x\n"),
-        (("plan", "--catalog", "-", "--from", "a", "--to", "c", "--format", "json"), ffu.Catalog.from_yaml(TINY).to_json()),
-    ]
-    binary = rust_cli()
-    for args, text in cases:
-        python = run_ffu(*args, stdin=text)
-        assert "Traceback" not in python.stderr
-        if binary is not None:
-            rust = subprocess.run([str(binary), *args], input=text, capture_output=True, text=True, timeout=60, check=False)
-            assert (python.returncode, python.stdout, python.stderr) == (rust.returncode, rust.stdout, rust.stderr)
+def test_catalog_from_stdin() -> None:
+    """`-` reads the catalog from stdin (YAML, or JSON when it starts with `{`), through
+    every entry point."""
     assert run_ffu("catalog", "validate", "-", stdin=TINY).stdout.startswith("ok: catalog tiny: 3 releases")
     broken = run_ffu("catalog", "validate", "-", stdin=TINY_HEAD + "  - {id: x\n")
     assert broken.returncode == 2 and broken.stderr.startswith("error: <stdin>:")
+    for args, text in (
+        (("catalog", "validate", "-"), TINY),
+        (("catalog", "validate", "-"), TINY_HEAD + "  - {id: x\n"),
+        (("plan", "--catalog", "-", "--from", "a", "--to", "c", "--format", "json"), ffu.Catalog.from_yaml(TINY).to_json()),
+    ):
+        code, _, err = same_everywhere(list(args), stdin=text)
+        assert "Traceback" not in err
+
+
+def wait_channel(pid: int) -> str:
+    """Where process ``pid`` sleeps in the kernel (``pipe_read``), or ``""``."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process's state from /proc")
+def test_ctrl_c_ends_the_command_at_once() -> None:
+    """Ctrl-C (SIGINT) ends ``python -m ffu`` while the Rust code runs, as it ends the
+    binary: no wait for the command to return, no traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ffu", "verify", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Wait until it sleeps reading the pipe, which only the command does (where the
+        # kernel does not say, the wait runs out: by then it reads too).
+        deadline = time.monotonic() + 20
+        while "pipe" not in wait_channel(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == -signal.SIGINT
+    assert err == ""
 
 
 def test_rolling_skip_level_is_refused() -> None:
@@ -368,9 +607,9 @@ def test_rolling_skip_level_is_refused() -> None:
     )
 
 
-#: Usage errors of clap in the Rust CLI, and the error sentence each gives (first line of
-#: stderr; the usage that follows is each parser's own). A token such as -1 is never an
-#: option's value (give --from=-1, or -- -1); an empty path names no file.
+#: Usage errors of clap, and the error sentence each gives (first line of stderr). A token
+#: such as -1 is never an option's value (give --from=-1, or -- -1); an empty path names no
+#: file.
 USAGE_ERRORS = [
     (("plan", "--from", "-1", "--to", "queens"), "error: unexpected argument '-1' found"),
     (("plan", "--from", "newton", "--to", "-1"), "error: unexpected argument '-1' found"),
@@ -395,19 +634,16 @@ USAGE_ERRORS = [
 
 
 @pytest.mark.parametrize(("args", "sentence"), USAGE_ERRORS, ids=[" ".join(args) for args, _ in USAGE_ERRORS])
-def test_usage_errors_match_the_rust_cli(tmp_path: Path, args: tuple[str, ...], sentence: str) -> None:
+def test_usage_errors(tmp_path: Path, args: tuple[str, ...], sentence: str) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text(ffu.Catalog.openstack().plan("newton", "ocata", services=["keystone"]).to_json(), encoding="utf-8")
     argv = [arg.format(db=tmp_path / "journal.db", plan=plan) for arg in args]
     python = run_ffu(*argv, cwd=tmp_path)
     assert (python.returncode, python.stdout) == (2, "")
     assert python.stderr.splitlines()[0] == sentence
-    assert "Traceback" not in python.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]  # nothing written, no journal made
-    binary = rust_cli()
-    if binary is not None:
-        rust = subprocess.run([str(binary), *argv], capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
-        assert (rust.returncode, rust.stdout, rust.stderr.splitlines()[0]) == (2, "", sentence)
+    if len(entry_points()) > 1:
+        assert same_everywhere(argv, cwd=tmp_path) == (python.returncode, python.stdout, python.stderr)
 
 
 def test_values_that_start_with_a_dash_after_equals_or_double_dash(tmp_path: Path) -> None:
@@ -420,7 +656,7 @@ def test_values_that_start_with_a_dash_after_equals_or_double_dash(tmp_path: Pat
 
 
 #: The address space a CLI run below may use: reading a whole /dev/zero would pass it
-#: (a MemoryError) instead of filling the machine.
+#: instead of filling the machine.
 ADDRESS_SPACE = 2 << 30
 
 
@@ -430,7 +666,7 @@ def run_bounded(*args: str, stdin: str | None = None) -> subprocess.CompletedPro
         "import resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE}))\n"
         "from ffu.__main__ import main\n"
-        "sys.exit(main(sys.argv[1:]))\n"
+        "sys.exit(main())\n"
     )
     with open(stdin or os.devnull, "rb") as source:
         return subprocess.run(
@@ -441,7 +677,9 @@ def run_bounded(*args: str, stdin: str | None = None) -> subprocess.CompletedPro
 @pytest.mark.skipif(not os.path.exists("/dev/zero") or sys.platform == "darwin", reason="needs /dev/zero and RLIMIT_AS")
 def test_endless_inputs_are_refused_in_bounded_memory(tmp_path: Path) -> None:
     too_large = "more than 256 MiB: larger than any document ffu reads (stopped reading there)\n"
-    not_utf8 = r"not UTF-8 text \(invalid byte at offset \d+\)\n"
+    not_utf8 = "not UTF-8 text (invalid byte at offset 3)\n"
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"a\xff": 1}')
     db = f"sqlite:{tmp_path / 'journal.db'}"
     for args, stdin, message in (
         (("verify", "/dev/zero"), None, re.escape("error: /dev/zero: " + too_large)),
@@ -450,13 +688,16 @@ def test_endless_inputs_are_refused_in_bounded_memory(tmp_path: Path) -> None:
         (("journal", "status", "--db", db, "--plan", "-"), "/dev/zero", re.escape("error: <stdin>: " + too_large)),
         (("catalog", "validate", "-"), "/dev/zero", re.escape("error: <stdin>: " + too_large)),
         (("plan", "--catalog", "-", "--from", "a", "--to", "b"), "/dev/zero", re.escape("error: <stdin>: " + too_large)),
-        (("verify", "/dev/urandom"), None, "error: /dev/urandom: " + not_utf8),
-        (("verify", "-"), "/dev/urandom", "error: <stdin>: " + not_utf8),
+        # Random bytes without an end: the limit comes first (the text is checked once read).
+        (("verify", "/dev/urandom"), None, re.escape("error: /dev/urandom: " + too_large)),
+        (("verify", "-"), "/dev/urandom", re.escape("error: <stdin>: " + too_large)),
+        (("verify", str(binary)), None, re.escape(f"error: {binary}: " + not_utf8)),
+        (("verify", "-"), str(binary), re.escape("error: <stdin>: " + not_utf8)),
     ):
         result = run_bounded(*args, stdin=stdin)
         assert (result.returncode, result.stdout) == (2, ""), args
         assert re.fullmatch(message, result.stderr), (args, result.stderr)
-    assert not (tmp_path / "journal.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.json"]  # no journal made
 
 
 def test_large_regular_files_are_refused_before_reading(tmp_path: Path) -> None:

@@ -158,7 +158,7 @@ def test_from_dict_takes_a_dict(catalog: ffu.Catalog) -> None:
 
 def test_cli_plan_needs_from_or_inventory() -> None:
     both = run_ffu("plan", "--from", "pike", "--inventory", str(DATA / "inventory-pike.yaml"), "--to", "queens")
-    assert both.returncode == 2 and "not allowed with" in both.stderr
+    assert both.returncode == 2 and "cannot be used with" in both.stderr
     neither = run_ffu("plan", "--to", "queens")
     assert neither.returncode == 2 and "error:" in neither.stderr
 

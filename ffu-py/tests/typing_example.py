@@ -5,6 +5,7 @@ It also runs as a test (tests/test_api.py), so that the example stays true.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from typing import Any
 
@@ -33,6 +34,18 @@ def explain(err: ffu.FfuError) -> str:
     return str(err)
 
 
+def slurp_releases(catalog: ffu.Catalog) -> list[ffu.ReleaseDetails]:
+    """The catalog's SLURP releases, annotated with ffu's public TypedDict."""
+    return [release for release in catalog.release_details if release["slurp"]]
+
+
+def progress(journal: ffu.Journal) -> str:
+    """A journal's progress, from its typed counts and steps."""
+    counts: ffu.JournalCounts = journal.status()
+    steps: list[ffu.JournalStep] = journal.steps()
+    return f"{counts['done']}/{len(steps)} done, first step {steps[0]['state']}"
+
+
 def main() -> None:
     catalog = ffu.Catalog.openstack()
     plan: ffu.Plan = catalog.plan("newton", "queens", mode="offline", skip_level=False, services=None)
@@ -56,10 +69,17 @@ def main() -> None:
     hosts: list[str] = inventory.hosts
     assert len(inventory) == len(hosts) == 2
     advertised: dict[str, list[str]] = catalog.negotiate(inventory)
-    withheld: dict[str, str] = catalog.negotiate_details(inventory)["neutron"]["withheld"]
+    details: ffu.NegotiatedExtensions = catalog.negotiate_details(inventory)["neutron"]
+    withheld: dict[str, str] = details["withheld"]
     assert advertised["neutron"] and withheld == {}
     rolling: ffu.Plan = catalog.plan_inventory(inventory, "queens", mode="rolling", max_unavailable=1)
     assert catalog.verify(rolling) == []
+    assert [release["name"] for release in slurp_releases(catalog)][:1] == ["2023.1"]
+    connection = sqlite3.connect(":memory:")
+    try:
+        assert progress(ffu.Journal(connection, plan)) == f"0/{len(plan)} done, first step pending"
+    finally:
+        connection.close()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,14 @@ Every error ffu raises is an :class:`FfuError`: :class:`CatalogError` (also a
 :class:`JournalError`, and for a bad argument :class:`ArgumentError` (also a
 ``ValueError``) or :class:`ArgumentTypeError` (also a ``TypeError``), with the evidence as
 attributes. The core's log events go to the standard :mod:`logging` logger ``"ffu"``.
+
+For annotations, the dicts ffu returns have TypedDicts: :class:`ReleaseDetails`
+(``Catalog.release_details``), :class:`NegotiatedExtensions` (``negotiate_details``),
+:class:`ServiceState` (:func:`discover`), :class:`JournalStep` and :class:`JournalCounts`
+(:class:`Journal`).
+
+``python -m ffu`` (and the ``ffu`` console script) is the ``ffu`` command line itself: the
+Rust CLI, run in this process (``ffu.__main__``).
 """
 
 from ffu._native import (
@@ -48,6 +56,13 @@ from ffu._native import (
     discovery_sql,
     import_alembic,
 )
+from ffu._types import (
+    JournalCounts,
+    JournalStep,
+    NegotiatedExtensions,
+    ReleaseDetails,
+    ServiceState,
+)
 
 __all__ = [
     "AlembicImport",
@@ -60,11 +75,16 @@ __all__ = [
     "Hop",
     "Inventory",
     "Journal",
+    "JournalCounts",
     "JournalError",
+    "JournalStep",
+    "NegotiatedExtensions",
     "NoPathError",
     "Plan",
     "PlanError",
     "PlanIterator",
+    "ReleaseDetails",
+    "ServiceState",
     "Step",
     "Violation",
     "__version__",

@@ -2,7 +2,9 @@
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final, Literal, SupportsIndex, TypedDict, final, overload
+from typing import Any, Final, Literal, SupportsIndex, final, overload
+
+from ffu._types import JournalCounts, JournalStep, NegotiatedExtensions, ReleaseDetails, ServiceState
 
 __all__ = [
     "__version__",
@@ -26,6 +28,7 @@ __all__ = [
     "discovery_sql",
     "import_alembic",
     "AlembicImport",
+    "main",
     "_test_panic",
 ]
 
@@ -46,39 +49,16 @@ _StepKind = Literal[
     "postcheck",
     "finalize",
 ]
-
-class _Negotiated(TypedDict):
-    advertised: list[str]
-    withheld: dict[str, str]
-
-class _ServiceState(TypedDict):
-    release: str | None
-    applied: list[str]
-    pending: list[str]
-    legacy_version: int | None
-
-class _JournalStep(TypedDict):
-    id: str
-    position: int
-    state: Literal["pending", "running", "done", "failed"]
-    attempts: int
-    host: str | None
-    started_at: int | None
-    finished_at: int | None
-
-class _JournalCounts(TypedDict):
-    pending: int
-    running: int
-    done: int
-    failed: int
-
+_Backend = Literal["sqlite", "postgres", "mysql"]
 _State = Mapping[str, Mapping[str, Any] | Iterable[str]]
 
-class _ReleaseDetails(TypedDict):
-    name: str
-    aliases: list[str]
-    date: str | None
-    slurp: bool
+# The TypedDicts are public in `ffu` (ffu/_types.py); the private names are the ones these
+# stubs gave them before, kept for annotations that imported them from here.
+_Negotiated = NegotiatedExtensions
+_ServiceState = ServiceState
+_JournalStep = JournalStep
+_JournalCounts = JournalCounts
+_ReleaseDetails = ReleaseDetails
 
 @final
 class Catalog:
@@ -103,7 +83,7 @@ class Catalog:
     @property
     def services(self) -> list[str]: ...
     @property
-    def release_details(self) -> list[_ReleaseDetails]: ...
+    def release_details(self) -> list[ReleaseDetails]: ...
     def stats(self) -> dict[str, int]: ...
     def plan(
         self,
@@ -130,7 +110,7 @@ class Catalog:
         state: _State | None = None,
     ) -> Plan: ...
     def negotiate(self, inventory: Inventory) -> dict[str, list[str]]: ...
-    def negotiate_details(self, inventory: Inventory) -> dict[str, _Negotiated]: ...
+    def negotiate_details(self, inventory: Inventory) -> dict[str, NegotiatedExtensions]: ...
     def verify(self, plan: Plan | Mapping[str, Any]) -> list[Violation]: ...
     def to_json(self) -> str: ...
     def to_yaml(self) -> str: ...
@@ -332,8 +312,8 @@ def discover(
     catalog: Catalog,
     services: Iterable[str],
     *,
-    backend: Literal["sqlite", "postgres", "mysql"] | None = None,
-) -> dict[str, _ServiceState]: ...
+    backend: _Backend | None = None,
+) -> dict[str, ServiceState]: ...
 
 @final
 class Journal:
@@ -344,15 +324,15 @@ class Journal:
         conn: Any,
         plan: Plan | Mapping[str, Any],
         *,
-        backend: Literal["sqlite", "postgres", "mysql"] | None = None,
+        backend: _Backend | None = None,
     ) -> Journal: ...
     @property
     def checksum(self) -> str: ...
     def next(self, owner: str = "ffu", lock_ttl: float = 3600.0) -> str | None: ...
     def done(self, step: str) -> None: ...
     def fail(self, step: str) -> None: ...
-    def status(self) -> _JournalCounts: ...
-    def steps(self) -> list[_JournalStep]: ...
+    def status(self) -> JournalCounts: ...
+    def steps(self) -> list[JournalStep]: ...
 
 def discovery_sql(backend: Literal["sqlite", "postgres", "postgresql", "mysql", "mariadb"]) -> list[str]: ...
 
@@ -372,4 +352,15 @@ class AlembicImport:
 def import_alembic(
     directory: str | os.PathLike[str], service: str, *, release: str | None = None
 ) -> AlembicImport: ...
+def main(argv: list[str]) -> int:
+    """Runs the ``ffu`` command line (the Rust CLI itself) with ``argv``, the arguments after
+    the program name; returns its exit status (0 success, 1 no plan possible or violations
+    found, 2 bad input or usage).
+
+    The command writes to file descriptors 1 and 2 and reads ``-`` from descriptor 0, as the
+    ``ffu`` binary does (``sys.stdout`` and ``sys.stderr`` are flushed first); the GIL is
+    released while it runs. Its log events go through the logger ``ffu``, shown on
+    ``sys.stderr`` while it runs (warnings, or everything from debug with ``-v``).
+    """
+
 def _test_panic() -> None: ...
