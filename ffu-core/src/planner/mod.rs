@@ -101,7 +101,7 @@ impl Catalog {
 
     /// The outline of the plan `request` asks for: resolve, lay out, build.
     fn outline(&self, request: &PlanRequest<'_>) -> Result<Outline> {
-        let _span = tracing::debug_span!("plan", to = request.to()).entered();
+        let _span = request.span().entered();
         let resolved = request::resolve(self, request)?;
         let policy = &resolved.policy;
         // Rolling SLURP upgrades (agents going from SLURP to SLURP while the control plane

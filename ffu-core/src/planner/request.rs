@@ -130,6 +130,23 @@ impl<'a> PlanRequest<'a> {
     }
 }
 
+impl PlanRequest<'_> {
+    /// The span the planning of this request logs in: `plan{from, to}`,
+    /// `plan_inventory{hosts, to}`, or `plan_with_state{to}` with a state.
+    pub(super) fn span(&self) -> tracing::Span {
+        let to = self.to;
+        match (self.start, self.state) {
+            (Start::Release(from), None) => tracing::debug_span!("plan", from, to),
+            (Start::Inventory(inventory), _) => {
+                tracing::debug_span!("plan_inventory", hosts = inventory.hosts().len(), to)
+            }
+            (Start::Release(_) | Start::Databases(_), _) => {
+                tracing::debug_span!("plan_with_state", to)
+            }
+        }
+    }
+}
+
 /// A request resolved against a catalog: where the plan starts, under which policy (with an
 /// inventory, its services filled in), and the migrations already applied (empty, or one
 /// flag per catalog migration).
