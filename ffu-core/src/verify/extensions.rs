@@ -429,7 +429,11 @@ mod tests {
             mode: Mode::Rolling,
             ..Policy::default()
         };
-        let mut plan = catalog.plan_inventory(&inventory, "r2", &policy).unwrap();
+        let mut plan = catalog
+            .plan_request(&crate::PlanRequest::from_inventory(
+                &inventory, "r2", &policy,
+            ))
+            .unwrap();
         assert!(messages(&catalog, &plan, "V10").is_empty());
         let first_start = plan
             .steps

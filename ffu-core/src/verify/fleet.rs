@@ -175,7 +175,11 @@ mod tests {
         )
         .unwrap();
         let plan = catalog
-            .plan_inventory(&inventory, "r2", &crate::Policy::default())
+            .plan_request(&crate::PlanRequest::from_inventory(
+                &inventory,
+                "r2",
+                &crate::Policy::default(),
+            ))
             .unwrap();
         let context = Context::new(&catalog, &plan, "p.json").unwrap();
         let fleet = Fleet::at_start(&context, context.from.unwrap());
