@@ -7,7 +7,7 @@
 //!
 //! `ffu-core` models releases, services, components and migrations as a [`Catalog`],
 //! computes a safe [`Plan`] with [`Catalog::plan`], explains every step, and checks any plan
-//! (its own or one written by hand) against the safety rules with [`verify`].
+//! (its own or one written by hand) against the safety rules with [`verify()`].
 //!
 //! ```
 //! use ffu_core::{verify, Catalog, Policy};

@@ -103,7 +103,7 @@ impl<'a> PlanRequest<'a> {
 
     /// The same request for a cloud whose databases already hold some migrations: `state`
     /// says, per service, which. The plan leaves them out and lists them in
-    /// [`crate::Plan::applied`] (for [`crate::verify`]); the stops, installs and starts of
+    /// [`crate::Plan::applied`] (for [`crate::verify()`]); the stops, installs and starts of
     /// hops whose migrations were all applied stay (the code still has to be installed).
     #[must_use]
     pub fn with_state(mut self, state: &'a BTreeMap<String, ServiceState>) -> PlanRequest<'a> {

@@ -8,7 +8,7 @@
 //!
 //! [`Journal`](crate::Journal), [`Backend`] and
 //! [`ServiceState`](crate::ServiceState) are at the crate root; this module holds the rest:
-//! discovery ([`discover`], [`discover_sqlite`], [`discovery_queries`]), the journal's
+//! discovery ([`discover()`], [`discover_sqlite`], [`discovery_queries`]), the journal's
 //! records ([`StepRecord`], [`StepState`], [`Counts`], [`plan_checksum`]), and the
 //! [`Connection`] through which ffu runs its statements on any driver ([`SqlValue`],
 //! [`SqliteConnection`], [`rewrite_placeholders`] with [`ParamStyle`]).
