@@ -319,9 +319,35 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
     let attrs = PyDict::new(py);
     let mut cause = None;
     let class = match err {
+        Error::NoPlan(no_plan) => no_plan_class(classes, no_plan, request, &attrs)?,
+        Error::Database { .. }
+        | Error::JournalMismatch { .. }
+        | Error::JournalLocked { .. }
+        | Error::JournalStep { .. } => storage_class(classes, err, &attrs, &mut cause)?,
+        other => input_class(classes, other, &attrs, &mut cause)?,
+    };
+    let exception = class.bind(py).call1((message,))?;
+    exception.setattr("no_plan", no_plan)?;
+    for (key, value) in attrs.iter() {
+        exception.setattr(key.cast_into::<pyo3::types::PyString>()?, value)?;
+    }
+    let err = PyErr::from_value(exception);
+    err.set_cause(py, cause);
+    Ok(err)
+}
+
+/// The class and attributes of an error in what the caller gave (a catalog, a plan, a
+/// policy, a state); `cause` gets the Python exception behind it, if any.
+fn input_class<'a>(
+    classes: &'a Exceptions,
+    err: Error,
+    attrs: &Bound<'_, PyDict>,
+    cause: &mut Option<PyErr>,
+) -> PyResult<&'a Py<PyType>> {
+    Ok(match err {
         Error::Io { path, source } => {
             attrs.set_item("file", path.display().to_string())?;
-            cause = Some(PyErr::from(source));
+            *cause = Some(PyErr::from(source));
             &classes.catalog
         }
         Error::Parse {
@@ -335,7 +361,7 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
                 attrs.set_item("line", location.line)?;
                 attrs.set_item("column", location.column)?;
             }
-            cause = source.and_then(python_cause);
+            *cause = source.and_then(python_cause);
             &classes.catalog
         }
         Error::Invalid {
@@ -351,7 +377,7 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
                 attrs.set_item("column", location.column)?;
             }
             attrs.set_item("item", item)?;
-            cause = source.and_then(python_cause);
+            *cause = source.and_then(python_cause);
             &classes.catalog
         }
         Error::Cycle { file, what, cycle } => {
@@ -371,13 +397,29 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             attrs.set_item("service", name)?;
             &classes.plan
         }
+        // A document ffu made that cannot be written (`Error::Serialize`) is ffu's
+        // failure, not the caller's input: a plain FfuError, as `internal_error` gives. So
+        // is a kind of error added to the core later, with its message.
+        _ => &classes.ffu,
+    })
+}
+
+/// The class and attributes of an error of a database or of the journal; `cause` gets the
+/// DB-API driver's exception, if any.
+fn storage_class<'a>(
+    classes: &'a Exceptions,
+    err: Error,
+    attrs: &Bound<'_, PyDict>,
+    cause: &mut Option<PyErr>,
+) -> PyResult<&'a Py<PyType>> {
+    Ok(match err {
         Error::Database {
             target,
             message: _,
             source,
         } => {
             attrs.set_item("target", target)?;
-            cause = source.and_then(python_cause);
+            *cause = source.and_then(python_cause);
             &classes.database
         }
         Error::JournalMismatch {
@@ -409,20 +451,8 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
             attrs.set_item("step", step)?;
             &classes.journal
         }
-        Error::NoPlan(no_plan) => no_plan_class(classes, no_plan, request, &attrs)?,
-        // A document ffu made that cannot be written (`Error::Serialize`) is ffu's
-        // failure, not the caller's input: a plain FfuError, as `internal_error` gives. So
-        // is a kind of error added to the core later, with its message.
         _ => &classes.ffu,
-    };
-    let exception = class.bind(py).call1((message,))?;
-    exception.setattr("no_plan", no_plan)?;
-    for (key, value) in attrs.iter() {
-        exception.setattr(key.cast_into::<pyo3::types::PyString>()?, value)?;
-    }
-    let err = PyErr::from_value(exception);
-    err.set_cause(py, cause);
-    Ok(err)
+    })
 }
 
 /// The Python exception behind a core error's source, to be its `__cause__`: the
