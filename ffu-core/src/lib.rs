@@ -40,7 +40,6 @@ mod inventory;
 mod migration;
 mod parallel;
 mod plan;
-mod plan_json;
 mod planner;
 mod release;
 pub mod render;

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::migration::{Migration, MigrationId};
+use crate::plan::json::{self as plan_json, StepRef, StepSource};
 use crate::plan::{Plan, Step};
-use crate::plan_json::{self, StepRef, StepSource};
 
 use super::offline::{
     migration_step, push_reason, push_step_id, step_kind, MigrationText, StepPlace,
@@ -192,7 +192,7 @@ fn write_plain_migration_step(out: &mut String, place: &StepPlace<'_>, migration
     out.push_str("{\"id\":\"");
     push_step_id(out, hop_index, &migration.id);
     out.push_str("\",\"hop\":");
-    plan_json::number(out, hop_index);
+    crate::text::number(out, hop_index);
     out.push_str(",\"kind\":\"");
     out.push_str(step_kind(migration.kind).as_str());
     out.push_str("\",\"service\":\"");

@@ -1037,7 +1037,7 @@ fn step_id(hop: usize, migration: &str) -> String {
 /// Appends the id of a migration's step to `out`.
 pub(crate) fn push_step_id(out: &mut String, hop: usize, migration: &str) {
     out.push('h');
-    crate::plan_json::number(out, hop);
+    crate::text::number(out, hop);
     out.push('.');
     out.push_str(migration);
 }
