@@ -55,128 +55,196 @@ fn killed_runner_resumes_with_no_step_lost_or_repeated() {
     let plan = plan();
     let plan_path = write(&dir, "plan.json", &plan.to_json());
     let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
-
-    // The clean run, in process.
-    let clean_db = dir.join("clean.db");
-    let mut clean = Journal::open_sqlite(&clean_db, &plan).expect("clean journal");
-    while let Some(step) = clean.next("clean", Duration::from_secs(60)).unwrap() {
-        clean.done(&step).unwrap();
-    }
-    let clean_steps = clean.steps().unwrap();
-    assert!(clean_steps.iter().all(|s| s.attempts == 1));
+    let clean_steps = clean_run(&dir.join("clean.db"), &plan);
 
     // The faulty run, through the binary.
     let db = dir.join("journal.db");
-    let db_arg = format!("sqlite:{}", db.display());
-    let base = ["--db", db_arg.as_str(), "--plan", plan_path.as_str()];
-    let with = |command: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = command.iter().map(|s| (*s).to_owned()).collect();
-        args.extend(base.iter().map(|s| (*s).to_owned()));
-        args
-    };
-    let init = ffu(&with(&["journal", "init"])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
+    let mut run = FaultyRun::new(&db, &plan, &plan_path);
+    let init = run.ffu(&["journal", "init"]);
     assert_eq!(init.code, 0, "{}", init.stderr);
-
-    let mut expected: HashMap<String, u32> = HashMap::new();
-    let mut executed: Vec<String> = Vec::new();
-    let mut killed_mid_step: Vec<String> = Vec::new();
-    let mut kills = 0;
-    let mut done_commits_raced = 0;
-    let mut next_commits_raced = 0;
     for round in 0u64.. {
         assert!(round < 20 * ids.len() as u64, "the run does not end");
         let delay = Duration::from_micros((round % 9) * 2500);
         if round % 4 == 1 {
-            // Kill `next` at a random point: it commits entirely or not at all.
-            let before = steps(&db, &plan);
-            let args = with(&["journal", "next"]);
-            spawn_and_kill(&args.iter().map(String::as_str).collect::<Vec<_>>(), delay);
-            kills += 1;
-            let after = steps(&db, &plan);
-            let changed: Vec<(&StepRecord, &StepRecord)> =
-                before.iter().zip(&after).filter(|(b, a)| b != a).collect();
-            assert!(
-                changed.len() <= 1,
-                "one transition changed several steps: {changed:?}"
-            );
-            if let Some((b, a)) = changed.first() {
-                assert_eq!(a.state, StepState::Running);
-                assert_eq!(a.attempts, b.attempts + 1);
-                *expected.entry(a.id.clone()).or_default() += 1;
-                next_commits_raced += 1;
-            }
+            run.kill_next(delay);
             continue;
         }
-        let args = with(&["journal", "next"]);
-        let next = ffu(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        assert_eq!(next.code, 0, "next failed: {}", next.stderr);
-        let step = next.stdout.trim().to_owned();
-        if step.is_empty() {
+        let Some(step) = run.next() else {
             break;
-        }
-        *expected.entry(step.clone()).or_default() += 1;
-        executed.push(step.clone());
+        };
         match round % 4 {
             2 => {
                 // The runner dies in the middle of the step: no `done`.
-                kills += 1;
-                killed_mid_step.push(step);
+                run.kills += 1;
+                run.killed_mid_step.push(step);
             }
-            3 => {
-                // `done` killed right after it starts, racing its commit.
-                let args = with(&["journal", "done", &step]);
-                spawn_and_kill(&args.iter().map(String::as_str).collect::<Vec<_>>(), delay);
-                kills += 1;
-                let state = steps(&db, &plan)
-                    .into_iter()
-                    .find(|s| s.id == step)
-                    .expect("step in journal")
-                    .state;
-                if state == StepState::Done {
-                    done_commits_raced += 1;
-                } else {
-                    assert_eq!(state, StepState::Running);
-                    // The runner restarts and repeats `done` (its work was finished).
-                    let done = ffu(&args.iter().map(String::as_str).collect::<Vec<_>>());
-                    assert_eq!(done.code, 0, "{}", done.stderr);
-                }
-            }
+            3 => run.kill_done(&step, delay),
             _ => {
-                let args = with(&["journal", "done", &step]);
-                let done = ffu(&args.iter().map(String::as_str).collect::<Vec<_>>());
+                let done = run.ffu(&["journal", "done", &step]);
                 assert_eq!(done.code, 0, "{}", done.stderr);
             }
         }
     }
 
-    let last = steps(&db, &plan);
-    // Same journal as the clean run: same steps, same order, all done.
-    assert_eq!(shape(&last), shape(&clean_steps));
-    assert!(last.iter().all(|s| s.state == StepState::Done));
-    // Attempts: one per time a `next` gave the step (seen or committed before a kill).
-    for s in &last {
-        assert_eq!(s.attempts, expected[&s.id], "attempts of {}", s.id);
-    }
-    for id in &killed_mid_step {
-        let s = last.iter().find(|s| &s.id == id).unwrap();
-        assert!(s.attempts >= 2, "{id} was re-run after its runner died");
-    }
-    // Steps ran in plan order; a step ran again only right after its own interruption.
-    let mut order = executed.clone();
-    order.dedup();
-    assert_eq!(order, ids, "steps ran out of order, twice or never");
-    // Finished in plan order.
-    let finished: Vec<i64> = last.iter().map(|s| s.finished_at.unwrap()).collect();
-    assert!(finished.windows(2).all(|w| w[0] <= w[1]));
+    run.check(&clean_steps, &ids);
     eprintln!(
-        "{} steps, {kills} kills ({next_commits_raced} killed `next` had committed, {done_commits_raced} killed `done` had committed), {} mid-step kills, {:.1} s",
+        "{} steps, {} kills ({} killed `next` had committed, {} killed `done` had committed), {} mid-step kills, {:.1} s",
         ids.len(),
-        killed_mid_step.len(),
+        run.kills,
+        run.next_commits_raced,
+        run.done_commits_raced,
+        run.killed_mid_step.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The journal of a clean run of `plan`, in process, every step done at its first attempt.
+fn clean_run(db: &Path, plan: &Plan) -> Vec<StepRecord> {
+    let mut clean = Journal::open_sqlite(db, plan).expect("clean journal");
+    while let Some(step) = clean.next("clean", Duration::from_secs(60)).unwrap() {
+        clean.done(&step).unwrap();
+    }
+    let clean_steps = clean.steps().unwrap();
+    assert!(clean_steps.iter().all(|s| s.attempts == 1));
+    clean_steps
+}
+
+/// A run of a plan through the binary with runners killed: its journal, and what it saw.
+struct FaultyRun<'a> {
+    db: &'a Path,
+    plan: &'a Plan,
+    /// The options every journal command takes: `--db` and `--plan`.
+    base: [String; 4],
+    /// How many times a `next` gave each step (seen, or committed before a kill).
+    expected: HashMap<String, u32>,
+    /// The steps `next` printed, in order.
+    executed: Vec<String>,
+    /// The steps whose runner died in their middle.
+    killed_mid_step: Vec<String>,
+    kills: usize,
+    /// Killed `done`s that had committed.
+    done_commits_raced: usize,
+    /// Killed `next`s that had committed.
+    next_commits_raced: usize,
+}
+
+impl<'a> FaultyRun<'a> {
+    fn new(db: &'a Path, plan: &'a Plan, plan_path: &str) -> FaultyRun<'a> {
+        FaultyRun {
+            db,
+            plan,
+            base: [
+                "--db".to_owned(),
+                format!("sqlite:{}", db.display()),
+                "--plan".to_owned(),
+                plan_path.to_owned(),
+            ],
+            expected: HashMap::new(),
+            executed: Vec::new(),
+            killed_mid_step: Vec::new(),
+            kills: 0,
+            done_commits_raced: 0,
+            next_commits_raced: 0,
+        }
+    }
+
+    /// `command` with the journal's options.
+    fn args(&self, command: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = command.iter().map(|s| (*s).to_owned()).collect();
+        args.extend(self.base.iter().cloned());
+        args
+    }
+
+    /// Runs `ffu COMMAND` on the journal to its end.
+    fn ffu(&self, command: &[&str]) -> common::Run {
+        let args = self.args(command);
+        ffu(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// Starts `ffu COMMAND` on the journal and kills it after `delay`.
+    fn spawn_and_kill(&mut self, command: &[&str], delay: Duration) {
+        let args = self.args(command);
+        spawn_and_kill(&args.iter().map(String::as_str).collect::<Vec<_>>(), delay);
+        self.kills += 1;
+    }
+
+    fn steps(&self) -> Vec<StepRecord> {
+        steps(self.db, self.plan)
+    }
+
+    /// Kills `next` at a random point: it commits entirely or not at all.
+    fn kill_next(&mut self, delay: Duration) {
+        let before = self.steps();
+        self.spawn_and_kill(&["journal", "next"], delay);
+        let after = self.steps();
+        let changed: Vec<(&StepRecord, &StepRecord)> =
+            before.iter().zip(&after).filter(|(b, a)| b != a).collect();
+        assert!(
+            changed.len() <= 1,
+            "one transition changed several steps: {changed:?}"
+        );
+        if let Some((b, a)) = changed.first() {
+            assert_eq!(a.state, StepState::Running);
+            assert_eq!(a.attempts, b.attempts + 1);
+            *self.expected.entry(a.id.clone()).or_default() += 1;
+            self.next_commits_raced += 1;
+        }
+    }
+
+    /// The step `next` gives, counted; `None` when the plan is done.
+    fn next(&mut self) -> Option<String> {
+        let next = self.ffu(&["journal", "next"]);
+        assert_eq!(next.code, 0, "next failed: {}", next.stderr);
+        let step = next.stdout.trim().to_owned();
+        if step.is_empty() {
+            return None;
+        }
+        *self.expected.entry(step.clone()).or_default() += 1;
+        self.executed.push(step.clone());
+        Some(step)
+    }
+
+    /// `done` killed right after it starts, racing its commit; when it lost, the runner
+    /// restarts and repeats `done` (its work was finished).
+    fn kill_done(&mut self, step: &str, delay: Duration) {
+        self.spawn_and_kill(&["journal", "done", step], delay);
+        let state = self
+            .steps()
+            .into_iter()
+            .find(|s| s.id == step)
+            .expect("step in journal")
+            .state;
+        if state == StepState::Done {
+            self.done_commits_raced += 1;
+        } else {
+            assert_eq!(state, StepState::Running);
+            let done = self.ffu(&["journal", "done", step]);
+            assert_eq!(done.code, 0, "{}", done.stderr);
+        }
+    }
+
+    /// The journal at the end against the clean run's, `ids` the plan's step ids.
+    fn check(&self, clean_steps: &[StepRecord], ids: &[&str]) {
+        let last = self.steps();
+        // Same journal as the clean run: same steps, same order, all done.
+        assert_eq!(shape(&last), shape(clean_steps));
+        assert!(last.iter().all(|s| s.state == StepState::Done));
+        // Attempts: one per time a `next` gave the step (seen or committed before a kill).
+        for s in &last {
+            assert_eq!(s.attempts, self.expected[&s.id], "attempts of {}", s.id);
+        }
+        for id in &self.killed_mid_step {
+            let s = last.iter().find(|s| &s.id == id).unwrap();
+            assert!(s.attempts >= 2, "{id} was re-run after its runner died");
+        }
+        // Steps ran in plan order; a step ran again only right after its own interruption.
+        let mut order = self.executed.clone();
+        order.dedup();
+        assert_eq!(order, ids, "steps ran out of order, twice or never");
+        // Finished in plan order.
+        let finished: Vec<i64> = last.iter().map(|s| s.finished_at.unwrap()).collect();
+        assert!(finished.windows(2).all(|w| w[0] <= w[1]));
+    }
 }
 
 #[test]

@@ -94,93 +94,154 @@ fn catalog_json(shape: &Shape) -> Value {
     let mut services = Vec::new();
     let mut migrations: Vec<Value> = Vec::new();
     // (id, service, release, kind index) of every migration so far, to draw requirements.
-    let mut made: Vec<(String, usize, usize, usize)> = Vec::new();
+    let mut made: Vec<Made> = Vec::new();
     for (s, service) in shape.services.iter().enumerate() {
-        let components: Vec<Value> = service
-            .roles
-            .iter()
-            .enumerate()
-            .map(|(c, role)| json!({"name": format!("s{s}-c{c}"), "role": role}))
-            .collect();
-        services.push(json!({
-            "name": format!("s{s}"),
-            "after": service.after.iter().map(|a| format!("s{a}")).collect::<Vec<_>>(),
-            "since": release_name(service.since),
-            "components": components,
-        }));
+        services.push(service_json(s, service));
         for release in service.since.max(1)..shape.releases {
             let group_start = made.len();
-            for (n, &(kind, same, cross, needs, reversible)) in
-                service.migrations[release].iter().enumerate()
-            {
-                let id = format!("s{s}.r{release}.m{n}");
-                let mut requires = Vec::new();
-                // An earlier migration of the same service and release whose kind does not
-                // come later.
-                if same {
-                    if let Some((other, ..)) = made[group_start..]
-                        .iter()
-                        .rev()
-                        .find(|(_, _, _, k)| KINDS_PHASE[*k] <= KINDS_PHASE[kind])
-                    {
-                        requires.push(other.clone());
-                    }
-                }
-                // A migration of an earlier service, same or earlier release.
-                if cross % 3 == 0 {
-                    let candidates: Vec<&String> = made
-                        .iter()
-                        .filter(|(_, os, or, _)| *os < s && *or <= release)
-                        .map(|(id, ..)| id)
-                        .collect();
-                    if !candidates.is_empty() {
-                        requires.push(candidates[cross as usize % candidates.len()].clone());
-                    }
-                }
-                // Catalogs of an even number of releases have commands that JSON must
-                // escape, so that plans are written both ways (see `CompactPlan`).
-                let command = if shape.releases % 2 == 0 && n % 2 == 1 {
-                    format!("sh -c \"s{s}-manage step {n}\" \\\n\t")
-                } else {
-                    format!("s{s}-manage step {n}")
+            for (n, &draw) in service.migrations[release].iter().enumerate() {
+                let at = MigrationAt {
+                    service: s,
+                    release,
+                    n,
+                    group_start,
                 };
-                let mut migration = json!({
-                    "id": id, "service": format!("s{s}"), "release": release_name(release),
-                    "kind": KINDS[kind], "command": command,
-                    "requires": requires, "reversible": reversible,
-                });
-                // Sometimes a control component of this or an earlier service must run.
-                if needs % 4 == 0 {
-                    let control: Vec<String> = shape.services[..=s]
-                        .iter()
-                        .enumerate()
-                        .filter(|(o, other)| {
-                            other.since <= release && (*o == s || other.since == 0)
-                        })
-                        .flat_map(|(o, other)| {
-                            other
-                                .roles
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, r)| **r == "control")
-                                .map(move |(c, _)| format!("s{o}-c{c}"))
-                        })
-                        .collect();
-                    if !control.is_empty() {
-                        migration["needs_running"] =
-                            json!([control[needs as usize % control.len()]]);
-                    }
-                }
-                if kind == 2 && cross % 5 == 1 {
-                    migration["blocking"] = json!(false);
-                }
+                let (migration, id) = migration_json(shape, at, draw, &made);
                 migrations.push(migration);
-                made.push((id, s, release, kind));
+                made.push((id, s, release, draw.0));
             }
         }
     }
-    // Extensions: per service, a chain e0 <- e1 <- e2 (each requires the one before),
-    // arriving in later and later releases, so that rolling plans have something to gate.
+    json!({
+        "format": "ffu-catalog/1", "name": "random", "releases": releases, "skip_level": "slurp",
+        "services": services, "migrations": migrations, "extensions": extensions_json(shape),
+    })
+}
+
+/// A migration made so far: (id, service, release, kind index).
+type Made = (String, usize, usize, usize);
+
+/// Where a migration goes: its service and release, its position among that service's
+/// migrations of that release, and where that group starts among those made so far.
+#[derive(Clone, Copy)]
+struct MigrationAt {
+    service: usize,
+    release: usize,
+    n: usize,
+    group_start: usize,
+}
+
+/// Service `s`, with its components (`s{s}-c{c}`).
+fn service_json(s: usize, service: &ServiceShape) -> Value {
+    let components: Vec<Value> = service
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(c, role)| json!({"name": format!("s{s}-c{c}"), "role": role}))
+        .collect();
+    json!({
+        "name": format!("s{s}"),
+        "after": service.after.iter().map(|a| format!("s{a}")).collect::<Vec<_>>(),
+        "since": release_name(service.since),
+        "components": components,
+    })
+}
+
+/// The migration drawn as `draw` at `at`, and its id.
+fn migration_json(
+    shape: &Shape,
+    at: MigrationAt,
+    draw: MigrationDraw,
+    made: &[Made],
+) -> (Value, String) {
+    let MigrationAt {
+        service: s,
+        release,
+        n,
+        ..
+    } = at;
+    let (kind, _, cross, needs, reversible) = draw;
+    let id = format!("s{s}.r{release}.m{n}");
+    let requires = migration_requires(at, draw, made);
+    // Catalogs of an even number of releases have commands that JSON must
+    // escape, so that plans are written both ways (see `CompactPlan`).
+    let command = if shape.releases % 2 == 0 && n % 2 == 1 {
+        format!("sh -c \"s{s}-manage step {n}\" \\\n\t")
+    } else {
+        format!("s{s}-manage step {n}")
+    };
+    let mut migration = json!({
+        "id": id, "service": format!("s{s}"), "release": release_name(release),
+        "kind": KINDS[kind], "command": command,
+        "requires": requires, "reversible": reversible,
+    });
+    // Sometimes a control component of this or an earlier service must run.
+    if needs % 4 == 0 {
+        if let Some(control) = control_to_run(shape, s, release, needs) {
+            migration["needs_running"] = json!([control]);
+        }
+    }
+    if kind == 2 && cross % 5 == 1 {
+        migration["blocking"] = json!(false);
+    }
+    (migration, id)
+}
+
+/// What the migration drawn as `draw` at `at` requires, of the migrations `made` so far.
+fn migration_requires(at: MigrationAt, draw: MigrationDraw, made: &[Made]) -> Vec<String> {
+    let (kind, same, cross, ..) = draw;
+    let mut requires = Vec::new();
+    // An earlier migration of the same service and release whose kind does not
+    // come later.
+    if same {
+        if let Some((other, ..)) = made[at.group_start..]
+            .iter()
+            .rev()
+            .find(|(_, _, _, k)| KINDS_PHASE[*k] <= KINDS_PHASE[kind])
+        {
+            requires.push(other.clone());
+        }
+    }
+    // A migration of an earlier service, same or earlier release.
+    if cross % 3 == 0 {
+        let candidates: Vec<&String> = made
+            .iter()
+            .filter(|(_, os, or, _)| *os < at.service && *or <= at.release)
+            .map(|(id, ..)| id)
+            .collect();
+        if !candidates.is_empty() {
+            requires.push(candidates[cross as usize % candidates.len()].clone());
+        }
+    }
+    requires
+}
+
+/// A control component of service `s` or of an earlier one there from the start, that
+/// exists at `release`, drawn by `needs`; `None` when there is none.
+fn control_to_run(shape: &Shape, s: usize, release: usize, needs: u8) -> Option<String> {
+    let control: Vec<String> = shape.services[..=s]
+        .iter()
+        .enumerate()
+        .filter(|(o, other)| other.since <= release && (*o == s || other.since == 0))
+        .flat_map(|(o, other)| {
+            other
+                .roles
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r == "control")
+                .map(move |(c, _)| format!("s{o}-c{c}"))
+        })
+        .collect();
+    if control.is_empty() {
+        None
+    } else {
+        Some(control[needs as usize % control.len()].clone())
+    }
+}
+
+/// Extensions: per service, a chain e0 <- e1 <- e2 (each requires the one before),
+/// arriving in later and later releases, so that rolling plans have something to gate.
+fn extensions_json(shape: &Shape) -> Vec<Value> {
     let mut extensions = Vec::new();
     for (s, service) in shape.services.iter().enumerate() {
         for e in 0..3usize {
@@ -192,10 +253,7 @@ fn catalog_json(shape: &Shape) -> Value {
             extensions.push(extension);
         }
     }
-    json!({
-        "format": "ffu-catalog/1", "name": "random", "releases": releases, "skip_level": "slurp",
-        "services": services, "migrations": migrations, "extensions": extensions,
-    })
+    extensions
 }
 
 /// Phase of each kind in `KINDS` order (expand, migrate, data, contract).

@@ -119,85 +119,10 @@ pub fn catalog(releases: usize, services: usize, migrations_per_service_release:
     assert!(releases > 0, "a catalog needs at least one release");
     let per = migrations_per_service_release;
     let mut rng = Rng::new(0x00ff_u64 << 32 | 0x5eed);
-
-    let release_docs: Vec<Value> = (0..releases)
-        .map(|index| {
-            let mut release = Map::new();
-            release.insert("name".into(), Value::String(release_name(index)));
-            // Two releases a year, as OpenStack ships them (YYYY-MM-DD while it fits).
-            let year = 2010 + index / 2;
-            if year <= 9999 {
-                let month = if index % 2 == 0 { "04" } else { "10" };
-                release.insert(
-                    "date".into(),
-                    Value::String(format!("{year}-{month}-0{}", 1 + index % 7)),
-                );
-            }
-            if index % 4 == 2 {
-                release.insert("aliases".into(), json!([format!("rel-{index:03}")]));
-            }
-            if index % 2 == 0 {
-                release.insert("slurp".into(), Value::Bool(true));
-            }
-            Value::Object(release)
-        })
-        .collect();
-
+    let release_docs: Vec<Value> = (0..releases).map(release_doc).collect();
     let service_docs: Vec<Value> = (0..services)
-        .map(|index| {
-            let name = service_name(index);
-            let mut after: Vec<usize> = Vec::new();
-            if index > 0 {
-                // Most services come after the identity service (s000), as after keystone.
-                if rng.chance(70) {
-                    after.push(0);
-                }
-                for _ in 0..rng.below(3) {
-                    after.push(rng.below(index));
-                }
-                after.sort_unstable();
-                after.dedup();
-            }
-            let mut components = vec![json!({"name": control_name(index), "role": "control"})];
-            if rng.chance(50) {
-                components.push(json!({"name": format!("{name}-agent"), "role": "agent"}));
-            }
-            if rng.chance(15) {
-                components.push(json!({"name": format!("{name}-dataplane"), "role": "dataplane"}));
-            }
-            let major = 1 + rng.below(20);
-            let versions: Map<String, Value> = (0..releases)
-                .map(|release| {
-                    (
-                        release_name(release),
-                        Value::String(format!("{}.{}.0", major + release, rng.below(3))),
-                    )
-                })
-                .collect();
-            let mut service = Map::new();
-            service.insert("name".into(), Value::String(name.clone()));
-            if !after.is_empty() {
-                service.insert(
-                    "after".into(),
-                    after
-                        .into_iter()
-                        .map(|a| Value::String(service_name(a)))
-                        .collect(),
-                );
-            }
-            service.insert("versions".into(), Value::Object(versions));
-            if rng.chance(50) {
-                service.insert(
-                    "upgrade_check".into(),
-                    Value::String(format!("{name}-status upgrade check")),
-                );
-            }
-            service.insert("databases".into(), json!([name]));
-            service.insert("components".into(), Value::Array(components));
-            Value::Object(service)
-        })
+        .map(|index| service_doc(&mut rng, index, releases))
         .collect();
-
     // Release 0 brings no migrations: nothing upgrades into it.
     let mut migration_docs: Vec<Value> =
         Vec::with_capacity(releases.saturating_sub(1) * services * per);
@@ -205,60 +130,16 @@ pub fn catalog(releases: usize, services: usize, migrations_per_service_release:
         for service in 0..services {
             let own = kinds(&mut rng, per);
             for (position, &kind) in own.iter().enumerate() {
-                let mut requires: Vec<String> = Vec::new();
-                // Earlier migrations of the same service and release: their kind runs no
-                // later than this one's, since `own` is in running order.
-                if position > 0 {
-                    if rng.chance(60) {
-                        requires.push(migration_id(service, release, position - 1));
-                    }
-                    if rng.chance(20) {
-                        let earlier = rng.below(position);
-                        requires.push(migration_id(service, release, earlier));
-                    }
-                }
-                // Sometimes a migration of a lower-index service (which comes earlier in the
-                // service order), of this release or one of the two before, never release 0.
-                if service > 0 && rng.chance(8) {
-                    let other = rng.below(service);
-                    let other_release = release - rng.below(release.min(3));
-                    requires.push(migration_id(other, other_release, rng.below(per)));
-                }
-                requires.sort_unstable();
-                requires.dedup();
-
-                let mut migration = Map::new();
-                migration.insert(
-                    "id".into(),
-                    Value::String(migration_id(service, release, position)),
-                );
-                migration.insert("service".into(), Value::String(service_name(service)));
-                migration.insert("release".into(), Value::String(release_name(release)));
-                migration.insert("kind".into(), Value::String(KINDS[kind].into()));
-                migration.insert("command".into(), Value::String(command(service, kind)));
-                if !requires.is_empty() {
-                    migration.insert(
-                        "requires".into(),
-                        requires.into_iter().map(Value::String).collect(),
-                    );
-                }
-                // Sometimes a lower-index service's control plane must be up (as nova's
-                // cells setup needs keystone and placement).
-                if service > 0 && rng.chance(4) {
-                    let other = rng.below(service);
-                    migration.insert("needs_running".into(), json!([control_name(other)]));
-                }
-                if kind == 0 && rng.chance(50) {
-                    migration.insert("reversible".into(), Value::Bool(true));
-                }
-                if rng.chance(30) {
-                    migration.insert("duration_s".into(), json!(5 * (1 + rng.below(120))));
-                }
-                migration_docs.push(Value::Object(migration));
+                let at = Place {
+                    service,
+                    release,
+                    position,
+                    per,
+                };
+                migration_docs.push(migration_doc(&mut rng, at, kind));
             }
         }
     }
-
     json!({
         "format": "ffu-catalog/1",
         "name": "synthetic",
@@ -267,4 +148,165 @@ pub fn catalog(releases: usize, services: usize, migrations_per_service_release:
         "services": service_docs,
         "migrations": migration_docs,
     })
+}
+
+/// Release `index`: two a year, as OpenStack ships them, every second one a SLURP release.
+fn release_doc(index: usize) -> Value {
+    let mut release = Map::new();
+    release.insert("name".into(), Value::String(release_name(index)));
+    // Two releases a year, as OpenStack ships them (YYYY-MM-DD while it fits).
+    let year = 2010 + index / 2;
+    if year <= 9999 {
+        let month = if index % 2 == 0 { "04" } else { "10" };
+        release.insert(
+            "date".into(),
+            Value::String(format!("{year}-{month}-0{}", 1 + index % 7)),
+        );
+    }
+    if index % 4 == 2 {
+        release.insert("aliases".into(), json!([format!("rel-{index:03}")]));
+    }
+    if index % 2 == 0 {
+        release.insert("slurp".into(), Value::Bool(true));
+    }
+    Value::Object(release)
+}
+
+/// Service `index`: after some lower-index services, a control component, often an agent,
+/// sometimes a data plane component, and a version at each of the `releases` releases.
+fn service_doc(rng: &mut Rng, index: usize, releases: usize) -> Value {
+    let name = service_name(index);
+    let after = service_after(rng, index);
+    let mut components = vec![json!({"name": control_name(index), "role": "control"})];
+    if rng.chance(50) {
+        components.push(json!({"name": format!("{name}-agent"), "role": "agent"}));
+    }
+    if rng.chance(15) {
+        components.push(json!({"name": format!("{name}-dataplane"), "role": "dataplane"}));
+    }
+    let major = 1 + rng.below(20);
+    let versions: Map<String, Value> = (0..releases)
+        .map(|release| {
+            (
+                release_name(release),
+                Value::String(format!("{}.{}.0", major + release, rng.below(3))),
+            )
+        })
+        .collect();
+    let mut service = Map::new();
+    service.insert("name".into(), Value::String(name.clone()));
+    if !after.is_empty() {
+        service.insert(
+            "after".into(),
+            after
+                .into_iter()
+                .map(|a| Value::String(service_name(a)))
+                .collect(),
+        );
+    }
+    service.insert("versions".into(), Value::Object(versions));
+    if rng.chance(50) {
+        service.insert(
+            "upgrade_check".into(),
+            Value::String(format!("{name}-status upgrade check")),
+        );
+    }
+    service.insert("databases".into(), json!([name]));
+    service.insert("components".into(), Value::Array(components));
+    Value::Object(service)
+}
+
+/// The lower-index services service `index` comes after, sorted.
+fn service_after(rng: &mut Rng, index: usize) -> Vec<usize> {
+    let mut after: Vec<usize> = Vec::new();
+    if index > 0 {
+        // Most services come after the identity service (s000), as after keystone.
+        if rng.chance(70) {
+            after.push(0);
+        }
+        for _ in 0..rng.below(3) {
+            after.push(rng.below(index));
+        }
+        after.sort_unstable();
+        after.dedup();
+    }
+    after
+}
+
+/// Where a migration is: its service, release and position among that service's
+/// `per` migrations of that release.
+#[derive(Clone, Copy)]
+struct Place {
+    service: usize,
+    release: usize,
+    position: usize,
+    per: usize,
+}
+
+/// The migration at `at`, of kind `kind` (an index into [`KINDS`]).
+fn migration_doc(rng: &mut Rng, at: Place, kind: usize) -> Value {
+    let Place {
+        service, release, ..
+    } = at;
+    let requires = migration_requires(rng, at);
+    let mut migration = Map::new();
+    migration.insert(
+        "id".into(),
+        Value::String(migration_id(service, release, at.position)),
+    );
+    migration.insert("service".into(), Value::String(service_name(service)));
+    migration.insert("release".into(), Value::String(release_name(release)));
+    migration.insert("kind".into(), Value::String(KINDS[kind].into()));
+    migration.insert("command".into(), Value::String(command(service, kind)));
+    if !requires.is_empty() {
+        migration.insert(
+            "requires".into(),
+            requires.into_iter().map(Value::String).collect(),
+        );
+    }
+    // Sometimes a lower-index service's control plane must be up (as nova's
+    // cells setup needs keystone and placement).
+    if service > 0 && rng.chance(4) {
+        let other = rng.below(service);
+        migration.insert("needs_running".into(), json!([control_name(other)]));
+    }
+    if kind == 0 && rng.chance(50) {
+        migration.insert("reversible".into(), Value::Bool(true));
+    }
+    if rng.chance(30) {
+        migration.insert("duration_s".into(), json!(5 * (1 + rng.below(120))));
+    }
+    Value::Object(migration)
+}
+
+/// The ids the migration at `at` requires, sorted.
+fn migration_requires(rng: &mut Rng, at: Place) -> Vec<String> {
+    let Place {
+        service,
+        release,
+        position,
+        per,
+    } = at;
+    let mut requires: Vec<String> = Vec::new();
+    // Earlier migrations of the same service and release: their kind runs no
+    // later than this one's, since a service's kinds are in running order.
+    if position > 0 {
+        if rng.chance(60) {
+            requires.push(migration_id(service, release, position - 1));
+        }
+        if rng.chance(20) {
+            let earlier = rng.below(position);
+            requires.push(migration_id(service, release, earlier));
+        }
+    }
+    // Sometimes a migration of a lower-index service (which comes earlier in the
+    // service order), of this release or one of the two before, never release 0.
+    if service > 0 && rng.chance(8) {
+        let other = rng.below(service);
+        let other_release = release - rng.below(release.min(3));
+        requires.push(migration_id(other, other_release, rng.below(per)));
+    }
+    requires.sort_unstable();
+    requires.dedup();
+    requires
 }

@@ -124,6 +124,31 @@ struct Script {
 /// duplicate revision, a `down_revision` or `depends_on` that names no script, or a release
 /// layout without any release directory; [`Error::Cycle`] when revisions form a cycle.
 pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Result<AlembicImport> {
+    let scripts = read_scripts(dir)?;
+    let (requires, is_down) = link_scripts(dir, &scripts)?;
+    let order = topological(dir, &scripts, &requires)?;
+    let revisions = Revisions {
+        scripts,
+        requires,
+        is_down,
+        order,
+    };
+    let mut warnings = Vec::new();
+    let placement = revisions.place(dir, layout, &mut warnings)?;
+    revisions.warn_about_heads(layout, &placement, &mut warnings);
+    Ok(AlembicImport {
+        migrations: revisions.migrations(service, &placement),
+        order: revisions
+            .order
+            .iter()
+            .map(|&index| revisions.scripts[index].revision.clone())
+            .collect(),
+        warnings,
+    })
+}
+
+/// Every script under `dir`, read and parsed, sorted by path.
+fn read_scripts(dir: &Path) -> Result<Vec<Script>> {
     let mut files = Vec::new();
     collect_scripts(dir, &mut Vec::new(), &mut files)?;
     files.sort();
@@ -135,7 +160,14 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
         let text = crate::input::read_named_document(&path, "alembic script")?;
         scripts.push(parse_script(&text, path, rel)?);
     }
+    Ok(scripts)
+}
 
+/// Each script's requirements, as script indices in the order written (its
+/// `down_revision`s, then the `depends_on`s not among them), and whether another script
+/// names it as its `down_revision`. Refuses a revision defined twice and a name that no
+/// script has.
+fn link_scripts(dir: &Path, scripts: &[Script]) -> Result<(Vec<Vec<usize>>, Vec<bool>)> {
     // Revision ids and branch labels to script indices.
     let mut by_revision: HashMap<&str, usize> = HashMap::new();
     for (index, script) in scripts.iter().enumerate() {
@@ -156,72 +188,125 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
             by_label.entry(label).or_insert(index);
         }
     }
-
-    // Requirements, as script indices, in the order written.
     let mut requires: Vec<Vec<usize>> = Vec::with_capacity(scripts.len());
-    for script in &scripts {
-        let mut needs = Vec::new();
+    for script in scripts {
+        requires.push(script_requires(dir, script, &by_revision, &by_label)?);
+    }
+    let mut is_down = vec![false; scripts.len()];
+    for script in scripts {
         for down in &script.down {
-            let Some(&target) = by_revision.get(down.as_str()) else {
-                return Err(missing(dir, script, "down_revision", down, script.down_at));
-            };
+            is_down[by_revision[down.as_str()]] = true;
+        }
+    }
+    Ok((requires, is_down))
+}
+
+/// The requirements of one script, as script indices in the order written.
+fn script_requires(
+    dir: &Path,
+    script: &Script,
+    by_revision: &HashMap<&str, usize>,
+    by_label: &HashMap<&str, usize>,
+) -> Result<Vec<usize>> {
+    let mut needs = Vec::new();
+    for down in &script.down {
+        let Some(&target) = by_revision.get(down.as_str()) else {
+            return Err(missing(dir, script, "down_revision", down, script.down_at));
+        };
+        needs.push(target);
+    }
+    for dep in &script.depends {
+        let target = by_revision
+            .get(dep.as_str())
+            .or_else(|| by_label.get(dep.as_str()));
+        let Some(&target) = target else {
+            return Err(missing(dir, script, "depends_on", dep, script.depends_at));
+        };
+        if !needs.contains(&target) {
             needs.push(target);
         }
-        for dep in &script.depends {
-            let target = by_revision
-                .get(dep.as_str())
-                .or_else(|| by_label.get(dep.as_str()));
-            let Some(&target) = target else {
-                return Err(missing(dir, script, "depends_on", dep, script.depends_at));
+    }
+    Ok(needs)
+}
+
+/// The scripts of a directory, linked and ordered: what the steps after reading them share.
+struct Revisions {
+    /// Sorted by path.
+    scripts: Vec<Script>,
+    /// Each script's requirements, as script indices.
+    requires: Vec<Vec<usize>>,
+    /// Whether another script names each one as its `down_revision`.
+    is_down: Vec<bool>,
+    /// The order ffu would run them in, as script indices.
+    order: Vec<usize>,
+}
+
+/// Where each script goes.
+struct Placement {
+    /// Each script's release and kind; the release is `None` for a script outside the
+    /// release layout, which joins `earliest`.
+    placed: Vec<(Option<String>, MigrationKind)>,
+    /// The release of the first script in revision order that has one.
+    earliest: Option<String>,
+}
+
+impl Revisions {
+    /// Each script's release and kind: from the layout, and for scripts outside a release
+    /// layout the earliest release, with a warning naming them.
+    fn place(
+        &self,
+        dir: &Path,
+        layout: &AlembicLayout,
+        warnings: &mut Vec<String>,
+    ) -> Result<Placement> {
+        let mut placed: Vec<(Option<String>, MigrationKind)> = self
+            .scripts
+            .iter()
+            .map(|script| match layout {
+                AlembicLayout::Single { release } => {
+                    (Some(release.clone()), MigrationKind::Migrate)
+                }
+                AlembicLayout::ReleaseDirs => match script.rel.as_slice() {
+                    [release, branch, _] if branch == "expand" => {
+                        (Some(release.clone()), MigrationKind::Expand)
+                    }
+                    [release, branch, _] if branch == "contract" => {
+                        (Some(release.clone()), MigrationKind::Contract)
+                    }
+                    _ => (None, MigrationKind::Migrate),
+                },
+            })
+            .collect();
+        let earliest = self.order.iter().find_map(|&index| placed[index].0.clone());
+        let outside: Vec<usize> = (0..self.scripts.len())
+            .filter(|&index| placed[index].0.is_none())
+            .collect();
+        if !outside.is_empty() {
+            let Some(earliest) = &earliest else {
+                return Err(Error::Invalid {
+                    file: dir.display().to_string(),
+                    location: None,
+                    item: "alembic layout".to_owned(),
+                    message: "no script lies in a <release>/<expand|contract>/ directory, so no release is known; import with a single release instead".to_owned(),
+                    source: None,
+                });
             };
-            if !needs.contains(&target) {
-                needs.push(target);
-            }
+            self.place_outside(&mut placed, earliest);
+            warnings.push(self.outside_warning(&outside, &placed, earliest));
         }
-        requires.push(needs);
+        Ok(Placement { placed, earliest })
     }
 
-    let order = topological(dir, &scripts, &requires)?;
-    let mut warnings = Vec::new();
-
-    // Release and kind of each script.
-    let mut placed: Vec<(Option<String>, MigrationKind)> = scripts
-        .iter()
-        .map(|script| match layout {
-            AlembicLayout::Single { release } => (Some(release.clone()), MigrationKind::Migrate),
-            AlembicLayout::ReleaseDirs => match script.rel.as_slice() {
-                [release, branch, _] if branch == "expand" => {
-                    (Some(release.clone()), MigrationKind::Expand)
-                }
-                [release, branch, _] if branch == "contract" => {
-                    (Some(release.clone()), MigrationKind::Contract)
-                }
-                _ => (None, MigrationKind::Migrate),
-            },
-        })
-        .collect();
-    let earliest = order.iter().find_map(|&index| placed[index].0.clone());
-    let outside: Vec<usize> = (0..scripts.len())
-        .filter(|&index| placed[index].0.is_none())
-        .collect();
-    if !outside.is_empty() {
-        let Some(earliest) = &earliest else {
-            return Err(Error::Invalid {
-                file: dir.display().to_string(),
-                location: None,
-                item: "alembic layout".to_owned(),
-                message: "no script lies in a <release>/<expand|contract>/ directory, so no release is known; import with a single release instead".to_owned(),
-                source: None,
-            });
-        };
-        // They join the earliest release as `migrate`, or as `expand` where an expand
-        // revision of that release requires them (within a release, expand runs first).
-        // Later scripts first, so that a chain of them outside the layout passes it on.
-        for &index in order.iter().rev() {
+    /// The kinds of the scripts outside the layout, which join the earliest release: as
+    /// `migrate`, or as `expand` where an expand revision of that release requires them
+    /// (within a release, expand runs first). Later scripts first, so that a chain of them
+    /// outside the layout passes it on.
+    fn place_outside(&self, placed: &mut [(Option<String>, MigrationKind)], earliest: &str) {
+        for &index in self.order.iter().rev() {
             if placed[index].0.is_some() {
                 continue;
             }
-            let expand_needs_it = requires.iter().enumerate().any(|(other, needs)| {
+            let expand_needs_it = self.requires.iter().enumerate().any(|(other, needs)| {
                 needs.contains(&index)
                     && placed[other].1 == MigrationKind::Expand
                     && placed[other]
@@ -233,89 +318,98 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
                 placed[index].1 = MigrationKind::Expand;
             }
         }
+    }
+
+    /// The warning that names the scripts outside the layout and what they became.
+    fn outside_warning(
+        &self,
+        outside: &[usize],
+        placed: &[(Option<String>, MigrationKind)],
+        earliest: &str,
+    ) -> String {
         let names: Vec<String> = outside
             .iter()
             .map(|&index| {
                 format!(
                     "{} (revision {}, {})",
-                    scripts[index].rel.join("/"),
-                    scripts[index].revision,
+                    self.scripts[index].rel.join("/"),
+                    self.scripts[index].revision,
                     placed[index].1.as_str()
                 )
             })
             .collect();
-        warnings.push(format!(
+        format!(
             "{} outside the <release>/<expand|contract>/ layout, imported into the earliest release {earliest}, as expand where an expand revision requires it and as migrate otherwise: {}",
             if outside.len() == 1 { "1 script lies" } else { "scripts lie" },
             names.join(", ")
-        ));
+        )
     }
 
-    // Heads: revisions no other revision names as its down_revision. Neutron keeps one head
-    // per branch (expand, contract), so heads are counted per kind.
-    let mut is_down = vec![false; scripts.len()];
-    for script in &scripts {
-        for down in &script.down {
-            is_down[by_revision[down.as_str()]] = true;
-        }
-    }
-    let mut heads: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
-    for &index in &order {
-        if !is_down[index] {
-            let branch = match layout {
-                AlembicLayout::Single { .. } => "",
-                AlembicLayout::ReleaseDirs => placed[index].1.as_str(),
-            };
-            heads
-                .entry(branch)
-                .or_default()
-                .push(&scripts[index].revision);
-        }
-    }
-    for (branch, heads) in &heads {
-        if heads.len() > 1 {
-            let mut text = format!("{} heads", heads.len());
-            if !branch.is_empty() {
-                let _ = write!(text, " in the {branch} branch");
+    /// Warns about several heads: revisions no other revision names as its `down_revision`.
+    /// Neutron keeps one head per branch (expand, contract), so heads are counted per kind.
+    fn warn_about_heads(
+        &self,
+        layout: &AlembicLayout,
+        placement: &Placement,
+        warnings: &mut Vec<String>,
+    ) {
+        let mut heads: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
+        for &index in &self.order {
+            if !self.is_down[index] {
+                let branch = match layout {
+                    AlembicLayout::Single { .. } => "",
+                    AlembicLayout::ReleaseDirs => placement.placed[index].1.as_str(),
+                };
+                heads
+                    .entry(branch)
+                    .or_default()
+                    .push(&self.scripts[index].revision);
             }
-            let _ = write!(
-                text,
-                ": {} (upgrading to one head leaves the others behind)",
-                heads.join(", ")
-            );
-            warnings.push(text);
+        }
+        for (branch, heads) in &heads {
+            if heads.len() > 1 {
+                let mut text = format!("{} heads", heads.len());
+                if !branch.is_empty() {
+                    let _ = write!(text, " in the {branch} branch");
+                }
+                let _ = write!(
+                    text,
+                    ": {} (upgrading to one head leaves the others behind)",
+                    heads.join(", ")
+                );
+                warnings.push(text);
+            }
         }
     }
 
-    let command = if service == "neutron" {
-        "neutron-db-manage upgrade"
-    } else {
-        "alembic upgrade"
-    };
-    let id = |index: usize| format!("{service}.alembic.{}", scripts[index].revision);
-    let migrations = order
-        .iter()
-        .map(|&index| FragmentMigration {
-            id: id(index),
-            service: service.to_owned(),
-            release: placed[index]
-                .0
-                .clone()
-                .or_else(|| earliest.clone())
-                .unwrap_or_default(),
-            kind: placed[index].1,
-            command: format!("{command} {}", scripts[index].revision),
-            requires: requires[index].iter().map(|&target| id(target)).collect(),
-        })
-        .collect();
-    Ok(AlembicImport {
-        migrations,
-        order: order
+    /// The fragment's migrations, in revision order.
+    fn migrations(&self, service: &str, placement: &Placement) -> Vec<FragmentMigration> {
+        let scripts = &self.scripts;
+        let command = if service == "neutron" {
+            "neutron-db-manage upgrade"
+        } else {
+            "alembic upgrade"
+        };
+        let id = |index: usize| format!("{service}.alembic.{}", scripts[index].revision);
+        self.order
             .iter()
-            .map(|&index| scripts[index].revision.clone())
-            .collect(),
-        warnings,
-    })
+            .map(|&index| FragmentMigration {
+                id: id(index),
+                service: service.to_owned(),
+                release: placement.placed[index]
+                    .0
+                    .clone()
+                    .or_else(|| placement.earliest.clone())
+                    .unwrap_or_default(),
+                kind: placement.placed[index].1,
+                command: format!("{command} {}", scripts[index].revision),
+                requires: self.requires[index]
+                    .iter()
+                    .map(|&target| id(target))
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 fn missing(dir: &Path, script: &Script, field: &str, name: &str, at: Option<Location>) -> Error {
@@ -427,91 +521,11 @@ enum Value {
 
 fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
     let file = path.display().to_string();
-    let mut revision: Option<(String, Location)> = None;
-    let mut down = (Vec::new(), None);
-    let mut depends = (Vec::new(), None);
-    let mut labels = Vec::new();
-
-    let lines: Vec<&str> = text.lines().collect();
-    let mut in_string: Option<&str> = None;
-    let mut line_no = 0;
-    while line_no < lines.len() {
-        let line = lines[line_no];
-        line_no += 1;
-        if let Some(quote) = in_string {
-            if line.matches(quote).count() % 2 == 1 {
-                in_string = None;
-            }
-            continue;
-        }
-        let starts_indented = line.starts_with([' ', '\t']);
-        for quote in ["\"\"\"", "'''"] {
-            if line.matches(quote).count() % 2 == 1 {
-                in_string = Some(quote);
-            }
-        }
-        if starts_indented || in_string.is_some() {
-            continue;
-        }
-        let Some((name, rest)) = assignment(line) else {
-            continue;
-        };
-        let at = Location {
-            line: line_no as u64,
-            column: 1,
-        };
-        // A value in brackets may span lines.
-        // The bracket depth is kept as lines are added, not counted again over the whole
-        // value: an unclosed bracket takes in the rest of the file, and counting again
-        // made that quadratic (a 40,000-line script took minutes).
-        let mut value = strip_comment(rest).trim().to_owned();
-        let mut brackets = Brackets::default();
-        brackets.feed(&value);
-        while brackets.open > 0 && line_no < lines.len() {
-            let part = strip_comment(lines[line_no]).trim();
-            value.push(' ');
-            value.push_str(part);
-            brackets.feed(part);
-            line_no += 1;
-        }
-        let parsed = parse_value(&value);
-        let strings = |what: &str| match &parsed {
-            Value::Strings(list) => Ok(list.clone()),
-            Value::Other => Err(Error::Parse {
-                file: file.clone(),
-                location: Some(at),
-                message: format!(
-                    "{what} is not a string, a tuple or list of strings, or None: {value}"
-                ),
-                source: None,
-            }),
-        };
-        match name {
-            "revision" => {
-                let list = strings("revision")?;
-                let [one] = list.as_slice() else {
-                    return Err(Error::Parse {
-                        file,
-                        location: Some(at),
-                        message: format!("revision is not a single string: {value}"),
-                        source: None,
-                    });
-                };
-                revision = Some((one.clone(), at));
-            }
-            "down_revision" => down = (strings("down_revision")?, Some(at)),
-            "depends_on" => depends = (strings("depends_on")?, Some(at)),
-            // Labels that are not literals (neutron's `cli.EXPAND_BRANCH`) cannot be named
-            // by a literal `depends_on` either.
-            "branch_labels" => {
-                if let Value::Strings(list) = parsed {
-                    labels = list;
-                }
-            }
-            _ => {}
-        }
+    let mut assigned = Assigned::default();
+    for assignment in Assignments::new(text) {
+        assigned.take(assignment, &file)?;
     }
-    let Some((revision, revision_at)) = revision else {
+    let Some((revision, revision_at)) = assigned.revision else {
         return Err(Error::Parse {
             file,
             location: None,
@@ -524,12 +538,155 @@ fn parse_script(text: &str, path: PathBuf, rel: Vec<String>) -> Result<Script> {
         rel,
         revision,
         revision_at,
-        down: down.0,
-        down_at: down.1,
-        depends: depends.0,
-        depends_at: depends.1,
-        labels,
+        down: assigned.down.0,
+        down_at: assigned.down.1,
+        depends: assigned.depends.0,
+        depends_at: assigned.depends.1,
+        labels: assigned.labels,
     })
+}
+
+/// A module-level assignment to one of the four names.
+struct Assignment<'a> {
+    name: &'a str,
+    /// Where it starts.
+    at: Location,
+    /// The value's text, with the lines it continues onto joined by spaces, without comments.
+    value: String,
+}
+
+/// The module-level assignments to the four names in a script's text, in order; lines
+/// inside triple-quoted strings and indented lines are passed over.
+struct Assignments<'a> {
+    lines: Vec<&'a str>,
+    /// The index of the next line to read.
+    line_no: usize,
+    /// The quote of the triple-quoted string the lines read so far end inside.
+    in_string: Option<&'static str>,
+}
+
+impl<'a> Assignments<'a> {
+    fn new(text: &'a str) -> Assignments<'a> {
+        Assignments {
+            lines: text.lines().collect(),
+            line_no: 0,
+            in_string: None,
+        }
+    }
+
+    /// Whether `line` holds no module-level assignment: it is inside or opens a
+    /// triple-quoted string, or it is indented.
+    fn passes_over(&mut self, line: &str) -> bool {
+        if let Some(quote) = self.in_string {
+            if line.matches(quote).count() % 2 == 1 {
+                self.in_string = None;
+            }
+            return true;
+        }
+        let starts_indented = line.starts_with([' ', '\t']);
+        for quote in ["\"\"\"", "'''"] {
+            if line.matches(quote).count() % 2 == 1 {
+                self.in_string = Some(quote);
+            }
+        }
+        starts_indented || self.in_string.is_some()
+    }
+
+    /// The value that starts with `rest`: a value in brackets may span lines, which are
+    /// taken in while a bracket is open.
+    fn value(&mut self, rest: &str) -> String {
+        // The bracket depth is kept as lines are added, not counted again over the whole
+        // value: an unclosed bracket takes in the rest of the file, and counting again
+        // made that quadratic (a 40,000-line script took minutes).
+        let mut value = strip_comment(rest).trim().to_owned();
+        let mut brackets = Brackets::default();
+        brackets.feed(&value);
+        while brackets.open > 0 && self.line_no < self.lines.len() {
+            let part = strip_comment(self.lines[self.line_no]).trim();
+            value.push(' ');
+            value.push_str(part);
+            brackets.feed(part);
+            self.line_no += 1;
+        }
+        value
+    }
+}
+
+impl<'a> Iterator for Assignments<'a> {
+    type Item = Assignment<'a>;
+
+    fn next(&mut self) -> Option<Assignment<'a>> {
+        while self.line_no < self.lines.len() {
+            let line = self.lines[self.line_no];
+            self.line_no += 1;
+            if self.passes_over(line) {
+                continue;
+            }
+            let Some((name, rest)) = assignment(line) else {
+                continue;
+            };
+            let at = Location {
+                line: self.line_no as u64,
+                column: 1,
+            };
+            let value = self.value(rest);
+            return Some(Assignment { name, at, value });
+        }
+        None
+    }
+}
+
+/// What a script assigns to the four names, the last assignment of each winning.
+#[derive(Default)]
+struct Assigned {
+    revision: Option<(String, Location)>,
+    down: (Vec<String>, Option<Location>),
+    depends: (Vec<String>, Option<Location>),
+    labels: Vec<String>,
+}
+
+impl Assigned {
+    /// Takes in one assignment of the script `file`; refuses a value that is not literal.
+    fn take(&mut self, assignment: Assignment<'_>, file: &str) -> Result<()> {
+        let Assignment { name, at, value } = assignment;
+        let parsed = parse_value(&value);
+        let strings = |what: &str| match &parsed {
+            Value::Strings(list) => Ok(list.clone()),
+            Value::Other => Err(Error::Parse {
+                file: file.to_owned(),
+                location: Some(at),
+                message: format!(
+                    "{what} is not a string, a tuple or list of strings, or None: {value}"
+                ),
+                source: None,
+            }),
+        };
+        match name {
+            "revision" => {
+                let list = strings("revision")?;
+                let [one] = list.as_slice() else {
+                    return Err(Error::Parse {
+                        file: file.to_owned(),
+                        location: Some(at),
+                        message: format!("revision is not a single string: {value}"),
+                        source: None,
+                    });
+                };
+                self.revision = Some((one.clone(), at));
+            }
+            "down_revision" => self.down = (strings("down_revision")?, Some(at)),
+            "depends_on" => self.depends = (strings("depends_on")?, Some(at)),
+            // Labels that are not literals (neutron's `cli.EXPAND_BRANCH`) cannot be named
+            // by a literal `depends_on` either.
+            "branch_labels" => {
+                if let Value::Strings(list) = parsed {
+                    self.labels = list;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// `name = value` or `name: annotation = value` at the start of a line, for the four names.
@@ -572,7 +729,6 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-/// How many brackets are open at the end of `text` (outside string literals).
 /// How deep in brackets a value is, outside string literals, as its text is fed in.
 #[derive(Default)]
 struct Brackets {

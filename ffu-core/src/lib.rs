@@ -41,7 +41,6 @@ mod inventory;
 mod migration;
 mod parallel;
 mod plan;
-mod plan_json;
 mod planner;
 mod release;
 pub mod render;

@@ -1,4 +1,11 @@
-//! Text for people: error messages cut to a readable length, and safe to print.
+//! Text: error messages cut to a readable length and safe to print, and the two small
+//! pieces of JSON text that the catalog's model, the planner and the plan's JSON writer
+//! share (whether a string needs escaping, and numbers written without `fmt`).
+//!
+//! This module is a leaf: it uses nothing else of the crate, so that the model and the
+//! planner can use it without depending on the output code (`plan::json`).
+//!
+//! # Error text
 //!
 //! An error names the bad value it found, and a bad value may be a megabyte long (a
 //! `requires` entry, a host name, a step id). Repeating it whole makes an error "line" of a
@@ -144,6 +151,61 @@ fn closing_quote(text: &str, quote: char) -> usize {
     text.len()
 }
 
+/// Whether any byte is a control character, `"` or `\`: whether JSON has to escape
+/// something in a string of these bytes. A byte at or above 0x80 never needs escaping but
+/// may raise a false alarm (so `true` means "look closer": the JSON writer then escapes
+/// byte by byte, and the catalog's plain-text flag is merely cleared); `false` is exact.
+///
+/// Checks eight bytes at a time with the classic "has a byte less than n / equal to c" bit
+/// tricks, the three tests folded into one branch, and the last few bytes padded to a
+/// whole word: the scan dominates writing a large plan, most of its strings are short, and
+/// most have nothing to escape.
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below 0x20, `"` or `\` (a byte below 0x20 is exact only for bytes below
+    // 0x80; bytes at or above it never need escaping and can only cause a false alarm).
+    let flagged = |v: u64| {
+        let below_space = v.wrapping_sub(ONES * 0x20);
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        let zero = |w: u64| w.wrapping_sub(ONES) & !w;
+        ((below_space & !v) | zero(quote) | zero(backslash)) & HIGH != 0
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if flagged(u64::from_le_bytes(word)) {
+            return true;
+        }
+    }
+    let rest = chunks.remainder();
+    // Padded with spaces, which never need escaping.
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    flagged(u64::from_le_bytes(word))
+}
+
+/// Appends `value` in decimal, without going through `fmt` (it runs once per step: in a
+/// step's id and in its JSON).
+pub(crate) fn number(out: &mut String, value: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +261,37 @@ mod tests {
             short.chars().count(),
             999 + "… (5000 characters in all)".chars().count()
         );
+    }
+
+    #[test]
+    fn needs_escape_finds_every_byte_that_needs_it_wherever_it_is() {
+        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        for len in 0..=17 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    // Bytes at or above 0x80 never need escaping but may raise a false
+                    // alarm (the JSON writer settles it); below, the answer must be exact.
+                    if byte < 0x80 {
+                        assert_eq!(
+                            needs_escape(&text),
+                            naive(&text),
+                            "{byte:#x} at {at} of {len}"
+                        );
+                    }
+                }
+            }
+            assert!(!needs_escape(&vec![b'a'; len]));
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for value in [0, 7, 10, 99, 100, 12_345, usize::MAX] {
+            let mut out = String::from("h");
+            number(&mut out, value);
+            assert_eq!(out, format!("h{value}"));
+        }
     }
 }

@@ -310,117 +310,143 @@ pub(crate) fn cli_baseline(corpus: &CliCorpus) -> Vec<CliCase> {
 
 /// A mutated case for the binary.
 pub(crate) fn cli_mutated(rng: &mut Rng, corpus: &CliCorpus) -> CliCase {
-    let mut case = CliCase {
+    match rng.below(10) {
+        // A catalog validated, or planned with.
+        kind @ 0..=3 => mutated_catalog_case(rng, corpus, kind < 2),
+        // An inventory planned, and the plan verified.
+        4 | 5 => mutated_inventory_case(rng, corpus),
+        // A plan verified.
+        6..=8 => mutated_plan_case(rng, corpus),
+        // Alembic scripts imported.
+        _ => mutated_alembic_case(rng, corpus),
+    }
+}
+
+/// A case that must not necessarily succeed, with nothing in it yet.
+fn empty_case() -> CliCase {
+    CliCase {
         args: Vec::new(),
         files: Vec::new(),
         names: Vec::new(),
         must_succeed: false,
         then_verify: None,
+    }
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// A mutated catalog (a single file or an include set), validated or planned with.
+fn mutated_catalog_case(rng: &mut Rng, corpus: &CliCorpus, validate: bool) -> CliCase {
+    let mut case = empty_case();
+    let (set, syntax, tree) = rng.pick(&corpus.catalogs);
+    let other = String::from_utf8_lossy(&rng.pick(&corpus.catalogs).0[0].1).into_owned();
+    let (files, odd_entry) = if set.len() > 1 {
+        mutate_include_set(rng, set, &other)
+    } else {
+        let seed = Seed::new(
+            &set[0].0,
+            String::from_utf8_lossy(&set[0].1).into_owned(),
+            tree.clone(),
+        );
+        let bytes = mutate(rng, &seed, *syntax, &other);
+        (vec![(set[0].0.clone(), bytes)], None)
     };
-    let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    match rng.below(10) {
-        // A catalog validated, or planned with.
-        kind @ 0..=3 => {
-            let (set, syntax, tree) = rng.pick(&corpus.catalogs);
-            let other = String::from_utf8_lossy(&rng.pick(&corpus.catalogs).0[0].1).into_owned();
-            let (files, odd_entry) = if set.len() > 1 {
-                mutate_include_set(rng, set, &other)
-            } else {
-                let seed = Seed::new(
-                    &set[0].0,
-                    String::from_utf8_lossy(&set[0].1).into_owned(),
-                    tree.clone(),
-                );
-                let bytes = mutate(rng, &seed, *syntax, &other);
-                (vec![(set[0].0.clone(), bytes)], None)
-            };
-            let root = files[0].0.clone();
-            // An error may name any file of the set (by its path from the root's
-            // directory, which ends with its name), or the odd include entry.
-            case.names = files
-                .iter()
-                .map(|(name, _)| name.rsplit('/').next().unwrap_or(name).to_owned())
-                .chain(odd_entry)
-                .collect();
-            case.files = files;
-            if kind < 2 {
-                case.args = args(&["catalog", "validate", &root]);
-            } else {
-                let names = corpus
-                    .releases
-                    .get(&root)
-                    .cloned()
-                    .unwrap_or_else(|| vec!["r1".to_owned(), "r2".to_owned()]);
-                let a = rng.below(names.len());
-                let b = rng.below(names.len());
-                let mut from = names[a.min(b)].clone();
-                let to = names[a.max(b)].clone();
-                if rng.percent(10) {
-                    (*rng.pick(&["no-such", "", "Newton"])).clone_into(&mut from);
-                }
-                case.args = args(&["plan", "--catalog", &root, "--from", &from, "--to", &to]);
-                add_plan_options(rng, &mut case.args);
-            }
+    let root = files[0].0.clone();
+    // An error may name any file of the set (by its path from the root's
+    // directory, which ends with its name), or the odd include entry.
+    case.names = files
+        .iter()
+        .map(|(name, _)| name.rsplit('/').next().unwrap_or(name).to_owned())
+        .chain(odd_entry)
+        .collect();
+    case.files = files;
+    if validate {
+        case.args = strings(&["catalog", "validate", &root]);
+    } else {
+        let names = corpus
+            .releases
+            .get(&root)
+            .cloned()
+            .unwrap_or_else(|| vec!["r1".to_owned(), "r2".to_owned()]);
+        let a = rng.below(names.len());
+        let b = rng.below(names.len());
+        let mut from = names[a.min(b)].clone();
+        let to = names[a.max(b)].clone();
+        if rng.percent(10) {
+            (*rng.pick(&["no-such", "", "Newton"])).clone_into(&mut from);
         }
-        // An inventory planned, and the plan verified.
-        4 | 5 => {
-            let (seed, syntax) = rng.pick(&corpus.inventories);
-            let other = &rng.pick(&corpus.inventories).0.text;
-            let name = if *syntax == Syntax::Json {
-                "inventory.json"
-            } else {
-                "inventory.yaml"
-            };
-            case.files = vec![(name.to_owned(), mutate(rng, seed, *syntax, other))];
-            case.names = vec![name.to_owned()];
-            let to = if rng.percent(60) {
-                "queens"
-            } else {
-                *rng.pick(&["rocky", "2024.1", "2025.1", "zed"])
-            };
-            case.args = args(&["plan", "--inventory", name, "--to", to]);
-            case.args
-                .extend(args(&["--format", "json", "-o", "plan.json"]));
-            add_plan_options(rng, &mut case.args);
-            case.then_verify = Some(args(&["verify", "plan.json"]));
-        }
-        // A plan verified.
-        6..=8 => {
-            let (seed, catalog) = rng.pick(&corpus.plans);
-            let other = &rng.pick(&corpus.plans).0.text;
-            case.files = vec![(
-                "plan.json".to_owned(),
-                mutate(rng, seed, Syntax::Json, other),
-            )];
-            case.names = vec!["plan.json".to_owned()];
-            case.args = args(&["verify", "plan.json"]);
-            if let Some((name, text)) = catalog {
-                case.files.push((name.clone(), text.clone().into_bytes()));
-                case.args.extend(args(&["--catalog", name]));
-                case.names.push(name.clone());
-            }
-            if rng.percent(30) {
-                case.args.extend(args(&["--format", "json"]));
-            }
-        }
-        // Alembic scripts imported.
-        _ => {
-            let which = rng.below(corpus.alembic.len());
-            let (snapshot, pool) = &corpus.alembic[which];
-            case.files = mutate_alembic(rng, snapshot, pool)
-                .into_iter()
-                .map(|(n, b)| (format!("scripts/{n}"), b))
-                .collect();
-            case.names = vec!["scripts".to_owned()];
-            case.args = args(&["import", "alembic", "scripts", "--service", "neutron"]);
-            if which == 0 || rng.percent(15) {
-                let release = *rng.pick(&["r2", "", "no such"]);
-                case.args.extend(args(&["--release", release]));
-            }
-            if rng.percent(50) {
-                case.args.extend(args(&["--format", "json"]));
-            }
-        }
+        case.args = strings(&["plan", "--catalog", &root, "--from", &from, "--to", &to]);
+        add_plan_options(rng, &mut case.args);
+    }
+    case
+}
+
+/// A mutated inventory planned, and the plan verified.
+fn mutated_inventory_case(rng: &mut Rng, corpus: &CliCorpus) -> CliCase {
+    let mut case = empty_case();
+    let (seed, syntax) = rng.pick(&corpus.inventories);
+    let other = &rng.pick(&corpus.inventories).0.text;
+    let name = if *syntax == Syntax::Json {
+        "inventory.json"
+    } else {
+        "inventory.yaml"
+    };
+    case.files = vec![(name.to_owned(), mutate(rng, seed, *syntax, other))];
+    case.names = vec![name.to_owned()];
+    let to = if rng.percent(60) {
+        "queens"
+    } else {
+        *rng.pick(&["rocky", "2024.1", "2025.1", "zed"])
+    };
+    case.args = strings(&["plan", "--inventory", name, "--to", to]);
+    case.args
+        .extend(strings(&["--format", "json", "-o", "plan.json"]));
+    add_plan_options(rng, &mut case.args);
+    case.then_verify = Some(strings(&["verify", "plan.json"]));
+    case
+}
+
+/// A mutated plan verified, against its catalog when it needs one.
+fn mutated_plan_case(rng: &mut Rng, corpus: &CliCorpus) -> CliCase {
+    let mut case = empty_case();
+    let (seed, catalog) = rng.pick(&corpus.plans);
+    let other = &rng.pick(&corpus.plans).0.text;
+    case.files = vec![(
+        "plan.json".to_owned(),
+        mutate(rng, seed, Syntax::Json, other),
+    )];
+    case.names = vec!["plan.json".to_owned()];
+    case.args = strings(&["verify", "plan.json"]);
+    if let Some((name, text)) = catalog {
+        case.files.push((name.clone(), text.clone().into_bytes()));
+        case.args.extend(strings(&["--catalog", name]));
+        case.names.push(name.clone());
+    }
+    if rng.percent(30) {
+        case.args.extend(strings(&["--format", "json"]));
+    }
+    case
+}
+
+/// A directory of mutated alembic scripts imported.
+fn mutated_alembic_case(rng: &mut Rng, corpus: &CliCorpus) -> CliCase {
+    let mut case = empty_case();
+    let which = rng.below(corpus.alembic.len());
+    let (snapshot, pool) = &corpus.alembic[which];
+    case.files = mutate_alembic(rng, snapshot, pool)
+        .into_iter()
+        .map(|(n, b)| (format!("scripts/{n}"), b))
+        .collect();
+    case.names = vec!["scripts".to_owned()];
+    case.args = strings(&["import", "alembic", "scripts", "--service", "neutron"]);
+    if which == 0 || rng.percent(15) {
+        let release = *rng.pick(&["r2", "", "no such"]);
+        case.args.extend(strings(&["--release", release]));
+    }
+    if rng.percent(50) {
+        case.args.extend(strings(&["--format", "json"]));
     }
     case
 }
@@ -561,6 +587,19 @@ pub(crate) fn cli_special_files() {
     let findings = Findings::new(target, settings());
     let started = Instant::now();
     let dir = common::temp_dir("fuzz-special");
+    let not_utf8 = make_special_files(&dir);
+    let cases = special_cases(&not_utf8);
+    std::thread::scope(|scope| {
+        for (number, case) in cases.iter().enumerate() {
+            let (dir, findings) = (&dir, &findings);
+            scope.spawn(move || run_special_case(case, number, dir, findings));
+        }
+    });
+    findings.finish(started);
+}
+
+/// Writes the files of [`cli_special_files`] into `dir`; returns the name that is not UTF-8.
+fn make_special_files(dir: &Path) -> std::ffi::OsString {
     let small = data_text("small.yaml");
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
@@ -602,9 +641,17 @@ pub(crate) fn cli_special_files() {
     let not_utf8: std::ffi::OsString =
         std::os::unix::ffi::OsStringExt::from_vec(b"\xff-name.yaml".to_vec());
     std::fs::write(dir.join(&not_utf8), "format: ffu-catalog/1\n").expect("write");
+    not_utf8
+}
 
+/// One case of [`cli_special_files`]: what it tries, the arguments, and the names its
+/// error may give.
+type SpecialCase = (&'static str, Vec<std::ffi::OsString>, Vec<String>);
+
+/// The cases of [`cli_special_files`], over the files [`make_special_files`] wrote.
+fn special_cases(not_utf8: &std::ffi::OsStr) -> Vec<SpecialCase> {
     let validate = |file: &str| os(&["catalog", "validate", file]);
-    let cases: Vec<(&str, Vec<std::ffi::OsString>, Vec<String>)> = vec![
+    vec![
         (
             "a device without a size as a catalog",
             validate("/dev/zero"),
@@ -663,7 +710,7 @@ pub(crate) fn cli_special_files() {
         ),
         (
             "a file name that is not UTF-8",
-            vec!["catalog".into(), "validate".into(), not_utf8.clone()],
+            vec!["catalog".into(), "validate".into(), not_utf8.to_owned()],
             vec!["-name.yaml".into()],
         ),
         (
@@ -676,32 +723,29 @@ pub(crate) fn cli_special_files() {
             validate("-"),
             vec!["<stdin>".into()],
         ),
-    ];
-    std::thread::scope(|scope| {
-        for (number, (label, args, names)) in cases.iter().enumerate() {
-            let (dir, findings) = (&dir, &findings);
-            scope.spawn(move || {
-                let stderr_file = dir.join(format!("stderr-{number}.txt"));
-                let outcome = run_ffu(dir, args, &stderr_file);
-                findings.count_ending(&outcome);
-                let mut found = check_run(&outcome, names, &[]);
-                if found.is_none() && outcome.code != Some(2) {
-                    found = Some(broken("not refused with exit 2", outcome.stderr.clone()));
-                }
-                if let Some(mut found) = found {
-                    let shown: Vec<String> = args
-                        .iter()
-                        .map(|a| a.to_string_lossy().into_owned())
-                        .collect();
-                    found.detail = clip(
-                        &format!("{label}: ffu {}: {}", shown.join(" "), found.detail),
-                        600,
-                    );
-                    findings.record(number, found, &[]);
-                }
-                findings.ran.fetch_add(1, Ordering::Relaxed);
-            });
-        }
-    });
-    findings.finish(started);
+    ]
+}
+
+/// Runs one case of [`cli_special_files`] in `dir`: it must be refused with exit 2.
+fn run_special_case(case: &SpecialCase, number: usize, dir: &Path, findings: &Findings) {
+    let (label, args, names) = case;
+    let stderr_file = dir.join(format!("stderr-{number}.txt"));
+    let outcome = run_ffu(dir, args, &stderr_file);
+    findings.count_ending(&outcome);
+    let mut found = check_run(&outcome, names, &[]);
+    if found.is_none() && outcome.code != Some(2) {
+        found = Some(broken("not refused with exit 2", outcome.stderr.clone()));
+    }
+    if let Some(mut found) = found {
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        found.detail = clip(
+            &format!("{label}: ffu {}: {}", shown.join(" "), found.detail),
+            600,
+        );
+        findings.record(number, found, &[]);
+    }
+    findings.ran.fetch_add(1, Ordering::Relaxed);
 }

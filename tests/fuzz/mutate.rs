@@ -343,132 +343,168 @@ pub(crate) fn mutate_tree(
     }
     let path = rng.pick(&paths).clone();
     let op = rng.below(10);
-    let (parent_path, last) = match path.split_last() {
+    let (parent, last) = match path.split_last() {
         Some((last, parent)) => (parent.to_vec(), Some(last.clone())),
         None => (Vec::new(), None),
     };
+    let spot = Spot { path, parent, last };
     match op {
         // Drop the node from its parent.
-        4 if last.is_some() => {
-            if let Some(parent) = node_mut(root, &parent_path) {
-                match (parent, last) {
-                    (Value::Object(map), Some(Seg::Key(key))) => {
-                        map.remove(&key);
-                    }
-                    (Value::Array(items), Some(Seg::Index(index))) if index < items.len() => {
-                        items.remove(index);
-                    }
-                    _ => {}
-                }
-            }
-        }
+        4 if spot.last.is_some() => drop_node(root, spot),
         // Duplicate a list item (a duplicate name, id or host), or copy a sibling's value.
-        5 if last.is_some() => {
-            if let Some(parent) = node_mut(root, &parent_path) {
-                match parent {
-                    Value::Array(items) if !items.is_empty() => {
-                        let item = items[rng.below(items.len())].clone();
-                        let at = rng.below(items.len() + 1);
-                        items.insert(at, item);
-                    }
-                    Value::Object(map) if !map.is_empty() => {
-                        let keys: Vec<String> = map.keys().cloned().collect();
-                        let from = rng.pick(&keys).clone();
-                        let to = rng.pick(&keys).clone();
-                        let value = map[&from].clone();
-                        map.insert(to, value);
-                    }
-                    _ => {}
-                }
-            }
-        }
+        5 if spot.last.is_some() => duplicate_sibling(rng, root, &spot),
         // An unknown field, or a known one where it does not belong.
-        6 => {
-            let key = match rng.below(4) {
-                0 => "bogus".to_owned(),
-                1 => "x-vendor".to_owned(),
-                2 => from_pool(rng, pool, "name"),
-                _ => "Name".to_owned(),
-            };
-            let value = weird(rng, syntax, pool);
-            let target = match node_mut(root, &path) {
-                Some(Value::Object(_)) => path.clone(),
-                _ => parent_path.clone(),
-            };
-            if let Some(Value::Object(map)) = node_mut(root, &target) {
-                let mut slot = Value::Null;
-                place(&mut slot, value, raws);
-                map.insert(key, slot);
-            }
-        }
+        6 => add_field(rng, root, &spot, syntax, pool, raws),
         // Reorder a list (releases out of order, steps out of order).
-        7 => {
-            let target = match node_mut(root, &path) {
-                Some(Value::Array(_)) => path.clone(),
-                _ => parent_path.clone(),
-            };
-            if let Some(Value::Array(items)) = node_mut(root, &target) {
-                if items.len() >= 2 {
-                    let a = rng.below(items.len());
-                    let b = rng.below(items.len());
-                    items.swap(a, b);
-                }
-            }
-        }
+        7 => swap_items(rng, root, &spot),
         // Empty it.
-        8 => {
-            if let Some(node) = node_mut(root, &path) {
-                match node {
-                    Value::Array(items) => items.clear(),
-                    Value::Object(map) => map.clear(),
-                    other => *other = Value::String(String::new()),
-                }
-            }
-        }
+        8 => empty_node(root, &spot.path),
         // A control character in a string (a name, a kind): an error that shows the value
         // must not break its line or write to the terminal.
-        3 => {
-            // Fields of a fixed set of values half the time: a parser names an unknown
-            // one in its message.
-            let fixed: Vec<&Vec<Seg>> = paths
-                .iter()
-                .filter(|p| {
-                    matches!(p.last(), Some(Seg::Key(k)) if ["kind", "role", "mode", "action", "skip_level", "format"].contains(&k.as_str()))
-                })
-                .collect();
-            let path = if !fixed.is_empty() && rng.percent(50) {
-                (*rng.pick(&fixed)).clone()
-            } else {
-                path
-            };
-            let control =
-                *rng.pick(&["\n", "\nerror: forged line", "\r", "\u{1b}[31m", "\t", "\0"]);
-            if let Some(Value::String(text)) = node_mut(root, &path) {
-                let mut at = rng.below(text.len() + 1);
-                while !text.is_char_boundary(at) {
-                    at -= 1;
-                }
-                text.insert_str(at, control);
-            }
-        }
+        3 => insert_control(rng, root, &paths, spot.path),
         // Wrap it in a list or a mapping: the right data at the wrong depth.
-        9 => {
-            if let Some(node) = node_mut(root, &path) {
-                let inner = node.take();
-                *node = if rng.percent(50) {
-                    Value::Array(vec![inner])
-                } else {
-                    json!({ "name": inner })
-                };
-            }
-        }
+        9 => wrap_node(rng, root, &spot.path),
         // Replace it with a weird value.
         _ => {
             let value = weird(rng, syntax, pool);
-            if let Some(node) = node_mut(root, &path) {
+            if let Some(node) = node_mut(root, &spot.path) {
                 place(node, value, raws);
             }
         }
+    }
+}
+
+/// The node a mutation of the tree picked: its path, its parent's, and its last segment
+/// (`None` for the root).
+struct Spot {
+    path: Vec<Seg>,
+    parent: Vec<Seg>,
+    last: Option<Seg>,
+}
+
+/// Drops the node at `spot` from its parent.
+fn drop_node(root: &mut Value, spot: Spot) {
+    if let Some(parent) = node_mut(root, &spot.parent) {
+        match (parent, spot.last) {
+            (Value::Object(map), Some(Seg::Key(key))) => {
+                map.remove(&key);
+            }
+            (Value::Array(items), Some(Seg::Index(index))) if index < items.len() => {
+                items.remove(index);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// In the parent of `spot`: a list item copied to a place of the list, or a field's value
+/// copied to another field.
+fn duplicate_sibling(rng: &mut Rng, root: &mut Value, spot: &Spot) {
+    if let Some(parent) = node_mut(root, &spot.parent) {
+        match parent {
+            Value::Array(items) if !items.is_empty() => {
+                let item = items[rng.below(items.len())].clone();
+                let at = rng.below(items.len() + 1);
+                items.insert(at, item);
+            }
+            Value::Object(map) if !map.is_empty() => {
+                let keys: Vec<String> = map.keys().cloned().collect();
+                let from = rng.pick(&keys).clone();
+                let to = rng.pick(&keys).clone();
+                let value = map[&from].clone();
+                map.insert(to, value);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A field with a weird value added to the mapping at `spot`, or else to its parent.
+fn add_field(
+    rng: &mut Rng,
+    root: &mut Value,
+    spot: &Spot,
+    syntax: Syntax,
+    pool: &[String],
+    raws: &mut Vec<String>,
+) {
+    let key = match rng.below(4) {
+        0 => "bogus".to_owned(),
+        1 => "x-vendor".to_owned(),
+        2 => from_pool(rng, pool, "name"),
+        _ => "Name".to_owned(),
+    };
+    let value = weird(rng, syntax, pool);
+    let target = match node_mut(root, &spot.path) {
+        Some(Value::Object(_)) => spot.path.clone(),
+        _ => spot.parent.clone(),
+    };
+    if let Some(Value::Object(map)) = node_mut(root, &target) {
+        let mut field = Value::Null;
+        place(&mut field, value, raws);
+        map.insert(key, field);
+    }
+}
+
+/// Two items swapped in the list at `spot`, or else in its parent.
+fn swap_items(rng: &mut Rng, root: &mut Value, spot: &Spot) {
+    let target = match node_mut(root, &spot.path) {
+        Some(Value::Array(_)) => spot.path.clone(),
+        _ => spot.parent.clone(),
+    };
+    if let Some(Value::Array(items)) = node_mut(root, &target) {
+        if items.len() >= 2 {
+            let a = rng.below(items.len());
+            let b = rng.below(items.len());
+            items.swap(a, b);
+        }
+    }
+}
+
+/// The node at `path` emptied: no items, no fields, or an empty string.
+fn empty_node(root: &mut Value, path: &[Seg]) {
+    if let Some(node) = node_mut(root, path) {
+        match node {
+            Value::Array(items) => items.clear(),
+            Value::Object(map) => map.clear(),
+            other => *other = Value::String(String::new()),
+        }
+    }
+}
+
+/// A control character inserted in the string at `path`, or half the time in a field of a
+/// fixed set of values (a parser names an unknown one in its message).
+fn insert_control(rng: &mut Rng, root: &mut Value, paths: &[Vec<Seg>], path: Vec<Seg>) {
+    let fixed: Vec<&Vec<Seg>> = paths
+        .iter()
+        .filter(|p| {
+            matches!(p.last(), Some(Seg::Key(k)) if ["kind", "role", "mode", "action", "skip_level", "format"].contains(&k.as_str()))
+        })
+        .collect();
+    let path = if !fixed.is_empty() && rng.percent(50) {
+        (*rng.pick(&fixed)).clone()
+    } else {
+        path
+    };
+    let control = *rng.pick(&["\n", "\nerror: forged line", "\r", "\u{1b}[31m", "\t", "\0"]);
+    if let Some(Value::String(text)) = node_mut(root, &path) {
+        let mut at = rng.below(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.insert_str(at, control);
+    }
+}
+
+/// The node at `path` wrapped in a list or in a mapping.
+fn wrap_node(rng: &mut Rng, root: &mut Value, path: &[Seg]) {
+    if let Some(node) = node_mut(root, path) {
+        let inner = node.take();
+        *node = if rng.percent(50) {
+            Value::Array(vec![inner])
+        } else {
+            json!({ "name": inner })
+        };
     }
 }
 
@@ -649,61 +685,10 @@ pub(crate) fn mutate_lines(
             let other_at = rng.below(lines.len());
             lines.swap(at, other_at);
         }
-        3 => {
-            let line = &mut lines[at];
-            match rng.below(4) {
-                0 => line.insert(0, ' '),
-                1 => line.insert_str(0, "   "),
-                2 => line.insert(0, '\t'),
-                _ => {
-                    let trimmed = line.trim_start().to_owned();
-                    *line = trimmed;
-                }
-            }
-        }
+        3 => reindent(rng, &mut lines[at]),
         // A value replaced, on a line that assigns one; for Python, mostly the revision
         // variables that the importer reads.
-        4..=6 => {
-            let separator = if syntax == Syntax::Python {
-                " = "
-            } else {
-                ": "
-            };
-            let candidates: Vec<usize> = (0..lines.len())
-                .filter(|&i| lines[i].contains(separator))
-                .filter(|&i| {
-                    syntax != Syntax::Python
-                        || rng.percent(20)
-                        || ["revision", "down_revision", "depends_on", "branch_labels"]
-                            .iter()
-                            .any(|name| lines[i].starts_with(name))
-                })
-                .collect();
-            if !candidates.is_empty() {
-                let line_at = *rng.pick(&candidates);
-                let value = if syntax == Syntax::Python && rng.percent(50) {
-                    // Another script's revision (a duplicate or a cycle), or several.
-                    let a = from_pool(rng, pool, "abc");
-                    let b = from_pool(rng, pool, "def");
-                    rng.pick(&[
-                        format!("'{a}'"),
-                        format!("('{a}', '{b}')"),
-                        format!("['{a}']"),
-                    ])
-                    .clone()
-                } else {
-                    weird_text(rng, syntax, pool)
-                };
-                let line = &lines[line_at];
-                let cut = line.find(separator).unwrap_or(0) + separator.len();
-                let mut new = line[..cut].to_owned();
-                new.push_str(&value);
-                if syntax == Syntax::Json && line.trim_end().ends_with(',') {
-                    new.push(',');
-                }
-                lines[line_at] = new;
-            }
-        }
+        4..=6 => replace_value(rng, &mut lines, syntax, pool),
         7 => {
             let indent: String = lines[at].chars().take_while(|c| *c == ' ').collect();
             let value = weird_text(rng, syntax, pool);
@@ -729,6 +714,63 @@ pub(crate) fn mutate_lines(
         }
     }
     lines.join("\n")
+}
+
+/// Indentation added to `line`, or taken away.
+fn reindent(rng: &mut Rng, line: &mut String) {
+    match rng.below(4) {
+        0 => line.insert(0, ' '),
+        1 => line.insert_str(0, "   "),
+        2 => line.insert(0, '\t'),
+        _ => {
+            let trimmed = line.trim_start().to_owned();
+            *line = trimmed;
+        }
+    }
+}
+
+/// The value of a line that assigns one replaced; for Python, mostly the revision
+/// variables that the importer reads.
+fn replace_value(rng: &mut Rng, lines: &mut [String], syntax: Syntax, pool: &[String]) {
+    let separator = if syntax == Syntax::Python {
+        " = "
+    } else {
+        ": "
+    };
+    let candidates: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains(separator))
+        .filter(|&i| {
+            syntax != Syntax::Python
+                || rng.percent(20)
+                || ["revision", "down_revision", "depends_on", "branch_labels"]
+                    .iter()
+                    .any(|name| lines[i].starts_with(name))
+        })
+        .collect();
+    if !candidates.is_empty() {
+        let line_at = *rng.pick(&candidates);
+        let value = if syntax == Syntax::Python && rng.percent(50) {
+            // Another script's revision (a duplicate or a cycle), or several.
+            let a = from_pool(rng, pool, "abc");
+            let b = from_pool(rng, pool, "def");
+            rng.pick(&[
+                format!("'{a}'"),
+                format!("('{a}', '{b}')"),
+                format!("['{a}']"),
+            ])
+            .clone()
+        } else {
+            weird_text(rng, syntax, pool)
+        };
+        let line = &lines[line_at];
+        let cut = line.find(separator).unwrap_or(0) + separator.len();
+        let mut new = line[..cut].to_owned();
+        new.push_str(&value);
+        if syntax == Syntax::Json && line.trim_end().ends_with(',') {
+            new.push(',');
+        }
+        lines[line_at] = new;
+    }
 }
 
 /// One mutation of bytes.

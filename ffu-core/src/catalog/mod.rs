@@ -1,10 +1,36 @@
 //! The catalog: releases, services, components, migrations, extensions and configuration
 //! changes, loaded from an `ffu-catalog/1` document and validated.
+//!
+//! # Where `Catalog`'s API lives
+//!
+//! [`Catalog`] is the model every other part reads, and its methods are written next to
+//! the code they belong to:
+//!
+//! - **loading** ([`Catalog::openstack`], [`Catalog::from_path`],
+//!   [`Catalog::from_yaml_str`], [`Catalog::from_json_str`]): here, over `load` (reading
+//!   files, merging `include:` fragments, parsing; a large JSON catalog's migrations on two
+//!   threads in `split_json`) into the document's shapes of `document`, then `validate`,
+//!   which checks every rule and builds the model (the migration id table is `index`);
+//! - **lookups** (names, ids, releases, services, components, migrations, extensions,
+//!   configuration changes, skip edges) and **writing the catalog back**
+//!   ([`Catalog::to_json`], [`Catalog::to_yaml`]): here;
+//! - **negotiation** ([`Catalog::negotiate_releases`], [`Catalog::negotiate`],
+//!   [`Catalog::extension_exists_at`]): `negotiate`;
+//! - **planning** ([`Catalog::plan`], [`Catalog::plan_compact`],
+//!   [`Catalog::plan_with_state`], [`Catalog::plan_inventory`],
+//!   [`Catalog::plan_inventory_with_state`], and the crate's own `service_order`): the
+//!   planner (`crate::planner`), which owns the algorithm.
+//!
+//! What takes a catalog without being one of its methods: checking a plan
+//! ([`crate::verify()`]), reading an inventory against it ([`crate::Inventory`]), reading
+//! what a database holds ([`crate::sql::discover()`]) and rendering a plan for people
+//! ([`crate::render::text`]).
 
 mod document;
 mod embedded;
 mod index;
 mod load;
+mod negotiate;
 mod split_json;
 mod validate;
 
@@ -54,8 +80,12 @@ pub struct Catalog {
     config_changes: Vec<ConfigChange>,
     /// The files it was loaded from, to show the catalog again.
     sources: Vec<SourceFile>,
-    /// Whether no name, migration id or command needs escaping in JSON, so that a plan's
-    /// migration steps can be written without looking at their strings.
+    /// Whether no release, service or component name, migration id or command needs
+    /// escaping in JSON (by [`crate::text::needs_escape`], computed while validating, which
+    /// looks at every one of them anyway). It is for output only: the compact plan writer
+    /// (`planner::compact`) then copies a migration step's strings into the plan's JSON
+    /// without scanning them, most of a large plan's document. Nothing in the model
+    /// depends on it.
     plain_text: bool,
 }
 
@@ -81,7 +111,8 @@ impl Catalog {
     }
 
     /// Whether every release, service and component name, migration id and command is
-    /// written in JSON as it is (nothing in it needs escaping).
+    /// written in JSON as it is (nothing in it needs escaping): for the compact plan
+    /// writer, which then copies a migration step's strings without scanning them.
     pub(crate) fn plain_text(&self) -> bool {
         self.plain_text
     }

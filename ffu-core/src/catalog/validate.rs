@@ -1,8 +1,14 @@
 //! Turning a merged document into a validated [`Catalog`], checking every rule on the way.
+//!
+//! [`build`] takes the document's sections in order, one step each: the head (format and
+//! name), releases, skip edges, services with their components, migrations, extensions and
+//! configuration changes. Each section names what it found in a [`Context`] or a table of
+//! its own ([`Services`]) for the sections after it; the first broken rule, in that order
+//! and in document order within a section, is the error.
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::document::{CatalogDoc, DatabaseDoc, MigrationDoc, CATALOG_FORMAT};
+use super::document::{CatalogDoc, DatabaseDoc, MigrationDoc, ServiceDoc, CATALOG_FORMAT};
 use super::index::MigrationIndex;
 use super::load::{Loaded, Origins, SourceFile};
 use super::Catalog;
@@ -11,9 +17,7 @@ use crate::extension::{ConfigAction, ConfigChange, Extension};
 use crate::migration::{Migration, MigrationId, MigrationKind};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
 use crate::service::{Component, ComponentId, Database, Service, ServiceId};
-
-/// Resolves a release name for an item of a file, or says which item named an unknown one.
-type ResolveRelease<'a> = dyn Fn(&str, usize, &dyn Fn() -> String) -> Result<ReleaseId> + 'a;
+use crate::text::needs_escape;
 
 /// Builds errors that name the file an item came from and where it is written there.
 struct Reporter<'a> {
@@ -53,6 +57,70 @@ impl Reporter<'_> {
     }
 }
 
+/// What every section after the releases looks things up in: where errors point, which
+/// file each item came from, and the releases.
+struct Context<'a> {
+    report: Reporter<'a>,
+    origins: &'a Origins,
+    releases: &'a [Release],
+    release_by_name: &'a HashMap<String, ReleaseId>,
+}
+
+impl Context<'_> {
+    /// The name of the catalog's own file (not of a fragment), for errors about the whole.
+    fn root(&self) -> &str {
+        &self.report.files[0].name
+    }
+
+    /// The release with this name or alias, or an error about `item` (of file `file`)
+    /// naming an unknown one.
+    fn release(&self, name: &str, file: usize, item: &dyn Fn() -> String) -> Result<ReleaseId> {
+        self.release_by_name.get(name).copied().ok_or_else(|| {
+            self.report
+                .invalid(file, item(), name, format!("unknown release {name:?}"))
+        })
+    }
+
+    /// A lifetime's bounds (`since`, `until`), resolved in that order, and checked.
+    fn lifetime(
+        &self,
+        since: Option<&str>,
+        until: Option<&str>,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<(Option<ReleaseId>, Option<ReleaseId>)> {
+        let since = since.map(|r| self.release(r, file, item)).transpose()?;
+        let until = until.map(|r| self.release(r, file, item)).transpose()?;
+        self.check_bounds(since, until, file, item)?;
+        Ok((since, until))
+    }
+
+    /// Refuses an `until` before the `since`.
+    fn check_bounds(
+        &self,
+        since: Option<ReleaseId>,
+        until: Option<ReleaseId>,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<()> {
+        if let (Some(since), Some(until)) = (since, until) {
+            if until < since {
+                let until_name = &self.releases[until.index()].name;
+                return Err(self.report.invalid(
+                    file,
+                    item(),
+                    until_name,
+                    format!(
+                        "`until: {until_name}` comes before `since: {}`",
+                        self.releases[since.index()].name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Validates a loaded document and builds the catalog.
 pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     let Loaded {
@@ -61,8 +129,44 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         origins,
     } = loaded;
     let report = Reporter { files: &files };
-    let root = &files[0];
+    let name = check_head(&doc, &report)?;
+    let (releases, release_by_name) = build_releases(&doc, &origins, &report)?;
+    let context = Context {
+        report,
+        origins: &origins,
+        releases: &releases,
+        release_by_name: &release_by_name,
+    };
+    let skip_level = doc.skip_level.unwrap_or_default();
+    let skip_edges = build_edges(&doc, &context, skip_level)?;
+    let services = build_services(&doc, &context)?;
+    let migrations = build_migrations(&mut doc, &context, &services)?;
+    let plain_text = migrations.plain && names_are_plain(&releases, &services);
+    let extensions = build_extensions(&doc, &context, &services.by_name)?;
+    let config_changes = build_config_changes(&doc, &context, &services.by_name)?;
+    Ok(Catalog {
+        name,
+        file: files[0].name.clone(),
+        releases,
+        release_by_name,
+        skip_level,
+        skip_edges,
+        services: services.list,
+        service_by_name: services.by_name,
+        components: services.components,
+        component_by_name: services.component_by_name,
+        migrations: migrations.list,
+        migration_by_id: migrations.by_id,
+        migrations_by_service: migrations.by_service,
+        extensions,
+        plain_text,
+        config_changes,
+        sources: files,
+    })
+}
 
+/// The catalog's name, once the format is known to be `ffu-catalog/1`.
+fn check_head(doc: &CatalogDoc, report: &Reporter<'_>) -> Result<String> {
     match doc.format.as_deref() {
         Some(CATALOG_FORMAT) => {}
         Some(other) => {
@@ -82,300 +186,19 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
             ))
         }
     }
-    let name = match doc.name.as_deref() {
-        Some(name) if !name.trim().is_empty() => name.to_owned(),
-        _ => {
-            return Err(report.invalid(0, "name".into(), "name", "the catalog needs a name".into()))
-        }
-    };
-
-    let (releases, release_by_name) = build_releases(&doc, &origins, &report)?;
-    let resolve_release = |name: &str, file: usize, item: &dyn Fn() -> String| {
-        release_by_name
-            .get(name)
-            .copied()
-            .ok_or_else(|| report.invalid(file, item(), name, format!("unknown release {name:?}")))
-    };
-    let skip_level = doc.skip_level.unwrap_or_default();
-    let skip_edges = build_edges(
-        &doc,
-        &origins,
-        &report,
-        &releases,
-        skip_level,
-        &resolve_release,
-    )?;
-
-    // Services and components.
-    let mut service_by_name =
-        HashMap::with_capacity_and_hasher(doc.services.len(), rustc_hash::FxBuildHasher);
-    for (index, service) in doc.services.iter().enumerate() {
-        let file = origins.services[index];
-        if service.name.trim().is_empty() {
-            return Err(report.invalid(
-                file,
-                format!("service #{}", index + 1),
-                "name",
-                "empty name".into(),
-            ));
-        }
-        if service_by_name
-            .insert(service.name.clone(), ServiceId(index as u32))
-            .is_some()
-        {
-            return Err(report.invalid(
-                file,
-                format!("service {}", service.name),
-                &service.name,
-                "duplicate service name".into(),
-            ));
-        }
+    match doc.name.as_deref() {
+        Some(name) if !name.trim().is_empty() => Ok(name.to_owned()),
+        _ => Err(report.invalid(0, "name".into(), "name", "the catalog needs a name".into())),
     }
-    let mut services = Vec::with_capacity(doc.services.len());
-    let mut components = Vec::new();
-    let mut component_by_name = HashMap::default();
-    for (index, service_doc) in doc.services.iter().enumerate() {
-        let file = origins.services[index];
-        let id = ServiceId(index as u32);
-        let item = || format!("service {}", service_doc.name);
-        let mut after = Vec::with_capacity(service_doc.after.len());
-        for other in &service_doc.after {
-            let other_id = service_by_name.get(other).copied().ok_or_else(|| {
-                report.invalid(
-                    file,
-                    item(),
-                    other,
-                    format!("`after` names unknown service {other:?}"),
-                )
-            })?;
-            if other_id == id {
-                return Err(report.invalid(
-                    file,
-                    item(),
-                    other,
-                    "a service cannot come after itself".into(),
-                ));
-            }
-            after.push(other_id);
-        }
-        let since = service_doc
-            .since
-            .as_deref()
-            .map(|r| resolve_release(r, file, &item))
-            .transpose()?;
-        let until = service_doc
-            .until
-            .as_deref()
-            .map(|r| resolve_release(r, file, &item))
-            .transpose()?;
-        check_bounds(since, until, &releases, file, &item, &report)?;
-        let upgrade_check_since = service_doc
-            .upgrade_check_since
-            .as_deref()
-            .map(|r| resolve_release(r, file, &item))
-            .transpose()?;
-        if upgrade_check_since.is_some() && service_doc.upgrade_check.is_none() {
-            return Err(report.invalid(
-                file,
-                item(),
-                "upgrade_check_since",
-                "`upgrade_check_since` without `upgrade_check`".into(),
-            ));
-        }
-        let mut versions: Vec<Option<semver::Version>> = vec![None; releases.len()];
-        for (release_name, version_text) in &service_doc.versions {
-            let release = resolve_release(release_name, file, &item)?;
-            let version = semver::Version::parse(version_text).map_err(|err| {
-                report
-                    .invalid(
-                        file,
-                        item(),
-                        version_text,
-                        format!("version {version_text:?} for {release_name} is not semver: {err}"),
-                    )
-                    .caused_by(err)
-            })?;
-            let lifetime_ok =
-                since.is_none_or(|s| s <= release) && until.is_none_or(|u| release <= u);
-            if !lifetime_ok {
-                return Err(report.invalid(
-                    file,
-                    item(),
-                    release_name,
-                    format!("has a version for {release_name}, outside its lifetime"),
-                ));
-            }
-            versions[release.index()] = Some(version);
-        }
-        let mut last: Option<(usize, &semver::Version)> = None;
-        for (release_index, version) in versions.iter().enumerate() {
-            if let Some(version) = version {
-                if let Some((previous_index, previous)) = last {
-                    if version <= previous {
-                        let release_name = &releases[release_index].name;
-                        return Err(report.invalid(
-                            file,
-                            item(),
-                            &version.to_string(),
-                            format!(
-                                "version {version} for {release_name} does not increase on {previous} for {}",
-                                releases[previous_index].name
-                            ),
-                        ));
-                    }
-                }
-                last = Some((release_index, version));
-            }
-        }
-        let mut component_ids = Vec::with_capacity(service_doc.components.len());
-        for component in &service_doc.components {
-            let component_item = || format!("component {}", component.name);
-            if component.name.trim().is_empty() {
-                return Err(report.invalid(
-                    file,
-                    item(),
-                    "components",
-                    "a component has an empty name".into(),
-                ));
-            }
-            let component_id = ComponentId(components.len() as u32);
-            if component_by_name
-                .insert(component.name.clone(), component_id)
-                .is_some()
-            {
-                return Err(report.invalid(
-                    file,
-                    component_item(),
-                    &component.name,
-                    "duplicate component name (names are unique across services)".into(),
-                ));
-            }
-            let c_since = component
-                .since
-                .as_deref()
-                .map(|r| resolve_release(r, file, &component_item))
-                .transpose()?;
-            let c_until = component
-                .until
-                .as_deref()
-                .map(|r| resolve_release(r, file, &component_item))
-                .transpose()?;
-            check_bounds(c_since, c_until, &releases, file, &component_item, &report)?;
-            components.push(Component {
-                name: component.name.clone(),
-                service: id,
-                role: component.role,
-                since: c_since,
-                until: c_until,
-            });
-            component_ids.push(component_id);
-        }
-        services.push(Service {
-            name: service_doc.name.clone(),
-            after,
-            since,
-            until,
-            versions,
-            upgrade_check: service_doc.upgrade_check.clone(),
-            upgrade_check_since,
-            databases: resolve_databases(
-                &service_doc.databases,
-                &resolve_release,
-                file,
-                &item,
-                &releases,
-                &report,
-            )?,
-            max_skew: service_doc.max_skew.unwrap_or(1),
-            components: component_ids,
-        });
-    }
-    let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-    let service_edges: Vec<Vec<usize>> = services
-        .iter()
-        .map(|s| s.after.iter().map(|a| a.index()).collect())
-        .collect();
-    if let Some(cycle) = find_cycle(&service_edges) {
-        return Err(Error::Cycle {
-            file: root.name.clone(),
-            what: "services (after)",
-            cycle: cycle
-                .into_iter()
-                .map(|i| service_names[i].to_owned())
-                .collect(),
-        });
-    }
+}
 
-    let (migrations, migration_by_id, plain_migrations) = build_migrations(
-        &mut doc,
-        &origins,
-        &report,
-        &releases,
-        &release_by_name,
-        &service_by_name,
-        &component_by_name,
-        &services,
-        &components,
-    )?;
-    // The cycle check walks every requirement; a large catalog frees what is left of its
-    // migrations' document (a hundred thousand small lists) beside it.
-    let find_cycle = || {
-        find_cycle_by(migrations.len(), |node, index| {
-            migrations[node].requires.get(index).map(|r| r.index())
-        })
-    };
-    let written = std::mem::take(&mut doc.migrations);
-    let (cycle, ()) = crate::parallel::join(migrations.len(), find_cycle, move || drop(written));
-    let mut migrations_by_service = vec![Vec::new(); services.len()];
-    for (index, migration) in migrations.iter().enumerate() {
-        migrations_by_service[migration.service.index()].push(MigrationId(index as u32));
-    }
-    if let Some(cycle) = cycle {
-        return Err(Error::Cycle {
-            file: root.name.clone(),
-            what: "migrations (requires)",
-            cycle: cycle
-                .into_iter()
-                .map(|i| migrations[i].id.clone())
-                .collect(),
-        });
-    }
-
-    let plain = |text: &str| !crate::plan_json::needs_escape(text.as_bytes());
-    let plain_text = plain_migrations
-        && releases.iter().all(|r| plain(&r.name))
-        && services.iter().all(|s| plain(&s.name))
-        && components.iter().all(|c| plain(&c.name));
-    let extensions = build_extensions(
-        &doc,
-        &origins,
-        &report,
-        &service_by_name,
-        &resolve_release,
-        &releases,
-    )?;
-    let config_changes =
-        build_config_changes(&doc, &origins, &report, &service_by_name, &resolve_release)?;
-
-    Ok(Catalog {
-        name,
-        file: root.name.clone(),
-        releases,
-        release_by_name,
-        skip_level,
-        skip_edges,
-        services,
-        service_by_name,
-        components,
-        component_by_name,
-        migrations,
-        migration_by_id,
-        migrations_by_service,
-        extensions,
-        plain_text,
-        config_changes,
-        sources: files,
-    })
+/// Whether no release, service or component name needs escaping in JSON (the catalog's
+/// plain-text flag, with its migrations').
+fn names_are_plain(releases: &[Release], services: &Services) -> bool {
+    let plain = |text: &str| !needs_escape(text.as_bytes());
+    releases.iter().all(|r| plain(&r.name))
+        && services.list.iter().all(|s| plain(&s.name))
+        && services.components.iter().all(|c| plain(&c.name))
 }
 
 fn build_releases(
@@ -440,20 +263,17 @@ fn build_releases(
 
 fn build_edges(
     doc: &CatalogDoc,
-    origins: &Origins,
-    report: &Reporter<'_>,
-    releases: &[Release],
+    context: &Context<'_>,
     skip_level: SkipLevel,
-    resolve_release: &ResolveRelease<'_>,
 ) -> Result<Vec<SkipEdge>> {
     let mut edges = Vec::new();
     for (index, edge) in doc.edges.iter().enumerate() {
-        let file = origins.edges[index];
+        let file = context.origins.edges[index];
         let item = || format!("edge {} -> {}", edge.from, edge.to);
-        let from = resolve_release(&edge.from, file, &item)?;
-        let to = resolve_release(&edge.to, file, &item)?;
+        let from = context.release(&edge.from, file, &item)?;
+        let to = context.release(&edge.to, file, &item)?;
         if to <= from {
-            return Err(report.invalid_near(
+            return Err(context.report.invalid_near(
                 file,
                 item(),
                 "edges",
@@ -471,6 +291,7 @@ fn build_edges(
         });
     }
     if skip_level == SkipLevel::Slurp {
+        let releases = context.releases;
         let slurps: Vec<usize> = (0..releases.len()).filter(|&i| releases[i].slurp).collect();
         for pair in slurps.windows(2) {
             edges.push(SkipEdge {
@@ -487,26 +308,269 @@ fn build_edges(
     Ok(edges)
 }
 
-fn check_bounds(
-    since: Option<ReleaseId>,
-    until: Option<ReleaseId>,
-    releases: &[Release],
+/// The services and components of a catalog, with their name tables: what migrations,
+/// extensions and configuration changes look their names up in.
+struct Services {
+    list: Vec<Service>,
+    by_name: HashMap<String, ServiceId>,
+    components: Vec<Component>,
+    component_by_name: HashMap<String, ComponentId>,
+}
+
+/// The services, in catalog order, each with its components; `after` among them acyclic.
+fn build_services(doc: &CatalogDoc, context: &Context<'_>) -> Result<Services> {
+    // Every name first: `after` may name a service written further down.
+    let mut built = Services {
+        list: Vec::with_capacity(doc.services.len()),
+        by_name: name_services(doc, context)?,
+        components: Vec::new(),
+        component_by_name: HashMap::default(),
+    };
+    for (index, service_doc) in doc.services.iter().enumerate() {
+        let service = built.build_service(context, index, service_doc)?;
+        built.list.push(service);
+    }
+    check_service_cycle(&built.list, context)?;
+    Ok(built)
+}
+
+/// Each service's id by name; refuses empty and repeated names.
+fn name_services(doc: &CatalogDoc, context: &Context<'_>) -> Result<HashMap<String, ServiceId>> {
+    let mut service_by_name =
+        HashMap::with_capacity_and_hasher(doc.services.len(), rustc_hash::FxBuildHasher);
+    for (index, service) in doc.services.iter().enumerate() {
+        let file = context.origins.services[index];
+        if service.name.trim().is_empty() {
+            return Err(context.report.invalid(
+                file,
+                format!("service #{}", index + 1),
+                "name",
+                "empty name".into(),
+            ));
+        }
+        if service_by_name
+            .insert(service.name.clone(), ServiceId(index as u32))
+            .is_some()
+        {
+            return Err(context.report.invalid(
+                file,
+                format!("service {}", service.name),
+                &service.name,
+                "duplicate service name".into(),
+            ));
+        }
+    }
+    Ok(service_by_name)
+}
+
+impl Services {
+    /// The service written at `index`, its components added to the component tables.
+    fn build_service(
+        &mut self,
+        context: &Context<'_>,
+        index: usize,
+        service_doc: &ServiceDoc,
+    ) -> Result<Service> {
+        let file = context.origins.services[index];
+        let id = ServiceId(index as u32);
+        let item = || format!("service {}", service_doc.name);
+        let after = self.service_after(context, id, service_doc, file, &item)?;
+        let (since, until) = context.lifetime(
+            service_doc.since.as_deref(),
+            service_doc.until.as_deref(),
+            file,
+            &item,
+        )?;
+        let upgrade_check_since = upgrade_check_since(context, service_doc, file, &item)?;
+        let versions = service_versions(context, service_doc, (since, until), file, &item)?;
+        let components = self.add_components(context, id, service_doc, file, &item)?;
+        let databases = resolve_databases(&service_doc.databases, context, file, &item)?;
+        Ok(Service {
+            name: service_doc.name.clone(),
+            after,
+            since,
+            until,
+            versions,
+            upgrade_check: service_doc.upgrade_check.clone(),
+            upgrade_check_since,
+            databases,
+            max_skew: service_doc.max_skew.unwrap_or(1),
+            components,
+        })
+    }
+
+    /// The services that service `id` comes after; refuses unknown names and itself.
+    fn service_after(
+        &self,
+        context: &Context<'_>,
+        id: ServiceId,
+        service_doc: &ServiceDoc,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<Vec<ServiceId>> {
+        let mut after = Vec::with_capacity(service_doc.after.len());
+        for other in &service_doc.after {
+            let other_id = self.by_name.get(other).copied().ok_or_else(|| {
+                context.report.invalid(
+                    file,
+                    item(),
+                    other,
+                    format!("`after` names unknown service {other:?}"),
+                )
+            })?;
+            if other_id == id {
+                return Err(context.report.invalid(
+                    file,
+                    item(),
+                    other,
+                    "a service cannot come after itself".into(),
+                ));
+            }
+            after.push(other_id);
+        }
+        Ok(after)
+    }
+
+    /// Adds the components of service `service` to the tables; refuses empty names and
+    /// names used before (in any service), and checks each one's lifetime.
+    fn add_components(
+        &mut self,
+        context: &Context<'_>,
+        service: ServiceId,
+        service_doc: &ServiceDoc,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<Vec<ComponentId>> {
+        let mut component_ids = Vec::with_capacity(service_doc.components.len());
+        for component in &service_doc.components {
+            let component_item = || format!("component {}", component.name);
+            if component.name.trim().is_empty() {
+                return Err(context.report.invalid(
+                    file,
+                    item(),
+                    "components",
+                    "a component has an empty name".into(),
+                ));
+            }
+            let component_id = ComponentId(self.components.len() as u32);
+            if self
+                .component_by_name
+                .insert(component.name.clone(), component_id)
+                .is_some()
+            {
+                return Err(context.report.invalid(
+                    file,
+                    component_item(),
+                    &component.name,
+                    "duplicate component name (names are unique across services)".into(),
+                ));
+            }
+            let (since, until) = context.lifetime(
+                component.since.as_deref(),
+                component.until.as_deref(),
+                file,
+                &component_item,
+            )?;
+            self.components.push(Component {
+                name: component.name.clone(),
+                service,
+                role: component.role,
+                since,
+                until,
+            });
+            component_ids.push(component_id);
+        }
+        Ok(component_ids)
+    }
+}
+
+/// The release from which a service's upgrade check exists; refuses one without a check.
+fn upgrade_check_since(
+    context: &Context<'_>,
+    service_doc: &ServiceDoc,
     file: usize,
     item: &dyn Fn() -> String,
-    report: &Reporter<'_>,
-) -> Result<()> {
-    if let (Some(since), Some(until)) = (since, until) {
-        if until < since {
-            let until_name = &releases[until.index()].name;
-            return Err(report.invalid(
+) -> Result<Option<ReleaseId>> {
+    let upgrade_check_since = service_doc
+        .upgrade_check_since
+        .as_deref()
+        .map(|r| context.release(r, file, item))
+        .transpose()?;
+    if upgrade_check_since.is_some() && service_doc.upgrade_check.is_none() {
+        return Err(context.report.invalid(
+            file,
+            item(),
+            "upgrade_check_since",
+            "`upgrade_check_since` without `upgrade_check`".into(),
+        ));
+    }
+    Ok(upgrade_check_since)
+}
+
+/// A service's version at each release (by release index): semver, within the service's
+/// lifetime `(since, until)`, and increasing along the releases.
+fn service_versions(
+    context: &Context<'_>,
+    service_doc: &ServiceDoc,
+    (since, until): (Option<ReleaseId>, Option<ReleaseId>),
+    file: usize,
+    item: &dyn Fn() -> String,
+) -> Result<Vec<Option<semver::Version>>> {
+    let mut versions: Vec<Option<semver::Version>> = vec![None; context.releases.len()];
+    for (release_name, version_text) in &service_doc.versions {
+        let release = context.release(release_name, file, item)?;
+        let version = semver::Version::parse(version_text).map_err(|err| {
+            context
+                .report
+                .invalid(
+                    file,
+                    item(),
+                    version_text,
+                    format!("version {version_text:?} for {release_name} is not semver: {err}"),
+                )
+                .caused_by(err)
+        })?;
+        let lifetime_ok = since.is_none_or(|s| s <= release) && until.is_none_or(|u| release <= u);
+        if !lifetime_ok {
+            return Err(context.report.invalid(
                 file,
                 item(),
-                until_name,
-                format!(
-                    "`until: {until_name}` comes before `since: {}`",
-                    releases[since.index()].name
-                ),
+                release_name,
+                format!("has a version for {release_name}, outside its lifetime"),
             ));
+        }
+        versions[release.index()] = Some(version);
+    }
+    check_versions_increase(&versions, context, file, item)?;
+    Ok(versions)
+}
+
+/// Refuses a version that is not greater than the one of an earlier release.
+fn check_versions_increase(
+    versions: &[Option<semver::Version>],
+    context: &Context<'_>,
+    file: usize,
+    item: &dyn Fn() -> String,
+) -> Result<()> {
+    let releases = context.releases;
+    let mut last: Option<(usize, &semver::Version)> = None;
+    for (release_index, version) in versions.iter().enumerate() {
+        if let Some(version) = version {
+            if let Some((previous_index, previous)) = last {
+                if version <= previous {
+                    let release_name = &releases[release_index].name;
+                    return Err(context.report.invalid(
+                        file,
+                        item(),
+                        &version.to_string(),
+                        format!(
+                            "version {version} for {release_name} does not increase on {previous} for {}",
+                            releases[previous_index].name
+                        ),
+                    ));
+                }
+            }
+            last = Some((release_index, version));
         }
     }
     Ok(())
@@ -516,11 +580,9 @@ fn check_bounds(
 /// error (a backup would dump it twice).
 fn resolve_databases(
     databases: &[DatabaseDoc],
-    resolve_release: &ResolveRelease<'_>,
+    context: &Context<'_>,
     file: usize,
     item: &dyn Fn() -> String,
-    releases: &[Release],
-    report: &Reporter<'_>,
 ) -> Result<Vec<Database>> {
     let mut resolved: Vec<Database> = Vec::with_capacity(databases.len());
     for database in databases {
@@ -534,20 +596,14 @@ fn resolve_databases(
         };
         let database_item = || format!("{}: database {name}", item());
         if resolved.iter().any(|other| other.name == *name) {
-            return Err(report.invalid(
+            return Err(context.report.invalid(
                 file,
                 database_item(),
                 "databases",
                 "duplicate database name".into(),
             ));
         }
-        let since = since
-            .map(|r| resolve_release(r, file, &database_item))
-            .transpose()?;
-        let until = until
-            .map(|r| resolve_release(r, file, &database_item))
-            .transpose()?;
-        check_bounds(since, until, releases, file, &database_item, report)?;
+        let (since, until) = context.lifetime(since, until, file, &database_item)?;
         resolved.push(Database {
             name: name.clone(),
             since,
@@ -557,145 +613,293 @@ fn resolve_databases(
     Ok(resolved)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Refuses a cycle in `after` among services.
+fn check_service_cycle(services: &[Service], context: &Context<'_>) -> Result<()> {
+    let service_edges: Vec<Vec<usize>> = services
+        .iter()
+        .map(|s| s.after.iter().map(|a| a.index()).collect())
+        .collect();
+    match find_cycle(&service_edges) {
+        Some(cycle) => Err(Error::Cycle {
+            file: context.root().to_owned(),
+            what: "services (after)",
+            cycle: cycle
+                .into_iter()
+                .map(|i| services[i].name.clone())
+                .collect(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The migrations of a catalog, with the lookups the catalog keeps of them.
+struct Migrations {
+    list: Vec<Migration>,
+    by_id: MigrationIndex,
+    /// Migrations of each service, in catalog order.
+    by_service: Vec<Vec<MigrationId>>,
+    /// Whether no migration id or command needs escaping in JSON.
+    plain: bool,
+}
+
+/// The migrations, every name in them resolved and every rule about them checked;
+/// `requires` among them acyclic. Their ids and commands move out of `doc`, and its list
+/// of migrations is freed.
 fn build_migrations(
     doc: &mut CatalogDoc,
-    origins: &Origins,
-    report: &Reporter<'_>,
-    releases: &[Release],
-    release_by_name: &HashMap<String, ReleaseId>,
-    service_by_name: &HashMap<String, ServiceId>,
-    component_by_name: &HashMap<String, ComponentId>,
-    services: &[Service],
-    components: &[Component],
-) -> Result<(Vec<Migration>, MigrationIndex, bool)> {
-    let documented = &doc.migrations;
-    let id_of = |id: MigrationId| documented[id.index()].id.as_str();
-    // The id index is built once and kept as the catalog's lookup table.
-    let build_index = || -> Result<MigrationIndex> {
-        let mut index_by_id = MigrationIndex::with_capacity(documented.len());
-        for (index, migration) in documented.iter().enumerate() {
-            let file = origins.migrations[index];
-            if migration.id.trim().is_empty() {
-                return Err(report.invalid(
-                    file,
-                    format!("migration #{}", index + 1),
-                    "id",
-                    "empty id".into(),
-                ));
-            }
-            if index_by_id
-                .insert(MigrationId(index as u32), id_of)
-                .is_err()
-            {
-                return Err(report.invalid(
-                    file,
-                    format!("migration {}", migration.id),
-                    &migration.id,
-                    "duplicate migration id".into(),
-                ));
-            }
-        }
-        Ok(index_by_id)
-    };
-    // Each migration's release, resolved once: requirements look at their target's.
-    // Catalogs list a service's migrations of one release together, so a name is most
-    // often the one before it, and a string comparison spares a hash lookup.
-    let resolve_releases = || -> Vec<Option<ReleaseId>> {
-        let mut previous_release: Option<(&str, Option<ReleaseId>)> = None;
-        documented
-            .iter()
-            .map(|m| match previous_release {
-                Some((name, release)) if name == m.release => release,
-                _ => {
-                    let release = release_by_name.get(m.release.as_str()).copied();
-                    previous_release = Some((&m.release, release));
-                    release
-                }
-            })
-            .collect()
-    };
+    context: &Context<'_>,
+    services: &Services,
+) -> Result<Migrations> {
+    let written = doc.migrations.as_slice();
     // Neither needs the other, and each is a pass over every migration: a large catalog
     // has them done side by side.
-    let (index_by_id, release_of) =
-        crate::parallel::join(documented.len(), build_index, resolve_releases);
-    let index_by_id = index_by_id?;
-    // Resolves the names of the migrations in `range` into `migrations`, in order; the
-    // first error in that order wins, as in one pass over all of them.
-    let resolve = |range: std::ops::Range<usize>, migrations: &mut Vec<Migration>| -> Result<()> {
+    let (by_id, release_of) = crate::parallel::join(
+        written.len(),
+        || index_migrations(written, context),
+        || migration_releases(written, context.release_by_name),
+    );
+    let by_id = by_id?;
+    let lookups = MigrationLookups {
+        context,
+        services,
+        written,
+        by_id: &by_id,
+        release_of: &release_of,
+    };
+    let mut migrations = lookups.resolve_all()?;
+    let plain = move_strings(&mut migrations, &mut doc.migrations);
+    check_migration_cycle(&migrations, std::mem::take(&mut doc.migrations), context)?;
+    let mut by_service = vec![Vec::new(); services.list.len()];
+    for (index, migration) in migrations.iter().enumerate() {
+        by_service[migration.service.index()].push(MigrationId(index as u32));
+    }
+    Ok(Migrations {
+        list: migrations,
+        by_id,
+        by_service,
+        plain,
+    })
+}
+
+/// The id index, built once and kept as the catalog's lookup table; refuses empty and
+/// repeated ids.
+fn index_migrations(written: &[MigrationDoc], context: &Context<'_>) -> Result<MigrationIndex> {
+    let id_of = |id: MigrationId| written[id.index()].id.as_str();
+    let mut index_by_id = MigrationIndex::with_capacity(written.len());
+    for (index, migration) in written.iter().enumerate() {
+        let file = context.origins.migrations[index];
+        if migration.id.trim().is_empty() {
+            return Err(context.report.invalid(
+                file,
+                format!("migration #{}", index + 1),
+                "id",
+                "empty id".into(),
+            ));
+        }
+        if index_by_id
+            .insert(MigrationId(index as u32), id_of)
+            .is_err()
+        {
+            return Err(context.report.invalid(
+                file,
+                format!("migration {}", migration.id),
+                &migration.id,
+                "duplicate migration id".into(),
+            ));
+        }
+    }
+    Ok(index_by_id)
+}
+
+/// Each migration's release, resolved once (`None` when unknown): requirements look at
+/// their target's. Catalogs list a service's migrations of one release together, so a name
+/// is most often the one before it, and a string comparison spares a hash lookup.
+fn migration_releases(
+    written: &[MigrationDoc],
+    release_by_name: &HashMap<String, ReleaseId>,
+) -> Vec<Option<ReleaseId>> {
+    let mut previous_release: Option<(&str, Option<ReleaseId>)> = None;
+    written
+        .iter()
+        .map(|m| match previous_release {
+            Some((name, release)) if name == m.release => release,
+            _ => {
+                let release = release_by_name.get(m.release.as_str()).copied();
+                previous_release = Some((&m.release, release));
+                release
+            }
+        })
+        .collect()
+}
+
+/// What resolving the names of a migration looks in.
+struct MigrationLookups<'a> {
+    context: &'a Context<'a>,
+    services: &'a Services,
+    /// The migrations as written.
+    written: &'a [MigrationDoc],
+    by_id: &'a MigrationIndex,
+    /// Each written migration's release, `None` when it names an unknown one.
+    release_of: &'a [Option<ReleaseId>],
+}
+
+impl MigrationLookups<'_> {
+    /// Every migration, its names resolved (its id and command still empty: they move out
+    /// of the document afterwards). A large catalog resolves its halves side by side; the
+    /// first error in document order wins, as in one pass over all of them.
+    fn resolve_all(&self) -> Result<Vec<Migration>> {
+        let count = self.written.len();
+        let mut migrations = Vec::with_capacity(count);
+        let middle = count / 2;
+        let (first_half, second_half) = crate::parallel::join(
+            count,
+            || self.resolve(0..middle, &mut migrations),
+            || {
+                let mut tail = Vec::with_capacity(count - middle);
+                self.resolve(middle..count, &mut tail).map(|()| tail)
+            },
+        );
+        // An error in the first half comes first in document order.
+        migrations.extend(first_half.and(second_half)?);
+        Ok(migrations)
+    }
+
+    /// Resolves the names of the migrations in `range` into `migrations`, in order.
+    fn resolve(
+        &self,
+        range: std::ops::Range<usize>,
+        migrations: &mut Vec<Migration>,
+    ) -> Result<()> {
+        // As with releases, a service's migrations come together: the name before is
+        // most often the same.
         let mut previous_service: Option<(&str, ServiceId)> = None;
         for index in range {
-            let m = &doc.migrations[index];
-            let file = origins.migrations[index];
-            let item = || format!("migration {}", m.id);
+            let m = &self.written[index];
             let service = match previous_service {
                 Some((name, service)) if name == m.service => service,
                 _ => {
-                    let service = service_by_name
-                        .get(m.service.as_str())
-                        .copied()
-                        .ok_or_else(|| {
-                            report.invalid(
-                                file,
-                                item(),
-                                &m.service,
-                                format!("unknown service {:?}", m.service),
-                            )
-                        })?;
+                    let service = self.service(index)?;
                     previous_service = Some((&m.service, service));
                     service
                 }
             };
-            let release = release_of[index].ok_or_else(|| {
-                report.invalid(
-                    file,
-                    item(),
-                    &m.release,
-                    format!("unknown release {:?}", m.release),
+            migrations.push(self.resolve_one(index, service)?);
+        }
+        Ok(())
+    }
+
+    /// The service of the migration written at `index`.
+    fn service(&self, index: usize) -> Result<ServiceId> {
+        let m = &self.written[index];
+        self.services
+            .by_name
+            .get(m.service.as_str())
+            .copied()
+            .ok_or_else(|| {
+                self.context.report.invalid(
+                    self.context.origins.migrations[index],
+                    format!("migration {}", m.id),
+                    &m.service,
+                    format!("unknown service {:?}", m.service),
                 )
-            })?;
-            if !services[service.index()].exists_at(release) {
+            })
+    }
+
+    /// The migration written at `index`, of service `service`.
+    fn resolve_one(&self, index: usize, service: ServiceId) -> Result<Migration> {
+        let m = &self.written[index];
+        let file = self.context.origins.migrations[index];
+        let item = || format!("migration {}", m.id);
+        let report = &self.context.report;
+        let release = self.release_of[index].ok_or_else(|| {
+            report.invalid(
+                file,
+                item(),
+                &m.release,
+                format!("unknown release {:?}", m.release),
+            )
+        })?;
+        if !self.services.list[service.index()].exists_at(release) {
+            return Err(report.invalid(
+                file,
+                item(),
+                &m.id,
+                format!(
+                    "release {} is outside the lifetime of service {}",
+                    m.release, m.service
+                ),
+            ));
+        }
+        let requires = self.requires(m, release, file, &item)?;
+        let needs_running = self.needs_running(m, release, file, &item)?;
+        if let Some(duration) = m.duration_s {
+            if !duration.is_finite() || duration < 0.0 {
                 return Err(report.invalid(
                     file,
                     item(),
-                    &m.id,
-                    format!(
-                        "release {} is outside the lifetime of service {}",
-                        m.release, m.service
-                    ),
+                    "duration_s",
+                    format!("duration_s {duration} is not a non-negative number"),
                 ));
             }
-            let mut requires = Vec::with_capacity(m.requires.len());
-            for required in &m.requires {
-                let required_id = index_by_id.get(required, id_of).ok_or_else(|| {
-                    report.invalid(
-                        file,
-                        item(),
-                        required,
-                        format!("requires unknown migration {required:?}"),
-                    )
-                })?;
-                let required_index = required_id.index();
-                let other = &doc.migrations[required_index];
-                let other_release = release_of[required_index];
-                if other_release.is_some_and(|r| r > release) {
-                    return Err(report.invalid(
-                        file,
-                        item(),
-                        required,
-                        format!(
+        }
+        Ok(Migration {
+            // Moved out of the document later, once nothing borrows it any more.
+            id: String::new(),
+            service,
+            release,
+            kind: m.kind,
+            command: String::new(),
+            requires,
+            blocking: m.kind == MigrationKind::Data && m.blocking,
+            needs_running,
+            reversible: m.reversible,
+            duration_s: m.duration_s,
+        })
+    }
+
+    /// The migrations `m` (of release `release`) requires; refuses unknown ones and ones
+    /// that can never run before it.
+    fn requires(
+        &self,
+        m: &MigrationDoc,
+        release: ReleaseId,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<Vec<MigrationId>> {
+        let written = self.written;
+        let id_of = |id: MigrationId| written[id.index()].id.as_str();
+        let report = &self.context.report;
+        let mut requires = Vec::with_capacity(m.requires.len());
+        for required in &m.requires {
+            let required_id = self.by_id.get(required, id_of).ok_or_else(|| {
+                report.invalid(
+                    file,
+                    item(),
+                    required,
+                    format!("requires unknown migration {required:?}"),
+                )
+            })?;
+            let required_index = required_id.index();
+            let other = &written[required_index];
+            let other_release = self.release_of[required_index];
+            if other_release.is_some_and(|r| r > release) {
+                return Err(report.invalid(
+                    file,
+                    item(),
+                    required,
+                    format!(
                         "requires {required} of the later release {}, which can never run first",
                         other.release
                     ),
-                    ));
-                }
-                // Within one service and release the kind fixes the order; a requirement
-                // against it could never be met, so say so now rather than at planning time.
-                if other.service == m.service
-                    && other_release == Some(release)
-                    && other.kind.phase() > m.kind.phase()
-                {
-                    return Err(report.invalid(
+                ));
+            }
+            // Within one service and release the kind fixes the order; a requirement
+            // against it could never be met, so say so now rather than at planning time.
+            if other.service == m.service
+                && other_release == Some(release)
+                && other.kind.phase() > m.kind.phase()
+            {
+                return Err(report.invalid(
                     file,
                     item(),
                     required,
@@ -707,114 +911,124 @@ fn build_migrations(
                         m.kind.as_str()
                     ),
                 ));
-                }
-                requires.push(MigrationId(required_index as u32));
             }
-            let mut needs_running = Vec::with_capacity(m.needs_running.len());
-            for component_name in &m.needs_running {
-                let component =
-                    component_by_name
-                        .get(component_name)
-                        .copied()
-                        .ok_or_else(|| {
-                            report.invalid(
-                                file,
-                                item(),
-                                component_name,
-                                format!("needs unknown component {component_name:?} running"),
-                            )
-                        })?;
-                let component_data = &components[component.index()];
-                if !component_data.exists_at(release)
-                    || !services[component_data.service.index()].exists_at(release)
-                {
-                    return Err(report.invalid(
+            requires.push(MigrationId(required_index as u32));
+        }
+        Ok(requires)
+    }
+
+    /// The components `m` (of release `release`) needs running; refuses unknown ones and
+    /// ones that do not exist at its release.
+    fn needs_running(
+        &self,
+        m: &MigrationDoc,
+        release: ReleaseId,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<Vec<ComponentId>> {
+        let report = &self.context.report;
+        let services = self.services;
+        let mut needs_running = Vec::with_capacity(m.needs_running.len());
+        for component_name in &m.needs_running {
+            let component = services
+                .component_by_name
+                .get(component_name)
+                .copied()
+                .ok_or_else(|| {
+                    report.invalid(
                         file,
                         item(),
                         component_name,
-                        format!(
-                            "needs {component_name} running, but it does not exist at {}",
-                            releases[release.index()].name
-                        ),
-                    ));
-                }
-                needs_running.push(component);
+                        format!("needs unknown component {component_name:?} running"),
+                    )
+                })?;
+            let component_data = &services.components[component.index()];
+            if !component_data.exists_at(release)
+                || !services.list[component_data.service.index()].exists_at(release)
+            {
+                return Err(report.invalid(
+                    file,
+                    item(),
+                    component_name,
+                    format!(
+                        "needs {component_name} running, but it does not exist at {}",
+                        self.context.releases[release.index()].name
+                    ),
+                ));
             }
-            if let Some(duration) = m.duration_s {
-                if !duration.is_finite() || duration < 0.0 {
-                    return Err(report.invalid(
-                        file,
-                        item(),
-                        "duration_s",
-                        format!("duration_s {duration} is not a non-negative number"),
-                    ));
-                }
-            }
-            migrations.push(Migration {
-                // Moved out of the document below, once nothing borrows it any more.
-                id: String::new(),
-                service,
-                release,
-                kind: m.kind,
-                command: String::new(),
-                requires,
-                blocking: m.kind == MigrationKind::Data && m.blocking,
-                needs_running,
-                reversible: m.reversible,
-                duration_s: m.duration_s,
-            });
+            needs_running.push(component);
         }
-        Ok(())
-    };
-    let count = doc.migrations.len();
-    let mut migrations = Vec::with_capacity(count);
-    let middle = count / 2;
-    let (first_half, second_half) = crate::parallel::join(
-        count,
-        || resolve(0..middle, &mut migrations),
-        || {
-            let mut tail = Vec::with_capacity(count - middle);
-            resolve(middle..count, &mut tail).map(|()| tail)
-        },
-    );
-    // An error in the first half comes first in document order.
-    migrations.extend(first_half.and(second_half)?);
-    // The strings move into the model rather than being copied: a large catalog has a
-    // hundred thousand migrations, and the document is dropped right after validation.
-    // Meanwhile they are looked at once, to know whether JSON has to escape any of them.
-    let move_strings = |migrations: &mut [Migration], written: &mut [MigrationDoc]| {
+        Ok(needs_running)
+    }
+}
+
+/// Moves each migration's id and command from the document into the model, and says
+/// whether JSON has to escape none of them.
+///
+/// The strings move rather than being copied: a large catalog has a hundred thousand
+/// migrations, and the document is dropped right after validation. Meanwhile they are
+/// looked at once, for the catalog's plain-text flag. A large catalog moves its halves side
+/// by side.
+fn move_strings(migrations: &mut [Migration], written: &mut [MigrationDoc]) -> bool {
+    let move_half = |migrations: &mut [Migration], written: &mut [MigrationDoc]| {
         let mut plain = true;
         for (migration, written) in migrations.iter_mut().zip(written) {
             migration.id = std::mem::take(&mut written.id);
             migration.command = std::mem::take(&mut written.command);
-            plain &= !crate::plan_json::needs_escape(migration.id.as_bytes())
-                && !crate::plan_json::needs_escape(migration.command.as_bytes());
+            plain &= !needs_escape(migration.id.as_bytes())
+                && !needs_escape(migration.command.as_bytes());
         }
         plain
     };
+    let count = migrations.len();
+    let middle = count / 2;
     let (first, second) = migrations.split_at_mut(middle);
-    let (written_first, written_second) = doc.migrations.split_at_mut(middle);
+    let (written_first, written_second) = written.split_at_mut(middle);
     let (first_plain, second_plain) = crate::parallel::join(
         count,
-        || move_strings(first, written_first),
-        || move_strings(second, written_second),
+        || move_half(first, written_first),
+        || move_half(second, written_second),
     );
-    let plain = first_plain && second_plain;
-    Ok((migrations, index_by_id, plain))
+    first_plain && second_plain
+}
+
+/// Refuses a cycle in `requires` among migrations. The check walks every requirement; a
+/// large catalog frees `written` (what is left of the migrations' document, a hundred
+/// thousand small lists) beside it.
+fn check_migration_cycle(
+    migrations: &[Migration],
+    written: Vec<MigrationDoc>,
+    context: &Context<'_>,
+) -> Result<()> {
+    let find_cycle = || {
+        find_cycle_by(migrations.len(), |node, index| {
+            migrations[node].requires.get(index).map(|r| r.index())
+        })
+    };
+    let (cycle, ()) = crate::parallel::join(migrations.len(), find_cycle, move || drop(written));
+    match cycle {
+        Some(cycle) => Err(Error::Cycle {
+            file: context.root().to_owned(),
+            what: "migrations (requires)",
+            cycle: cycle
+                .into_iter()
+                .map(|i| migrations[i].id.clone())
+                .collect(),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn build_extensions(
     doc: &CatalogDoc,
-    origins: &Origins,
-    report: &Reporter<'_>,
+    context: &Context<'_>,
     service_by_name: &HashMap<String, ServiceId>,
-    resolve_release: &ResolveRelease<'_>,
-    releases: &[Release],
 ) -> Result<Vec<Extension>> {
+    let report = &context.report;
     let mut seen: HashMap<(ServiceId, &str), usize> = HashMap::default();
     let mut extensions = Vec::with_capacity(doc.extensions.len());
     for (index, e) in doc.extensions.iter().enumerate() {
-        let file = origins.extensions[index];
+        let file = context.origins.extensions[index];
         let item = || format!("{} extension {}", e.service, e.name);
         let service = service_by_name.get(&e.service).copied().ok_or_else(|| {
             report.invalid(
@@ -827,17 +1041,8 @@ fn build_extensions(
         if seen.insert((service, e.name.as_str()), index).is_some() {
             return Err(report.invalid(file, item(), &e.name, "duplicate extension".into()));
         }
-        let since = e
-            .since
-            .as_deref()
-            .map(|r| resolve_release(r, file, &item))
-            .transpose()?;
-        let until = e
-            .until
-            .as_deref()
-            .map(|r| resolve_release(r, file, &item))
-            .transpose()?;
-        check_bounds(since, until, releases, file, &item, report)?;
+        let (since, until) =
+            context.lifetime(e.since.as_deref(), e.until.as_deref(), file, &item)?;
         let mut consumed_by = Vec::with_capacity(e.consumed_by.len());
         for consumer in &e.consumed_by {
             consumed_by.push(service_by_name.get(consumer).copied().ok_or_else(|| {
@@ -863,7 +1068,7 @@ fn build_extensions(
         for required in &e.requires {
             if !seen.contains_key(&(service, required.as_str())) {
                 return Err(report.invalid(
-                    origins.extensions[index],
+                    context.origins.extensions[index],
                     format!("{} extension {}", e.service, e.name),
                     required,
                     format!("requires unknown extension {required:?} of {}", e.service),
@@ -876,14 +1081,12 @@ fn build_extensions(
 
 fn build_config_changes(
     doc: &CatalogDoc,
-    origins: &Origins,
-    report: &Reporter<'_>,
+    context: &Context<'_>,
     service_by_name: &HashMap<String, ServiceId>,
-    resolve_release: &ResolveRelease<'_>,
 ) -> Result<Vec<ConfigChange>> {
     let mut changes = Vec::with_capacity(doc.config_changes.len());
     for (index, c) in doc.config_changes.iter().enumerate() {
-        let file = origins.config_changes[index];
+        let file = context.origins.config_changes[index];
         let option = c.from.as_deref().unwrap_or("");
         let item = || {
             format!(
@@ -894,14 +1097,14 @@ fn build_config_changes(
             )
         };
         let service = service_by_name.get(&c.service).copied().ok_or_else(|| {
-            report.invalid(
+            context.report.invalid(
                 file,
                 item(),
                 &c.service,
                 format!("unknown service {:?}", c.service),
             )
         })?;
-        let release = resolve_release(&c.release, file, &item)?;
+        let release = context.release(&c.release, file, &item)?;
         let missing = match c.action {
             _ if c.from.is_none() => Some("from"),
             ConfigAction::Rename if c.to.is_none() => Some("to"),
@@ -909,7 +1112,7 @@ fn build_config_changes(
             _ => None,
         };
         if let Some(field) = missing {
-            return Err(report.invalid(
+            return Err(context.report.invalid(
                 file,
                 item(),
                 &c.service,

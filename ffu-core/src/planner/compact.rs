@@ -6,8 +6,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
+use crate::plan::json::{self as plan_json, StepRef, StepSource};
 use crate::plan::Plan;
-use crate::plan_json::{self, StepRef, StepSource};
 
 use super::outline::{Outline, Slot};
 use super::steps::MigrationText;

@@ -8,8 +8,8 @@
 
 use crate::catalog::Catalog;
 use crate::migration::{Migration, MigrationKind};
+use crate::plan::json::StepRef;
 use crate::plan::{Hop, Step, StepKind};
-use crate::plan_json::StepRef;
 
 /// Where a migration's step stands, which its text depends on besides the migration.
 #[derive(Clone, Copy)]
@@ -210,7 +210,7 @@ fn step_id(hop: usize, migration: &str) -> String {
 /// Appends the id of a migration's step to `out`.
 pub(super) fn push_step_id(out: &mut String, hop: usize, migration: &str) {
     out.push('h');
-    crate::plan_json::number(out, hop);
+    crate::text::number(out, hop);
     out.push('.');
     out.push_str(migration);
 }

@@ -1,5 +1,7 @@
 //! The plan: an ordered list of steps, grouped in hops, as the `ffu-plan/1` JSON document.
 
+pub(crate) mod json;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -281,7 +283,7 @@ impl Plan {
 
     /// The plan as compact JSON; the same plan always gives the same bytes.
     pub fn to_json(&self) -> String {
-        crate::plan_json::plan_to_string(self, self.steps.as_slice())
+        json::plan_to_string(self, self.steps.as_slice())
     }
 
     /// The plan as indented JSON, for people reading it.
@@ -295,7 +297,7 @@ impl Plan {
     /// # Errors
     /// When the writer fails.
     pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
-        crate::plan_json::write_plan(self, self.steps.as_slice(), &mut writer)
+        json::write_plan(self, self.steps.as_slice(), &mut writer)
     }
 
     /// The number of steps.

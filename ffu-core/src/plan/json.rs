@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use std::ops::Range;
 
 use crate::plan::{Hop, Plan, Policy, Step, StepKind};
+use crate::text::{needs_escape, number};
 
 /// How much JSON to gather before handing it to a writer.
 const CHUNK: usize = 1 << 20;
@@ -262,24 +263,6 @@ fn boolean(out: &mut String, value: bool) {
     out.push_str(if value { "true" } else { "false" });
 }
 
-/// Appends `value` in decimal, without going through `fmt` (it runs once per step).
-pub(crate) fn number(out: &mut String, value: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[at..] {
-        out.push(char::from(digit));
-    }
-}
-
 fn strings(out: &mut String, values: &[String]) {
     strings_with(out, values, string);
 }
@@ -293,38 +276,6 @@ fn strings_with(out: &mut String, values: &[String], string: impl Fn(&mut String
         string(out, value);
     }
     out.push(']');
-}
-
-/// Whether any byte is a control character, `"` or `\`. Checks eight bytes at a time with
-/// the classic "has a byte less than n / equal to c" bit tricks, the three tests folded into
-/// one branch, and the last few bytes padded to a whole word: the scan dominates writing a
-/// large plan, most of its strings are short, and most have nothing to escape.
-pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte below 0x20, `"` or `\` (a byte below 0x20 is exact only for bytes below
-    // 0x80; bytes at or above it never need escaping and can only cause a false alarm, which
-    // the slow path settles).
-    let flagged = |v: u64| {
-        let below_space = v.wrapping_sub(ONES * 0x20);
-        let quote = v ^ (ONES * u64::from(b'"'));
-        let backslash = v ^ (ONES * u64::from(b'\\'));
-        let zero = |w: u64| w.wrapping_sub(ONES) & !w;
-        ((below_space & !v) | zero(quote) | zero(backslash)) & HIGH != 0
-    };
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if flagged(u64::from_le_bytes(word)) {
-            return true;
-        }
-    }
-    let rest = chunks.remainder();
-    // Padded with spaces, which never need escaping.
-    let mut word = [b' '; 8];
-    word[..rest.len()].copy_from_slice(rest);
-    flagged(u64::from_le_bytes(word))
 }
 
 /// Writes a JSON string. Names and commands almost never need escaping, so the common case
@@ -370,29 +321,6 @@ fn string(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn needs_escape_finds_every_byte_that_needs_it_wherever_it_is() {
-        let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
-        for len in 0..=17 {
-            for at in 0..len {
-                for byte in 0..=255u8 {
-                    let mut text = vec![b'a'; len];
-                    text[at] = byte;
-                    // Bytes at or above 0x80 never need escaping but may raise a false
-                    // alarm (the slow path settles it); below, the answer must be exact.
-                    if byte < 0x80 {
-                        assert_eq!(
-                            needs_escape(&text),
-                            naive(&text),
-                            "{byte:#x} at {at} of {len}"
-                        );
-                    }
-                }
-            }
-            assert!(!needs_escape(&vec![b'a'; len]));
-        }
-    }
 
     /// A small real plan with `text` in every kind of string field.
     fn plan_with(text: &str) -> Plan {
