@@ -129,6 +129,9 @@ pub enum Error {
         file: String,
         /// What is wrong.
         message: String,
+        /// The JSON parser's error, when the document is not the plan's shape.
+        #[source]
+        source: Option<Source>,
     },
     /// A service name that the catalog does not know, wherever it is given: to discovery,
     /// in a policy's `services`.
@@ -554,5 +557,18 @@ mod tests {
         let err = Catalog::from_yaml_str(&text, "v.yaml").unwrap_err();
         assert!(err.to_string().contains("is not semver"), "{err}");
         assert!(err.source().unwrap().is::<semver::Error>(), "{err:?}");
+    }
+
+    #[test]
+    fn a_plan_that_is_not_json_keeps_the_parser_error_as_its_source() {
+        let err = crate::Plan::from_json("{", "p.json").unwrap_err();
+        assert!(matches!(err, Error::BadPlan { .. }));
+        assert!(err.source().unwrap().is::<serde_json::Error>());
+        let wrong_format = crate::Plan::from_json(
+            r#"{"format":"x","catalog":"c","from":"a","to":"a","policy":{"mode":"offline","skip_level":false,"keep_dataplane":true,"services":null},"path":["a"],"hops":[],"steps":[]}"#,
+            "p.json",
+        )
+        .unwrap_err();
+        assert!(wrong_format.source().is_none(), "{wrong_format}");
     }
 }

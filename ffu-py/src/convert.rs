@@ -251,6 +251,7 @@ impl Fault {
                 (Kind::Plan, _) => ffu_core::Error::BadPlan {
                     file: file.to_owned(),
                     message: format!("{at}{message}"),
+                    source: None,
                 },
             };
             core_error(py, err, None)

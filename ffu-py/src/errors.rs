@@ -386,7 +386,7 @@ fn input_class<'a>(
             attrs.set_item("cycle", cycle)?;
             &classes.catalog
         }
-        Error::BadPlan { file, message: _ } => {
+        Error::BadPlan { file, .. } => {
             attrs.set_item("file", file)?;
             &classes.plan
         }

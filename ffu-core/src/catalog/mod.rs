@@ -16,10 +16,9 @@
 //!   ([`Catalog::to_json`], [`Catalog::to_yaml`]): here;
 //! - **negotiation** ([`Catalog::negotiate_releases`], [`Catalog::negotiate`],
 //!   [`Catalog::extension_exists_at`]): `negotiate`;
-//! - **planning** ([`Catalog::plan`], [`Catalog::plan_compact`],
-//!   [`Catalog::plan_with_state`], [`Catalog::plan_inventory`],
-//!   [`Catalog::plan_inventory_with_state`], and the crate's own `service_order`): the
-//!   planner (`crate::planner`), which owns the algorithm.
+//! - **planning** ([`Catalog::plan`], [`Catalog::plan_request`], [`Catalog::plan_compact`],
+//!   each for a [`crate::PlanRequest`]): the planner (`crate::planner`), which owns the
+//!   algorithm.
 //!
 //! What takes a catalog without being one of its methods: checking a plan
 //! ([`crate::verify()`]), reading an inventory against it ([`crate::Inventory`]), reading

@@ -207,7 +207,7 @@ impl Step {
 /// A plan in the `ffu-plan/1` format.
 ///
 /// A `Plan` comes from the planner ([`crate::Catalog::plan`]) or from parsing a document
-/// ([`Plan::from_json`]); only the first is known to be safe, and [`crate::verify`] checks
+/// ([`Plan::from_json`]); only the first is known to be safe, and [`crate::verify()`] checks
 /// either against the rules V1 to V11 (DESIGN.md, "The safety rules").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,7 +230,7 @@ pub struct Plan {
     pub hops: Vec<Hop>,
     /// Migrations of the upgraded releases and services that the databases already hold
     /// (plans made from a database's state, [`crate::PlanRequest::with_state`]): the plan
-    /// leaves them out, and [`crate::verify`] counts them as done. Written only when not
+    /// leaves them out, and [`crate::verify()`] counts them as done. Written only when not
     /// empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied: Vec<String>,
@@ -247,18 +247,20 @@ impl Plan {
         let plan: Plan = serde_json::from_str(text).map_err(|err| Error::BadPlan {
             file: file.to_owned(),
             message: err.to_string(),
+            source: Some(err.into()),
         })?;
         if plan.format != PLAN_FORMAT {
             return Err(Error::BadPlan {
                 file: file.to_owned(),
                 message: format!("format is {:?}, expected {PLAN_FORMAT:?}", plan.format),
+                source: None,
             });
         }
         Ok(plan)
     }
 
     /// Builds a plan from its parts; for tools that write plans themselves and then check
-    /// them with [`crate::verify`].
+    /// them with [`crate::verify()`].
     pub fn new(
         catalog: &str,
         from: &str,

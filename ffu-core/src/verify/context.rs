@@ -41,6 +41,7 @@ fn bad(plan_file: &str, message: String) -> Error {
     Error::BadPlan {
         file: plan_file.to_owned(),
         message,
+        source: None,
     }
 }
 
