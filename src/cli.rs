@@ -655,18 +655,27 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
         None => request,
     };
     // The plan stays compact: as JSON its migration steps are written straight from the
-    // catalog, never built; the text and dot renderings build them.
+    // catalog, never built; the renderings for people build them.
     let catalog = std::sync::Arc::new(catalog);
     let plan = catalog.plan_compact(&request)?;
-    let result = emit(args.output.as_deref(), |out| match args.format {
-        PlanFormat::Json => {
+    let result = if args.format == PlanFormat::Json {
+        let written = emit(args.output.as_deref(), |out| {
             plan.write_json(&mut *out)?;
             writeln!(out)
-        }
-        PlanFormat::Text => out.write_all(render::text(&plan.to_plan(), Some(&catalog)).as_bytes()),
-        PlanFormat::Dot => out.write_all(render::dot(&plan.to_plan()).as_bytes()),
-    });
-    release(plan, exits);
+        });
+        release(plan, exits);
+        written
+    } else {
+        let plan = plan.into_plan();
+        let rendered = match args.format {
+            PlanFormat::Dot => render::dot(&plan),
+            PlanFormat::Text | PlanFormat::Json => render::text(&plan, Some(&catalog)),
+        };
+        release(plan, exits);
+        emit(args.output.as_deref(), |out| {
+            out.write_all(rendered.as_bytes())
+        })
+    };
     release(catalog, exits);
     result
 }
