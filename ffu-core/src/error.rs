@@ -294,6 +294,20 @@ pub enum NoPlan {
         /// The inventory's file.
         inventory: String,
     },
+    /// An inventory in which a component to upgrade already runs a release after the
+    /// target: reaching the target would downgrade it.
+    InventoryAheadOfTarget {
+        /// The inventory's file.
+        inventory: String,
+        /// The host that runs it.
+        host: String,
+        /// The component.
+        component: String,
+        /// The release it runs.
+        release: String,
+        /// The target release.
+        to: String,
+    },
 }
 
 /// One ordering fact of a [`NoPlan::OrderCycle`]: `before` must run before `after`.
@@ -348,6 +362,16 @@ impl fmt::Display for NoPlan {
             NoPlan::NothingToUpgrade { inventory } => write!(
                 f,
                 "nothing to upgrade: no host of {inventory} runs a component of the services to upgrade (outside the data plane), so there is no release to start from"
+            ),
+            NoPlan::InventoryAheadOfTarget {
+                inventory,
+                host,
+                component,
+                release,
+                to,
+            } => write!(
+                f,
+                "{component} on {host} ({inventory}) already runs {release}, after the target {to}: downgrades are not supported"
             ),
         }
     }

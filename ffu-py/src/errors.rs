@@ -547,6 +547,17 @@ fn no_plan_class<'a>(
             attrs.set_item("inventory", inventory)?;
             &classes.no_path
         }
+        NoPlan::InventoryAheadOfTarget {
+            inventory,
+            release,
+            to,
+            ..
+        } => {
+            attrs.set_item("inventory", inventory)?;
+            attrs.set_item("release", release)?;
+            attrs.set_item("to", to)?;
+            &classes.no_path
+        }
         // A reason added to the core later: no plan, without more structure.
         _ => &classes.plan,
     })

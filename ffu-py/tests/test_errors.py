@@ -499,6 +499,22 @@ def test_an_inventory_with_nothing_to_upgrade(openstack: ffu.Catalog) -> None:
     assert (err.release, err.suggestions, err.from_, err.furthest, err.migration) == (None,) * 5
 
 
+def test_an_inventory_past_the_target_is_a_downgrade(openstack: ffu.Catalog) -> None:
+    """A component already past the target: named with its host, the release and the
+    target as data."""
+    yaml = (
+        "format: ffu-inventory/1\nhosts:\n"
+        "  - {name: ctl-1, components: {nova-api: pike}}\n"
+        "  - {name: ctl-2, components: {nova-api: rocky}}\n"
+    )
+    inventory = ffu.Inventory.from_yaml(openstack, yaml, file="ahead.yaml")
+    message = "^nova-api on ctl-2 \\(ahead.yaml\\) already runs rocky, after the target queens: downgrades are not supported$"
+    with pytest.raises(ffu.NoPathError, match=message) as info:
+        openstack.plan_inventory(inventory, "queens")
+    err = info.value
+    assert (err.inventory, err.release, err.to, err.no_plan) == ("ahead.yaml", "rocky", "queens", True)
+
+
 def test_unknown_release_without_from_has_no_from(tiny: ffu.Catalog) -> None:
     """A plan that starts where the databases stand has no ``from_``: None, not ``""``."""
     with pytest.raises(ffu.NoPathError) as info:

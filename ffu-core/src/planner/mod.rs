@@ -84,7 +84,8 @@ impl Catalog {
     /// migration, an applied migration whose requirement is not applied, or no release to
     /// start from; [`NoPlan::AheadOfTarget`] when a database holds a migration after the
     /// target; [`Error::BadPolicy`] when, with an inventory, a service of the policy runs on
-    /// no host; [`NoPlan::NothingToUpgrade`] when no upgraded component runs anywhere.
+    /// no host; [`NoPlan::NothingToUpgrade`] when no upgraded component runs anywhere;
+    /// [`NoPlan::InventoryAheadOfTarget`] when one runs a release after the target.
     pub fn plan_request(&self, request: &PlanRequest<'_>) -> Result<Plan> {
         Ok(self.outline(request)?.into_plan(self))
     }
@@ -123,6 +124,7 @@ impl Catalog {
         }
         let max_unavailable = MaxUnavailable::parse(policy.max_unavailable.as_deref())?;
         let included = self.included_services(policy)?;
+        request::check_not_ahead(self, request, &included, to)?;
         // A rolling upgrade goes one release at a time: mixed versions are only supported
         // between adjacent releases.
         let allow_skips = policy.skip_level && policy.mode == Mode::Offline;

@@ -229,6 +229,35 @@ fn inventory_services(
     Ok(services.clone())
 }
 
+/// Refuses a request whose inventory has a component to upgrade (of an `included` service,
+/// outside the data plane) that runs a release after the target `to`: the first such
+/// instance, in inventory order.
+pub(super) fn check_not_ahead(
+    catalog: &Catalog,
+    request: &PlanRequest<'_>,
+    included: &[bool],
+    to: ReleaseId,
+) -> Result<()> {
+    let Some(inventory) = request.inventory() else {
+        return Ok(());
+    };
+    let ahead = inventory.placements().find(|&(_, component, release)| {
+        let data = catalog.component(component);
+        included[data.service.index()] && data.role != Role::Dataplane && release > to
+    });
+    match ahead {
+        None => Ok(()),
+        Some((host, component, release)) => Err(NoPlan::InventoryAheadOfTarget {
+            inventory: inventory.file().to_owned(),
+            host: inventory.hosts()[host].name.clone(),
+            component: catalog.component(component).name.clone(),
+            release: catalog.release(release).name.clone(),
+            to: catalog.release(to).name.clone(),
+        }
+        .into()),
+    }
+}
+
 /// The oldest release an upgraded component of `inventory` runs.
 fn start_of_inventory(
     catalog: &Catalog,
