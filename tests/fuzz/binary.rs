@@ -482,8 +482,10 @@ pub(crate) fn argument_values(args: &[String]) -> Vec<String> {
     for (index, arg) in args.iter().enumerate() {
         let next = args.get(index + 1).cloned().unwrap_or_default();
         match arg.as_str() {
-            "--from" | "--to" | "--release" => values.push(next),
+            "--from" | "--to" | "--release" | "--mode" => values.push(next),
             "--services" => values.extend(next.split(',').map(str::to_owned)),
+            // An error about a combination of the policy's options names its field.
+            "--skip-level" => values.push("skip_level".to_owned()),
             _ => {
                 if let Some(value) = arg.strip_prefix("--max-unavailable=") {
                     values.push(value.to_owned());
