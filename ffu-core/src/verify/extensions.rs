@@ -83,6 +83,10 @@ pub(super) struct Advertising<'c> {
     initial: Vec<Vec<String>>,
     /// Per service: whether a finalize step came after its last start.
     finalized: Vec<bool>,
+    /// Per (service, hop): the index of the last step of the hop that starts one of the
+    /// service's components. A finalize before it comes too early: it does not follow the
+    /// last upgrade, and does not finalize.
+    last_start: HashMap<(ServiceId, usize), usize>,
     /// Per service: whether the catalog gives it extensions.
     has_extensions: Vec<bool>,
     /// What a service's servers may advertise, by the releases they run: a fleet moves
@@ -112,6 +116,7 @@ impl<'c> Advertising<'c> {
             declared: initial.clone(),
             initial,
             finalized: vec![false; services],
+            last_start: last_starts(context),
             has_extensions,
             may_advertise: HashMap::default(),
         }
@@ -139,7 +144,8 @@ impl<'c> Advertising<'c> {
     }
 
     /// A start upgrades a component of its service (a finalize must follow again); a
-    /// finalize step finalizes its service.
+    /// finalize step finalizes its service, unless one of the service's components still
+    /// starts later in the hop.
     fn note_upgrade_or_finalize(&mut self, context: &Context, index: usize, step: &Step) {
         match (step.kind, context.component[index]) {
             (StepKind::Start, Some(component)) => {
@@ -148,7 +154,11 @@ impl<'c> Advertising<'c> {
             }
             (StepKind::Finalize, _) => {
                 if let Some(service) = context.service[index] {
-                    self.finalized[service.index()] = true;
+                    let later_start = self
+                        .last_start
+                        .get(&(service, step.hop))
+                        .is_some_and(|&last| last > index);
+                    self.finalized[service.index()] = !later_start;
                 }
             }
             _ => {}
@@ -246,6 +256,19 @@ impl<'c> Advertising<'c> {
         // Report a wrong set once, not at every later step.
         declared.retain(|e| allowed.contains(e.as_str()));
     }
+}
+
+/// Per (service, hop), the index of the last step that starts one of the service's
+/// components in that hop.
+fn last_starts(context: &Context) -> HashMap<(ServiceId, usize), usize> {
+    let mut last = HashMap::default();
+    for (index, step) in context.plan.steps.iter().enumerate() {
+        if let (StepKind::Start, Some(component)) = (step.kind, context.component[index]) {
+            let service = context.catalog.component(component).service;
+            last.insert((service, step.hop), index);
+        }
+    }
+    last
 }
 
 #[cfg(test)]
@@ -377,6 +400,34 @@ mod tests {
             "step h0.start.compute-api starts advertising fresh of compute before a finalize step that follows the last upgrade of compute"
         );
         assert_eq!(v10[0].steps, ["h0.start.compute-api"]);
+    }
+
+    #[test]
+    fn a_finalize_before_the_last_upgrade_does_not_finalize() {
+        let catalog = kit();
+        let mut plan = rolling(&catalog, "r1", "r2");
+        let finalize = plan
+            .steps
+            .iter()
+            .position(|s| s.id == "h0.finalize.compute")
+            .unwrap();
+        let last_start = plan
+            .steps
+            .iter()
+            .rposition(|s| {
+                s.kind == StepKind::Start && s.hop == 0 && s.service.as_deref() == Some("compute")
+            })
+            .unwrap();
+        assert!(last_start < finalize);
+        // The finalize (with what it starts advertising) moves before the last start.
+        let moved = plan.steps.remove(finalize);
+        plan.steps.insert(last_start, moved);
+        let v10 = of_rule(&catalog, &plan, "V10");
+        assert_eq!(v10.len(), 1, "{v10:?}");
+        assert_eq!(
+            v10[0].message,
+            "step h0.finalize.compute starts advertising fresh of compute before a finalize step that follows the last upgrade of compute"
+        );
     }
 
     /// The planner's rolling r1 -> r2 plan, with `extensions` as what compute advertises
