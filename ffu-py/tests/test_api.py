@@ -1,4 +1,4 @@
-"""The Python API of DESIGN section 7: classes, attributes, conversions, sequence behaviour."""
+"""The Python API (README, "Python"): classes, attributes, conversions, sequence behaviour."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@
 //!
 //! What a service advertises is what the plan says: the `advertised` set of the last step
 //! that gave one for it, and before any, what its servers may advertise before the first
-//! step. "Running servers" are the service's running `control` components (DESIGN section 1:
-//! "every running server"), on the fleet the replay (`replay.rs`) keeps.
+//! step. "Running servers" are the service's running `control` components (DESIGN.md, V10:
+//! "running servers'"), on the fleet the replay (`replay.rs`) keeps.
 //!
 //! The verifier negotiates on its own ([`may_advertise`]), from the rule, and does not call
 //! the planner's negotiation (`Catalog::negotiate_releases`): the planner and its judge must

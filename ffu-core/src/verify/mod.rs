@@ -1,5 +1,5 @@
 //! The verifier: checks any plan (made by ffu, another tool or a person) against the safety
-//! rules of the design (DESIGN.md section 5), and reports every violation with the steps
+//! rules (DESIGN.md, "The safety rules"), and reports every violation with the steps
 //! involved.
 //!
 //! It is written from the rules, not from the planner: the property tests use it as the
@@ -27,7 +27,8 @@
 //! | V15 converge | not checked yet | — |
 //! | V16 recovery | not checked yet | — |
 //!
-//! V12 to V16 (DESIGN.md sections 8 and 10) are not checked: the plans this crate makes and
+//! V12 to V16 (the project contract's rules for phases, tasks and recovery, which later
+//! work brings) are not checked: the plans this crate makes and
 //! reads do not carry phases, tasks, `code`, backup databases or recovery plans yet.
 //!
 //! V6, V7, V8, V10 and V11 are about what runs while a step runs: `replay.rs` walks the steps
