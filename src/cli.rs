@@ -650,10 +650,7 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
             ))
         }
     };
-    let request = match &state {
-        Some(state) => request.with_state(state),
-        None => request,
-    };
+    let request = request.with_state(state.as_ref());
     // The plan stays compact: as JSON its migration steps are written straight from the
     // catalog, never built; the renderings for people build them.
     let catalog = std::sync::Arc::new(catalog);

@@ -275,11 +275,8 @@ impl PyCatalog {
                     "plan() needs from_ (the release the cloud runs), or state= to start where its databases stand",
                 ))
             }
-        };
-        let request = match &state {
-            Some(state) => request.with_state(state),
-            None => request,
-        };
+        }
+        .with_state(state.as_ref());
         logging::sync_level(py);
         let catalog = &self.inner;
         // The plan is kept compact: its migration steps are built only if Python asks for
@@ -337,11 +334,8 @@ impl PyCatalog {
         let plan = py
             .detach(|| {
                 guarded(|| {
-                    let request = PlanRequest::from_inventory(&inventory, &to, &policy);
-                    let request = match &state {
-                        Some(state) => request.with_state(state),
-                        None => request,
-                    };
+                    let request = PlanRequest::from_inventory(&inventory, &to, &policy)
+                        .with_state(state.as_ref());
                     Ok(PyPlan::compact(catalog.plan_compact(&request)?))
                 })
             })

@@ -133,18 +133,19 @@ impl Catalog {
         self.check_excluded_dependencies(&included, from, to)?;
         let layout = Layout::new(self, path, &included, &resolved.applied);
         let inventory = request.inventory();
-        let fleet = Fleet::new(self, inventory, &included, from, max_unavailable);
+        // The instances are only looked at with an inventory or in a rolling upgrade.
+        let fleet = || Fleet::new(self, inventory, &included, from, max_unavailable);
         let (steps, in_hop) = match (policy.mode, inventory) {
             (Mode::Offline, None) => {
                 let built = offline::build_steps(self, &layout, None)?;
                 (built.steps, built.in_hop)
             }
             (Mode::Offline, Some(_)) => {
-                let built = offline::build_steps(self, &layout, Some(&fleet))?;
+                let built = offline::build_steps(self, &layout, Some(&fleet()))?;
                 (built.steps, built.in_hop)
             }
             (Mode::Rolling, _) => (
-                StepList::all_built(rolling::build_steps(self, &layout, fleet)?),
+                StepList::all_built(rolling::build_steps(self, &layout, fleet())?),
                 Vec::new(),
             ),
         };

@@ -105,9 +105,15 @@ impl<'a> PlanRequest<'a> {
     /// says, per service, which. The plan leaves them out and lists them in
     /// [`crate::Plan::applied`] (for [`crate::verify()`]); the stops, installs and starts of
     /// hops whose migrations were all applied stay (the code still has to be installed).
+    /// `None` (a caller with an optional state) leaves the request as it is.
     #[must_use]
-    pub fn with_state(mut self, state: &'a BTreeMap<String, ServiceState>) -> PlanRequest<'a> {
-        self.state = Some(state);
+    pub fn with_state(
+        mut self,
+        state: impl Into<Option<&'a BTreeMap<String, ServiceState>>>,
+    ) -> PlanRequest<'a> {
+        if let Some(state) = state.into() {
+            self.state = Some(state);
+        }
         self
     }
 
@@ -399,4 +405,26 @@ fn start_of_state(
     start.ok_or_else(|| Error::BadState {
         message: "no service of the state has an applied migration, so it does not tell where the cloud stands: give the release to start from".to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_state_leaves_the_request_as_it_is() {
+        let catalog = Catalog::openstack();
+        let policy = Policy::default();
+        let mut state = BTreeMap::new();
+        state.insert(
+            "keystone".to_owned(),
+            ServiceState::applied(["keystone.pike.expand"]),
+        );
+        let none: Option<&BTreeMap<String, ServiceState>> = None;
+        let from_state = PlanRequest::from_state(&state, "queens", &policy).with_state(none);
+        let plan = catalog.plan_request(&from_state).unwrap();
+        assert_eq!(plan.applied, ["keystone.pike.expand"]);
+        let plain = PlanRequest::from_release("ocata", "queens", &policy).with_state(none);
+        assert!(catalog.plan_request(&plain).unwrap().applied.is_empty());
+    }
 }
