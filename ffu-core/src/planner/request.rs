@@ -424,7 +424,11 @@ mod tests {
         let from_state = PlanRequest::from_state(&state, "queens", &policy).with_state(none);
         let plan = catalog.plan_request(&from_state).unwrap();
         assert_eq!(plan.applied, ["keystone.pike.expand"]);
-        let plain = PlanRequest::from_release("ocata", "queens", &policy).with_state(none);
-        assert!(catalog.plan_request(&plain).unwrap().applied.is_empty());
+        let from_release = PlanRequest::from_release("ocata", "queens", &policy).with_state(none);
+        assert!(catalog
+            .plan_request(&from_release)
+            .unwrap()
+            .applied
+            .is_empty());
     }
 }
