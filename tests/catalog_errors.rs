@@ -40,7 +40,7 @@ fn unknown_field_is_refused_with_its_place() {
     assert_error(
         "unknown-field",
         "services:\n  - name: s\n    componets: []\n",
-        "error: FILE:6:5: unknown field `componets`, expected one of name, after, since, until, versions, upgrade_check, upgrade_check_since, databases, max_skew, components\n",
+        "error: FILE:6:5: unknown field `componets`, expected one of name, after, since, until, versions, upgrade_check, upgrade_check_since, databases, max_skew, restart_order, components, x-...\n",
     );
 }
 
@@ -56,7 +56,7 @@ fn unknown_field_in_json() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr.replace(&file, "FILE"),
-        "error: FILE:1:79: unknown field `servics`, expected one of `format`, `name`, `include`, `releases`, `skip_level`, `edges`, `services`, `migrations`, `extensions`, `config_changes`\n"
+        "error: FILE:1:79: unknown field `servics`, expected one of `format`, `name`, `include`, `releases`, `skip_level`, `edges`, `services`, `migrations`, `extensions`, `config_changes`, `tasks`\n"
     );
 }
 
@@ -445,6 +445,6 @@ fn control_characters_in_values_are_escaped_in_error_lines() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr.replace(&file, "FILE"),
-        "error: FILE:1:172: unknown variant `control\\nerror: forged\\u{1b}[31m`, expected one of `control`, `agent`, `dataplane`\n"
+        "error: FILE:1:172: unknown variant `control\\nerror: forged\\u{1b}[31m`, expected one of `control`, `agent`, `dataplane`, `infra`\n"
     );
 }

@@ -191,9 +191,16 @@ fn policy(out: &mut String, policy: &Policy) {
         Some(services) => strings(out, services),
         None => out.push_str("null"),
     }
-    if let Some(max_unavailable) = &policy.max_unavailable {
-        out.push_str(",\"max_unavailable\":");
-        string(out, max_unavailable);
+    for (key, value) in [
+        (",\"max_unavailable\":", &policy.max_unavailable),
+        (",\"repo_command\":", &policy.repo_command),
+        (",\"backup_command\":", &policy.backup_command),
+        (",\"backup_dir\":", &policy.backup_dir),
+    ] {
+        if let Some(value) = value {
+            out.push_str(key);
+            string(out, value);
+        }
     }
     out.push('}');
 }
@@ -416,6 +423,23 @@ mod tests {
         plan.steps[3].kind = StepKind::Finalize;
         plan.policy.services = Some(vec![text.to_owned()]);
         plan.policy.max_unavailable = Some(text.to_owned());
+        plan.policy.repo_command = Some(text.to_owned());
+        plan.policy.backup_dir = Some(text.to_owned());
+        plan.steps[4].config = Some(crate::plan::ConfigEdit {
+            file: text.to_owned(),
+            section: "s".to_owned(),
+            option: text.to_owned(),
+            action: crate::plan::ConfigEditAction::Set,
+            value: Some(text.to_owned()),
+            to: None,
+            temporary: true,
+        });
+        plan.steps[4].databases = Some(vec![text.to_owned()]);
+        plan.steps[4].x = Some([(format!("x-{text}"), serde_json::Value::from(text))].into());
+        plan.steps[4].task = Some(text.to_owned());
+        plan.steps[4].unit = Some(text.to_owned());
+        plan.steps[4].batch = Some(3);
+        plan.steps[4].disable = true;
         plan.applied = vec![text.to_owned(), "keystone.ocata.db-sync".to_owned()];
         plan
     }

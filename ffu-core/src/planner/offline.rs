@@ -163,7 +163,8 @@ fn step_capacity(
         .flatten()
         .map(|&id| 2 * catalog.migration(id).needs_running.len())
         .sum();
-    let per_hop = 4 * catalog.services().len() + catalog.config_changes().len() + catalog.tasks().len();
+    let per_hop =
+        4 * catalog.services().len() + catalog.config_changes().len() + catalog.tasks().len();
     let instances = hosts.map_or(catalog.components().len(), |fleet| fleet.placements.len());
     let others = temporary + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64;
     Capacity {
@@ -228,9 +229,19 @@ impl Builder<'_> {
         self.phase = Phase::Config;
         self.config_changes(&hop, taking_part);
         self.phase = Phase::Migrations;
-        tasks.add(&mut self.steps, &hop, TaskPhase::BeforeMigrations, taking_part);
+        tasks.add(
+            &mut self.steps,
+            &hop,
+            TaskPhase::BeforeMigrations,
+            taking_part,
+        );
         self.migrations(&hop, &ordered, in_hop);
-        tasks.add(&mut self.steps, &hop, TaskPhase::AfterMigrations, taking_part);
+        tasks.add(
+            &mut self.steps,
+            &hop,
+            TaskPhase::AfterMigrations,
+            taking_part,
+        );
         if hop.last {
             self.phase = Phase::Start;
             tasks.add(&mut self.steps, &hop, TaskPhase::BeforeStart, taking_part);
@@ -247,7 +258,8 @@ impl Builder<'_> {
     /// Adds a built step of `kind` in hop `hop`, in the current phase.
     fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
         let phase = self.phase;
-        self.steps.add(Step::new(id, hop, kind, reason).in_phase(phase))
+        self.steps
+            .add(Step::new(id, hop, kind, reason).in_phase(phase))
     }
 
     /// Fills in what a stop or start of `component` carries besides its name: the service
@@ -346,7 +358,12 @@ impl Builder<'_> {
             let name = &data.name;
             let host = self.bootstrap_name(service);
             let reason = format!("confirm every {name} component runs {release} and reports up");
-            let step = self.push(hop, StepKind::Postcheck, format!("h{hop}.postcheck.{name}"), reason);
+            let step = self.push(
+                hop,
+                StepKind::Postcheck,
+                format!("h{hop}.postcheck.{name}"),
+                reason,
+            );
             step.service = Some(name.clone());
             step.release = Some(release.clone());
             step.host = host;
@@ -491,7 +508,7 @@ impl Builder<'_> {
             step.command = command;
             step.rollback_point = true;
             step.host = host;
-            step.databases = Some(databases);
+            step.databases = (!databases.is_empty()).then_some(databases);
             step.x = extras(&data.x, &crate::extras::Extras::new());
         }
     }
@@ -898,9 +915,18 @@ impl Builder<'_> {
 /// fleet on the last hop (all of them get the target), else the bootstrap hosts, where
 /// the intermediate releases' migrations run (TripleO: `ffu_packages_apply` on the
 /// bootstrap node only).
-fn repo_hosts(catalog: &Catalog, fleet: &Fleet, layout: &Layout, last: bool) -> Vec<Option<String>> {
+fn repo_hosts(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    layout: &Layout,
+    last: bool,
+) -> Vec<Option<String>> {
     let mut hosts: Vec<u32> = if last {
-        fleet.placements.iter().filter_map(|placement| placement.host).collect()
+        fleet
+            .placements
+            .iter()
+            .filter_map(|placement| placement.host)
+            .collect()
     } else {
         layout
             .service_order

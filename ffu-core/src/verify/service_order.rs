@@ -2,12 +2,15 @@
 //! before A's (on a skip hop too: each service's releases run together, service by
 //! service), and B's components are started before A's. Only real starts count: the last
 //! `start` of an instance (a component on its host), not the temporary starts for
-//! `needs_running` that a later `stop` undoes.
+//! `needs_running` that a later `stop` undoes. The migrations of the `converge` phase (the
+//! target's data migrations, after every start) are ordered among themselves, and the
+//! starting release's own data migrations (run with the current code, DESIGN §8) stand
+//! outside the order.
 
 use rustc_hash::FxHashSet as HashSet;
 
 use super::{Context, Violation};
-use crate::plan::StepKind;
+use crate::plan::{CodeSide, Phase, StepKind};
 use crate::service::ComponentId;
 
 /// Per (hop, service), `hop * services + service`: the first and last position of
@@ -23,12 +26,17 @@ fn widen(slot: &mut Option<(usize, usize)>, at: usize) {
 pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
     let catalog = context.catalog;
     let services = catalog.services().len();
-    let migrations = migration_spans(context);
+    let migrations = migration_spans(context, false);
+    let converge = migration_spans(context, true);
     let starts = real_start_spans(context);
     for hop in 0..context.plan.hops.len() {
         for (a_index, a) in catalog.services().iter().enumerate() {
             for &b in &a.after {
-                for (table, what) in [(&migrations, "migrations"), (&starts, "component starts")] {
+                for (table, what) in [
+                    (&migrations, "migrations"),
+                    (&converge, "converge migrations"),
+                    (&starts, "component starts"),
+                ] {
                     let (Some((a_first, _)), Some((_, b_last))) = (
                         table[hop * services + a_index],
                         table[hop * services + b.index()],
@@ -55,11 +63,16 @@ pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
     }
 }
 
-/// Where each service's migrations stand in each hop.
-fn migration_spans(context: &Context) -> Spans {
+/// Where each service's migrations stand in each hop: those of the converge phase, or
+/// the others but the starting release's own.
+fn migration_spans(context: &Context, converge: bool) -> Spans {
     let services = context.catalog.services().len();
     let mut spans = vec![None; context.plan.hops.len() * services];
     for (index, step) in context.steps() {
+        if step.code == Some(CodeSide::Current) || (step.phase == Some(Phase::Converge)) != converge
+        {
+            continue;
+        }
         if let Some(id) = context.migration[index] {
             let service = context.catalog.migration(id).service;
             widen(&mut spans[step.hop * services + service.index()], index);
