@@ -67,9 +67,11 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
     let width = plan.steps.len().to_string().len();
     let indent = " ".repeat(width + 2 + 10);
     let mut current_hop = usize::MAX;
+    let mut current_phase = None;
     for (number, step) in plan.steps.iter().enumerate() {
         if step.hop != current_hop {
             current_hop = step.hop;
+            current_phase = None;
             if let Some(hop) = plan.hops.get(step.hop) {
                 let skip = if hop.skip {
                     format!(" (skip-level: applies {})", hop.releases.join(", "))
@@ -86,6 +88,14 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
                 );
             }
         }
+        // A heading where the phase changes (rolling plans interleave phases per service,
+        // so they get more headings than offline ones).
+        if step.phase.is_some() && step.phase != current_phase {
+            current_phase = step.phase;
+            if let Some(phase) = step.phase {
+                let _ = writeln!(out, "  -- {}", phase.as_str());
+            }
+        }
         let marker = if step.rollback_point {
             "  [rollback point]"
         } else {
@@ -98,9 +108,13 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
             .filter(|h| !step.id.ends_with(&format!("@{h}")))
             .map(|h| format!("  @{h}"))
             .unwrap_or_default();
+        let code = match (step.code, &step.code_release) {
+            (Some(code), Some(release)) => format!("  [{} code: {release}]", code.as_str()),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{:>width$}. {:<9} {}{host}{marker}",
+            "{:>width$}. {:<9} {}{host}{marker}{code}",
             number + 1,
             step.kind.as_str(),
             step.id
