@@ -191,9 +191,20 @@ fn policy(out: &mut String, policy: &Policy) {
         Some(services) => strings(out, services),
         None => out.push_str("null"),
     }
-    if let Some(max_unavailable) = &policy.max_unavailable {
-        out.push_str(",\"max_unavailable\":");
-        string(out, max_unavailable);
+    // The optional fields in declaration order, each left out when None, as serde writes them.
+    let optional = [
+        ("max_unavailable", &policy.max_unavailable),
+        ("repo_command", &policy.repo_command),
+        ("backup_command", &policy.backup_command),
+        ("backup_dir", &policy.backup_dir),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            out.push_str(",\"");
+            out.push_str(name);
+            out.push_str("\":");
+            string(out, value);
+        }
     }
     out.push('}');
 }
@@ -416,6 +427,9 @@ mod tests {
         plan.steps[3].kind = StepKind::Finalize;
         plan.policy.services = Some(vec![text.to_owned()]);
         plan.policy.max_unavailable = Some(text.to_owned());
+        plan.policy.repo_command = Some(text.to_owned());
+        plan.policy.backup_command = Some(text.to_owned());
+        plan.policy.backup_dir = Some(text.to_owned());
         plan.applied = vec![text.to_owned(), "keystone.ocata.db-sync".to_owned()];
         plan
     }
