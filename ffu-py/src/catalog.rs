@@ -93,7 +93,17 @@ fn policy(py: Python<'_>, args: &PolicyArgs<'_, '_>) -> PyResult<Policy> {
 /// document as text, and `backup_dir` is written into shell commands as given.
 fn text_arg(value: &Bound<'_, PyAny>, argument: &str, what: &str) -> PyResult<String> {
     match value.cast::<PyString>() {
-        Ok(text) => Ok(text.to_cow()?.into_owned()),
+        // A lone surrogate cannot become UTF-8 text (nor part of a plan document).
+        Ok(text) => text
+            .to_cow()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| {
+                argument_error(
+                    value.py(),
+                    argument,
+                    format!("{argument} is not valid Unicode text (it has a lone surrogate)"),
+                )
+            }),
         Err(_) => Err(argument_type_error(
             value.py(),
             argument,
