@@ -290,9 +290,14 @@ impl PyCatalog {
     /// empty: catalog order) and `x`.
     ///
     /// An unknown name raises `ArgumentError`.
-    fn service_info<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
+    fn service_info<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let name = text_arg(name, "name", "a service name")?;
         let catalog = &self.inner;
-        let Some(id) = catalog.service_id(name) else {
+        let Some(id) = catalog.service_id(&name) else {
             return Err(argument_error(
                 py,
                 "name",

@@ -403,8 +403,9 @@ def test_service_info_of_an_unknown_service(openstack: ffu.Catalog) -> None:
     with pytest.raises(ffu.ArgumentError, match=r'^unknown service "novaa"; the catalog "openstack" has .*\bnova\b') as info:
         openstack.service_info("novaa")
     assert info.value.argument == "name" and isinstance(info.value, ValueError)
-    with pytest.raises(TypeError):
+    with pytest.raises(ffu.ArgumentTypeError, match=r"^name must be a str \(a service name\), not int$") as bad_type:
         openstack.service_info(5)  # type: ignore[arg-type]
+    assert bad_type.value.argument == "name" and isinstance(bad_type.value, TypeError)
 
 
 def test_the_new_typed_dicts_and_literals() -> None:
