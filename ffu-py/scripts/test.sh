@@ -87,7 +87,9 @@ step "pytest"
 "$vpy" -m pytest -c "$root/ffu-py/pyproject.toml" --rootdir "$root/ffu-py" "$root/ffu-py/tests"
 
 step "stubtest"
-"$vpy" -m mypy.stubtest ffu
+# The allowlist names stubtest's false reports (each with the reason); a mypy that no longer
+# makes one leaves its line unused, which is no failure.
+"$vpy" -m mypy.stubtest ffu --allowlist "$root/ffu-py/stubtest-allowlist.txt" --ignore-unused-allowlist
 
 step "mypy --strict (typing example, Ansible example, the package)"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" \

@@ -10,6 +10,7 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
 use crate::convert;
 use crate::errors::{argument_error, argument_type_error, guarded, Request};
+use crate::facts;
 use crate::inventory::PyInventory;
 use crate::logging;
 use crate::plan::{PyPlan, PyViolation};
@@ -48,25 +49,70 @@ fn load(
         .map_err(|failure| failure.into_py_err(py, None))
 }
 
-/// The policy of `plan` and `plan_inventory`, from their keyword arguments.
-fn policy(
-    py: Python<'_>,
-    mode: &str,
+/// The keyword arguments of `plan` and `plan_inventory` that make their policy.
+struct PolicyArgs<'a, 'py> {
+    mode: &'a str,
     skip_level: bool,
     keep_dataplane: bool,
-    services: Option<&Bound<'_, PyAny>>,
-    max_unavailable: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Policy> {
+    services: Option<&'a Bound<'py, PyAny>>,
+    max_unavailable: Option<&'a Bound<'py, PyAny>>,
+    repo_command: Option<&'a Bound<'py, PyAny>>,
+    backup_command: Option<&'a Bound<'py, PyAny>>,
+    backup_dir: Option<&'a Bound<'py, PyAny>>,
+}
+
+/// The policy of `plan` and `plan_inventory`, from their keyword arguments.
+fn policy(py: Python<'_>, args: &PolicyArgs<'_, '_>) -> PyResult<Policy> {
     Ok(Policy {
-        mode: parse_mode(py, mode)?,
-        skip_level,
-        keep_dataplane,
-        services: services
+        mode: parse_mode(py, args.mode)?,
+        skip_level: args.skip_level,
+        keep_dataplane: args.keep_dataplane,
+        services: args
+            .services
             .map(|names| convert::str_list(names, "services", "services"))
             .transpose()?,
-        max_unavailable: max_unavailable.map(max_unavailable_arg).transpose()?,
-        ..Policy::default()
+        max_unavailable: args.max_unavailable.map(max_unavailable_arg).transpose()?,
+        repo_command: args
+            .repo_command
+            .map(|value| text_arg(value, "repo_command", "a command template"))
+            .transpose()?,
+        backup_command: args
+            .backup_command
+            .map(|value| text_arg(value, "backup_command", "a command template"))
+            .transpose()?,
+        backup_dir: args
+            .backup_dir
+            .map(|value| text_arg(value, "backup_dir", "a directory"))
+            .transpose()?,
     })
+}
+
+/// A str argument that ffu reads itself (rather than by `PyO3`'s extraction), so that
+/// another type is an `ArgumentTypeError` naming the argument, as for `services`. Only a
+/// str: a path object would be accepted by `str()`, but the policy goes into the plan
+/// document as text, and `backup_dir` is written into shell commands as given.
+fn text_arg(value: &Bound<'_, PyAny>, argument: &str, what: &str) -> PyResult<String> {
+    match value.cast::<PyString>() {
+        // A lone surrogate cannot become UTF-8 text (nor part of a plan document).
+        Ok(text) => text
+            .to_cow()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| {
+                argument_error(
+                    value.py(),
+                    argument,
+                    format!("{argument} is not valid Unicode text (it has a lone surrogate)"),
+                )
+            }),
+        Err(_) => Err(argument_type_error(
+            value.py(),
+            argument,
+            format!(
+                "{argument} must be a str ({what}), not {}",
+                convert::kind(value)
+            ),
+        )),
+    }
 }
 
 fn parse_mode(py: Python<'_>, mode: &str) -> PyResult<Mode> {
@@ -219,6 +265,52 @@ impl PyCatalog {
             .collect()
     }
 
+    /// The catalog's tasks (the actions of an upgrade that are not migrations), in catalog
+    /// order, as dicts (`ffu.TaskInfo`): `id`, `service`, `release` (None: every hop whose
+    /// end lies within `since` and `until`), `since`, `until`, `phase` (the catalog's, such
+    /// as `before_migrations`), `code` (`current` or `target`), `on` (`bootstrap` or
+    /// `all`), `command`, `config` (an `ffu.ConfigEdit`, or None), `requires` (task and
+    /// migration ids), `mode` (`any`, `offline` or `rolling`), `reason`, `duration_s` and
+    /// `x` (the tool's own `x-...` fields).
+    #[getter]
+    fn tasks<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let catalog = &self.inner;
+        catalog
+            .tasks()
+            .iter()
+            .map(|task| facts::task(py, catalog, task))
+            .collect()
+    }
+
+    /// What the catalog knows of the service `name`, as a dict (`ffu.ServiceInfo`): `name`,
+    /// `since`, `until`, `after` (services whose steps come first), `versions` (release to
+    /// version, where given), `upgrade_check`, `databases` (each `name`, `since`, `until`),
+    /// `components` (each `name`, `role`, `unit`, `since`, `until`, `removal_needs`, `x`),
+    /// `max_skew` (a number of releases, or `"slurp"`), `restart_order` (component names;
+    /// empty: catalog order) and `x`.
+    ///
+    /// An unknown name raises `ArgumentError`.
+    fn service_info<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let name = text_arg(name, "name", "a service name")?;
+        let catalog = &self.inner;
+        let Some(id) = catalog.service_id(&name) else {
+            return Err(argument_error(
+                py,
+                "name",
+                format!(
+                    "unknown service {name:?}; the catalog {:?} has {}",
+                    catalog.name(),
+                    self.services().join(", ")
+                ),
+            ));
+        };
+        facts::service(py, catalog, catalog.service(id))
+    }
+
     /// How big the catalog is: the number of `releases`, `services`, `components`,
     /// `migrations`, `extensions` and `config_changes`.
     fn stats(&self) -> BTreeMap<&'static str, usize> {
@@ -239,8 +331,14 @@ impl PyCatalog {
     /// the migrations the databases already hold are left out and listed in
     /// `Plan.applied`; `from_` may then be `None`, to start where the databases stand.
     ///
+    /// The policy's command templates (DESIGN §8), kept in `Plan.policy`: `repo_command`
+    /// switches a host's package sources to a release (`{release}`; each hop then gets
+    /// `repos` steps before its installs), `backup_command` backs up a service's databases
+    /// (`{databases}`, `{dir}`, `{service}`, `{release}`; None for a `mysqldump`), and
+    /// `backup_dir` is its `{dir}` (None for `.`).
+    ///
     /// The planning runs without the GIL, so other Python threads go on meanwhile.
-    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None, state = None))]
+    #[pyo3(signature = (from_, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None, state = None, repo_command = None, backup_command = None, backup_dir = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the Python signature is the policy's fields as keywords"
@@ -256,14 +354,22 @@ impl PyCatalog {
         services: Option<Bound<'_, PyAny>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
         state: Option<Bound<'_, PyAny>>,
+        repo_command: Option<Bound<'_, PyAny>>,
+        backup_command: Option<Bound<'_, PyAny>>,
+        backup_dir: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
         let policy = policy(
             py,
-            mode,
-            skip_level,
-            keep_dataplane,
-            services.as_ref(),
-            max_unavailable.as_ref(),
+            &PolicyArgs {
+                mode,
+                skip_level,
+                keep_dataplane,
+                services: services.as_ref(),
+                max_unavailable: max_unavailable.as_ref(),
+                repo_command: repo_command.as_ref(),
+                backup_command: backup_command.as_ref(),
+                backup_dir: backup_dir.as_ref(),
+            },
         )?;
         let state = state.as_ref().map(crate::database::state_arg).transpose()?;
         let request = match (&from_, &state) {
@@ -300,10 +406,11 @@ impl PyCatalog {
     /// inventory is an interrupted upgrade, which the plan completes).
     ///
     /// With `state` (as for `plan`), the migrations the databases already hold are left
-    /// out and listed in `Plan.applied`.
+    /// out and listed in `Plan.applied`. `repo_command`, `backup_command` and `backup_dir`
+    /// are as for `plan`.
     ///
     /// The planning runs without the GIL, so other Python threads go on meanwhile.
-    #[pyo3(signature = (inventory, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None, state = None))]
+    #[pyo3(signature = (inventory, to, *, mode = "offline", skip_level = false, keep_dataplane = true, services = None, max_unavailable = None, state = None, repo_command = None, backup_command = None, backup_dir = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the Python signature is the policy's fields as keywords"
@@ -319,14 +426,22 @@ impl PyCatalog {
         services: Option<Bound<'_, PyAny>>,
         max_unavailable: Option<Bound<'_, PyAny>>,
         state: Option<Bound<'_, PyAny>>,
+        repo_command: Option<Bound<'_, PyAny>>,
+        backup_command: Option<Bound<'_, PyAny>>,
+        backup_dir: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyPlan> {
         let policy = policy(
             py,
-            mode,
-            skip_level,
-            keep_dataplane,
-            services.as_ref(),
-            max_unavailable.as_ref(),
+            &PolicyArgs {
+                mode,
+                skip_level,
+                keep_dataplane,
+                services: services.as_ref(),
+                max_unavailable: max_unavailable.as_ref(),
+                repo_command: repo_command.as_ref(),
+                backup_command: backup_command.as_ref(),
+                backup_dir: backup_dir.as_ref(),
+            },
         )?;
         let state = state.as_ref().map(crate::database::state_arg).transpose()?;
         let inventory = Arc::clone(inventory.for_catalog(py, &self.inner)?);

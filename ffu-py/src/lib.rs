@@ -22,6 +22,7 @@ mod cli;
 mod convert;
 mod database;
 mod errors;
+mod facts;
 mod inventory;
 mod logging;
 mod plan;

@@ -4,15 +4,16 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use ffu_core::{render, Catalog, CompactPlan, Hop, Plan, Step, Violation};
+use ffu_core::{render, Catalog, CodeSide, CompactPlan, Hop, Phase, Plan, Step, Violation};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyList, PySlice, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PySlice, PyTuple};
 
 use crate::catalog::PyCatalog;
 use crate::convert;
 use crate::errors::{argument_type_error, guarded, internal_error};
+use crate::facts;
 use crate::logging;
 
 /// An upgrade plan (`ffu-plan/1`): the path of releases, its hops, and the steps in
@@ -221,7 +222,8 @@ impl PyPlan {
     }
 
     /// The policy the plan was made under, as a dict (`mode`, `skip_level`,
-    /// `keep_dataplane`, `services`).
+    /// `keep_dataplane`, `services`; `max_unavailable`, `repo_command`, `backup_command`
+    /// and `backup_dir` where given).
     #[getter]
     fn policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::to_python(py, &self.head().policy)
@@ -470,8 +472,8 @@ impl PyStep {
         self.0.hop
     }
 
-    /// What the step does: `precheck`, `stop`, `backup`, `install`, `config`, `expand`,
-    /// `migrate`, `contract`, `data`, `start`, `postcheck` or `finalize`.
+    /// What the step does: `precheck`, `stop`, `backup`, `repos`, `install`, `config`,
+    /// `expand`, `migrate`, `contract`, `data`, `task`, `start`, `postcheck` or `finalize`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.0.kind.as_str()
@@ -535,6 +537,94 @@ impl PyStep {
     #[getter]
     fn advertised(&self) -> Option<BTreeMap<String, Vec<String>>> {
         self.0.advertised.clone()
+    }
+
+    /// The phase of its hop the step belongs to: `precheck`, `prepare`, `stop`, `backup`,
+    /// `repos`, `install`, `config`, `migrations`, `start`, `converge` or `finalize`
+    /// (every step the planner makes has one; None in a document without it).
+    #[getter]
+    fn phase(&self) -> Option<&'static str> {
+        self.0.phase.map(Phase::as_str)
+    }
+
+    /// Whose code runs it, where code runs: `current` (the release the hop starts from,
+    /// already installed) or `target` (the release it goes to).
+    #[getter]
+    fn code(&self) -> Option<&'static str> {
+        self.0.code.map(CodeSide::as_str)
+    }
+
+    /// The release whose code runs it.
+    #[getter]
+    fn code_release(&self) -> Option<&str> {
+        self.0.code_release.as_deref()
+    }
+
+    /// The catalog task it runs (steps of kind `task`, and `config` steps of a task).
+    #[getter]
+    fn task(&self) -> Option<&str> {
+        self.0.task.as_deref()
+    }
+
+    /// On `stop` steps: whether the component is also disabled, so that a reboot during
+    /// the upgrade does not start old code on a newer schema.
+    #[getter]
+    fn disable(&self) -> bool {
+        self.0.disable
+    }
+
+    /// On the final `start` steps: whether the component is enabled again.
+    #[getter]
+    fn enable(&self) -> bool {
+        self.0.enable
+    }
+
+    /// The service manager's name (a systemd unit) of the component it stops or starts,
+    /// when the catalog gives one.
+    #[getter]
+    fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+
+    /// On `install` steps: the service's version at the release installed.
+    #[getter]
+    fn version(&self) -> Option<&str> {
+        self.0.version.as_deref()
+    }
+
+    /// On `backup` steps: the databases backed up.
+    #[getter]
+    fn databases(&self) -> Option<Vec<String>> {
+        self.0.databases.clone()
+    }
+
+    /// On agent steps: the batch of hosts it belongs to, from 1.
+    #[getter]
+    fn batch(&self) -> Option<usize> {
+        self.0.batch
+    }
+
+    /// On `config` steps: the edit, as a dict (`ffu.ConfigEdit`) with `file`, `section`,
+    /// `option`, `action` (`set`, `unset`, `rename`, `remove` or `default`), `value` and
+    /// `to` (None where the edit has none; the document leaves them out) and `temporary`.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.0
+            .config
+            .as_ref()
+            .map(|edit| facts::config_edit(py, edit))
+            .transpose()
+    }
+
+    /// The `x-...` fields of the catalog items that produced it (a tool's own facts, by
+    /// name with the `x-`), or None when they have none.
+    #[getter]
+    fn x<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.0
+            .x
+            .as_ref()
+            .map(|x| convert::to_python(py, x))
+            .transpose()
     }
 
     /// The step as plain data, as in the plan document.

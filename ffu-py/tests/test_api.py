@@ -52,11 +52,22 @@ def test_public_names_are_exported() -> None:
         "discovery_sql",
         "import_alembic",
         # The shapes of the dicts ffu returns, for annotations.
+        "ComponentInfo",
+        "ConfigEdit",
+        "DatabaseInfo",
         "JournalCounts",
         "JournalStep",
         "NegotiatedExtensions",
         "ReleaseDetails",
+        "ServiceInfo",
         "ServiceState",
+        "TaskInfo",
+        # The values of their fields, and of Step's, as Literal aliases.
+        "CodeSide",
+        "Phase",
+        "Role",
+        "StepKind",
+        "TaskPhase",
     }
     for name in ffu.__all__:
         assert hasattr(ffu, name)

@@ -270,6 +270,11 @@ def bad_arguments(tmp_path: Path) -> list[tuple[str, Callable[[], object], type[
         ("max_unavailable list", lambda: openstack.plan("newton", "ocata", max_unavailable=[1]), TypeError, "max_unavailable"),  # type: ignore[arg-type]
         ("max_unavailable bool", lambda: openstack.plan("newton", "ocata", max_unavailable=True), TypeError, "max_unavailable"),
         ("max_unavailable huge", lambda: openstack.plan("newton", "ocata", max_unavailable=10**30), ValueError, "max_unavailable"),
+        ("repo_command int", lambda: openstack.plan("newton", "ocata", repo_command=1), TypeError, "repo_command"),  # type: ignore[arg-type]
+        ("backup_command bytes", lambda: openstack.plan("newton", "ocata", backup_command=b"x"), TypeError, "backup_command"),  # type: ignore[arg-type]
+        ("backup_dir path", lambda: openstack.plan_inventory(inventory, "queens", backup_dir=tmp_path), TypeError, "backup_dir"),  # type: ignore[arg-type]
+        ("service_info", lambda: openstack.service_info("novaa"), ValueError, "name"),
+        ("service_info int", lambda: openstack.service_info(1), TypeError, "name"),  # type: ignore[arg-type]
         ("state list", lambda: openstack.plan("newton", "ocata", state=["x"]), TypeError, "state"),  # type: ignore[arg-type]
         ("state key", lambda: openstack.plan("newton", "ocata", state={1: []}), TypeError, "state"),  # type: ignore[dict-item]
         ("state no applied", lambda: openstack.plan("newton", "ocata", state={"nova": {}}), ValueError, "state"),

@@ -260,6 +260,9 @@ PLAN_SLOTS = [
     "services in a list",
     "state of a service",
     "applied of a service",
+    "repo_command",
+    "backup_command",
+    "backup_dir",
 ]
 PLAN_DOCUMENT_SLOTS = ["a node of a plan document", "a node of another plan document"]
 DISCOVER_SLOTS = ["services", "services in a list", "conn", "backend", "catalog"]
@@ -317,8 +320,8 @@ def case_catalog(rng: random.Random, ctx: Context, case: int) -> tuple[str, Call
 
 
 def case_plan(rng: random.Random, ctx: Context, case: int) -> tuple[str, Callable[[], Any]]:
-    """Catalog.plan with odd arguments (the others valid): services, state, max_unavailable
-    and the releases; later cases put a second odd argument in another place."""
+    """Catalog.plan with odd arguments (the others valid): services, state, max_unavailable,
+    the policy's templates and the releases; later cases put a second odd argument in another place."""
     catalog, names = rng.choice(
         [(ctx.tiny, ("a", "c", "alpha")), (ctx.openstack, ("newton", "pike", "nova"))]
     )

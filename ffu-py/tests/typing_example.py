@@ -46,6 +46,49 @@ def progress(journal: ffu.Journal) -> str:
     return f"{counts['done']}/{len(steps)} done, first step {steps[0]['state']}"
 
 
+def step_action(step: ffu.Step) -> str:
+    """A deployment tool's action for a step, from its typed procedure fields (DESIGN §8)."""
+    phase: ffu.Phase | None = step.phase
+    code: ffu.CodeSide | None = step.code
+    databases: list[str] | None = step.databases
+    batch: int | None = step.batch
+    edit: ffu.ConfigEdit | None = step.config
+    extras: dict[str, Any] | None = step.x
+    unit = step.unit or step.component
+    if step.kind == "backup" and databases is not None:
+        return f"backup {' '.join(databases)}"
+    if step.kind in ("stop", "start") and unit is not None:
+        verb = "disable --now" if step.disable else "enable --now" if step.enable else step.kind
+        return f"systemctl {verb} {unit}" + (f" (batch {batch})" if batch is not None else "")
+    if edit is not None:
+        value: str | None = edit["value"]
+        return f"crudini --set {edit['file']} {edit['section']} {edit['option']} {value or ''}"
+    if step.kind == "install" and step.version is not None:
+        return f"install {step.service} {step.version}"
+    if step.kind == "task" and step.task is not None:
+        return f"task {step.task} with {code or 'target'} code ({step.code_release})"
+    hook = extras.get("x-hook") if extras is not None else None
+    return f"{phase or '-'} {step.kind}" + (f" hook {hook}" if hook is not None else "")
+
+
+def units(catalog: ffu.Catalog, service: str) -> dict[str, str]:
+    """Component to unit, from the typed service facts (the component's name where the
+    catalog gives no unit)."""
+    info: ffu.ServiceInfo = catalog.service_info(service)
+    components: list[ffu.ComponentInfo] = info["components"]
+    databases: list[ffu.DatabaseInfo] = info["databases"]
+    skew: int | str = info["max_skew"]
+    assert databases and skew in (1, 2, "slurp")
+    return {c["name"]: c["unit"] or c["name"] for c in components if c["role"] in ("control", "agent")}
+
+
+def converge_tasks(catalog: ffu.Catalog) -> list[str]:
+    """The ids of the catalog tasks that run once every service runs the target."""
+    tasks: list[ffu.TaskInfo] = catalog.tasks
+    phase: ffu.TaskPhase = "converge"
+    return [task["id"] for task in tasks if task["phase"] == phase]
+
+
 def main() -> None:
     catalog = ffu.Catalog.openstack()
     plan: ffu.Plan = catalog.plan("newton", "queens", mode="offline", skip_level=False, services=None)
@@ -75,6 +118,13 @@ def main() -> None:
     rolling: ffu.Plan = catalog.plan_inventory(inventory, "queens", mode="rolling", max_unavailable=1)
     assert catalog.verify(rolling) == []
     assert [release["name"] for release in slurp_releases(catalog)][:1] == ["2023.1"]
+    templated: ffu.Plan = catalog.plan(
+        "newton", "pike", repo_command="repos {release}", backup_command="dump {databases}", backup_dir="/b"
+    )
+    assert templated.policy["backup_dir"] == "/b"
+    actions = [step_action(step) for step in templated]
+    assert any(action.startswith("backup ") or "backup" in action for action in actions)
+    assert units(catalog, "nova")["nova-compute"] and isinstance(converge_tasks(catalog), list)
     connection = sqlite3.connect(":memory:")
     try:
         assert progress(ffu.Journal(connection, plan)) == f"0/{len(plan)} done, first step pending"

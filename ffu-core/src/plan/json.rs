@@ -424,6 +424,7 @@ mod tests {
         plan.policy.services = Some(vec![text.to_owned()]);
         plan.policy.max_unavailable = Some(text.to_owned());
         plan.policy.repo_command = Some(text.to_owned());
+        plan.policy.backup_command = Some(text.to_owned());
         plan.policy.backup_dir = Some(text.to_owned());
         plan.steps[4].config = Some(crate::plan::ConfigEdit {
             file: text.to_owned(),

@@ -27,7 +27,11 @@ attributes. The core's log events go to the standard :mod:`logging` logger ``"ff
 For annotations, the dicts ffu returns have TypedDicts: :class:`ReleaseDetails`
 (``Catalog.release_details``), :class:`NegotiatedExtensions` (``negotiate_details``),
 :class:`ServiceState` (:func:`discover`), :class:`JournalStep` and :class:`JournalCounts`
-(:class:`Journal`).
+(:class:`Journal`), :class:`ConfigEdit` (``Step.config``), :class:`TaskInfo`
+(``Catalog.tasks``) and :class:`ServiceInfo` with :class:`ComponentInfo` and
+:class:`DatabaseInfo` (``Catalog.service_info``); the ``Literal`` aliases :data:`StepKind`,
+:data:`Phase`, :data:`CodeSide`, :data:`TaskPhase` and :data:`Role` name the values of
+those fields.
 
 ``python -m ffu`` (and the ``ffu`` console script) is the ``ffu`` command line itself: the
 Rust CLI, run in this process (``ffu.__main__``).
@@ -57,11 +61,21 @@ from ffu._native import (
     import_alembic,
 )
 from ffu._types import (
+    CodeSide,
+    ComponentInfo,
+    ConfigEdit,
+    DatabaseInfo,
     JournalCounts,
     JournalStep,
     NegotiatedExtensions,
+    Phase,
     ReleaseDetails,
+    Role,
+    ServiceInfo,
     ServiceState,
+    StepKind,
+    TaskInfo,
+    TaskPhase,
 )
 
 __all__ = [
@@ -70,7 +84,11 @@ __all__ = [
     "ArgumentTypeError",
     "Catalog",
     "CatalogError",
+    "CodeSide",
+    "ComponentInfo",
+    "ConfigEdit",
     "DatabaseError",
+    "DatabaseInfo",
     "FfuError",
     "Hop",
     "Inventory",
@@ -80,12 +98,18 @@ __all__ = [
     "JournalStep",
     "NegotiatedExtensions",
     "NoPathError",
+    "Phase",
     "Plan",
     "PlanError",
     "PlanIterator",
     "ReleaseDetails",
+    "Role",
+    "ServiceInfo",
     "ServiceState",
     "Step",
+    "StepKind",
+    "TaskInfo",
+    "TaskPhase",
     "Violation",
     "__version__",
     "discover",

@@ -4,7 +4,19 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, Literal, SupportsIndex, final, overload
 
-from ffu._types import JournalCounts, JournalStep, NegotiatedExtensions, ReleaseDetails, ServiceState
+from ffu._types import (
+    CodeSide,
+    ConfigEdit,
+    JournalCounts,
+    JournalStep,
+    NegotiatedExtensions,
+    Phase,
+    ReleaseDetails,
+    ServiceInfo,
+    ServiceState,
+    StepKind,
+    TaskInfo,
+)
 
 __all__ = [
     "__version__",
@@ -35,20 +47,6 @@ __all__ = [
 __version__: Final[str]
 
 _Mode = Literal["offline", "rolling"]
-_StepKind = Literal[
-    "precheck",
-    "stop",
-    "backup",
-    "install",
-    "config",
-    "expand",
-    "migrate",
-    "contract",
-    "data",
-    "start",
-    "postcheck",
-    "finalize",
-]
 _Backend = Literal["sqlite", "postgres", "mysql"]
 _State = Mapping[str, Mapping[str, Any] | Iterable[str]]
 
@@ -59,6 +57,7 @@ _ServiceState = ServiceState
 _JournalStep = JournalStep
 _JournalCounts = JournalCounts
 _ReleaseDetails = ReleaseDetails
+_StepKind = StepKind
 
 @final
 class Catalog:
@@ -84,6 +83,9 @@ class Catalog:
     def services(self) -> list[str]: ...
     @property
     def release_details(self) -> list[ReleaseDetails]: ...
+    @property
+    def tasks(self) -> list[TaskInfo]: ...
+    def service_info(self, name: str) -> ServiceInfo: ...
     def stats(self) -> dict[str, int]: ...
     def plan(
         self,
@@ -96,6 +98,9 @@ class Catalog:
         services: Iterable[str] | None = None,
         max_unavailable: str | int | None = None,
         state: _State | None = None,
+        repo_command: str | None = None,
+        backup_command: str | None = None,
+        backup_dir: str | None = None,
     ) -> Plan: ...
     def plan_inventory(
         self,
@@ -108,6 +113,9 @@ class Catalog:
         services: Iterable[str] | None = None,
         max_unavailable: str | int | None = None,
         state: _State | None = None,
+        repo_command: str | None = None,
+        backup_command: str | None = None,
+        backup_dir: str | None = None,
     ) -> Plan: ...
     def negotiate(self, inventory: Inventory) -> dict[str, list[str]]: ...
     def negotiate_details(self, inventory: Inventory) -> dict[str, NegotiatedExtensions]: ...
@@ -206,7 +214,7 @@ class Step:
     @property
     def hop(self) -> int: ...
     @property
-    def kind(self) -> _StepKind: ...
+    def kind(self) -> StepKind: ...
     @property
     def service(self) -> str | None: ...
     @property
@@ -227,6 +235,30 @@ class Step:
     def host(self) -> str | None: ...
     @property
     def advertised(self) -> dict[str, list[str]] | None: ...
+    @property
+    def phase(self) -> Phase | None: ...
+    @property
+    def code(self) -> CodeSide | None: ...
+    @property
+    def code_release(self) -> str | None: ...
+    @property
+    def task(self) -> str | None: ...
+    @property
+    def disable(self) -> bool: ...
+    @property
+    def enable(self) -> bool: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def databases(self) -> list[str] | None: ...
+    @property
+    def batch(self) -> int | None: ...
+    @property
+    def config(self) -> ConfigEdit | None: ...
+    @property
+    def x(self) -> dict[str, Any] | None: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __ne__(self, value: object, /) -> bool: ...
