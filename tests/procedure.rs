@@ -108,10 +108,10 @@ fn steps_carry_what_a_tool_needs_as_data() {
         ),
         (Some(Phase::Prepare), Some(CodeSide::Current), Some("a"))
     );
-    let stop = step("h0.stop.db-api");
-    assert!(stop.disable);
-    assert_eq!(stop.unit.as_deref(), Some("db-api.service"));
-    let x = stop.x.as_ref().unwrap();
+    let api_stop = step("h0.stop.db-api");
+    assert!(api_stop.disable);
+    assert_eq!(api_stop.unit.as_deref(), Some("db-api.service"));
+    let x = api_stop.x.as_ref().unwrap();
     assert_eq!(x["x-package"], "python3-db");
     assert_eq!(x["x-container"], "db_api");
 
@@ -300,7 +300,7 @@ fn a_component_that_needs_a_change_before_its_removal_stops_the_plan() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "old-agent on net-1 exists only up to b, before the target c, and cannot simply be removed: move to db-agent first"
+        "old-agent on net-1 exists only up to b, before the target, and cannot simply be removed on the way: move to db-agent first"
     );
     // Up to its last release, the plan exists.
     assert!(catalog

@@ -328,10 +328,8 @@ pub enum NoPlan {
         host: String,
         /// The component.
         component: String,
-        /// Its last release.
+        /// Its last release, before the target.
         until: String,
-        /// The target release.
-        to: String,
         /// What must change first (the catalog's `removal_needs`).
         needs: String,
     },
@@ -413,11 +411,10 @@ impl fmt::Display for NoPlan {
                 host,
                 component,
                 until,
-                to,
                 needs,
             } => write!(
                 f,
-                "{component} on {host} exists only up to {until}, before the target {to}, and cannot simply be removed: {needs}"
+                "{component} on {host} exists only up to {until}, before the target, and cannot simply be removed on the way: {needs}"
             ),
         }
     }

@@ -21,49 +21,7 @@ use crate::service::Role;
 /// ```
 pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
     let mut out = String::with_capacity(plan.steps.len() * 160 + 256);
-    let _ = writeln!(
-        out,
-        "Plan {} -> {} ({}, catalog {}): {} hop{}, {} steps",
-        plan.from,
-        plan.to,
-        plan.policy.mode.as_str(),
-        plan.catalog,
-        plan.hops.len(),
-        if plan.hops.len() == 1 { "" } else { "s" },
-        plan.steps.len()
-    );
-    let _ = writeln!(out, "Path: {}", plan.path.join(" -> "));
-    if !plan.applied.is_empty() {
-        // Long alembic histories would drown the plan: name a few, count the rest.
-        const SHOWN: usize = 5;
-        let mut names = plan.applied[..plan.applied.len().min(SHOWN)].join(", ");
-        if plan.applied.len() > SHOWN {
-            let _ = write!(names, " and {} more", plan.applied.len() - SHOWN);
-        }
-        let _ = writeln!(
-            out,
-            "Already applied (left out): {} migration{}: {names}",
-            plan.applied.len(),
-            if plan.applied.len() == 1 { "" } else { "s" }
-        );
-    }
-    if let Some(catalog) = catalog {
-        let up: Vec<String> = catalog
-            .components()
-            .iter()
-            .filter(|c| c.role == Role::Dataplane)
-            .filter(|c| {
-                plan.policy
-                    .services
-                    .as_ref()
-                    .is_none_or(|names| names.contains(&catalog.service(c.service).name))
-            })
-            .map(|c| format!("{} ({})", c.name, catalog.service(c.service).name))
-            .collect();
-        if !up.is_empty() {
-            let _ = writeln!(out, "Stays up the whole time: {}", up.join(", "));
-        }
-    }
+    write_header(&mut out, plan, catalog);
     let width = plan.steps.len().to_string().len();
     let indent = " ".repeat(width + 2 + 10);
     let mut current_hop = usize::MAX;
@@ -130,6 +88,54 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
         let _ = writeln!(out, "\nNothing to do: {} is already the target.", plan.from);
     }
     out
+}
+
+/// The lines before the first hop: the plan in one line, its path, what the databases
+/// already hold and what stays up.
+fn write_header(out: &mut String, plan: &Plan, catalog: Option<&Catalog>) {
+    let _ = writeln!(
+        out,
+        "Plan {} -> {} ({}, catalog {}): {} hop{}, {} steps",
+        plan.from,
+        plan.to,
+        plan.policy.mode.as_str(),
+        plan.catalog,
+        plan.hops.len(),
+        if plan.hops.len() == 1 { "" } else { "s" },
+        plan.steps.len()
+    );
+    let _ = writeln!(out, "Path: {}", plan.path.join(" -> "));
+    if !plan.applied.is_empty() {
+        // Long alembic histories would drown the plan: name a few, count the rest.
+        const SHOWN: usize = 5;
+        let mut names = plan.applied[..plan.applied.len().min(SHOWN)].join(", ");
+        if plan.applied.len() > SHOWN {
+            let _ = write!(names, " and {} more", plan.applied.len() - SHOWN);
+        }
+        let _ = writeln!(
+            out,
+            "Already applied (left out): {} migration{}: {names}",
+            plan.applied.len(),
+            if plan.applied.len() == 1 { "" } else { "s" }
+        );
+    }
+    if let Some(catalog) = catalog {
+        let up: Vec<String> = catalog
+            .components()
+            .iter()
+            .filter(|c| c.role == Role::Dataplane)
+            .filter(|c| {
+                plan.policy
+                    .services
+                    .as_ref()
+                    .is_none_or(|names| names.contains(&catalog.service(c.service).name))
+            })
+            .map(|c| format!("{} ({})", c.name, catalog.service(c.service).name))
+            .collect();
+        if !up.is_empty() {
+            let _ = writeln!(out, "Stays up the whole time: {}", up.join(", "));
+        }
+    }
 }
 
 /// The plan as a Graphviz DOT digraph: one cluster per hop, steps in order, and dashed

@@ -492,7 +492,7 @@ impl<'de> serde::de::Visitor<'de> for MigrationVisitor {
                 MigrationField::Requires => once(&mut requires, &mut map, "requires")?,
                 MigrationField::Blocking => once(&mut blocking, &mut map, "blocking")?,
                 MigrationField::NeedsRunning => {
-                    once(&mut needs_running, &mut map, "needs_running")?
+                    once(&mut needs_running, &mut map, "needs_running")?;
                 }
                 MigrationField::Reversible => once(&mut reversible, &mut map, "reversible")?,
                 MigrationField::DurationS => once(&mut duration_s, &mut map, "duration_s")?,

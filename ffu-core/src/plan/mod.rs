@@ -76,7 +76,7 @@ pub struct Policy {
 }
 
 /// The backup command of a policy that gives none: one consistent `mysqldump` of the
-/// service's databases (`--single-transaction`: InnoDB tables are dumped as of one moment).
+/// service's databases (`--single-transaction`: `InnoDB` tables are dumped as of one moment).
 pub const DEFAULT_BACKUP_COMMAND: &str =
     "mysqldump --single-transaction --databases {databases} > {dir}/{service}-{release}.sql";
 

@@ -148,6 +148,7 @@ impl ConfigEdit {
     }
 
     /// The edit that takes a temporary setting away again.
+    #[must_use]
     pub fn undone(&self) -> ConfigEdit {
         ConfigEdit {
             action: ConfigEditAction::Unset,

@@ -333,7 +333,7 @@ pub(super) fn check_not_ahead(
         let data = catalog.component(component);
         let until = data.until.filter(|&until| until < to)?;
         let needs = data.removal_needs.as_ref()?;
-        included[data.service.index()].then(|| (host, data, until, needs))
+        included[data.service.index()].then_some((host, data, until, needs))
     });
     match stranded {
         None => Ok(()),
@@ -341,7 +341,6 @@ pub(super) fn check_not_ahead(
             host: inventory.hosts()[host].name.clone(),
             component: data.name.clone(),
             until: catalog.release(until).name.clone(),
-            to: catalog.release(to).name.clone(),
             needs: needs.clone(),
         }
         .into()),

@@ -24,7 +24,7 @@ pub(super) struct Tasks<'a> {
     pub(super) mode: Mode,
 }
 
-impl<'a> Tasks<'a> {
+impl Tasks<'_> {
     /// Whether `task` runs in `hop`: a task of a once-per-plan phase on hop 0
     /// (`precheck_start`) or the last hop, if its release lies in the whole plan; any other
     /// in the hop whose releases hold its release (or whose end lies in its range).
@@ -133,11 +133,11 @@ impl<'a> Tasks<'a> {
         let mut step = Step::new(id, hop.index, kind, reason).in_phase(task.phase.plan_phase());
         step.service = Some(service.name.clone());
         step.release = Some(release.clone());
-        step.command = task.command.clone();
+        step.command.clone_from(&task.command);
         step.task = Some(task.id.clone());
         step.code = Some(task.code);
         step.code_release = Some(code_release.clone());
-        step.config = task.config.clone();
+        step.config.clone_from(&task.config);
         step.requires = self.requirement_ids(hop, task);
         step.host = host.map(str::to_owned);
         step.x = extras(&service.x, &task.x);
@@ -280,7 +280,7 @@ pub(super) fn check_requirements(
     for (index, slot) in slots.iter().enumerate() {
         let id = match slot {
             Slot::Built(built_index) => built[*built_index as usize].id.clone(),
-            other => match migration_id(other) {
+            other @ Slot::Migration { .. } => match migration_id(other) {
                 Some(id) => id,
                 None => continue,
             },
