@@ -114,7 +114,7 @@ fn unknown_references() {
     assert_error(
         "unknown-requires",
         "services: [{name: s, components: []}]\nmigrations:\n  - {id: m, service: s, release: b, kind: migrate, command: x, requires: [n]}\n",
-        "error: FILE:6:75: migration m: requires unknown migration \"n\"\n",
+        "error: FILE:6:75: migration m: requires \"n\", which is neither a migration nor a task\n",
     );
     assert_error(
         "unknown-component",
@@ -425,7 +425,7 @@ fn long_bad_values_are_cut_in_error_lines() {
     assert_eq!(
         stderr,
         format!(
-            "error: FILE:6:75: migration m: requires unknown migration \"{}…\" (1000002 characters)\n",
+            "error: FILE:6:75: migration m: requires \"{}…\" (1000002 characters), which is neither a migration nor a task\n",
             "r".repeat(78)
         )
     );

@@ -307,3 +307,30 @@ fn a_component_that_needs_a_change_before_its_removal_stops_the_plan() {
         .plan_request(&PlanRequest::from_inventory(&inventory, "b", &policy))
         .is_ok());
 }
+
+#[test]
+fn a_migration_may_require_a_task_of_its_hop() {
+    let text = CATALOG.replace(
+        "command: \"db-manage sync\", x-timeout: 600}",
+        "command: \"db-manage sync\", x-timeout: 600, requires: [db.cell0]}",
+    );
+    let catalog = Catalog::from_yaml_str(&text, "requires-task.yaml").unwrap();
+    let plan = catalog.plan("a", "c", &Policy::default()).unwrap();
+    let sync = plan.steps.iter().find(|s| s.id == "h0.db.b.sync").unwrap();
+    assert_eq!(sync.requires, ["h0.task.db.cell0"]);
+    assert!(
+        sync.reason.contains("; requires db.cell0"),
+        "{}",
+        sync.reason
+    );
+    // The same requirement on a task that converges after everything starts cannot hold.
+    let later = CATALOG.replace(
+        "{id: db.c.sync, service: db, release: c, kind: migrate, command: \"db-manage sync\"}",
+        "{id: db.c.sync, service: db, release: c, kind: migrate, command: \"db-manage sync\", requires: [db.discover]}",
+    );
+    let catalog = Catalog::from_yaml_str(&later, "later.yaml").unwrap();
+    assert_eq!(
+        catalog.plan("a", "c", &Policy::default()).unwrap_err().to_string(),
+        "h1.db.c.sync requires h1.task.db.discover, which runs later: h1.db.c.sync runs in the migrations of hop 1, h1.task.db.discover in the converge phase of hop 1"
+    );
+}

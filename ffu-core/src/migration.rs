@@ -79,6 +79,9 @@ pub struct Migration {
     pub command: String,
     /// Migrations (of any service) that must run first.
     pub requires: Vec<MigrationId>,
+    /// Catalog tasks that must run first (nova's cells v2 setup needs the cell0 database
+    /// a task creates).
+    pub requires_tasks: Vec<crate::task::TaskId>,
     /// For data migrations: must finish before the service's later-release schema migrations.
     pub blocking: bool,
     /// Components that must be up, at the hop's target release, while it runs.

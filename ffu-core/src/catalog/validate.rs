@@ -749,8 +749,15 @@ fn build_migrations(
         || migration_releases(written, context.release_by_name),
     );
     let by_id = by_id?;
+    let task_ids: HashMap<String, crate::task::TaskId> = doc
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(index, task)| (task.id.clone(), crate::task::TaskId(index as u32)))
+        .collect();
     let lookups = MigrationLookups {
         context,
+        task_ids: &task_ids,
         services,
         written,
         by_id: &by_id,
@@ -825,6 +832,8 @@ fn migration_releases(
 /// What resolving the names of a migration looks in.
 struct MigrationLookups<'a> {
     context: &'a Context<'a>,
+    /// The tasks' ids, which a migration may require too.
+    task_ids: &'a HashMap<String, crate::task::TaskId>,
     services: &'a Services,
     /// The migrations as written.
     written: &'a [MigrationDoc],
@@ -920,7 +929,7 @@ impl MigrationLookups<'_> {
                 ),
             ));
         }
-        let requires = self.requires(m, release, file, &item)?;
+        let (requires, requires_tasks) = self.requires(m, release, file, &item)?;
         let needs_running = self.needs_running(m, release, file, &item)?;
         if let Some(duration) = m.duration_s {
             if !duration.is_finite() || duration < 0.0 {
@@ -940,6 +949,7 @@ impl MigrationLookups<'_> {
             kind: m.kind,
             command: String::new(),
             requires,
+            requires_tasks,
             blocking: m.kind == MigrationKind::Data && m.blocking,
             needs_running,
             reversible: m.reversible,
@@ -957,18 +967,26 @@ impl MigrationLookups<'_> {
         release: ReleaseId,
         file: usize,
         item: &dyn Fn() -> String,
-    ) -> Result<Vec<MigrationId>> {
+    ) -> Result<(Vec<MigrationId>, Vec<crate::task::TaskId>)> {
         let written = self.written;
         let id_of = |id: MigrationId| written[id.index()].id.as_str();
         let report = &self.context.report;
         let mut requires = Vec::with_capacity(m.requires.len());
+        let mut requires_tasks = Vec::new();
         for required in &m.requires {
+            if let (None, Some(&task)) = (
+                self.by_id.get(required, id_of),
+                self.task_ids.get(required.as_str()),
+            ) {
+                requires_tasks.push(task);
+                continue;
+            }
             let required_id = self.by_id.get(required, id_of).ok_or_else(|| {
                 report.invalid(
                     file,
                     item(),
                     required,
-                    format!("requires unknown migration {required:?}"),
+                    format!("requires {required:?}, which is neither a migration nor a task"),
                 )
             })?;
             let required_index = required_id.index();
@@ -1006,7 +1024,7 @@ impl MigrationLookups<'_> {
             }
             requires.push(MigrationId(required_index as u32));
         }
-        Ok(requires)
+        Ok((requires, requires_tasks))
     }
 
     /// The components `m` (of release `release`) needs running; refuses unknown ones and

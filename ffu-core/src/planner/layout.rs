@@ -34,6 +34,8 @@ pub(super) struct Layout {
     /// Offline: the target release's data migrations that nothing in the last hop needs
     /// first, taken out of its `migrations` to run in the converge phase.
     pub(super) converge: Vec<MigrationId>,
+    /// The plan's mode.
+    pub(super) mode: Mode,
 }
 
 /// One hop of a [`Layout`], as a builder sees it.
@@ -109,6 +111,7 @@ impl Layout {
             applied: already_applied,
             starting,
             converge,
+            mode,
         }
     }
 
@@ -154,6 +157,7 @@ impl Layout {
             in_hop,
             hop_of_migration: &self.hop_of_migration,
             stage: super::steps::Stage::Hop,
+            mode: self.mode,
         }
     }
 }

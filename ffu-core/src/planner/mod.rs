@@ -157,11 +157,31 @@ impl Catalog {
                 Vec::new(),
             ),
         };
-        tasks::check_requirements(self, &steps.built, &steps.slots, |slot| match *slot {
-            outline::Slot::Migration { hop, migration, .. } => {
-                Some(format!("h{hop}.{}", self.migration(migration).id))
+        tasks::check_requirements(self, &steps.built, &steps.slots, |slot| {
+            let outline::Slot::Migration {
+                hop,
+                migration,
+                stage,
+            } = *slot
+            else {
+                return (String::new(), None);
+            };
+            let data = self.migration(migration);
+            if data.requires_tasks.is_empty() {
+                return (format!("h{hop}.{}", data.id), None);
             }
-            outline::Slot::Built(_) => None,
+            let hop = hop as usize;
+            let place = steps::StepPlace {
+                catalog: self,
+                hop_index: hop,
+                hop: &layout.hops[hop],
+                in_hop: in_hop.get(hop).map_or(&[], Vec::as_slice),
+                hop_of_migration: &layout.hop_of_migration,
+                stage,
+                mode: policy.mode,
+            };
+            let step = steps::migration_step(&place, data);
+            (step.id, Some(step.requires))
         })?;
         tracing::debug!(steps = steps.slots.len(), "plan built");
         Ok(self.finish_outline(policy, layout, steps, in_hop))

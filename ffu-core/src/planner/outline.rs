@@ -79,6 +79,7 @@ impl Outline {
             in_hop: &self.in_hop[hop],
             hop_of_migration: &self.hop_of_migration,
             stage,
+            mode: self.head.policy.mode,
         }
     }
 

@@ -38,6 +38,8 @@ pub(super) struct StepPlace<'a> {
     pub(super) hop_of_migration: &'a [Option<u32>],
     /// Where in the procedure it runs.
     pub(super) stage: Stage,
+    /// The plan's mode (which tasks a migration may require run).
+    pub(super) mode: crate::plan::Mode,
 }
 
 impl<'a> StepPlace<'a> {
@@ -192,6 +194,15 @@ impl MigrationText {
                 self.required += 1;
             }
         }
+        for &task in &migration.requires_tasks {
+            if let Some(id) = task_step_id(place, task) {
+                match self.requires.get_mut(self.required) {
+                    Some(buffer) => *buffer = id,
+                    None => self.requires.push(id),
+                }
+                self.required += 1;
+            }
+        }
         self.reason.clear();
         push_reason(&mut self.reason, place, migration, self.required > 0);
         self.x = migration_extras(place.catalog, migration);
@@ -245,7 +256,13 @@ pub(super) fn push_reason(
             migration
                 .requires
                 .iter()
-                .map(|&r| catalog.migration(r).id.as_str()),
+                .map(|&r| catalog.migration(r).id.as_str())
+                .chain(
+                    migration
+                        .requires_tasks
+                        .iter()
+                        .map(|&t| catalog.task(t).id.as_str()),
+                ),
             "",
         );
     }
@@ -272,6 +289,21 @@ pub(super) fn push_reason(
             "; converge: the target's data migrations block nothing, so they run once every service runs the target and the control plane is back sooner (TripleO ffwd-upgrade converge, kolla)",
         ),
     }
+}
+
+/// The id of the step of catalog task `task` when it runs in the same hop as a migration
+/// at `place` that requires it (in an earlier hop it ran before anyway); `None` otherwise.
+fn task_step_id(place: &StepPlace<'_>, task: crate::task::TaskId) -> Option<String> {
+    let task = place.catalog.task(task);
+    let same_hop = match task.release {
+        Some(release) => place
+            .hop
+            .releases
+            .contains(&place.catalog.release(release).name),
+        None => !task.phase.once_per_plan(),
+    };
+    (same_hop && task.mode.allows(place.mode))
+        .then(|| format!("h{}.task.{}", place.hop_index, task.id))
 }
 
 /// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per

@@ -264,28 +264,39 @@ fn service_hosts(catalog: &Catalog, fleet: &Fleet, service: ServiceId) -> Vec<St
         .collect()
 }
 
-/// Refuses a plan where a step runs before a step it requires (a task's requirement that
-/// the phases put later), naming both and where they run. Only task steps require steps
-/// outside the migrations' own order, so a plan without tasks is not scanned.
+/// Refuses a plan where a step runs before a step it requires (a requirement on a task,
+/// or a task's, that the phases put later), naming both and where they run. Only tasks
+/// bring requirements outside the migrations' own order, so a plan of a catalog without
+/// tasks is not scanned. `slot_step` gives a migration slot's id, and the ids it
+/// requires when its migration requires a task.
 pub(super) fn check_requirements(
     catalog: &Catalog,
     built: &[Step],
     slots: &[Slot],
-    migration_id: impl Fn(&Slot) -> Option<String>,
+    slot_step: impl Fn(&Slot) -> (String, Option<Vec<String>>),
 ) -> Result<()> {
-    if catalog.tasks().iter().all(|task| task.requires.is_empty()) {
+    if catalog.tasks().is_empty() {
         return Ok(());
     }
     let mut position: HashMap<String, usize> = HashMap::default();
+    let mut required: Vec<(usize, String, Vec<String>)> = Vec::new();
     for (index, slot) in slots.iter().enumerate() {
-        let id = match slot {
-            Slot::Built(built_index) => built[*built_index as usize].id.clone(),
-            other @ Slot::Migration { .. } => match migration_id(other) {
-                Some(id) => id,
-                None => continue,
-            },
-        };
-        position.insert(id, index);
+        match slot {
+            Slot::Built(built_index) => {
+                let step = &built[*built_index as usize];
+                position.insert(step.id.clone(), index);
+                if !step.requires.is_empty() {
+                    required.push((index, step.id.clone(), step.requires.clone()));
+                }
+            }
+            other @ Slot::Migration { .. } => {
+                let (id, requires) = slot_step(other);
+                position.insert(id.clone(), index);
+                if let Some(requires) = requires {
+                    required.push((index, id, requires));
+                }
+            }
+        }
     }
     let place = |index: usize| -> String {
         match &slots[index] {
@@ -297,21 +308,14 @@ pub(super) fn check_requirements(
             Slot::Migration { hop, .. } => format!("the migrations of hop {hop}"),
         }
     };
-    for (index, slot) in slots.iter().enumerate() {
-        let Slot::Built(built_index) = slot else {
-            continue;
-        };
-        let step = &built[*built_index as usize];
-        if step.task.is_none() {
-            continue;
-        }
-        for required in &step.requires {
-            if let Some(&at) = position.get(required) {
+    for (index, id, requires) in required {
+        for requirement in requires {
+            if let Some(&at) = position.get(&requirement) {
                 if at > index {
                     return Err(NoPlan::RequirementLater {
-                        step: step.id.clone(),
+                        step: id,
                         step_place: place(index),
-                        requires: required.clone(),
+                        requires: requirement,
                         requires_place: place(at),
                     }
                     .into());
