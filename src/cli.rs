@@ -223,6 +223,17 @@ struct PlanArgs {
     /// Rolling mode: how many agent hosts may be down at once: a count or a percentage.
     #[arg(long, value_name = "N|P%")]
     max_unavailable: Option<String>,
+    /// Switch package sources before each hop's installs with this command (`{release}`
+    /// is replaced), e.g. 'tripleo-repos -b {release} current'.
+    #[arg(long, value_name = "TEMPLATE")]
+    repo_command: Option<String>,
+    /// Back up a service's databases with this command; placeholders {databases}, {dir},
+    /// {service}, {release} (default: a consistent mysqldump).
+    #[arg(long, value_name = "TEMPLATE")]
+    backup_command: Option<String>,
+    /// Where backups go: the {dir} of the backup command (default: .).
+    #[arg(long, value_name = "DIR")]
+    backup_dir: Option<String>,
     /// Write the plan to FILE (atomically: a failed run leaves no half-written file).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -630,6 +641,9 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
         keep_dataplane: true,
         services: args.services.clone(),
         max_unavailable: args.max_unavailable.clone(),
+        repo_command: args.repo_command.clone(),
+        backup_command: args.backup_command.clone(),
+        backup_dir: args.backup_dir.clone(),
     };
     let inventory = match &args.inventory {
         Some(path) => Some(Inventory::from_path(&catalog, path)?),

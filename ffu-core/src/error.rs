@@ -308,6 +308,33 @@ pub enum NoPlan {
         /// The target release.
         to: String,
     },
+    /// A step runs before something it requires: the phases of the procedure put its
+    /// requirement later (a catalog task that requires a migration of its own hop while it
+    /// runs before the migrations).
+    RequirementLater {
+        /// The step that requires.
+        step: String,
+        /// Where it runs (its phase and hop).
+        step_place: String,
+        /// The step it requires.
+        requires: String,
+        /// Where that one runs.
+        requires_place: String,
+    },
+    /// An inventory runs a component that the target no longer has and that cannot simply
+    /// go away (the linuxbridge agent, removed in 2025.1: a change of ML2 driver first).
+    ComponentRemoved {
+        /// The host that runs it.
+        host: String,
+        /// The component.
+        component: String,
+        /// Its last release.
+        until: String,
+        /// The target release.
+        to: String,
+        /// What must change first (the catalog's `removal_needs`).
+        needs: String,
+    },
 }
 
 /// One ordering fact of a [`NoPlan::OrderCycle`]: `before` must run before `after`.
@@ -372,6 +399,25 @@ impl fmt::Display for NoPlan {
             } => write!(
                 f,
                 "{component} on {host} ({inventory}) already runs {release}, after the target {to}: downgrades are not supported"
+            ),
+            NoPlan::RequirementLater {
+                step,
+                step_place,
+                requires,
+                requires_place,
+            } => write!(
+                f,
+                "{step} requires {requires}, which runs later: {step} runs in {step_place}, {requires} in {requires_place}"
+            ),
+            NoPlan::ComponentRemoved {
+                host,
+                component,
+                until,
+                to,
+                needs,
+            } => write!(
+                f,
+                "{component} on {host} exists only up to {until}, before the target {to}, and cannot simply be removed: {needs}"
             ),
         }
     }

@@ -51,6 +51,8 @@ pub struct ConfigChange {
     pub to: Option<String>,
     /// The new default, for `default`.
     pub value: Option<String>,
+    /// The file it edits; `None` for the service's own (`/etc/SERVICE/SERVICE.conf`).
+    pub file: Option<String>,
 }
 
 impl ConfigChange {

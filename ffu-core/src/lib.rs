@@ -36,6 +36,7 @@ mod alembic;
 mod catalog;
 mod error;
 mod extension;
+mod extras;
 mod input;
 mod inventory;
 mod migration;
@@ -47,6 +48,7 @@ pub mod render;
 mod service;
 pub mod sql;
 mod state;
+mod task;
 mod text;
 mod verify;
 
@@ -57,13 +59,18 @@ pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
 pub use input::{read_document, read_document_from, MAX_DOCUMENT_BYTES};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
 pub use migration::{Migration, MigrationId, MigrationKind};
-pub use plan::{Hop, Mode, Plan, Policy, Step, StepKind, PLAN_FORMAT};
+pub use extras::{Extras, EXTRA_PREFIX};
+pub use plan::{
+    CodeSide, ConfigEdit, ConfigEditAction, Hop, Mode, Phase, Plan, Policy, Step, StepKind,
+    DEFAULT_BACKUP_COMMAND, PLAN_FORMAT,
+};
 pub use planner::{CompactPlan, PlanRequest};
 pub use release::{Release, ReleaseId, SkipEdge, SkipLevel};
-pub use service::{Component, ComponentId, Database, Role, Service, ServiceId};
+pub use service::{Component, ComponentId, Database, MaxSkew, Role, Service, ServiceId};
 pub use sql::backend::Backend;
 pub use sql::journal::Journal;
 pub use state::ServiceState;
+pub use task::{Requirement, Task, TaskHosts, TaskId, TaskMode, TaskPhase};
 pub use text::error_text;
 pub use verify::{verify, verify_document, Violation};
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::extras::Extras;
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, ServiceId};
 
@@ -86,6 +87,8 @@ pub struct Migration {
     pub reversible: bool,
     /// Estimated duration in seconds.
     pub duration_s: Option<f64>,
+    /// A tool's own facts (`x-...` fields), carried into the migration's step.
+    pub x: Extras,
 }
 
 impl Migration {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::extras::Extras;
 use crate::release::ReleaseId;
 
 /// Index of a service in its catalog (catalog order).
@@ -36,6 +37,9 @@ pub enum Role {
     Agent,
     /// Carries workloads (guests, virtual switches): never stopped by default.
     Dataplane,
+    /// Shared infrastructure (message bus, cache, database server): never stopped or
+    /// started by the planner; only a catalog task acts on it.
+    Infra,
 }
 
 impl Role {
@@ -45,6 +49,53 @@ impl Role {
             Role::Control => "control",
             Role::Agent => "agent",
             Role::Dataplane => "dataplane",
+            Role::Infra => "infra",
+        }
+    }
+
+    /// Whether the upgrade stops, installs and starts components of this role (control
+    /// and agent); the data plane and infrastructure keep running untouched.
+    pub fn is_upgraded(self) -> bool {
+        matches!(self, Role::Control | Role::Agent)
+    }
+}
+
+/// How far a service's agents may lag its control plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxSkew {
+    /// At most this many releases.
+    Releases(u32),
+    /// Back to the previous SLURP release (nova from 2023.1 on: computes may run the
+    /// previous SLURP release); one release where there is no previous SLURP release.
+    Slurp,
+}
+
+impl MaxSkew {
+    /// How many releases an agent may lag a control component that runs `control`, among
+    /// the catalog's `releases`: the count, or for `slurp` the distance back to the latest
+    /// SLURP release before `control` (1 when there is none).
+    pub fn allowed_lag(self, releases: &[crate::release::Release], control: ReleaseId) -> usize {
+        match self {
+            MaxSkew::Releases(count) => count as usize,
+            MaxSkew::Slurp => releases[..control.index()]
+                .iter()
+                .rposition(|release| release.slurp)
+                .map_or(1, |previous| control.index() - previous),
+        }
+    }
+}
+
+impl Default for MaxSkew {
+    fn default() -> Self {
+        MaxSkew::Releases(1)
+    }
+}
+
+impl std::fmt::Display for MaxSkew {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaxSkew::Releases(count) => write!(formatter, "{count}"),
+            MaxSkew::Slurp => formatter.write_str("slurp"),
         }
     }
 }
@@ -70,10 +121,15 @@ pub struct Service {
     pub upgrade_check_since: Option<ReleaseId>,
     /// Its databases, for backups.
     pub databases: Vec<Database>,
-    /// How many releases an agent may lag the control plane of this service.
-    pub max_skew: u32,
+    /// How far an agent may lag the control plane of this service.
+    pub max_skew: MaxSkew,
     /// Components, in catalog order.
     pub components: Vec<ComponentId>,
+    /// The order in which the control components restart in a rolling upgrade, as the
+    /// project documents it (nova: conductor first, api last); empty: catalog order.
+    pub restart_order: Vec<ComponentId>,
+    /// A tool's own facts (`x-...` fields), carried into the steps of the service.
+    pub x: Extras,
 }
 
 /// A database of a service, and the releases at which it exists (nova's `nova_cell0`
@@ -142,6 +198,14 @@ pub struct Component {
     pub since: Option<ReleaseId>,
     /// Last release that has it, if it was removed.
     pub until: Option<ReleaseId>,
+    /// The service manager's name for it (a systemd unit such as
+    /// `openstack-nova-conductor`), when the catalog gives one.
+    pub unit: Option<String>,
+    /// What a cloud running it must change before it can be upgraded past `until` (the
+    /// linuxbridge agent: a change of ML2 driver); `None` when it simply goes away.
+    pub removal_needs: Option<String>,
+    /// A tool's own facts (`x-...` fields), carried into the steps of the component.
+    pub x: Extras,
 }
 
 impl Component {

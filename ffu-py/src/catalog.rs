@@ -65,6 +65,7 @@ fn policy(
             .map(|names| convert::str_list(names, "services", "services"))
             .transpose()?,
         max_unavailable: max_unavailable.map(max_unavailable_arg).transpose()?,
+        ..Policy::default()
     })
 }
 

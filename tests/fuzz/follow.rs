@@ -42,6 +42,8 @@ pub(crate) fn random_policy(rng: &mut Rng, catalog: &Catalog) -> Policy {
             ]))
             .to_owned()
         }),
+        repo_command: rng.percent(20).then(|| "repos {release}".to_owned()),
+        ..Policy::default()
     }
 }
 

@@ -192,6 +192,7 @@ pub(crate) struct Origins {
     pub(crate) migrations: Vec<usize>,
     pub(crate) extensions: Vec<usize>,
     pub(crate) config_changes: Vec<usize>,
+    pub(crate) tasks: Vec<usize>,
 }
 
 /// Loads a document given as text. `include:` is refused: a string has no directory to
@@ -376,6 +377,9 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     origins
         .config_changes
         .extend(std::iter::repeat_n(file_index, doc.config_changes.len()));
+    origins
+        .tasks
+        .extend(std::iter::repeat_n(file_index, doc.tasks.len()));
     let merged = &mut loaded.doc;
     append(&mut merged.releases, doc.releases);
     append(&mut merged.edges, doc.edges);
@@ -383,6 +387,7 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     append(&mut merged.migrations, doc.migrations);
     append(&mut merged.extensions, doc.extensions);
     append(&mut merged.config_changes, doc.config_changes);
+    append(&mut merged.tasks, doc.tasks);
     Ok(())
 }
 

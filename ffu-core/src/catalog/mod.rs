@@ -31,6 +31,7 @@ mod index;
 mod load;
 mod negotiate;
 mod split_json;
+mod tasks;
 mod validate;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -45,7 +46,9 @@ use crate::extension::{ConfigChange, Extension};
 use crate::migration::{Migration, MigrationId};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
 use crate::service::{Component, ComponentId, Service, ServiceId};
+use crate::task::{Task, TaskId};
 pub(crate) use load::{SourceFile, Syntax};
+pub(crate) use tasks::edit_of_change;
 
 /// A validated catalog.
 ///
@@ -77,6 +80,9 @@ pub struct Catalog {
     migrations_by_service: Vec<Vec<MigrationId>>,
     extensions: Vec<Extension>,
     config_changes: Vec<ConfigChange>,
+    /// The tasks (DESIGN §8), in catalog order.
+    tasks: Vec<Task>,
+    task_by_id: HashMap<String, TaskId>,
     /// The files it was loaded from, to show the catalog again.
     sources: Vec<SourceFile>,
     /// Whether no release, service or component name, migration id or command needs
@@ -254,6 +260,28 @@ impl Catalog {
     /// Configuration changes, in catalog order.
     pub fn config_changes(&self) -> &[ConfigChange] {
         &self.config_changes
+    }
+
+    /// The tasks: actions of a real upgrade that are not migrations, in catalog order.
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    /// One task.
+    pub fn task(&self, id: TaskId) -> &Task {
+        &self.tasks[id.index()]
+    }
+
+    /// The task with this id.
+    pub fn task_id(&self, id: &str) -> Option<TaskId> {
+        self.task_by_id.get(id).copied()
+    }
+
+    /// The configuration file of `service` a change without a `file` edits:
+    /// `/etc/SERVICE/SERVICE.conf`, where every project of the catalog keeps it.
+    pub fn default_config_file(&self, service: ServiceId) -> String {
+        let name = &self.service(service).name;
+        format!("/etc/{name}/{name}.conf")
     }
 
     /// The catalog (with its fragments merged) as an `ffu-catalog/1` JSON document.

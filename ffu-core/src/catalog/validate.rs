@@ -8,7 +8,9 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::document::{CatalogDoc, DatabaseDoc, MigrationDoc, ServiceDoc, CATALOG_FORMAT};
+use super::document::{
+    CatalogDoc, DatabaseDoc, MaxSkewDoc, MigrationDoc, ServiceDoc, CATALOG_FORMAT,
+};
 use super::index::MigrationIndex;
 use super::load::{Loaded, Origins, SourceFile};
 use super::Catalog;
@@ -16,18 +18,24 @@ use crate::error::{Error, Result};
 use crate::extension::{ConfigAction, ConfigChange, Extension};
 use crate::migration::{Migration, MigrationId, MigrationKind};
 use crate::release::{Release, ReleaseId, SkipEdge, SkipLevel};
-use crate::service::{Component, ComponentId, Database, Service, ServiceId};
+use crate::service::{Component, ComponentId, Database, MaxSkew, Role, Service, ServiceId};
 use crate::text::needs_escape;
 
 /// Builds errors that name the file an item came from and where it is written there.
-struct Reporter<'a> {
+pub(super) struct Reporter<'a> {
     files: &'a [SourceFile],
 }
 
 impl Reporter<'_> {
     /// An error about `item`; the location is that of `needle` within the item (whose
     /// name is the last word of `item`), or of the item itself.
-    fn invalid(&self, file_index: usize, item: String, needle: &str, message: String) -> Error {
+    pub(super) fn invalid(
+        &self,
+        file_index: usize,
+        item: String,
+        needle: &str,
+        message: String,
+    ) -> Error {
         let anchor = item.rsplit(' ').next().unwrap_or("").to_owned();
         self.invalid_near(file_index, item, &anchor, needle, message)
     }
@@ -59,22 +67,27 @@ impl Reporter<'_> {
 
 /// What every section after the releases looks things up in: where errors point, which
 /// file each item came from, and the releases.
-struct Context<'a> {
-    report: Reporter<'a>,
-    origins: &'a Origins,
-    releases: &'a [Release],
-    release_by_name: &'a HashMap<String, ReleaseId>,
+pub(super) struct Context<'a> {
+    pub(super) report: Reporter<'a>,
+    pub(super) origins: &'a Origins,
+    pub(super) releases: &'a [Release],
+    pub(super) release_by_name: &'a HashMap<String, ReleaseId>,
 }
 
 impl Context<'_> {
     /// The name of the catalog's own file (not of a fragment), for errors about the whole.
-    fn root(&self) -> &str {
+    pub(super) fn root(&self) -> &str {
         &self.report.files[0].name
     }
 
     /// The release with this name or alias, or an error about `item` (of file `file`)
     /// naming an unknown one.
-    fn release(&self, name: &str, file: usize, item: &dyn Fn() -> String) -> Result<ReleaseId> {
+    pub(super) fn release(
+        &self,
+        name: &str,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<ReleaseId> {
         self.release_by_name.get(name).copied().ok_or_else(|| {
             self.report
                 .invalid(file, item(), name, format!("unknown release {name:?}"))
@@ -82,7 +95,7 @@ impl Context<'_> {
     }
 
     /// A lifetime's bounds (`since`, `until`), resolved in that order, and checked.
-    fn lifetime(
+    pub(super) fn lifetime(
         &self,
         since: Option<&str>,
         until: Option<&str>,
@@ -144,6 +157,7 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     let plain_text = migrations.plain && names_are_plain(&releases, &services);
     let extensions = build_extensions(&doc, &context, &services.by_name)?;
     let config_changes = build_config_changes(&doc, &context, &services.by_name)?;
+    let (tasks, task_by_id) = super::tasks::build_tasks(&doc, &context, &services, &migrations)?;
     Ok(Catalog {
         name,
         file: files[0].name.clone(),
@@ -161,6 +175,8 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         extensions,
         plain_text,
         config_changes,
+        tasks,
+        task_by_id,
         sources: files,
     })
 }
@@ -310,11 +326,11 @@ fn build_edges(
 
 /// The services and components of a catalog, with their name tables: what migrations,
 /// extensions and configuration changes look their names up in.
-struct Services {
-    list: Vec<Service>,
-    by_name: HashMap<String, ServiceId>,
-    components: Vec<Component>,
-    component_by_name: HashMap<String, ComponentId>,
+pub(super) struct Services {
+    pub(super) list: Vec<Service>,
+    pub(super) by_name: HashMap<String, ServiceId>,
+    pub(super) components: Vec<Component>,
+    pub(super) component_by_name: HashMap<String, ComponentId>,
 }
 
 /// The services, in catalog order, each with its components; `after` among them acyclic.
@@ -384,7 +400,21 @@ impl Services {
         let upgrade_check_since = upgrade_check_since(context, service_doc, file, &item)?;
         let versions = service_versions(context, service_doc, (since, until), file, &item)?;
         let components = self.add_components(context, id, service_doc, file, &item)?;
+        let restart_order = self.restart_order(context, &components, service_doc, file, &item)?;
         let databases = resolve_databases(&service_doc.databases, context, file, &item)?;
+        let max_skew = match &service_doc.max_skew {
+            None => MaxSkew::default(),
+            Some(MaxSkewDoc::Releases(count)) => MaxSkew::Releases(*count),
+            Some(MaxSkewDoc::Named(name)) if name == "slurp" => MaxSkew::Slurp,
+            Some(MaxSkewDoc::Named(name)) => {
+                return Err(context.report.invalid(
+                    file,
+                    item(),
+                    name,
+                    format!("max_skew {name:?} is neither a number of releases nor `slurp`"),
+                ))
+            }
+        };
         Ok(Service {
             name: service_doc.name.clone(),
             after,
@@ -394,9 +424,64 @@ impl Services {
             upgrade_check: service_doc.upgrade_check.clone(),
             upgrade_check_since,
             databases,
-            max_skew: service_doc.max_skew.unwrap_or(1),
+            max_skew,
             components,
+            restart_order,
+            x: service_doc.x.0.clone(),
         })
+    }
+
+    /// The service's `restart_order`: names of its own components, each once, naming every
+    /// control component (a rolling upgrade restarts them in that order).
+    fn restart_order(
+        &self,
+        context: &Context<'_>,
+        components: &[ComponentId],
+        service_doc: &ServiceDoc,
+        file: usize,
+        item: &dyn Fn() -> String,
+    ) -> Result<Vec<ComponentId>> {
+        if service_doc.restart_order.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut order: Vec<ComponentId> = Vec::with_capacity(service_doc.restart_order.len());
+        for name in &service_doc.restart_order {
+            let found = self
+                .component_by_name
+                .get(name)
+                .copied()
+                .filter(|id| components.contains(id));
+            let Some(id) = found else {
+                return Err(context.report.invalid(
+                    file,
+                    item(),
+                    name,
+                    format!("`restart_order` names {name:?}, which is not a component of this service"),
+                ));
+            };
+            if order.contains(&id) {
+                return Err(context.report.invalid(
+                    file,
+                    item(),
+                    name,
+                    format!("`restart_order` names {name:?} twice"),
+                ));
+            }
+            order.push(id);
+        }
+        let unnamed = components.iter().find(|&&id| {
+            self.components[id.index()].role == Role::Control && !order.contains(&id)
+        });
+        if let Some(&id) = unnamed {
+            let name = &self.components[id.index()].name;
+            return Err(context.report.invalid(
+                file,
+                item(),
+                "restart_order",
+                format!("`restart_order` leaves out the control component {name}: it must name every one"),
+            ));
+        }
+        Ok(order)
     }
 
     /// The services that service `id` comes after; refuses unknown names and itself.
@@ -477,6 +562,9 @@ impl Services {
                 role: component.role,
                 since,
                 until,
+                unit: component.unit.clone(),
+                removal_needs: component.removal_needs.clone(),
+                x: component.x.0.clone(),
             });
             component_ids.push(component_id);
         }
@@ -633,9 +721,9 @@ fn check_service_cycle(services: &[Service], context: &Context<'_>) -> Result<()
 }
 
 /// The migrations of a catalog, with the lookups the catalog keeps of them.
-struct Migrations {
-    list: Vec<Migration>,
-    by_id: MigrationIndex,
+pub(super) struct Migrations {
+    pub(super) list: Vec<Migration>,
+    pub(super) by_id: MigrationIndex,
     /// Migrations of each service, in catalog order.
     by_service: Vec<Vec<MigrationId>>,
     /// Whether no migration id or command needs escaping in JSON.
@@ -854,6 +942,8 @@ impl MigrationLookups<'_> {
             needs_running,
             reversible: m.reversible,
             duration_s: m.duration_s,
+            // Moved out of the document later, with the id and the command.
+            x: crate::extras::Extras::new(),
         })
     }
 
@@ -975,6 +1065,7 @@ fn move_strings(migrations: &mut [Migration], written: &mut [MigrationDoc]) -> b
         for (migration, written) in migrations.iter_mut().zip(written) {
             migration.id = std::mem::take(&mut written.id);
             migration.command = std::mem::take(&mut written.command);
+            migration.x = std::mem::take(&mut written.x);
             plain &= !needs_escape(migration.id.as_bytes())
                 && !needs_escape(migration.command.as_bytes());
         }
@@ -1126,6 +1217,7 @@ fn build_config_changes(
             from: c.from.clone(),
             to: c.to.clone(),
             value: c.value.clone(),
+            file: c.file.clone(),
         });
     }
     Ok(changes)

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use crate::plan::{Hop, Plan, Policy, Step, StepKind};
+use crate::extras::Extras;
+use crate::plan::{CodeSide, ConfigEdit, Hop, Phase, Plan, Policy, Step, StepKind};
 use crate::text::{needs_escape, number};
 
 /// How much JSON to gather before handing it to a writer.
@@ -65,6 +66,13 @@ pub(crate) struct StepRef<'a> {
     pub(crate) rollback_point: bool,
     pub(crate) host: Option<&'a str>,
     pub(crate) advertised: Option<&'a BTreeMap<String, Vec<String>>>,
+    pub(crate) phase: Option<Phase>,
+    pub(crate) code: Option<CodeSide>,
+    pub(crate) code_release: Option<&'a str>,
+    /// The fields that only a few steps have, borrowed from a built step.
+    pub(crate) rare: Option<&'a Step>,
+    /// The `x-...` fields of a step written straight from the catalog.
+    pub(crate) x: Option<&'a Extras>,
 }
 
 impl<'a> From<&'a Step> for StepRef<'a> {
@@ -83,6 +91,11 @@ impl<'a> From<&'a Step> for StepRef<'a> {
             rollback_point: step.rollback_point,
             host: step.host.as_deref(),
             advertised: step.advertised.as_ref(),
+            phase: step.phase,
+            code: step.code,
+            code_release: step.code_release.as_deref(),
+            rare: Some(step),
+            x: step.x.as_ref(),
         }
     }
 }
@@ -256,7 +269,68 @@ fn write_step(out: &mut String, step: &StepRef<'_>, string: impl Fn(&mut String,
         }
         out.push('}');
     }
+    if let Some(phase) = step.phase {
+        out.push_str(",\"phase\":");
+        string(out, phase.as_str());
+    }
+    if let Some(code) = step.code {
+        out.push_str(",\"code\":");
+        string(out, code.as_str());
+    }
+    if let Some(code_release) = step.code_release {
+        out.push_str(",\"code_release\":");
+        string(out, code_release);
+    }
+    if let Some(rare) = step.rare {
+        rare_fields(out, rare, string);
+    }
+    if let Some(x) = step.x {
+        out.push_str(",\"x\":");
+        serde_value(out, x);
+    }
     out.push('}');
+}
+
+/// The fields that only some steps have (tasks, stops and starts, installs, backups, agent
+/// batches, configuration edits), in the order `serde_json` writes them.
+fn rare_fields(out: &mut String, step: &Step, string: impl Fn(&mut String, &str) + Copy) {
+    if let Some(task) = &step.task {
+        out.push_str(",\"task\":");
+        string(out, task);
+    }
+    if step.disable {
+        out.push_str(",\"disable\":true");
+    }
+    if step.enable {
+        out.push_str(",\"enable\":true");
+    }
+    if let Some(unit) = &step.unit {
+        out.push_str(",\"unit\":");
+        string(out, unit);
+    }
+    if let Some(version) = &step.version {
+        out.push_str(",\"version\":");
+        string(out, version);
+    }
+    if let Some(databases) = &step.databases {
+        out.push_str(",\"databases\":");
+        strings_with(out, databases, string);
+    }
+    if let Some(batch) = step.batch {
+        out.push_str(",\"batch\":");
+        number(out, batch);
+    }
+    if let Some(config) = &step.config {
+        out.push_str(",\"config\":");
+        serde_value::<ConfigEdit>(out, config);
+    }
+}
+
+/// Writes a value through `serde_json`: for the few fields whose shape is open (a tool's
+/// `x-...` values) or nested, which no step of a large plan repeats.
+fn serde_value<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
+    // Serializing plain data to a String cannot fail.
+    out.push_str(&serde_json::to_string(value).unwrap_or_default());
 }
 
 fn boolean(out: &mut String, value: bool) {

@@ -1,12 +1,16 @@
 //! The plan: an ordered list of steps, grouped in hops, as the `ffu-plan/1` JSON document.
 
 pub(crate) mod json;
+mod phase;
+
+pub use phase::{CodeSide, ConfigEdit, ConfigEditAction, Phase};
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::extras::Extras;
 
 /// The format tag every plan carries.
 pub const PLAN_FORMAT: &str = "ffu-plan/1";
@@ -56,6 +60,43 @@ pub struct Policy {
     /// percentage of the service's agent hosts (`"10%"`); `None` for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<String>,
+    /// The command that switches a host's package sources to a release (`{release}` is
+    /// replaced), such as `tripleo-repos -b {release} current`: each hop then gets `repos`
+    /// steps before its installs. `None`: installs stay abstract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo_command: Option<String>,
+    /// The command that backs up a service's databases, with the placeholders
+    /// `{databases}`, `{dir}`, `{service}` and `{release}`; `None` for
+    /// [`DEFAULT_BACKUP_COMMAND`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_command: Option<String>,
+    /// Where backups go (`{dir}` of the backup command); `None` for `.`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_dir: Option<String>,
+}
+
+/// The backup command of a policy that gives none: one consistent `mysqldump` of the
+/// service's databases (`--single-transaction`: InnoDB tables are dumped as of one moment).
+pub const DEFAULT_BACKUP_COMMAND: &str =
+    "mysqldump --single-transaction --databases {databases} > {dir}/{service}-{release}.sql";
+
+impl Policy {
+    /// The backup command for `service`'s `databases` at `release`.
+    pub fn backup_command(&self, databases: &[&str], service: &str, release: &str) -> String {
+        self.backup_command
+            .as_deref()
+            .unwrap_or(DEFAULT_BACKUP_COMMAND)
+            .replace("{databases}", &databases.join(" "))
+            .replace("{dir}", self.backup_dir.as_deref().unwrap_or("."))
+            .replace("{service}", service)
+            .replace("{release}", release)
+    }
+
+    /// The command that switches package sources to `release`, if the policy has one.
+    pub fn repo_command_for(&self, release: &str) -> Option<String> {
+        let template = self.repo_command.as_deref()?;
+        Some(template.replace("{release}", release))
+    }
 }
 
 impl Default for Policy {
@@ -66,6 +107,9 @@ impl Default for Policy {
             keep_dataplane: true,
             services: None,
             max_unavailable: None,
+            repo_command: None,
+            backup_command: None,
+            backup_dir: None,
         }
     }
 }
@@ -102,6 +146,10 @@ pub enum StepKind {
     Start,
     Postcheck,
     Finalize,
+    /// A catalog task (DESIGN §8): an action that is not a migration.
+    Task,
+    /// Package sources switched to a release (`policy.repo_command`).
+    Repos,
 }
 
 impl StepKind {
@@ -120,6 +168,8 @@ impl StepKind {
             StepKind::Start => "start",
             StepKind::Postcheck => "postcheck",
             StepKind::Finalize => "finalize",
+            StepKind::Task => "task",
+            StepKind::Repos => "repos",
         }
     }
 
@@ -180,6 +230,43 @@ pub struct Step {
     /// For rolling plans: what each service advertises after this step, where it changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advertised: Option<BTreeMap<String, Vec<String>>>,
+    /// The phase of its hop it belongs to (every step the planner makes has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// Whose code runs it, where code runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<CodeSide>,
+    /// The release whose code runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_release: Option<String>,
+    /// The catalog task it runs (steps of kind `task`, and `config` steps of a task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// On `stop` steps: the component is also disabled, so that a reboot during the
+    /// upgrade does not start old code on a newer schema.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable: bool,
+    /// On the final `start` steps: the component is enabled again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enable: bool,
+    /// The service manager's name of the component it stops or starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// On `install` steps: the service's version at the release installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// On `backup` steps: the databases backed up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub databases: Option<Vec<String>>,
+    /// On agent steps: the batch of hosts it belongs to, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<usize>,
+    /// On `config` steps: the edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigEdit>,
+    /// The `x-...` fields of the catalog items that produced it (a tool's own facts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<Extras>,
 }
 
 impl Step {
@@ -200,7 +287,26 @@ impl Step {
             rollback_point: false,
             host: None,
             advertised: None,
+            phase: None,
+            code: None,
+            code_release: None,
+            task: None,
+            disable: false,
+            enable: false,
+            unit: None,
+            version: None,
+            databases: None,
+            batch: None,
+            config: None,
+            x: None,
         }
+    }
+
+    /// Sets the step's phase, for chaining.
+    #[must_use]
+    pub fn in_phase(mut self, phase: Phase) -> Step {
+        self.phase = Some(phase);
+        self
     }
 }
 

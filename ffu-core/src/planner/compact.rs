@@ -36,8 +36,12 @@ impl StepSource for OutlineSteps<'_> {
                     let step = &outline.built[built_index as usize];
                     plan_json::step(out, &StepRef::from(step));
                 }
-                Slot::Migration { hop, migration } => {
-                    let place = outline.place(catalog, hop);
+                Slot::Migration {
+                    hop,
+                    migration,
+                    stage,
+                } => {
+                    let place = outline.place(catalog, hop, stage);
                     let migration = catalog.migration(migration);
                     text.fill(&place, migration);
                     let step = text.step_ref(&place, migration);

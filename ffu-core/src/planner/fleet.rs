@@ -80,7 +80,7 @@ impl Fleet {
     ) -> Fleet {
         let upgraded = |component: ComponentId| {
             let data = catalog.component(component);
-            included[data.service.index()] && data.role != Role::Dataplane
+            included[data.service.index()] && data.role.is_upgraded()
         };
         let (host_names, placements): (Vec<String>, Vec<Placement>) = match inventory {
             Some(inventory) => (

@@ -6,8 +6,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::catalog::Catalog;
-use crate::migration::MigrationId;
-use crate::plan::Hop;
+use crate::migration::{MigrationId, MigrationKind};
+use crate::plan::{Hop, Mode};
 use crate::release::ReleaseId;
 use crate::service::ServiceId;
 
@@ -28,6 +28,12 @@ pub(super) struct Layout {
     /// The ids of the migrations in the path that the databases hold already, which the
     /// plan leaves out.
     pub(super) applied: Vec<String>,
+    /// The blocking data migrations of each upgraded service's current release, in service
+    /// order: the starting release finished first, in hop 0 (DESIGN §8, V12).
+    pub(super) starting: Vec<MigrationId>,
+    /// Offline: the target release's data migrations that nothing in the last hop needs
+    /// first, taken out of its `migrations` to run in the converge phase.
+    pub(super) converge: Vec<MigrationId>,
 }
 
 /// One hop of a [`Layout`], as a builder sees it.
@@ -48,12 +54,15 @@ pub(super) struct HopLayout<'a> {
 
 impl Layout {
     /// The layout along `path` of the `included` services' migrations, leaving out those
-    /// `applied` marks (empty, or one flag per catalog migration).
+    /// `applied` marks (empty, or one flag per catalog migration); `current` is each
+    /// service's current release, whose blocking data migrations run first.
     pub(super) fn new(
         catalog: &Catalog,
         path: Vec<ReleaseId>,
         included: &[bool],
         applied: &[bool],
+        current: &[ReleaseId],
+        mode: Mode,
     ) -> Layout {
         let hop_of_release = hop_of_releases(catalog, &path);
         let (from, to) = (path[0], path[path.len() - 1]);
@@ -85,13 +94,21 @@ impl Layout {
                     .collect(),
             })
             .collect();
+        let service_order = service_order(catalog, included);
+        let starting = starting_migrations(catalog, &service_order, current, &hop_of_migration);
+        let converge = match (mode, migrations.last_mut()) {
+            (Mode::Offline, Some(last)) => take_converge(catalog, last, to),
+            _ => Vec::new(),
+        };
         Layout {
-            service_order: service_order(catalog, included),
+            service_order,
             path,
             hops,
             migrations,
             hop_of_migration,
             applied: already_applied,
+            starting,
+            converge,
         }
     }
 
@@ -136,8 +153,79 @@ impl Layout {
             hop: hop.hop,
             in_hop,
             hop_of_migration: &self.hop_of_migration,
+            stage: super::steps::Stage::Hop,
         }
     }
+}
+
+/// The blocking data migrations of each service's `current` release, in service order,
+/// except those the plan runs in a hop anyway.
+fn starting_migrations(
+    catalog: &Catalog,
+    service_order: &[ServiceId],
+    current: &[ReleaseId],
+    hop_of_migration: &[Option<u32>],
+) -> Vec<MigrationId> {
+    let mut starting = Vec::new();
+    for &service in service_order {
+        let release = current[service.index()];
+        starting.extend(catalog.migrations_of(service).iter().copied().filter(|&id| {
+            let migration = catalog.migration(id);
+            migration.release == release
+                && migration.kind == MigrationKind::Data
+                && migration.blocking
+                && hop_of_migration[id.index()].is_none()
+        }));
+    }
+    starting
+}
+
+/// Takes out of `last` (the last hop's migrations) the data migrations of the target `to`
+/// that no migration left in it requires (directly or through others), and gives them
+/// back in catalog order: they run in the converge phase, once everything runs the target.
+fn take_converge(catalog: &Catalog, last: &mut Vec<MigrationId>, to: ReleaseId) -> Vec<MigrationId> {
+    let mut moving: Vec<bool> = last
+        .iter()
+        .map(|&id| {
+            let migration = catalog.migration(id);
+            migration.kind == MigrationKind::Data && migration.release == to
+        })
+        .collect();
+    if !moving.contains(&true) {
+        return Vec::new();
+    }
+    // A migration that stays keeps what it requires: repeat until nothing changes (the
+    // chains are short; the last hop holds a few migrations per service).
+    let position: rustc_hash::FxHashMap<MigrationId, usize> =
+        last.iter().enumerate().map(|(index, &id)| (id, index)).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for index in 0..last.len() {
+            if moving[index] {
+                continue;
+            }
+            for required in &catalog.migration(last[index]).requires {
+                if let Some(&at) = position.get(required) {
+                    if moving[at] {
+                        moving[at] = false;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    let mut converge = Vec::new();
+    let mut kept = Vec::with_capacity(last.len());
+    for (index, &id) in last.iter().enumerate() {
+        if moving[index] {
+            converge.push(id);
+        } else {
+            kept.push(id);
+        }
+    }
+    *last = kept;
+    converge
 }
 
 /// For every release, the hop whose releases contain it (`None` outside the path).

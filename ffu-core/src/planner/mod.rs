@@ -131,7 +131,14 @@ impl Catalog {
         let path = path::shortest_path(self, from, to, allow_skips)?;
         tracing::debug!(hops = path.len() - 1, "path found");
         self.check_excluded_dependencies(&included, from, to)?;
-        let layout = Layout::new(self, path, &included, &resolved.applied);
+        let layout = Layout::new(
+            self,
+            path,
+            &included,
+            &resolved.applied,
+            &resolved.current,
+            policy.mode,
+        );
         let inventory = request.inventory();
         // The instances are only looked at with an inventory or in a rolling upgrade.
         let fleet = || Fleet::new(self, inventory, &included, from, max_unavailable);

@@ -427,7 +427,7 @@ impl Builder<'_> {
             // Without an inventory a migration's step is only the catalog's, and is left
             // for when it is wanted; with one, it says which host it runs on.
             if self.hosts.is_none() {
-                self.steps.migration(hop_index, id);
+                self.steps.migration(hop_index, id, super::steps::Stage::Hop);
             } else {
                 let place = self.layout.place(catalog, hop, in_hop);
                 let mut step = migration_step(&place, migration);

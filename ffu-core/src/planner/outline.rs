@@ -11,15 +11,19 @@ use crate::catalog::Catalog;
 use crate::migration::MigrationId;
 use crate::plan::{Plan, Step, StepKind};
 
-use super::steps::{migration_step, StepPlace};
+use super::steps::{migration_step, Stage, StepPlace};
 
 /// One step of an outline, in execution order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Slot {
     /// A step built already: its index in [`Outline::built`]. These come in index order.
     Built(u32),
-    /// The step of one migration of hop `hop`.
-    Migration { hop: u32, migration: MigrationId },
+    /// The step of one migration of hop `hop`, run at `stage` of the procedure.
+    Migration {
+        hop: u32,
+        migration: MigrationId,
+        stage: Stage,
+    },
 }
 
 /// What the planner makes: every part of a plan, with migration steps as [`Slot`]s.
@@ -61,7 +65,12 @@ impl Outline {
     }
 
     /// Where the steps of hop `hop` stand.
-    pub(super) fn place<'a>(&'a self, catalog: &'a Catalog, hop: u32) -> StepPlace<'a> {
+    pub(super) fn place<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+        hop: u32,
+        stage: Stage,
+    ) -> StepPlace<'a> {
         let hop = hop as usize;
         StepPlace {
             catalog,
@@ -69,6 +78,7 @@ impl Outline {
             hop: &self.head.hops[hop],
             in_hop: &self.in_hop[hop],
             hop_of_migration: &self.hop_of_migration,
+            stage,
         }
     }
 
@@ -86,8 +96,12 @@ impl Outline {
         for slot in slots {
             match *slot {
                 Slot::Built(_) => steps.extend(built.next()),
-                Slot::Migration { hop, migration } => {
-                    let place = self.place(catalog, hop);
+                Slot::Migration {
+                    hop,
+                    migration,
+                    stage,
+                } => {
+                    let place = self.place(catalog, hop, stage);
                     steps.push(migration_step(&place, catalog.migration(migration)));
                 }
             }
@@ -176,11 +190,12 @@ impl StepList {
         self.add(Step::new(id, hop, kind, reason))
     }
 
-    /// Adds the step of `migration` in hop `hop`, left for when it is wanted.
-    pub(super) fn migration(&mut self, hop: usize, migration: MigrationId) {
+    /// Adds the step of `migration` in hop `hop` at `stage`, left for when it is wanted.
+    pub(super) fn migration(&mut self, hop: usize, migration: MigrationId, stage: Stage) {
         self.slots.push(Slot::Migration {
             hop: hop as u32,
             migration,
+            stage,
         });
     }
 

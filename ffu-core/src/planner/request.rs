@@ -160,6 +160,9 @@ pub(super) struct Resolved {
     pub(super) from: ReleaseId,
     pub(super) policy: Policy,
     pub(super) applied: Vec<bool>,
+    /// Per service, the release it runs now: `from`, or in a mixed inventory the oldest
+    /// release one of its components runs, or what its databases hold.
+    pub(super) current: Vec<ReleaseId>,
 }
 
 /// Resolves `request`'s starting point and applied migrations.
@@ -187,11 +190,74 @@ pub(super) fn resolve(catalog: &Catalog, request: &PlanRequest<'_>) -> Result<Re
     if request.state.is_some() {
         check_applied(catalog, &applied, from, request.to)?;
     }
+    let mut current = vec![from; catalog.services().len()];
+    if let Some(inventory) = request.inventory() {
+        inventory_current(catalog, inventory, from, &mut current);
+    }
+    if let Some(state) = request.state {
+        state_current(catalog, state, &applied, from, &mut current);
+    }
     Ok(Resolved {
         from,
         policy,
         applied,
+        current,
     })
+}
+
+/// Each service's oldest release among its upgraded components in `inventory`.
+fn inventory_current(
+    catalog: &Catalog,
+    inventory: &Inventory,
+    from: ReleaseId,
+    current: &mut [ReleaseId],
+) {
+    let mut oldest: Vec<Option<ReleaseId>> = vec![None; current.len()];
+    for (_, component, release) in inventory.placements() {
+        let data = catalog.component(component);
+        if data.role.is_upgraded() {
+            let slot = &mut oldest[data.service.index()];
+            *slot = Some(slot.map_or(release, |seen| seen.min(release)));
+        }
+    }
+    for (slot, oldest) in current.iter_mut().zip(oldest) {
+        *slot = oldest.unwrap_or(from).max(from);
+    }
+}
+
+/// For each service of `state`, the last release after `from` whose migrations (and those
+/// of every release between) its databases hold in full.
+fn state_current(
+    catalog: &Catalog,
+    state: &BTreeMap<String, ServiceState>,
+    applied: &[bool],
+    from: ReleaseId,
+    current: &mut [ReleaseId],
+) {
+    for name in state.keys() {
+        let Some(service) = catalog.service_id(name) else {
+            continue;
+        };
+        let mut reached = from;
+        let mut releases: Vec<ReleaseId> = catalog
+            .migrations_of(service)
+            .iter()
+            .map(|&id| catalog.migration(id).release)
+            .filter(|&release| release > from)
+            .collect();
+        releases.sort_unstable();
+        releases.dedup();
+        for release in releases {
+            let complete = catalog.migrations_of(service).iter().all(|&id| {
+                catalog.migration(id).release != release || applied[id.index()]
+            });
+            if !complete {
+                break;
+            }
+            reached = release;
+        }
+        current[service.index()] = reached;
+    }
 }
 
 /// The services a plan from `inventory` upgrades: those of `policy.services`, each of which
@@ -206,7 +272,7 @@ fn inventory_services(
     let mut deployed = vec![false; catalog.services().len()];
     for (_, component, _) in inventory.placements() {
         let component = catalog.component(component);
-        if component.role != Role::Dataplane {
+        if component.role.is_upgraded() {
             deployed[component.service.index()] = true;
         }
     }
@@ -249,16 +315,34 @@ pub(super) fn check_not_ahead(
     };
     let ahead = inventory.placements().find(|&(_, component, release)| {
         let data = catalog.component(component);
-        included[data.service.index()] && data.role != Role::Dataplane && release > to
+        included[data.service.index()] && data.role.is_upgraded() && release > to
     });
-    match ahead {
-        None => Ok(()),
-        Some((host, component, release)) => Err(NoPlan::InventoryAheadOfTarget {
+    if let Some((host, component, release)) = ahead {
+        return Err(NoPlan::InventoryAheadOfTarget {
             inventory: inventory.file().to_owned(),
             host: inventory.hosts()[host].name.clone(),
             component: catalog.component(component).name.clone(),
             release: catalog.release(release).name.clone(),
             to: catalog.release(to).name.clone(),
+        }
+        .into());
+    }
+    // A component that ends before the target and cannot simply go away (the catalog
+    // says what must change first): no plan until it is replaced.
+    let stranded = inventory.placements().find_map(|(host, component, _)| {
+        let data = catalog.component(component);
+        let until = data.until.filter(|&until| until < to)?;
+        let needs = data.removal_needs.as_ref()?;
+        included[data.service.index()].then(|| (host, data, until, needs))
+    });
+    match stranded {
+        None => Ok(()),
+        Some((host, data, until, needs)) => Err(NoPlan::ComponentRemoved {
+            host: inventory.hosts()[host].name.clone(),
+            component: data.name.clone(),
+            until: catalog.release(until).name.clone(),
+            to: catalog.release(to).name.clone(),
+            needs: needs.clone(),
         }
         .into()),
     }
@@ -275,7 +359,7 @@ fn start_of_inventory(
         .placements()
         .filter(|&(_, component, _)| {
             let data = catalog.component(component);
-            included[data.service.index()] && data.role != Role::Dataplane
+            included[data.service.index()] && data.role.is_upgraded()
         })
         .map(|(_, _, release)| release)
         .min()

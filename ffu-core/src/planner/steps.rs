@@ -7,9 +7,23 @@
 //! ids and reasons depend on where they stand in the procedure.
 
 use crate::catalog::Catalog;
+use crate::extras::Extras;
 use crate::migration::{Migration, MigrationKind};
 use crate::plan::json::StepRef;
-use crate::plan::{Hop, Step, StepKind};
+use crate::plan::{CodeSide, Hop, Phase, Step, StepKind};
+
+/// Where in the procedure a migration runs (DESIGN §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// In its hop's `migrations` phase, with the hop's target code.
+    Hop,
+    /// A blocking data migration of a service's current release, in hop 0's `prepare`
+    /// phase with the code already installed: the starting release finished first.
+    Starting,
+    /// A data migration of the target release, in the `converge` phase once every service
+    /// runs the target.
+    Converge,
+}
 
 /// Where a migration's step stands, which its text depends on besides the migration.
 #[derive(Clone, Copy)]
@@ -22,6 +36,46 @@ pub(super) struct StepPlace<'a> {
     pub(super) in_hop: &'a [bool],
     /// Per catalog migration, the hop that runs it (for the steps it requires).
     pub(super) hop_of_migration: &'a [Option<u32>],
+    /// Where in the procedure it runs.
+    pub(super) stage: Stage,
+}
+
+impl<'a> StepPlace<'a> {
+    /// The same place at `stage`.
+    pub(super) fn at(self, stage: Stage) -> StepPlace<'a> {
+        StepPlace { stage, ..self }
+    }
+
+    /// The phase of a migration's step here.
+    fn phase(&self) -> Phase {
+        match self.stage {
+            Stage::Hop => Phase::Migrations,
+            Stage::Starting => Phase::Prepare,
+            Stage::Converge => Phase::Converge,
+        }
+    }
+
+    /// Whose code runs `migration` here, and the name of its release.
+    fn code(&self, migration: &'a Migration) -> (CodeSide, &'a str) {
+        match self.stage {
+            Stage::Starting => (
+                CodeSide::Current,
+                &self.catalog.release(migration.release).name,
+            ),
+            Stage::Hop | Stage::Converge => (CodeSide::Target, &self.hop.to),
+        }
+    }
+}
+
+/// The `x-...` fields of a migration's step: its service's and its own, or `None`.
+fn migration_extras(catalog: &Catalog, migration: &Migration) -> Option<Extras> {
+    let service = &catalog.service(migration.service).x;
+    match (service.is_empty(), migration.x.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(service.clone()),
+        (true, false) => Some(migration.x.clone()),
+        (false, false) => Some(crate::extras::merged(service, &migration.x)),
+    }
 }
 
 /// The step of one migration, built from its [`MigrationText`]; the same fields as
@@ -33,25 +87,28 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
         reason: String::with_capacity(128),
         requires: Vec::with_capacity(migration.requires.len()),
         required: 0,
+        x: None,
     };
     text.fill(place, migration);
     text.requires.truncate(text.required);
     let service = catalog.service(migration.service);
-    Step {
-        id: text.id,
-        hop: place.hop_index,
-        kind: step_kind(migration.kind),
-        service: Some(service.name.clone()),
-        component: None,
-        release: Some(catalog.release(migration.release).name.clone()),
-        migration: Some(migration.id.clone()),
-        command: Some(migration.command.clone()),
-        requires: text.requires,
-        reason: text.reason,
-        rollback_point: false,
-        host: None,
-        advertised: None,
-    }
+    let mut step = Step::new(
+        text.id,
+        place.hop_index,
+        step_kind(migration.kind),
+        text.reason,
+    )
+    .in_phase(place.phase());
+    let (code, code_release) = place.code(migration);
+    step.service = Some(service.name.clone());
+    step.release = Some(catalog.release(migration.release).name.clone());
+    step.migration = Some(migration.id.clone());
+    step.command = Some(migration.command.clone());
+    step.requires = text.requires;
+    step.code = Some(code);
+    step.code_release = Some(code_release.to_owned());
+    step.x = migration_extras(catalog, migration);
+    step
 }
 
 /// The kind of a migration's step.
@@ -74,6 +131,8 @@ pub(super) struct MigrationText {
     /// The first `required` are this step's; the rest are buffers kept for later steps.
     requires: Vec<String>,
     required: usize,
+    /// The step's `x-...` fields, when its service or migration has any.
+    x: Option<Extras>,
 }
 
 impl MigrationText {
@@ -105,6 +164,11 @@ impl MigrationText {
             rollback_point: false,
             host: None,
             advertised: None,
+            phase: Some(place.phase()),
+            code: Some(place.code(migration).0),
+            code_release: Some(place.code(migration).1),
+            rare: None,
+            x: self.x.as_ref(),
         }
     }
 
@@ -130,6 +194,7 @@ impl MigrationText {
         }
         self.reason.clear();
         push_reason(&mut self.reason, place, migration, self.required > 0);
+        self.x = migration_extras(place.catalog, migration);
     }
 }
 
@@ -197,6 +262,15 @@ pub(super) fn push_reason(
             .map(|&c| catalog.component(c).name.as_str()),
         " running",
     );
+    match place.stage {
+        Stage::Hop => {}
+        Stage::Starting => reason.push_str(
+            "; the starting release is finished first, with the code already installed and before anything stops: the next release's schema may refuse to run while they are pending (nova's Ocata migration 345)",
+        ),
+        Stage::Converge => reason.push_str(
+            "; converge: the target's data migrations block nothing, so they run once every service runs the target and the control plane is back sooner (TripleO ffwd-upgrade converge, kolla)",
+        ),
+    }
 }
 
 /// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per

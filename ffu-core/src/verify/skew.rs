@@ -41,7 +41,8 @@ impl SkewCheck {
         };
         let lag = control.index().saturating_sub(agent.index());
         let slot = step.hop * catalog.services().len() + service.index();
-        if lag <= data.max_skew as usize || self.reported.get(slot).copied().unwrap_or(true) {
+        let allowed = data.max_skew.allowed_lag(catalog.releases(), control);
+        if lag <= allowed || self.reported.get(slot).copied().unwrap_or(true) {
             return;
         }
         self.reported[slot] = true;
@@ -83,7 +84,7 @@ fn newest_control_oldest_agent(
                     }
                 }
             }
-            Role::Dataplane => {}
+            Role::Dataplane | Role::Infra => {}
         }
     }
     (newest_control, oldest_agent)
