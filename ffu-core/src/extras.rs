@@ -14,13 +14,13 @@ pub type Extras = BTreeMap<String, serde_json::Value>;
 pub const EXTRA_PREFIX: &str = "x-";
 
 /// Whether `name` is a tool's own field name.
-pub fn is_extra(name: &str) -> bool {
+pub(crate) fn is_extra(name: &str) -> bool {
     name.starts_with(EXTRA_PREFIX) && name.len() > EXTRA_PREFIX.len()
 }
 
 /// The fields of `base` and then `over` (whose values win), for a step that two catalog
 /// items produce together (a component's start: its service's facts and its own).
-pub fn merged(base: &Extras, over: &Extras) -> Extras {
+pub(crate) fn merged(base: &Extras, over: &Extras) -> Extras {
     let mut all = base.clone();
     all.extend(over.iter().map(|(key, value)| (key.clone(), value.clone())));
     all

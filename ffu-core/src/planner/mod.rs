@@ -29,6 +29,7 @@ mod path;
 mod request;
 mod rolling;
 mod steps;
+mod tasks;
 
 pub use compact::CompactPlan;
 pub use request::PlanRequest;
@@ -144,11 +145,11 @@ impl Catalog {
         let fleet = || Fleet::new(self, inventory, &included, from, max_unavailable);
         let (steps, in_hop) = match (policy.mode, inventory) {
             (Mode::Offline, None) => {
-                let built = offline::build_steps(self, &layout, None)?;
+                let built = offline::build_steps(self, &layout, policy, None)?;
                 (built.steps, built.in_hop)
             }
             (Mode::Offline, Some(_)) => {
-                let built = offline::build_steps(self, &layout, Some(&fleet()))?;
+                let built = offline::build_steps(self, &layout, policy, Some(&fleet()))?;
                 (built.steps, built.in_hop)
             }
             (Mode::Rolling, _) => (
@@ -156,6 +157,12 @@ impl Catalog {
                 Vec::new(),
             ),
         };
+        tasks::check_requirements(self, &steps.built, &steps.slots, |slot| match *slot {
+            outline::Slot::Migration { hop, migration, .. } => {
+                Some(format!("h{hop}.{}", self.migration(migration).id))
+            }
+            outline::Slot::Built(_) => None,
+        })?;
         tracing::debug!(steps = steps.slots.len(), "plan built");
         Ok(self.finish_outline(policy, layout, steps, in_hop))
     }

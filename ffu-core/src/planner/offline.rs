@@ -15,15 +15,17 @@
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::migration::{Migration, MigrationId};
-use crate::plan::StepKind;
+use crate::plan::{CodeSide, Mode, Phase, Policy, Step, StepKind};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
+use crate::task::TaskPhase;
 
 use super::fleet::Fleet;
 use super::layout::{HopLayout, Layout};
 use super::order::order_migrations;
 use super::outline::StepList;
-use super::steps::migration_step;
+use super::steps::{migration_step, Stage};
+use super::tasks::{extras, Tasks};
 
 /// The steps of an offline plan, and per hop, per service, whether it takes part in the
 /// hop (which the reasons of its migration steps name).
@@ -39,6 +41,7 @@ pub(super) struct OfflineSteps {
 pub(super) fn build_steps(
     catalog: &Catalog,
     layout: &Layout,
+    policy: &Policy,
     hosts: Option<&Fleet>,
 ) -> Result<OfflineSteps> {
     let taking_part = taking_part(catalog, layout);
@@ -59,9 +62,17 @@ pub(super) fn build_steps(
         let mut builder = Builder {
             catalog,
             layout,
+            policy,
             hosts,
+            tasks: Tasks {
+                catalog,
+                layout,
+                hosts,
+                mode: Mode::Offline,
+            },
             steps: StepList::with_capacity(capacity.built, capacity.slots),
             running: vec![false; catalog.components().len()],
+            phase: Phase::Precheck,
         };
         for index in range {
             builder.hop(layout.hop(index), &taking_part[index], &in_hop[index])?;
@@ -152,7 +163,7 @@ fn step_capacity(
         .flatten()
         .map(|&id| 2 * catalog.migration(id).needs_running.len())
         .sum();
-    let per_hop = 3 * catalog.services().len() + catalog.config_changes().len();
+    let per_hop = 4 * catalog.services().len() + catalog.config_changes().len() + catalog.tasks().len();
     let instances = hosts.map_or(catalog.components().len(), |fleet| fleet.placements.len());
     let others = temporary + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64;
     Capacity {
@@ -168,16 +179,22 @@ fn step_capacity(
 struct Builder<'a> {
     catalog: &'a Catalog,
     layout: &'a Layout,
+    policy: &'a Policy,
     /// The hosts, when planning from an inventory.
     hosts: Option<&'a Fleet>,
+    tasks: Tasks<'a>,
     steps: StepList,
     /// Components started temporarily for a migration and still running.
     running: Vec<bool>,
+    /// The phase the steps being added belong to.
+    phase: Phase,
 }
 
 impl Builder<'_> {
-    /// Every step of one hop: on the first, the stops; then the backups, installs,
-    /// configuration changes and migrations; on the last, the starts.
+    /// Every step of one hop, phase by phase (DESIGN §8): on the first, the checks on the
+    /// running cloud, the starting release finished and the stops; then the backups,
+    /// package sources, installs, configuration changes and migrations, each phase with its
+    /// tasks; on the last, the starts and the converge phase.
     fn hop(
         &mut self,
         hop: HopLayout<'_>,
@@ -185,25 +202,155 @@ impl Builder<'_> {
         in_hop: &[bool],
     ) -> Result<()> {
         let catalog = self.catalog;
+        let label = format!("{} -> {}", hop.hop.from, hop.hop.to);
+        let ordered = order_migrations(catalog, taking_part, hop.migrations, &label)?;
+        let tasks = self.tasks;
+        if hop.index == 0 {
+            tasks.add(&mut self.steps, &hop, TaskPhase::PrecheckStart, taking_part);
+            self.phase = Phase::Prepare;
+            self.starting_migrations(&hop, in_hop);
+        }
+        tasks.add(&mut self.steps, &hop, TaskPhase::Prepare, taking_part);
+        self.phase = Phase::Stop;
         if hop.index == 0 {
             match self.hosts {
                 Some(fleet) => self.stop_hosts(fleet),
                 None => self.stop_everything(hop.start),
             }
         }
-        let label = format!("{} -> {}", hop.hop.from, hop.hop.to);
-        let ordered = order_migrations(catalog, taking_part, hop.migrations, &label)?;
+        tasks.add(&mut self.steps, &hop, TaskPhase::AfterStop, taking_part);
+        self.phase = Phase::Backup;
         self.backups(&hop, taking_part);
+        self.phase = Phase::Repos;
+        self.repos(&hop);
+        self.phase = Phase::Install;
         self.installs(&hop, taking_part);
+        self.phase = Phase::Config;
         self.config_changes(&hop, taking_part);
+        self.phase = Phase::Migrations;
+        tasks.add(&mut self.steps, &hop, TaskPhase::BeforeMigrations, taking_part);
         self.migrations(&hop, &ordered, in_hop);
+        tasks.add(&mut self.steps, &hop, TaskPhase::AfterMigrations, taking_part);
         if hop.last {
+            self.phase = Phase::Start;
+            tasks.add(&mut self.steps, &hop, TaskPhase::BeforeStart, taking_part);
             match self.hosts {
                 Some(fleet) => self.start_hosts(fleet, hop.index, hop.end),
                 None => self.start_everything(hop.index, hop.end),
             }
+            self.phase = Phase::Converge;
+            self.converge(&hop, taking_part, in_hop);
         }
         Ok(())
+    }
+
+    /// Adds a built step of `kind` in hop `hop`, in the current phase.
+    fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
+        let phase = self.phase;
+        self.steps.add(Step::new(id, hop, kind, reason).in_phase(phase))
+    }
+
+    /// Fills in what a stop or start of `component` carries besides its name: the service
+    /// manager's unit and the tool's own facts.
+    fn component_fields(&mut self, component: ComponentId) {
+        let catalog = self.catalog;
+        let data = catalog.component(component);
+        let x = extras(&catalog.service(data.service).x, &data.x);
+        if let Some(step) = self.steps.built.last_mut() {
+            step.unit.clone_from(&data.unit);
+            step.x = x;
+        }
+    }
+
+    /// Hop 0's `prepare` phase: the blocking data migrations of every service's current
+    /// release, run with the code already installed before anything stops (V12).
+    fn starting_migrations(&mut self, hop: &HopLayout<'_>, in_hop: &[bool]) {
+        let layout = self.layout;
+        for &id in &layout.starting {
+            self.migration(hop, id, in_hop, Stage::Starting);
+        }
+    }
+
+    /// The step of migration `id` at `stage` of `hop`: a slot without an inventory; with
+    /// one, built, on the service's bootstrap host.
+    fn migration(&mut self, hop: &HopLayout<'_>, id: MigrationId, in_hop: &[bool], stage: Stage) {
+        let catalog = self.catalog;
+        if self.hosts.is_none() {
+            self.steps.migration(hop.index, id, stage);
+        } else {
+            let migration = catalog.migration(id);
+            let place = self.layout.place(catalog, hop, in_hop).at(stage);
+            let mut step = migration_step(&place, migration);
+            step.host = self.bootstrap_name(migration.service);
+            self.steps.add(step);
+        }
+    }
+
+    /// The `repos` phase, when the policy has a repository command: the hop's release on
+    /// the bootstrap hosts, or on every host for the target (TripleO's `tripleo-repos`,
+    /// switched per release of a fast-forward upgrade).
+    fn repos(&mut self, hop: &HopLayout<'_>) {
+        let Some(command) = self.policy.repo_command_for(&hop.hop.to) else {
+            return;
+        };
+        let release = hop.hop.to.clone();
+        let hosts: Vec<Option<String>> = match self.hosts {
+            None => vec![None],
+            Some(fleet) => repo_hosts(self.catalog, fleet, self.layout, hop.last),
+        };
+        for host in hosts {
+            let (id, reason) = match &host {
+                Some(host) => (
+                    format!("h{}.repos@{host}", hop.index),
+                    format!("switch {host}'s package sources to {release} before its installs"),
+                ),
+                None => (
+                    format!("h{}.repos", hop.index),
+                    format!("switch the package sources to {release} before the hop's installs"),
+                ),
+            };
+            let step = self.push(hop.index, StepKind::Repos, id, reason);
+            step.release = Some(release.clone());
+            step.command = Some(command.clone());
+            step.host = host;
+        }
+    }
+
+    /// The converge phase of the last hop: the target's data migrations (they block nothing
+    /// now, so the control plane came back before them), the converge tasks, the temporary
+    /// settings removed, then the post-checks.
+    fn converge(&mut self, hop: &HopLayout<'_>, taking_part: &[ServiceId], in_hop: &[bool]) {
+        let (catalog, layout) = (self.catalog, self.layout);
+        for &service in taking_part {
+            for &id in &layout.converge {
+                if catalog.migration(id).service == service {
+                    self.migration(hop, id, in_hop, Stage::Converge);
+                }
+            }
+        }
+        let tasks = self.tasks;
+        tasks.add(&mut self.steps, hop, TaskPhase::Converge, taking_part);
+        tasks.undo_temporary(&mut self.steps, hop, taking_part);
+        self.postchecks(hop.index, hop.end);
+    }
+
+    /// Every service's post-check at the target, on its bootstrap host when planning hosts.
+    fn postchecks(&mut self, hop: usize, to: ReleaseId) {
+        let (catalog, layout) = (self.catalog, self.layout);
+        let release = self.release_name(to).to_owned();
+        for &service in &layout.service_order {
+            let data = catalog.service(service);
+            if !data.exists_at(to) {
+                continue;
+            }
+            let name = &data.name;
+            let host = self.bootstrap_name(service);
+            let reason = format!("confirm every {name} component runs {release} and reports up");
+            let step = self.push(hop, StepKind::Postcheck, format!("h{hop}.postcheck.{name}"), reason);
+            step.service = Some(name.clone());
+            step.release = Some(release.clone());
+            step.host = host;
+        }
     }
 
     /// A step on one host: id `h{hop}.{kind}.{subject}@{host}`, with its service, release
@@ -223,12 +370,17 @@ impl Builder<'_> {
         reason: String,
     ) {
         let id = format!("h{hop}.{}.{subject}@{host}", kind.as_str());
-        let step = self.steps.push(hop, kind, id, reason);
+        let step = self.push(hop, kind, id, reason);
         step.service = Some(service.to_owned());
         step.release = Some(release);
         step.host = Some(host);
+        step.disable = kind == StepKind::Stop;
+        step.enable = kind == StepKind::Start;
         if kind != StepKind::Install {
             step.component = Some(subject.to_owned());
+            if let Some(component) = self.catalog.component_id(subject) {
+                self.component_fields(component);
+            }
         }
     }
 
@@ -276,12 +428,13 @@ impl Builder<'_> {
                         ),
                     };
                     let release = self.release_name(from).to_owned();
-                    let step =
-                        self.steps
-                            .push(0, StepKind::Stop, format!("h0.stop.{name}"), reason);
+                    let reason = format!("{reason}; and disable it, so that a reboot cannot start old code on a newer schema (TripleO: stopped and disabled)");
+                    let step = self.push(0, StepKind::Stop, format!("h0.stop.{name}"), reason);
                     step.service = Some(service_name.clone());
                     step.component = Some(name.clone());
                     step.release = Some(release);
+                    step.disable = true;
+                    self.component_fields(component);
                 }
             }
         }
@@ -293,7 +446,14 @@ impl Builder<'_> {
         let catalog = self.catalog;
         let (hop, start, end) = (hop_layout.index, hop_layout.start, hop_layout.end);
         let mut needs = vec![false; catalog.services().len()];
-        for &migration in hop_layout.migrations {
+        // The target's data migrations run later, in converge, but still under this hop's
+        // rollback point.
+        let converge: &[MigrationId] = if hop_layout.last {
+            &self.layout.converge
+        } else {
+            &[]
+        };
+        for &migration in hop_layout.migrations.iter().chain(converge) {
             let migration = catalog.migration(migration);
             if migration.needs_backup() {
                 needs[migration.service.index()] = true;
@@ -307,12 +467,20 @@ impl Builder<'_> {
             let name = &data.name;
             let before = self.release_name(start).to_owned();
             let target = self.release_name(end).to_owned();
-            let command = data.backup_command(start, &before);
+            let databases: Vec<&str> = data
+                .databases
+                .iter()
+                .filter(|database| database.exists_at(start))
+                .map(|database| database.name.as_str())
+                .collect();
+            let command = (!databases.is_empty())
+                .then(|| self.policy.backup_command(&databases, name, &before));
+            let databases: Vec<String> = databases.into_iter().map(str::to_owned).collect();
             let reason = format!(
                 "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
             );
             let host = self.bootstrap_name(service);
-            let step = self.steps.push(
+            let step = self.push(
                 hop,
                 StepKind::Backup,
                 format!("h{hop}.backup.{name}"),
@@ -323,6 +491,8 @@ impl Builder<'_> {
             step.command = command;
             step.rollback_point = true;
             step.host = host;
+            step.databases = Some(databases);
+            step.x = extras(&data.x, &crate::extras::Extras::new());
         }
     }
 
@@ -337,9 +507,11 @@ impl Builder<'_> {
             }
             let name = &data.name;
             let release = self.release_name(end).to_owned();
-            let version = data.versions[end.index()]
+            let version_number = data.versions[end.index()].as_ref().map(ToString::to_string);
+            let version = version_number
                 .as_ref()
                 .map_or_else(String::new, |version| format!(" {version}"));
+            let x = extras(&data.x, &crate::extras::Extras::new());
             let reason = if last {
                 format!("install {name}{version} ({release}), the target release, on every host")
             } else {
@@ -351,7 +523,7 @@ impl Builder<'_> {
                 Some(fleet) if last => {
                     for host in fleet.early_install_hosts(catalog, service) {
                         let host_name = fleet.host_name(host).to_owned();
-                        let step = self.steps.push(
+                        let step = self.push(
                             hop,
                             StepKind::Install,
                             format!("h{hop}.install.{name}@{host_name}"),
@@ -360,11 +532,13 @@ impl Builder<'_> {
                         step.service = Some(name.clone());
                         step.release = Some(release.clone());
                         step.host = Some(host_name);
+                        step.version.clone_from(&version_number);
+                        step.x.clone_from(&x);
                     }
                 }
                 _ => {
                     let host = self.bootstrap_name(service);
-                    let step = self.steps.push(
+                    let step = self.push(
                         hop,
                         StepKind::Install,
                         format!("h{hop}.install.{name}"),
@@ -373,6 +547,8 @@ impl Builder<'_> {
                     step.service = Some(name.clone());
                     step.release = Some(release);
                     step.host = host;
+                    step.version = version_number;
+                    step.x = x;
                 }
             }
         }
@@ -397,7 +573,7 @@ impl Builder<'_> {
             let name = &catalog.service(change.service).name;
             let release = self.release_name(change.release).to_owned();
             let reason = format!("{name} configuration for {release}: {}", change.describe());
-            let step = self.steps.push(
+            let step = self.push(
                 hop,
                 StepKind::Config,
                 format!("h{hop}.config.{name}.{count}"),
@@ -405,6 +581,11 @@ impl Builder<'_> {
             );
             step.service = Some(name.clone());
             step.release = Some(release);
+            let file = change
+                .file
+                .clone()
+                .unwrap_or_else(|| catalog.default_config_file(change.service));
+            step.config = Some(crate::catalog::edit_of_change(change, file));
             count += 1;
         }
     }
@@ -424,16 +605,7 @@ impl Builder<'_> {
                     self.temporary(hop_index, StepKind::Start, component, end, migration);
                 }
             }
-            // Without an inventory a migration's step is only the catalog's, and is left
-            // for when it is wanted; with one, it says which host it runs on.
-            if self.hosts.is_none() {
-                self.steps.migration(hop_index, id, super::steps::Stage::Hop);
-            } else {
-                let place = self.layout.place(catalog, hop, in_hop);
-                let mut step = migration_step(&place, migration);
-                step.host = self.bootstrap_name(migration.service);
-                self.steps.add(step);
-            }
+            self.migration(hop, id, in_hop, Stage::Hop);
             // Stop what was started for this migration as soon as the next one no longer
             // needs it: a control component left running would break the offline rule for
             // its own service's next schema migration.
@@ -486,11 +658,12 @@ impl Builder<'_> {
             Some(host) => format!("{id}@{host}"),
             None => id,
         };
-        let step = self.steps.push(hop, kind, id, reason);
+        let step = self.push(hop, kind, id, reason);
         step.service = Some(service);
         step.component = Some(name.clone());
         step.release = Some(release);
         step.host = host;
+        self.component_fields(component);
     }
 
     /// Hop 0 with an inventory: every agent and control instance stopped, host by host,
@@ -543,22 +716,12 @@ impl Builder<'_> {
             }
             let name = &data.name;
             self.precheck(hop, service, to);
-            for index in placements_at(catalog, fleet, service, Role::Control, to) {
+            for index in restart_ordered(catalog, fleet, service, to) {
                 self.start_instance(fleet, hop, index, to, |component, host| {
                     format!("start {component} ({name} control plane) on {host} at the target release {release}")
                 });
             }
             self.start_agent_batches(fleet, hop, service, to);
-            let host = self.bootstrap_name(service);
-            let step = self.steps.push(
-                hop,
-                StepKind::Postcheck,
-                format!("h{hop}.postcheck.{name}"),
-                format!("confirm every {name} component runs {release} and reports up"),
-            );
-            step.service = Some(name.clone());
-            step.release = Some(release.clone());
-            step.host = host;
         }
     }
 
@@ -602,6 +765,7 @@ impl Builder<'_> {
                     release.clone(),
                     reason,
                 );
+                self.mark_batch(number + 1);
             }
             for &index in chunk.iter().flatten() {
                 self.start_instance(fleet, hop, index, to, |component, host| {
@@ -610,6 +774,7 @@ impl Builder<'_> {
                         number + 1
                     )
                 });
+                self.mark_batch(number + 1);
             }
         }
     }
@@ -656,16 +821,25 @@ impl Builder<'_> {
         let release = self.release_name(to).to_owned();
         let host = self.bootstrap_name(service);
         let reason = format!("{name} readiness check at {release} before its services start");
-        let step = self.steps.push(
+        let step = self.push(
             hop,
             StepKind::Precheck,
             format!("h{hop}.precheck.{name}"),
             reason,
         );
         step.service = Some(name.clone());
-        step.release = Some(release);
+        step.release = Some(release.clone());
         step.command = Some(check.to_owned());
         step.host = host;
+        step.code = Some(CodeSide::Target);
+        step.code_release = Some(release);
+    }
+
+    /// Marks the last step added as one of agent batch `number` (from 1).
+    fn mark_batch(&mut self, number: usize) {
+        if let Some(step) = self.steps.built.last_mut() {
+            step.batch = Some(number);
+        }
     }
 
     /// The last hop without an inventory: per service in service order, its readiness
@@ -691,7 +865,11 @@ impl Builder<'_> {
                 format!("; after {} (service order)", after.join(", "))
             };
             for role in [Role::Control, Role::Agent] {
-                for component in self.components(service, role, to) {
+                let mut components = self.components(service, role, to);
+                if role == Role::Control {
+                    sort_by_restart_order(&data.restart_order, &mut components);
+                }
+                for component in components {
                     let component_name = &catalog.component(component).name;
                     let what = if role == Role::Control {
                         "control plane"
@@ -699,7 +877,7 @@ impl Builder<'_> {
                         "agent, after its control plane"
                     };
                     let reason = format!("start {component_name} ({name} {what}) at the target release {release}{order_note}");
-                    let step = self.steps.push(
+                    let step = self.push(
                         hop,
                         StepKind::Start,
                         format!("h{hop}.start.{component_name}"),
@@ -708,26 +886,73 @@ impl Builder<'_> {
                     step.service = Some(name.clone());
                     step.component = Some(component_name.clone());
                     step.release = Some(release.clone());
+                    step.enable = true;
+                    self.component_fields(component);
                 }
             }
         }
-        for &service in &layout.service_order {
-            let data = catalog.service(service);
-            if !data.exists_at(to) {
-                continue;
-            }
-            let name = &data.name;
-            let reason = format!("confirm every {name} component runs {release} and reports up");
-            let step = self.steps.push(
-                hop,
-                StepKind::Postcheck,
-                format!("h{hop}.postcheck.{name}"),
-                reason,
-            );
-            step.service = Some(name.clone());
-            step.release = Some(release.clone());
-        }
     }
+}
+
+/// The hosts whose package sources a hop switches, in inventory order: every host of the
+/// fleet on the last hop (all of them get the target), else the bootstrap hosts, where
+/// the intermediate releases' migrations run (TripleO: `ffu_packages_apply` on the
+/// bootstrap node only).
+fn repo_hosts(catalog: &Catalog, fleet: &Fleet, layout: &Layout, last: bool) -> Vec<Option<String>> {
+    let mut hosts: Vec<u32> = if last {
+        fleet.placements.iter().filter_map(|placement| placement.host).collect()
+    } else {
+        layout
+            .service_order
+            .iter()
+            .filter_map(|&service| fleet.bootstrap(service))
+            .collect()
+    };
+    let _ = catalog;
+    hosts.sort_unstable();
+    hosts.dedup();
+    hosts
+        .into_iter()
+        .map(|host| Some(fleet.host_name(host).to_owned()))
+        .collect()
+}
+
+/// Orders `components` by the service's `restart_order` (the project's documented order,
+/// such as nova's conductor first and api last); those it does not name keep their place
+/// after the named ones.
+fn sort_by_restart_order(restart_order: &[ComponentId], components: &mut [ComponentId]) {
+    if restart_order.is_empty() {
+        return;
+    }
+    components.sort_by_key(|component| {
+        restart_order
+            .iter()
+            .position(|named| named == component)
+            .unwrap_or(usize::MAX)
+    });
+}
+
+/// The fleet's control instances of `service` at `release`, in inventory order, each
+/// host's in the service's restart order.
+fn restart_ordered(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    service: ServiceId,
+    release: ReleaseId,
+) -> Vec<usize> {
+    let mut indices = placements_at(catalog, fleet, service, Role::Control, release);
+    let restart_order = &catalog.service(service).restart_order;
+    if !restart_order.is_empty() {
+        // Stable: the order of hosts is kept, each component's place in the restart
+        // order decides first.
+        indices.sort_by_key(|&index| {
+            restart_order
+                .iter()
+                .position(|&named| named == fleet.placements[index].component)
+                .unwrap_or(usize::MAX)
+        });
+    }
+    indices
 }
 
 /// The indices of the fleet's instances of `service`'s components with `role` that exist

@@ -9,7 +9,7 @@
 
 use crate::catalog::Catalog;
 use crate::migration::MigrationId;
-use crate::plan::{Plan, Step, StepKind};
+use crate::plan::{Plan, Step};
 
 use super::steps::{migration_step, Stage, StepPlace};
 
@@ -177,17 +177,6 @@ impl StepList {
         self.built.push(step);
         let last = self.built.len() - 1;
         &mut self.built[last]
-    }
-
-    /// Adds a built step of `kind` in hop `hop`.
-    pub(super) fn push(
-        &mut self,
-        hop: usize,
-        kind: StepKind,
-        id: String,
-        reason: String,
-    ) -> &mut Step {
-        self.add(Step::new(id, hop, kind, reason))
     }
 
     /// Adds the step of `migration` in hop `hop` at `stage`, left for when it is wanted.

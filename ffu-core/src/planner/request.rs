@@ -8,7 +8,6 @@ use crate::error::{Error, NoPlan, Result};
 use crate::inventory::Inventory;
 use crate::plan::Policy;
 use crate::release::ReleaseId;
-use crate::service::Role;
 use crate::ServiceState;
 
 /// A request for a plan: the target, the policy, where the cloud stands, and which

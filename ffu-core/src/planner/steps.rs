@@ -222,7 +222,10 @@ pub(super) fn push_reason(
         MigrationKind::Data => " data migration for ",
     });
     reason.push_str(release);
-    if migration.kind == MigrationKind::Data && migration.blocking {
+    if migration.kind == MigrationKind::Data
+        && migration.blocking
+        && place.stage != Stage::Converge
+    {
         reason.push_str("; blocking: must finish before ");
         reason.push_str(&service.name);
         reason.push_str("'s later schema migrations");

@@ -1,0 +1,323 @@
+//! The steps of catalog tasks (DESIGN §8): which tasks a hop runs in a phase, the steps they
+//! make (once on the service's bootstrap host, or on every host of the service), the
+//! removal of temporary settings in converge, and the check that every task's requirement
+//! runs before it. Shared by the offline and rolling builders.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::catalog::Catalog;
+use crate::error::{NoPlan, Result};
+use crate::plan::{CodeSide, Mode, Phase, Step, StepKind};
+use crate::service::ServiceId;
+use crate::task::{Requirement, Task, TaskHosts, TaskId, TaskPhase};
+
+use super::fleet::Fleet;
+use super::layout::{HopLayout, Layout};
+use super::outline::{Slot, StepList};
+
+/// What places task steps: the plan's layout, its hosts and its mode.
+#[derive(Clone, Copy)]
+pub(super) struct Tasks<'a> {
+    pub(super) catalog: &'a Catalog,
+    pub(super) layout: &'a Layout,
+    pub(super) hosts: Option<&'a Fleet>,
+    pub(super) mode: Mode,
+}
+
+impl<'a> Tasks<'a> {
+    /// Whether `task` runs in `hop`: a task of a once-per-plan phase on hop 0
+    /// (`precheck_start`) or the last hop, if its release lies in the whole plan; any other
+    /// in the hop whose releases hold its release (or whose end lies in its range).
+    fn runs_in(&self, task: &Task, hop: &HopLayout<'_>) -> bool {
+        if task.phase.once_per_plan() {
+            // Checks on the running cloud come before hop 0; the converge after the last
+            // hop; the settings before the first start, which offline is on the last hop
+            // and rolling on the first (they stay until converge).
+            let here = match task.phase {
+                TaskPhase::PrecheckStart => hop.index == 0,
+                TaskPhase::BeforeStart if self.mode == Mode::Rolling => hop.index == 0,
+                _ => hop.last,
+            };
+            here && task.runs_in(self.layout.from(), self.layout.to(), self.mode)
+        } else {
+            task.runs_in(hop.start, hop.end, self.mode)
+        }
+    }
+
+    /// The tasks of `services` (in their order; each one's tasks in catalog order) that
+    /// run in `phase` of `hop`.
+    pub(super) fn of_phase(
+        &self,
+        hop: &HopLayout<'_>,
+        phase: TaskPhase,
+        services: &[ServiceId],
+    ) -> Vec<TaskId> {
+        let catalog = self.catalog;
+        if catalog.tasks().is_empty() {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        for &service in services {
+            for (index, task) in catalog.tasks().iter().enumerate() {
+                if task.service == service && task.phase == phase && self.runs_in(task, hop) {
+                    found.push(TaskId(index as u32));
+                }
+            }
+        }
+        found
+    }
+
+    /// Adds the steps of the `services`' tasks of `phase` in `hop`.
+    pub(super) fn add(
+        &self,
+        steps: &mut StepList,
+        hop: &HopLayout<'_>,
+        phase: TaskPhase,
+        services: &[ServiceId],
+    ) {
+        for task in self.of_phase(hop, phase, services) {
+            self.add_task(steps, hop, task);
+        }
+    }
+
+    /// The steps of one task: one, or one per host of its service for `on: all` with an
+    /// inventory.
+    pub(super) fn add_task(&self, steps: &mut StepList, hop: &HopLayout<'_>, id: TaskId) {
+        let catalog = self.catalog;
+        let task = catalog.task(id);
+        let hosts: Vec<Option<String>> = match (self.hosts, task.on) {
+            (None, _) => vec![None],
+            (Some(fleet), TaskHosts::Bootstrap) => vec![fleet.bootstrap_name(task.service)],
+            (Some(fleet), TaskHosts::All) => service_hosts(catalog, fleet, task.service)
+                .into_iter()
+                .map(Some)
+                .collect(),
+        };
+        for host in hosts {
+            let step = self.task_step(hop, task, host.as_deref());
+            steps.add(step);
+        }
+    }
+
+    /// The step of `task` in `hop`, on `host` when one is given.
+    fn task_step(&self, hop: &HopLayout<'_>, task: &Task, host: Option<&str>) -> Step {
+        let catalog = self.catalog;
+        let service = catalog.service(task.service);
+        let code_release = match task.code {
+            CodeSide::Current => &catalog.release(hop.start).name,
+            CodeSide::Target => &hop.hop.to,
+        };
+        let release = task
+            .release
+            .map_or(code_release, |release| &catalog.release(release).name);
+        let kind = if task.config.is_some() {
+            StepKind::Config
+        } else {
+            StepKind::Task
+        };
+        let what = task
+            .config
+            .as_ref()
+            .map_or_else(String::new, |edit| format!("{}: ", edit.describe()));
+        let reason = format!(
+            "{what}{} ({} task, {} phase, {} code)",
+            task.reason,
+            service.name,
+            task.phase.as_str(),
+            task.code.as_str()
+        );
+        let id = match (host, task.on) {
+            (Some(host), TaskHosts::All) => format!("h{}.task.{}@{host}", hop.index, task.id),
+            _ => format!("h{}.task.{}", hop.index, task.id),
+        };
+        let mut step = Step::new(id, hop.index, kind, reason).in_phase(task.phase.plan_phase());
+        step.service = Some(service.name.clone());
+        step.release = Some(release.clone());
+        step.command = task.command.clone();
+        step.task = Some(task.id.clone());
+        step.code = Some(task.code);
+        step.code_release = Some(code_release.clone());
+        step.config = task.config.clone();
+        step.requires = self.requirement_ids(hop, task);
+        step.host = host.map(str::to_owned);
+        step.x = extras(&service.x, &task.x);
+        step
+    }
+
+    /// The ids of the steps `task` requires that this plan has: a migration's step, or a
+    /// task's (in the hop that runs it; on every host for `on: all`).
+    fn requirement_ids(&self, hop: &HopLayout<'_>, task: &Task) -> Vec<String> {
+        let (catalog, layout) = (self.catalog, self.layout);
+        let mut ids = Vec::new();
+        for requirement in &task.requires {
+            match *requirement {
+                Requirement::Migration(id) => {
+                    let migration = catalog.migration(id);
+                    if let Some(hop) = layout.hop_of_migration[id.index()] {
+                        ids.push(format!("h{hop}.{}", migration.id));
+                    } else if layout.starting.contains(&id) {
+                        ids.push(format!("h0.{}", migration.id));
+                    }
+                }
+                Requirement::Task(id) => {
+                    let required = catalog.task(id);
+                    let Some(index) = self.hop_running(required, hop) else {
+                        continue;
+                    };
+                    let prefix = format!("h{index}.task.{}", required.id);
+                    match (self.hosts, required.on) {
+                        (Some(fleet), TaskHosts::All) => ids.extend(
+                            service_hosts(catalog, fleet, required.service)
+                                .into_iter()
+                                .map(|host| format!("{prefix}@{host}")),
+                        ),
+                        _ => ids.push(prefix),
+                    }
+                }
+            }
+        }
+        ids
+    }
+
+    /// The hop that runs `task`, as seen from a task of `hop` that requires it: the hop of
+    /// its release, its once-per-plan hop, or else `hop` itself (a per-hop task).
+    fn hop_running(&self, task: &Task, hop: &HopLayout<'_>) -> Option<usize> {
+        let layout = self.layout;
+        let hops = layout.hops.len();
+        let found = (0..hops).find(|&index| self.runs_in(task, &layout.hop(index)));
+        match (task.release, task.phase.once_per_plan()) {
+            (None, false) => self.runs_in(task, hop).then_some(hop.index),
+            _ => found,
+        }
+    }
+
+    /// In converge: the temporary settings the plan's tasks made, removed again (a tool
+    /// reloads the service's components to drop them).
+    pub(super) fn undo_temporary(
+        &self,
+        steps: &mut StepList,
+        hop: &HopLayout<'_>,
+        services: &[ServiceId],
+    ) {
+        let catalog = self.catalog;
+        for &service in services {
+            for task in catalog.tasks() {
+                if task.service != service || !task.is_temporary() {
+                    continue;
+                }
+                let Some(made_in) = self.hop_running(task, hop) else {
+                    continue;
+                };
+                let Some(edit) = &task.config else {
+                    continue;
+                };
+                let name = &catalog.service(service).name;
+                let reason = format!(
+                    "converge: remove the temporary setting of task {} ({}); then reload {name}'s services so that they drop it",
+                    task.id,
+                    edit.describe()
+                );
+                let id = format!("h{}.undo.{}", hop.index, task.id);
+                let mut step =
+                    Step::new(id, hop.index, StepKind::Config, reason).in_phase(Phase::Converge);
+                step.service = Some(name.clone());
+                step.release = Some(hop.hop.to.clone());
+                step.task = Some(task.id.clone());
+                step.config = Some(edit.undone());
+                step.requires = vec![format!("h{made_in}.task.{}", task.id)];
+                step.host = self.hosts.and_then(|fleet| fleet.bootstrap_name(service));
+                step.x = extras(&catalog.service(service).x, &task.x);
+                steps.add(step);
+            }
+        }
+    }
+}
+
+/// The `x-...` fields of a step two catalog items make together, or `None`.
+pub(super) fn extras(
+    base: &crate::extras::Extras,
+    own: &crate::extras::Extras,
+) -> Option<crate::extras::Extras> {
+    if base.is_empty() && own.is_empty() {
+        None
+    } else {
+        Some(crate::extras::merged(base, own))
+    }
+}
+
+/// The names of the hosts that run a component of `service`, in inventory order.
+fn service_hosts(catalog: &Catalog, fleet: &Fleet, service: ServiceId) -> Vec<String> {
+    let mut hosts: Vec<u32> = Vec::new();
+    for placement in &fleet.placements {
+        if catalog.component(placement.component).service != service {
+            continue;
+        }
+        if let Some(host) = placement.host {
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+        .into_iter()
+        .map(|host| fleet.host_name(host).to_owned())
+        .collect()
+}
+
+/// Refuses a plan where a step runs before a step it requires (a task's requirement that
+/// the phases put later), naming both and where they run. Only task steps require steps
+/// outside the migrations' own order, so a plan without tasks is not scanned.
+pub(super) fn check_requirements(
+    catalog: &Catalog,
+    built: &[Step],
+    slots: &[Slot],
+    migration_id: impl Fn(&Slot) -> Option<String>,
+) -> Result<()> {
+    if catalog.tasks().iter().all(|task| task.requires.is_empty()) {
+        return Ok(());
+    }
+    let mut position: HashMap<String, usize> = HashMap::default();
+    for (index, slot) in slots.iter().enumerate() {
+        let id = match slot {
+            Slot::Built(built_index) => built[*built_index as usize].id.clone(),
+            other => match migration_id(other) {
+                Some(id) => id,
+                None => continue,
+            },
+        };
+        position.insert(id, index);
+    }
+    let place = |index: usize| -> String {
+        match &slots[index] {
+            Slot::Built(built_index) => {
+                let step = &built[*built_index as usize];
+                let phase = step.phase.map_or("no", |phase| phase.as_str());
+                format!("the {phase} phase of hop {}", step.hop)
+            }
+            Slot::Migration { hop, .. } => format!("the migrations of hop {hop}"),
+        }
+    };
+    for (index, slot) in slots.iter().enumerate() {
+        let Slot::Built(built_index) = slot else {
+            continue;
+        };
+        let step = &built[*built_index as usize];
+        if step.task.is_none() {
+            continue;
+        }
+        for required in &step.requires {
+            if let Some(&at) = position.get(required) {
+                if at > index {
+                    return Err(NoPlan::RequirementLater {
+                        step: step.id.clone(),
+                        step_place: place(index),
+                        requires: required.clone(),
+                        requires_place: place(at),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
+    Ok(())
+}
