@@ -3,6 +3,9 @@
 //! service), and B's components are started before A's. Only real starts count: the last
 //! `start` of an instance (a component on its host), not the temporary starts for
 //! `needs_running` that a later `stop` undoes.
+//!
+//! The starting release's migrations, run with the current code before anything stops
+//! (DESIGN §8), are not part of any service's migrations here: V12 places them.
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -55,11 +58,15 @@ pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
     }
 }
 
-/// Where each service's migrations stand in each hop.
+/// Where each service's migrations stand in each hop (those run with the current code
+/// left out).
 fn migration_spans(context: &Context) -> Spans {
     let services = context.catalog.services().len();
     let mut spans = vec![None; context.plan.hops.len() * services];
     for (index, step) in context.steps() {
+        if context.runs_current_code(index) {
+            continue;
+        }
         if let Some(id) = context.migration[index] {
             let service = context.catalog.migration(id).service;
             widen(&mut spans[step.hop * services + service.index()], index);
