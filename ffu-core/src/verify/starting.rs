@@ -168,12 +168,11 @@ fn check_starting_migrations_present(context: &Context, out: &mut Vec<Violation>
             run_current[id.index()] = true;
         }
     }
-    for index in 0..services {
+    for (index, data) in catalog.services().iter().enumerate() {
         let service = ServiceId(index as u32);
         let Some(current) = context.current[index] else {
             continue;
         };
-        let data = catalog.service(service);
         if !context.included[index] || !has_step[index] || !data.exists_at(current) {
             continue;
         }
@@ -257,6 +256,7 @@ mod tests {
                 "step h1.compute.r3.sync runs compute.r3.sync of r3 with the current code, but compute's current release is r1",
                 "step h1.compute.r3.sync runs compute.r3.sync with the current code in hop 1, phase migrations: the starting release's migrations run in hop 0's prepare phase",
                 "step h1.compute.r3.sync runs compute.r3.sync with the current code after h0.stop.compute-agent has stopped something: the starting release's migrations run before anything stops",
+                "step h1.compute.r3.sync runs compute.r3.sync after h0.compute.r2.sync, compute's first schema migration: the starting release's data migrations come first",
             ]
         );
         // Marking a migration so does not hide it from V2.
