@@ -5,6 +5,9 @@
 //! A plan without any `phase` (written by an older tool) is not checked; in a plan with
 //! phases, a step without one is left out of the order (it cannot be placed).
 //!
+//! - **Hops**: `precheck` belongs to hop 0 (the checks before anything is touched);
+//!   offline, `start` and `converge` to the last hop (everything starts once, at the
+//!   target). Reported once per phase and hop.
 //! - **Order**: the first step whose phase is earlier than a previous step's is reported,
 //!   once per hop (rolling: per hop and service; a step that concerns no service is left
 //!   out).
@@ -23,12 +26,13 @@ use crate::plan::{ConfigEditAction, Mode, Phase, Step};
 use crate::service::ServiceId;
 use crate::task::{Requirement, Task, TaskHosts, TaskId};
 
-/// V13, in this order: phase order (in step order), then each task step (in step order),
+/// V13, in this order: phases in the wrong hop, phase order (each in step order), then each task step (in step order),
 /// then the hosts of each task (per task in catalog order, per hop).
 pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
     if !context.phased {
         return;
     }
+    check_phase_hops(context, out);
     check_phase_order(context, out);
     let runs = Runs::new(context);
     for (index, step) in context.steps() {
@@ -48,6 +52,41 @@ pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
         }
     }
     check_task_hosts(context, &runs, out);
+}
+
+/// `precheck` only in hop 0; offline, `start` and `converge` only in the last hop. Reported
+/// at the first step of each phase and hop.
+fn check_phase_hops(context: &Context, out: &mut Vec<Violation>) {
+    let offline = context.plan.policy.mode == Mode::Offline;
+    let last = context.plan.hops.len().saturating_sub(1);
+    let mut reported: Vec<(Phase, usize)> = Vec::new();
+    for step in &context.plan.steps {
+        let Some(phase) = step.phase else { continue };
+        let wrong = match phase {
+            Phase::Precheck => step.hop != 0,
+            Phase::Start | Phase::Converge => offline && step.hop != last,
+            _ => false,
+        };
+        if !wrong || reported.contains(&(phase, step.hop)) {
+            continue;
+        }
+        reported.push((phase, step.hop));
+        let belongs = if phase == Phase::Precheck {
+            "hop 0, before anything is touched".to_owned()
+        } else {
+            format!("the last hop ({last}), once everything runs the target")
+        };
+        out.push(Violation::at(
+            "V13",
+            format!(
+                "step {} is in phase {} in hop {}: that phase belongs to {belongs}",
+                step.id,
+                phase.as_str(),
+                step.hop
+            ),
+            &step.id,
+        ));
+    }
 }
 
 /// Offline, per hop; rolling, per hop and service: no step's phase is earlier than a
@@ -336,6 +375,29 @@ mod tests {
             ]
         );
         assert_eq!(v13[0].steps, ["h0.stop.compute-agent", "h0.backup.compute"]);
+    }
+
+    #[test]
+    fn phases_in_the_wrong_hop() {
+        let catalog = kit();
+        let mut plan = phased(&catalog, offline(&catalog, "r1", "r3", false));
+        // A readiness check in hop 0 of two, a post-check there too, a precheck in hop 1.
+        step(&mut plan, "h0.compute.r2.online").phase = Some(Phase::Start);
+        move_before(&mut plan, "h1.install.ident", "h1.backup.compute");
+        step(&mut plan, "h1.install.ident").phase = Some(Phase::Precheck);
+        let mut postcheck = step(&mut plan, "h1.postcheck.ident").clone();
+        postcheck.id = "h0.postcheck.early".into();
+        postcheck.hop = 0;
+        let at = super::super::testkit::index(&plan, "h1.install.ident");
+        plan.steps.insert(at, postcheck);
+        assert_eq!(
+            messages(&catalog, &plan, "V13"),
+            [
+                "step h0.compute.r2.online is in phase start in hop 0: that phase belongs to the last hop (1), once everything runs the target",
+                "step h0.postcheck.early is in phase converge in hop 0: that phase belongs to the last hop (1), once everything runs the target",
+                "step h1.install.ident is in phase precheck in hop 1: that phase belongs to hop 0, before anything is touched",
+            ]
+        );
     }
 
     #[test]

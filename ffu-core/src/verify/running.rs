@@ -251,6 +251,24 @@ mod tests {
     };
 
     #[test]
+    fn the_starting_release_needs_what_runs_at_its_release() {
+        // compute.r2.online needs ident-api: run first, with the current code (r2), it has
+        // it at r2 before anything stops, not at the hop's target r3.
+        let catalog = kit_with(
+            r#"command: "compute-manage online","#,
+            r#"command: "compute-manage online", needs_running: [ident-api],"#,
+        );
+        let plan = super::super::testkit::phased(&catalog, offline(&catalog, "r2", "r4", false));
+        assert_eq!(messages(&catalog, &plan, "V8"), Vec::<String>::new());
+        let mut late = plan.clone();
+        move_before(&mut late, "h0.compute.r2.online", "h0.backup.compute");
+        assert_eq!(
+            messages(&catalog, &late, "V8"),
+            ["compute.r2.online needs ident-api running at r2 but it is not running"]
+        );
+    }
+
+    #[test]
     fn planned_plans_run_what_they_must() {
         let catalog = kit();
         for plan in [
