@@ -263,15 +263,16 @@ fn current_releases(
             *slot = Some(slot.map_or(release, |seen| seen.min(release)));
         }
     }
+    // Most plans list nothing as applied: then no service's releases need sorting.
+    let any_applied = applied.contains(&true);
     (0..catalog.services().len())
         .map(|index| {
             let by_hosts = oldest[index].unwrap_or(from).max(from);
-            Some(by_hosts.max(reached_by_applied(
-                catalog,
-                ServiceId(index as u32),
-                from,
-                applied,
-            )))
+            if !any_applied {
+                return Some(by_hosts);
+            }
+            let service = ServiceId(index as u32);
+            Some(by_hosts.max(reached_by_applied(catalog, service, from, applied)))
         })
         .collect()
 }
