@@ -1,6 +1,8 @@
 //! V9 rollback: in each hop, a `backup` step of the service (a rollback point, carrying
 //! `service`) comes before its first `contract` or non-reversible migration. Reported once
-//! per service and hop, at the first such migration.
+//! per service and hop, at the first such migration. The starting release's migrations,
+//! run with the current code before anything stops (DESIGN §8), are not part of the upgrade
+//! and need no backup here.
 
 use super::{Context, Violation};
 use crate::migration::MigrationKind;
@@ -23,6 +25,9 @@ pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
         let Some(id) = context.migration[index] else {
             continue;
         };
+        if context.runs_current_code(index) {
+            continue;
+        }
         let migration = catalog.migration(id);
         let slot = step.hop * services + migration.service.index();
         if !migration.needs_backup() || backup_seen[slot] || reported[slot] {

@@ -7,12 +7,12 @@
 //! violation: no rule can judge it. An unknown migration is left unresolved here; V2 reports
 //! it.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::migration::MigrationId;
-use crate::plan::{Plan, Step};
+use crate::plan::{CodeSide, Plan, Step, StepKind};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, ServiceId};
 
@@ -35,6 +35,12 @@ pub(super) struct Context<'a> {
     pub(super) hop_target: Vec<Option<ReleaseId>>,
     /// Per catalog migration: whether the plan says the databases already hold it.
     pub(super) applied: Vec<bool>,
+    /// Per catalog service: the release it runs when the plan starts (`None` when `from`
+    /// is unknown); see [`current_releases`].
+    pub(super) current: Vec<Option<ReleaseId>>,
+    /// Whether any step carries a `phase` (DESIGN §8). A plan written by an older tool
+    /// has none, and V12's and V13's requirements, and V15, do not apply to it.
+    pub(super) phased: bool,
 }
 
 fn bad(plan_file: &str, message: String) -> Error {
@@ -65,10 +71,20 @@ impl<'a> Context<'a> {
             .iter()
             .map(|hop| catalog.release_id(&hop.to))
             .collect();
+        let from = catalog.release_id(&plan.from);
+        let applied = applied_migrations(catalog, plan);
+        let current = current_releases(
+            catalog,
+            plan,
+            from,
+            &steps.component,
+            &steps.release,
+            &applied,
+        );
         Ok(Context {
             catalog,
             plan,
-            from: catalog.release_id(&plan.from),
+            from,
             to: catalog.release_id(&plan.to),
             included,
             service: steps.service,
@@ -77,7 +93,9 @@ impl<'a> Context<'a> {
             migration: steps.migration,
             position: steps.position,
             hop_target,
-            applied: applied_migrations(catalog, plan),
+            applied,
+            current,
+            phased: plan.steps.iter().any(|step| step.phase.is_some()),
         })
     }
 
@@ -94,6 +112,25 @@ impl<'a> Context<'a> {
     /// Whether the plan upgrades migrations of `release`: `from < release <= to`.
     pub(super) fn in_upgraded_releases(&self, release: ReleaseId) -> bool {
         self.from.is_some_and(|from| release > from) && self.to.is_some_and(|to| release <= to)
+    }
+
+    /// The service step `index` concerns: the one it names, else that of its component,
+    /// its migration or its task.
+    pub(super) fn step_service(&self, index: usize) -> Option<ServiceId> {
+        self.service[index]
+            .or_else(|| self.component[index].map(|c| self.catalog.component(c).service))
+            .or_else(|| self.migration[index].map(|m| self.catalog.migration(m).service))
+            .or_else(|| {
+                let task = self.plan.steps[index].task.as_deref()?;
+                Some(self.catalog.task(self.catalog.task_id(task)?).service)
+            })
+    }
+
+    /// Whether step `index` runs a catalog migration with the current code: the starting
+    /// release's own work (DESIGN §8), which V12 judges and which stands outside V2's
+    /// coverage, V5's service order and V9's backups.
+    pub(super) fn runs_current_code(&self, index: usize) -> bool {
+        self.migration[index].is_some() && self.plan.steps[index].code == Some(CodeSide::Current)
     }
 
     /// Positions of the migration steps, by catalog migration (first occurrence).
@@ -191,6 +228,82 @@ fn resolve_steps<'a>(catalog: &Catalog, plan: &'a Plan, file: &str) -> Result<Re
         );
     }
     Ok(resolved)
+}
+
+/// Per catalog service, the release it runs when the plan starts, as the plan shows it:
+/// `from`; in a plan with hosts, the oldest release an instance of one of its upgraded
+/// components is stopped at by its first step (a mixed inventory), if later; and if later
+/// still, the last release whose migrations of the service (and those of every release
+/// before it, after `from`) the plan lists as applied (a plan made from a database state).
+/// The planner resolves the same from the inventory and the state it is given.
+fn current_releases(
+    catalog: &Catalog,
+    plan: &Plan,
+    from: Option<ReleaseId>,
+    components: &[Option<ComponentId>],
+    releases: &[Option<ReleaseId>],
+    applied: &[bool],
+) -> Vec<Option<ReleaseId>> {
+    let Some(from) = from else {
+        return vec![None; catalog.services().len()];
+    };
+    let mut oldest: Vec<Option<ReleaseId>> = vec![None; catalog.services().len()];
+    let mut first_seen: HashSet<(&str, ComponentId)> = HashSet::default();
+    for (index, step) in plan.steps.iter().enumerate() {
+        let (Some(host), Some(component)) = (step.host.as_deref(), components[index]) else {
+            continue;
+        };
+        let data = catalog.component(component);
+        if !first_seen.insert((host, component)) || step.kind != StepKind::Stop {
+            continue;
+        }
+        if data.role.is_upgraded() {
+            let release = releases[index].unwrap_or(from);
+            let slot = &mut oldest[data.service.index()];
+            *slot = Some(slot.map_or(release, |seen| seen.min(release)));
+        }
+    }
+    // Most plans list nothing as applied: then no service's releases need sorting.
+    let any_applied = applied.contains(&true);
+    (0..catalog.services().len())
+        .map(|index| {
+            let by_hosts = oldest[index].unwrap_or(from).max(from);
+            if !any_applied {
+                return Some(by_hosts);
+            }
+            let service = ServiceId(index as u32);
+            Some(by_hosts.max(reached_by_applied(catalog, service, from, applied)))
+        })
+        .collect()
+}
+
+/// The last release after `from` whose migrations of `service`, and those of every
+/// earlier such release, are all listed as applied (`from` when there is none).
+fn reached_by_applied(
+    catalog: &Catalog,
+    service: ServiceId,
+    from: ReleaseId,
+    applied: &[bool],
+) -> ReleaseId {
+    let mut releases: Vec<ReleaseId> = catalog
+        .migrations_of(service)
+        .iter()
+        .map(|&id| catalog.migration(id).release)
+        .filter(|&release| release > from)
+        .collect();
+    releases.sort_unstable();
+    releases.dedup();
+    let mut reached = from;
+    for release in releases {
+        let complete = catalog.migrations_of(service).iter().all(|&id| {
+            catalog.migration(id).release != release || applied.get(id.index()) == Some(&true)
+        });
+        if !complete {
+            break;
+        }
+        reached = release;
+    }
+    reached
 }
 
 /// Per catalog migration: whether the plan lists it as applied. Unknown names are V2

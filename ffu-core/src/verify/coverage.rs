@@ -2,6 +2,10 @@
 //! release r satisfies from < r <= to appears exactly once, as a step of its own kind, in the
 //! hop whose `releases` contain r; no other migration appears. A migration the plan lists
 //! as `applied` (the databases already hold it) must not run, and must itself be in scope.
+//!
+//! A step that runs a catalog migration with the current code (`"code": "current"`) is the
+//! starting release's own work (DESIGN §8): outside `from < r`, it is neither counted nor
+//! reported here, but judged by V12 (`starting.rs`).
 
 use super::{Context, Violation};
 
@@ -23,7 +27,8 @@ fn check_migration_steps(context: &Context, out: &mut Vec<Violation>) -> Vec<Vec
     let catalog = context.catalog;
     let mut seen: Vec<Vec<usize>> = vec![Vec::new(); catalog.migrations().len()];
     for (index, step) in context.steps() {
-        if !step.kind.is_migration() && step.migration.is_none() {
+        if !step.kind.is_migration() && step.migration.is_none() || context.runs_current_code(index)
+        {
             continue;
         }
         let Some(id) = context.migration[index] else {

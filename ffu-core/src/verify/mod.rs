@@ -21,15 +21,17 @@
 //! | V9 rollback | a backup of the service in the hop before its first contract or irreversible migration | `backups.rs` |
 //! | V10 extensions | rolling: advertise only what every running server supports, closed under `requires`; new ones only after a finalize | `extensions.rs` |
 //! | V11 skew | no running agent more than `max_skew` releases behind a running control component | `skew.rs` |
-//! | V12 starting release | not checked yet | — |
-//! | V13 phases | not checked yet | — |
-//! | V14 databases | not checked yet | — |
-//! | V15 converge | not checked yet | — |
+//! | V12 starting release | the blocking data migrations of each service's current release in hop 0's `prepare` phase, with the current code, before anything stops and before its schema migrations; the current code runs nothing else | `starting.rs` |
+//! | V13 phases | offline: phases in order within a hop; rolling: within each service's part of a hop; a task in its phase, with its code, on its hosts, after what it requires | `phases.rs` |
+//! | V14 databases | a backup names only databases of its service that exist at its release | `databases.rs` |
+//! | V15 converge | converge steps after the last start of every component of their service; a temporary setting removed in converge | `converge.rs` |
 //! | V16 recovery | not checked yet | — |
 //!
-//! V12 to V16 (the project contract's rules for phases, tasks and recovery, which later
-//! work brings) are not checked: the plans this crate makes and
-//! reads do not carry phases, tasks, `code`, backup databases or recovery plans yet.
+//! V16 (recovery plans, which later work brings) is not checked. V12 to V15 come from the
+//! project contract's real procedures (DESIGN.md section 8). A plan written by an older
+//! tool carries no `phase` at all: V13 and V15 do not judge it, and V12 does not ask it
+//! for the starting release's migrations (it still judges any step that runs a migration
+//! with the current code, since V2, V5 and V9 leave those steps out).
 //!
 //! V6, V7, V8, V10 and V11 are about what runs while a step runs: `replay.rs` walks the steps
 //! once, keeping the running fleet (`fleet.rs`), and asks each of those rules about every
@@ -39,7 +41,7 @@
 //! # Order of the report
 //!
 //! The families run in this order: V1, V2, V3, V4, V5, then the replay (V6, V7, V8, V10 and
-//! V11 interleaved, step by step), then V9. Within a family, the order is the one its
+//! V11 interleaved, step by step), then V9, V12, V13, V14 and V15. Within a family, the order is the one its
 //! file's `check` function documents (its passes in turn, each in step order).
 
 use std::fmt;
@@ -50,15 +52,19 @@ use crate::plan::Plan;
 
 mod backups;
 mod context;
+mod converge;
 mod coverage;
+mod databases;
 mod extensions;
 mod fleet;
 mod order;
 mod path;
+mod phases;
 mod replay;
 mod running;
 mod service_order;
 mod skew;
+mod starting;
 
 #[cfg(test)]
 mod testkit;
@@ -68,7 +74,7 @@ use context::Context;
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The rule, `V1` to `V11`.
+    /// The rule, `V1` to `V15`.
     pub rule: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
@@ -103,7 +109,7 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks `plan` against rules V1 to V11 using `catalog`, and returns every violation found,
+/// Checks `plan` against rules V1 to V15 using `catalog`, and returns every violation found,
 /// in rule order then step order. An empty list means the plan is safe.
 ///
 /// # Errors
@@ -153,5 +159,9 @@ pub fn verify_document(catalog: &Catalog, plan: &Plan, file: &str) -> Result<Vec
     service_order::check(&context, &mut violations); // V5
     replay::check(&context, &mut violations); // V6, V7, V8, V10, V11
     backups::check(&context, &mut violations); // V9
+    starting::check(&context, &mut violations); // V12
+    phases::check(&context, &mut violations); // V13
+    databases::check(&context, &mut violations); // V14
+    converge::check(&context, &mut violations); // V15
     Ok(violations)
 }

@@ -13,7 +13,7 @@
 use super::fleet::Fleet;
 use super::{Context, Violation};
 use crate::migration::{Migration, MigrationId, MigrationKind};
-use crate::plan::{Mode, Step};
+use crate::plan::{CodeSide, Mode, Step};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role};
 
@@ -68,6 +68,21 @@ impl MigrationChecks {
         out: &mut Vec<Violation>,
     ) {
         let migration = context.catalog.migration(id);
+        if step.code == Some(CodeSide::Current) {
+            // The starting release's own work (DESIGN §8, V12): what it needs runs at that
+            // release, as everything does before the first stop; nothing to stop later.
+            let mut unrecorded = Vec::new();
+            check_needs_running(
+                context,
+                fleet,
+                step,
+                migration,
+                Some(migration.release),
+                &mut unrecorded,
+                out,
+            );
+            return;
+        }
         let target = context.hop_target[step.hop];
         if self.offline && !self.first_migration_seen[step.hop] {
             self.first_migration_seen[step.hop] = true;
@@ -116,8 +131,7 @@ impl MigrationChecks {
         }
     }
 
-    /// V8, first half: each of the migration's `needs_running` components runs at the hop's
-    /// target release.
+    /// V8, first half, for a migration of the hop.
     fn check_needs_running(
         &mut self,
         context: &Context,
@@ -127,27 +141,44 @@ impl MigrationChecks {
         target: Option<ReleaseId>,
         out: &mut Vec<Violation>,
     ) {
-        let catalog = context.catalog;
-        for &component in &migration.needs_running {
-            self.needed_in_hop[step.hop].push(component);
-            if target.is_some_and(|t| fleet.count(component, t) > 0) {
-                continue;
-            }
-            let now = match fleet.any_release(component) {
-                None => "is not running".to_owned(),
-                Some(release) => format!("runs {}", catalog.release(release).name),
-            };
-            out.push(Violation::at(
-                "V8",
-                format!(
-                    "{} needs {} running at {} but it {now}",
-                    migration.id,
-                    catalog.component(component).name,
-                    context.plan.hops[step.hop].to,
-                ),
-                &step.id,
-            ));
+        let needed = &mut self.needed_in_hop[step.hop];
+        check_needs_running(context, fleet, step, migration, target, needed, out);
+    }
+}
+
+/// V8, first half: each of the migration's `needs_running` components runs at `target`
+/// (the hop's target release); each is added to `needed`.
+fn check_needs_running(
+    context: &Context,
+    fleet: &Fleet,
+    step: &Step,
+    migration: &Migration,
+    target: Option<ReleaseId>,
+    needed: &mut Vec<ComponentId>,
+    out: &mut Vec<Violation>,
+) {
+    let catalog = context.catalog;
+    for &component in &migration.needs_running {
+        needed.push(component);
+        if target.is_some_and(|t| fleet.count(component, t) > 0) {
+            continue;
         }
+        let now = match fleet.any_release(component) {
+            None => "is not running".to_owned(),
+            Some(release) => format!("runs {}", catalog.release(release).name),
+        };
+        let at = target.map_or(context.plan.hops[step.hop].to.as_str(), |t| {
+            catalog.release(t).name.as_str()
+        });
+        out.push(Violation::at(
+            "V8",
+            format!(
+                "{} needs {} running at {at} but it {now}",
+                migration.id,
+                catalog.component(component).name,
+            ),
+            &step.id,
+        ));
     }
 }
 
@@ -218,6 +249,24 @@ mod tests {
     use super::super::testkit::{
         kit, kit_with, messages, move_before, of_rule, offline, remove, rolling, step,
     };
+
+    #[test]
+    fn the_starting_release_needs_what_runs_at_its_release() {
+        // compute.r2.online needs ident-api: run first, with the current code (r2), it has
+        // it at r2 before anything stops, not at the hop's target r3.
+        let catalog = kit_with(
+            r#"command: "compute-manage online","#,
+            r#"command: "compute-manage online", needs_running: [ident-api],"#,
+        );
+        let plan = super::super::testkit::phased(&catalog, offline(&catalog, "r2", "r4", false));
+        assert_eq!(messages(&catalog, &plan, "V8"), Vec::<String>::new());
+        let mut late = plan.clone();
+        move_before(&mut late, "h0.compute.r2.online", "h0.backup.compute");
+        assert_eq!(
+            messages(&catalog, &late, "V8"),
+            ["compute.r2.online needs ident-api running at r2 but it is not running"]
+        );
+    }
 
     #[test]
     fn planned_plans_run_what_they_must() {

@@ -3,14 +3,15 @@
 //! service), and B's components are started before A's. Only real starts count: the last
 //! `start` of an instance (a component on its host), not the temporary starts for
 //! `needs_running` that a later `stop` undoes. The migrations of the `converge` phase (the
-//! target's data migrations, after every start) are ordered among themselves, and the
-//! starting release's own data migrations (run with the current code, DESIGN §8) stand
-//! outside the order.
+//! target's data migrations, after every start) are ordered among themselves.
+//!
+//! The starting release's migrations, run with the current code before anything stops
+//! (DESIGN §8), are not part of any service's migrations here: V12 places them.
 
 use rustc_hash::FxHashSet as HashSet;
 
 use super::{Context, Violation};
-use crate::plan::{CodeSide, Phase, StepKind};
+use crate::plan::{Phase, StepKind};
 use crate::service::ComponentId;
 
 /// Per (hop, service), `hop * services + service`: the first and last position of
@@ -64,12 +65,12 @@ pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
 }
 
 /// Where each service's migrations stand in each hop: those of the converge phase, or
-/// the others but the starting release's own.
+/// the others (those run with the current code left out).
 fn migration_spans(context: &Context, converge: bool) -> Spans {
     let services = context.catalog.services().len();
     let mut spans = vec![None; context.plan.hops.len() * services];
     for (index, step) in context.steps() {
-        if step.code == Some(CodeSide::Current) || (step.phase == Some(Phase::Converge)) != converge
+        if context.runs_current_code(index) || (step.phase == Some(Phase::Converge)) != converge
         {
             continue;
         }

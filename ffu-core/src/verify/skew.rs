@@ -7,7 +7,7 @@ use super::fleet::Fleet;
 use super::{Context, Violation};
 use crate::plan::Step;
 use crate::release::ReleaseId;
-use crate::service::{ComponentId, Role, ServiceId};
+use crate::service::{ComponentId, MaxSkew, Role, ServiceId};
 
 /// V11, with the (hop, service) pairs already reported.
 pub(super) struct SkewCheck {
@@ -46,16 +46,20 @@ impl SkewCheck {
             return;
         }
         self.reported[slot] = true;
+        // `slurp` allows a lag that depends on the control release: say how much.
+        let limit = match data.max_skew {
+            MaxSkew::Releases(count) => format!("max_skew {count}"),
+            MaxSkew::Slurp => format!("max_skew slurp allows ({allowed})"),
+        };
         out.push(Violation::at(
             "V11",
             format!(
-                "after step {}, {} runs {} while a {} control component runs {}: {lag} releases behind, more than max_skew {}",
+                "after step {}, {} runs {} while a {} control component runs {}: {lag} releases behind, more than {limit}",
                 step.id,
                 catalog.component(component).name,
                 catalog.release(agent).name,
                 data.name,
                 catalog.release(control).name,
-                data.max_skew
             ),
             &step.id,
         ));
@@ -120,6 +124,26 @@ mod tests {
             "after step h1.start.compute-api, compute-agent runs r1 while a compute control component runs r3: 2 releases behind, more than max_skew 1"
         );
         assert_eq!(v11[0].steps, ["h1.start.compute-api"]);
+    }
+
+    #[test]
+    fn max_skew_slurp_allows_back_to_the_previous_slurp_release() {
+        // r2 and r4 are SLURP releases: with compute-agent left at r1, a control plane at
+        // r3 may lead by 1 (back to r2), at r4 by 2 (back to r2).
+        let catalog = kit_with(
+            "  - name: compute\n",
+            "  - name: compute\n    max_skew: slurp\n",
+        );
+        let mut plan = rolling(&catalog, "r1", "r4");
+        plan.steps
+            .retain(|s| s.component.as_deref() != Some("compute-agent"));
+        assert_eq!(
+            messages(&catalog, &plan, "V11"),
+            [
+                "after step h1.start.compute-api, compute-agent runs r1 while a compute control component runs r3: 2 releases behind, more than max_skew slurp allows (1)",
+                "after step h2.start.compute-api, compute-agent runs r1 while a compute control component runs r4: 3 releases behind, more than max_skew slurp allows (2)",
+            ]
+        );
     }
 
     #[test]
