@@ -27,7 +27,7 @@ struct Cli {
 enum Command {
     /// Plan an upgrade from one release to another.
     Plan(PlanArgs),
-    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V11.
+    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V15.
     Verify(VerifyArgs),
     /// Validate or show a catalog.
     #[command(subcommand)]
@@ -724,7 +724,7 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
             if violations.is_empty() {
                 writeln!(
                     out,
-                    "ok: {} steps, {} hops, no violation of V1-V11",
+                    "ok: {} steps, {} hops, no violation of V1-V15",
                     plan.steps.len(),
                     plan.hops.len()
                 )

@@ -118,7 +118,7 @@ def test_plan_output_file_and_verify(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temporary file left
     verified = run_ffu("verify", str(output))
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("ok: ") and "no violation of V1-V11" in verified.stdout
+    assert verified.stdout.startswith("ok: ") and "no violation of V1-V15" in verified.stdout
     from_stdin = run_ffu("verify", "-", "--format", "json", stdin=output.read_text(encoding="utf-8"))
     assert (from_stdin.returncode, json.loads(from_stdin.stdout)) == (0, [])
 

@@ -435,8 +435,8 @@ mod tests {
                 "step h0.compute.r2.workaround.unset (phase start) comes after h0.compute.r2.online (phase converge) in hop 0: phases run in order",
                 "step h0.ident.health runs task ident.health with the target code, but the catalog says the current code runs it",
                 "step h0.compute.r2.cell0 runs task compute.r2.cell0 in phase install, but it belongs in phase migrations (catalog phase before_migrations)",
-                "step h0.compute.r2.workaround.unset runs task compute.r2.workaround in phase start, but it belongs in phase converge (the removal of a temporary setting)",
                 "step h0.compute.r2.discover runs task compute.r2.discover without a phase, but it belongs in phase converge (catalog phase converge)",
+                "step h0.compute.r2.workaround.unset runs task compute.r2.workaround in phase start, but it belongs in phase converge (the removal of a temporary setting)",
             ]
         );
     }
