@@ -3,8 +3,7 @@
 //! of those plans by step id.
 
 use crate::catalog::Catalog;
-use crate::migration::{Migration, MigrationKind};
-use crate::plan::{CodeSide, Mode, Phase, Plan, Policy, Step, StepKind};
+use crate::plan::{Mode, Phase, Plan, Policy, Step, StepKind};
 
 use super::{verify, Violation};
 
