@@ -56,10 +56,10 @@ pub use alembic::{import_alembic, AlembicImport, AlembicLayout};
 pub use catalog::{Catalog, CATALOG_FORMAT};
 pub use error::{Error, Location, NoPlan, OrderFact, Result};
 pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
+pub use extras::{Extras, EXTRA_PREFIX};
 pub use input::{read_document, read_document_from, MAX_DOCUMENT_BYTES};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
 pub use migration::{Migration, MigrationId, MigrationKind};
-pub use extras::{Extras, EXTRA_PREFIX};
 pub use plan::{
     CodeSide, ConfigEdit, ConfigEditAction, Hop, Mode, Phase, Plan, Policy, Step, StepKind,
     DEFAULT_BACKUP_COMMAND, PLAN_FORMAT,

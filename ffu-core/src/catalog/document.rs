@@ -162,10 +162,16 @@ macro_rules! extra_fields_of {
                 struct Visitor;
                 impl<'de> serde::de::Visitor<'de> for Visitor {
                     type Value = Extras;
-                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    fn expecting(
+                        &self,
+                        formatter: &mut std::fmt::Formatter<'_>,
+                    ) -> std::fmt::Result {
                         formatter.write_str("fields named x-...")
                     }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Extras, A::Error> {
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<Extras, A::Error> {
                         extra_fields(map, $fields)
                     }
                 }
@@ -178,19 +184,50 @@ macro_rules! extra_fields_of {
 extra_fields_of!(
     ServiceExtras,
     &[
-        "name", "after", "since", "until", "versions", "upgrade_check",
-        "upgrade_check_since", "databases", "max_skew", "restart_order", "components", "x-...",
+        "name",
+        "after",
+        "since",
+        "until",
+        "versions",
+        "upgrade_check",
+        "upgrade_check_since",
+        "databases",
+        "max_skew",
+        "restart_order",
+        "components",
+        "x-...",
     ]
 );
 extra_fields_of!(
     ComponentExtras,
-    &["name", "role", "since", "until", "unit", "removal_needs", "x-..."]
+    &[
+        "name",
+        "role",
+        "since",
+        "until",
+        "unit",
+        "removal_needs",
+        "x-..."
+    ]
 );
 extra_fields_of!(
     TaskExtras,
     &[
-        "id", "service", "release", "since", "until", "phase", "code", "on", "command",
-        "config", "requires", "mode", "reason", "duration_s", "x-...",
+        "id",
+        "service",
+        "release",
+        "since",
+        "until",
+        "phase",
+        "code",
+        "on",
+        "command",
+        "config",
+        "requires",
+        "mode",
+        "reason",
+        "duration_s",
+        "x-...",
     ]
 );
 
@@ -350,8 +387,17 @@ pub(crate) struct MigrationDoc {
 
 /// The fields of a migration, as errors list them.
 const MIGRATION_FIELDS: &[&str] = &[
-    "id", "service", "release", "kind", "command", "requires", "blocking", "needs_running",
-    "reversible", "duration_s", "x-...",
+    "id",
+    "service",
+    "release",
+    "kind",
+    "command",
+    "requires",
+    "blocking",
+    "needs_running",
+    "reversible",
+    "duration_s",
+    "x-...",
 ];
 
 /// One field name of a migration.
@@ -431,7 +477,8 @@ impl<'de> serde::de::Visitor<'de> for MigrationVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MigrationDoc, A::Error> {
-        let (mut id, mut service, mut release, mut kind, mut command) = (None, None, None, None, None);
+        let (mut id, mut service, mut release, mut kind, mut command) =
+            (None, None, None, None, None);
         let (mut requires, mut blocking, mut needs_running) = (None, None, None);
         let (mut reversible, mut duration_s) = (None, None);
         let mut x = Extras::new();
@@ -444,12 +491,16 @@ impl<'de> serde::de::Visitor<'de> for MigrationVisitor {
                 MigrationField::Command => once(&mut command, &mut map, "command")?,
                 MigrationField::Requires => once(&mut requires, &mut map, "requires")?,
                 MigrationField::Blocking => once(&mut blocking, &mut map, "blocking")?,
-                MigrationField::NeedsRunning => once(&mut needs_running, &mut map, "needs_running")?,
+                MigrationField::NeedsRunning => {
+                    once(&mut needs_running, &mut map, "needs_running")?
+                }
                 MigrationField::Reversible => once(&mut reversible, &mut map, "reversible")?,
                 MigrationField::DurationS => once(&mut duration_s, &mut map, "duration_s")?,
                 MigrationField::Extra(name) => {
                     if x.contains_key(&name) {
-                        return Err(serde::de::Error::custom(format!("duplicate field `{name}`")));
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate field `{name}`"
+                        )));
                     }
                     let value = map.next_value()?;
                     x.insert(name, value);

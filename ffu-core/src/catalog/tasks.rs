@@ -24,21 +24,29 @@ pub(super) fn build_tasks(
     for (index, written) in doc.tasks.iter().enumerate() {
         let file = context.origins.tasks[index];
         let item = || format!("task {}", written.id);
-        let service = services.by_name.get(&written.service).copied().ok_or_else(|| {
-            context.report.invalid(
-                file,
-                item(),
-                &written.service,
-                format!("unknown service {:?}", written.service),
-            )
-        })?;
+        let service = services
+            .by_name
+            .get(&written.service)
+            .copied()
+            .ok_or_else(|| {
+                context.report.invalid(
+                    file,
+                    item(),
+                    &written.service,
+                    format!("unknown service {:?}", written.service),
+                )
+            })?;
         let release = written
             .release
             .as_deref()
             .map(|name| context.release(name, file, &item))
             .transpose()?;
-        let (since, until) =
-            context.lifetime(written.since.as_deref(), written.until.as_deref(), file, &item)?;
+        let (since, until) = context.lifetime(
+            written.since.as_deref(),
+            written.until.as_deref(),
+            file,
+            &item,
+        )?;
         if release.is_some() && (since.is_some() || until.is_some()) {
             return Err(context.report.invalid(
                 file,
@@ -97,7 +105,9 @@ fn index_tasks(
             None
         };
         if let Some(message) = clash {
-            return Err(context.report.invalid(file, item(), &written.id, message.into()));
+            return Err(context
+                .report
+                .invalid(file, item(), &written.id, message.into()));
         }
     }
     Ok(by_id)
@@ -118,11 +128,13 @@ fn check_action(
     file: usize,
     item: &dyn Fn() -> String,
 ) -> Result<()> {
-    let invalid = |needle: &str, message: String| {
-        Err(context.report.invalid(file, item(), needle, message))
-    };
+    let invalid =
+        |needle: &str, message: String| Err(context.report.invalid(file, item(), needle, message));
     if written.reason.trim().is_empty() {
-        return invalid("reason", "a task needs a `reason` saying why it is there".into());
+        return invalid(
+            "reason",
+            "a task needs a `reason` saying why it is there".into(),
+        );
     }
     let Some(edit) = &written.config else {
         return Ok(());
@@ -153,8 +165,7 @@ fn check_action(
     if edit.temporary && written.phase == TaskPhase::Converge {
         return invalid(
             "temporary",
-            "a temporary setting made in converge would be removed at once: set it earlier"
-                .into(),
+            "a temporary setting made in converge would be removed at once: set it earlier".into(),
         );
     }
     Ok(())

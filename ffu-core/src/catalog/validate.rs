@@ -456,7 +456,9 @@ impl Services {
                     file,
                     item(),
                     name,
-                    format!("`restart_order` names {name:?}, which is not a component of this service"),
+                    format!(
+                        "`restart_order` names {name:?}, which is not a component of this service"
+                    ),
                 ));
             };
             if order.contains(&id) {
@@ -469,9 +471,9 @@ impl Services {
             }
             order.push(id);
         }
-        let unnamed = components.iter().find(|&&id| {
-            self.components[id.index()].role == Role::Control && !order.contains(&id)
-        });
+        let unnamed = components
+            .iter()
+            .find(|&&id| self.components[id.index()].role == Role::Control && !order.contains(&id));
         if let Some(&id) = unnamed {
             let name = &self.components[id.index()].name;
             return Err(context.report.invalid(

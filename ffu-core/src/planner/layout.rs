@@ -169,13 +169,19 @@ fn starting_migrations(
     let mut starting = Vec::new();
     for &service in service_order {
         let release = current[service.index()];
-        starting.extend(catalog.migrations_of(service).iter().copied().filter(|&id| {
-            let migration = catalog.migration(id);
-            migration.release == release
-                && migration.kind == MigrationKind::Data
-                && migration.blocking
-                && hop_of_migration[id.index()].is_none()
-        }));
+        starting.extend(
+            catalog
+                .migrations_of(service)
+                .iter()
+                .copied()
+                .filter(|&id| {
+                    let migration = catalog.migration(id);
+                    migration.release == release
+                        && migration.kind == MigrationKind::Data
+                        && migration.blocking
+                        && hop_of_migration[id.index()].is_none()
+                }),
+        );
     }
     starting
 }
@@ -183,7 +189,11 @@ fn starting_migrations(
 /// Takes out of `last` (the last hop's migrations) the data migrations of the target `to`
 /// that no migration left in it requires (directly or through others), and gives them
 /// back in catalog order: they run in the converge phase, once everything runs the target.
-fn take_converge(catalog: &Catalog, last: &mut Vec<MigrationId>, to: ReleaseId) -> Vec<MigrationId> {
+fn take_converge(
+    catalog: &Catalog,
+    last: &mut Vec<MigrationId>,
+    to: ReleaseId,
+) -> Vec<MigrationId> {
     let mut moving: Vec<bool> = last
         .iter()
         .map(|&id| {
@@ -196,8 +206,11 @@ fn take_converge(catalog: &Catalog, last: &mut Vec<MigrationId>, to: ReleaseId) 
     }
     // A migration that stays keeps what it requires: repeat until nothing changes (the
     // chains are short; the last hop holds a few migrations per service).
-    let position: rustc_hash::FxHashMap<MigrationId, usize> =
-        last.iter().enumerate().map(|(index, &id)| (id, index)).collect();
+    let position: rustc_hash::FxHashMap<MigrationId, usize> = last
+        .iter()
+        .enumerate()
+        .map(|(index, &id)| (id, index))
+        .collect();
     let mut changed = true;
     while changed {
         changed = false;

@@ -20,7 +20,7 @@ use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 use crate::task::TaskPhase;
 
-use super::fleet::Fleet;
+use super::fleet::{sort_by_restart_order, Fleet};
 use super::layout::{HopLayout, Layout};
 use super::order::order_migrations;
 use super::outline::StepList;
@@ -163,7 +163,8 @@ fn step_capacity(
         .flatten()
         .map(|&id| 2 * catalog.migration(id).needs_running.len())
         .sum();
-    let per_hop = 4 * catalog.services().len() + catalog.config_changes().len() + catalog.tasks().len();
+    let per_hop =
+        4 * catalog.services().len() + catalog.config_changes().len() + catalog.tasks().len();
     let instances = hosts.map_or(catalog.components().len(), |fleet| fleet.placements.len());
     let others = temporary + hops * per_hop + 4 * instances + 3 * catalog.services().len() + 64;
     Capacity {
@@ -228,9 +229,19 @@ impl Builder<'_> {
         self.phase = Phase::Config;
         self.config_changes(&hop, taking_part);
         self.phase = Phase::Migrations;
-        tasks.add(&mut self.steps, &hop, TaskPhase::BeforeMigrations, taking_part);
+        tasks.add(
+            &mut self.steps,
+            &hop,
+            TaskPhase::BeforeMigrations,
+            taking_part,
+        );
         self.migrations(&hop, &ordered, in_hop);
-        tasks.add(&mut self.steps, &hop, TaskPhase::AfterMigrations, taking_part);
+        tasks.add(
+            &mut self.steps,
+            &hop,
+            TaskPhase::AfterMigrations,
+            taking_part,
+        );
         if hop.last {
             self.phase = Phase::Start;
             tasks.add(&mut self.steps, &hop, TaskPhase::BeforeStart, taking_part);
@@ -247,7 +258,8 @@ impl Builder<'_> {
     /// Adds a built step of `kind` in hop `hop`, in the current phase.
     fn push(&mut self, hop: usize, kind: StepKind, id: String, reason: String) -> &mut Step {
         let phase = self.phase;
-        self.steps.add(Step::new(id, hop, kind, reason).in_phase(phase))
+        self.steps
+            .add(Step::new(id, hop, kind, reason).in_phase(phase))
     }
 
     /// Fills in what a stop or start of `component` carries besides its name: the service
@@ -346,7 +358,12 @@ impl Builder<'_> {
             let name = &data.name;
             let host = self.bootstrap_name(service);
             let reason = format!("confirm every {name} component runs {release} and reports up");
-            let step = self.push(hop, StepKind::Postcheck, format!("h{hop}.postcheck.{name}"), reason);
+            let step = self.push(
+                hop,
+                StepKind::Postcheck,
+                format!("h{hop}.postcheck.{name}"),
+                reason,
+            );
             step.service = Some(name.clone());
             step.release = Some(release.clone());
             step.host = host;
@@ -898,9 +915,18 @@ impl Builder<'_> {
 /// fleet on the last hop (all of them get the target), else the bootstrap hosts, where
 /// the intermediate releases' migrations run (TripleO: `ffu_packages_apply` on the
 /// bootstrap node only).
-fn repo_hosts(catalog: &Catalog, fleet: &Fleet, layout: &Layout, last: bool) -> Vec<Option<String>> {
+fn repo_hosts(
+    catalog: &Catalog,
+    fleet: &Fleet,
+    layout: &Layout,
+    last: bool,
+) -> Vec<Option<String>> {
     let mut hosts: Vec<u32> = if last {
-        fleet.placements.iter().filter_map(|placement| placement.host).collect()
+        fleet
+            .placements
+            .iter()
+            .filter_map(|placement| placement.host)
+            .collect()
     } else {
         layout
             .service_order
@@ -917,21 +943,6 @@ fn repo_hosts(catalog: &Catalog, fleet: &Fleet, layout: &Layout, last: bool) -> 
         .collect()
 }
 
-/// Orders `components` by the service's `restart_order` (the project's documented order,
-/// such as nova's conductor first and api last); those it does not name keep their place
-/// after the named ones.
-fn sort_by_restart_order(restart_order: &[ComponentId], components: &mut [ComponentId]) {
-    if restart_order.is_empty() {
-        return;
-    }
-    components.sort_by_key(|component| {
-        restart_order
-            .iter()
-            .position(|named| named == component)
-            .unwrap_or(usize::MAX)
-    });
-}
-
 /// The fleet's control instances of `service` at `release`, in inventory order, each
 /// host's in the service's restart order.
 fn restart_ordered(
@@ -941,17 +952,7 @@ fn restart_ordered(
     release: ReleaseId,
 ) -> Vec<usize> {
     let mut indices = placements_at(catalog, fleet, service, Role::Control, release);
-    let restart_order = &catalog.service(service).restart_order;
-    if !restart_order.is_empty() {
-        // Stable: the order of hosts is kept, each component's place in the restart
-        // order decides first.
-        indices.sort_by_key(|&index| {
-            restart_order
-                .iter()
-                .position(|&named| named == fleet.placements[index].component)
-                .unwrap_or(usize::MAX)
-        });
-    }
+    fleet.sort_in_restart_order(catalog, service, &mut indices);
     indices
 }
 

@@ -247,9 +247,10 @@ fn state_current(
         releases.sort_unstable();
         releases.dedup();
         for release in releases {
-            let complete = catalog.migrations_of(service).iter().all(|&id| {
-                catalog.migration(id).release != release || applied[id.index()]
-            });
+            let complete = catalog
+                .migrations_of(service)
+                .iter()
+                .all(|&id| catalog.migration(id).release != release || applied[id.index()]);
             if !complete {
                 break;
             }

@@ -222,9 +222,7 @@ pub(super) fn push_reason(
         MigrationKind::Data => " data migration for ",
     });
     reason.push_str(release);
-    if migration.kind == MigrationKind::Data
-        && migration.blocking
-        && place.stage != Stage::Converge
+    if migration.kind == MigrationKind::Data && migration.blocking && place.stage != Stage::Converge
     {
         reason.push_str("; blocking: must finish before ");
         reason.push_str(&service.name);
