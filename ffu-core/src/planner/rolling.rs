@@ -6,11 +6,10 @@
 //! the code already installed (phase `prepare`, DESIGN §8, V12). Every hop then runs the
 //! `prepare` tasks of its services, and per service in service order (after the neutron and
 //! nova rolling upgrade guides, and kolla-ansible's `rolling_upgrade.yml`):
-//! 1. a backup, when the service has a contract or irreversible migration in the hop
-//!    (`backup`);
-//! 2. with an inventory, the bootstrap host's servers stopped (`stop`, then the
-//!    `after_stop` tasks) and the new code installed there (`install`): the hop's
-//!    migrations run there with the new code;
+//! 1. with an inventory, the bootstrap host's servers stopped (`stop`, then the
+//!    `after_stop` tasks): the hop's migrations run there with the new code;
+//! 2. a backup, when the service has a contract or irreversible migration in the hop
+//!    (`backup`), and the new code installed on the bootstrap host (`install`);
 //! 3. the `before_migrations` tasks, the expand (and plain `migrate`) migrations, online
 //!    (old servers keep working), the `after_migrations` tasks (`migrations`);
 //! 4. the readiness check of the new release, on hop 0 the `before_start` tasks (settings
@@ -490,11 +489,8 @@ impl Rolling<'_> {
             .position(|&m| !catalog.migration(m).needs_running.is_empty())
             .unwrap_or(schema.len());
         let (online, after_controls) = schema.split_at(split);
-        if own.iter().any(|&m| catalog.migration(m).needs_backup()) {
-            self.phase = Phase::Backup;
-            self.backup(context, service);
-        }
-        self.controls(context, service, online);
+        let backup = own.iter().any(|&m| catalog.migration(m).needs_backup());
+        self.controls(context, service, online, backup);
         self.migrations(context, after_controls);
         let contract = by_kind(&[MigrationKind::Contract]);
         let lagging = self.agents(context, service, !contract.is_empty());
@@ -600,7 +596,16 @@ impl Rolling<'_> {
     /// "Upgrading without downtime": the first node is upgraded and runs `db_sync --expand`
     /// and `--migrate` before the other nodes; nova's rolling upgrade guide likewise runs
     /// `nova-manage db sync` with the new code before any service restarts).
-    fn controls(&mut self, context: &HopContext<'_>, service: ServiceId, online: &[MigrationId]) {
+    ///
+    /// The backup (`backup`: whether the hop needs one) comes once the bootstrap host is
+    /// stopped, as offline: phases stop, backup, install, migrations, start.
+    fn controls(
+        &mut self,
+        context: &HopContext<'_>,
+        service: ServiceId,
+        online: &[MigrationId],
+        backup: bool,
+    ) {
         let bootstrap = self.fleet.bootstrap(service);
         let rounds = self.restart_rounds(context, service);
         let on_bootstrap: Vec<usize> = rounds
@@ -613,6 +618,10 @@ impl Rolling<'_> {
         self.phase = Phase::Stop;
         self.stop(context, service, &on_bootstrap, "control plane", None);
         self.tasks(&hop, TaskPhase::AfterStop, &[service]);
+        if backup {
+            self.phase = Phase::Backup;
+            self.backup(context, service);
+        }
         if bootstrap.is_some() {
             self.phase = Phase::Install;
             self.install(
