@@ -916,3 +916,68 @@ const EXPECTED_TASK_PLAN: &str = "
     converge h1.undo.compute.pin-rpc
     finalize h1.finalize.compute
 ";
+
+/// A SLURP catalog: r1 and r3 are SLURP releases; compute's agents may lag back to the
+/// previous one. `extra` adds migrations.
+fn slurp_catalog(extra: &str) -> Catalog {
+    let text = format!(
+        "format: ffu-catalog/1
+name: slurp
+releases:
+  - {{name: r1, slurp: true}}
+  - {{name: r2}}
+  - {{name: r3, slurp: true}}
+skip_level: slurp
+services:
+  - name: compute
+    max_skew: slurp
+    databases: [compute]
+    components:
+      - {{name: compute-api, role: control}}
+      - {{name: compute-agent, role: agent}}
+migrations:
+  - {{id: compute.r2.sync, service: compute, release: r2, kind: migrate, command: sync}}
+  - {{id: compute.r3.sync, service: compute, release: r3, kind: migrate, command: sync}}
+{extra}"
+    );
+    Catalog::from_yaml_str(&text, "slurp.yaml").unwrap()
+}
+
+#[test]
+fn slurp_agents_move_in_a_hop_with_a_contract_of_their_service() {
+    let policy = rolling_policy(true);
+    let agent_starts = |plan: &Plan| -> Vec<(usize, String)> {
+        plan.steps
+            .iter()
+            .filter(|s| {
+                s.kind == StepKind::Start && s.component.as_deref() == Some("compute-agent")
+            })
+            .map(|s| (s.hop, s.release.clone().unwrap()))
+            .collect()
+    };
+    // No contract: the agent waits at r1 while the control plane passes r2.
+    let catalog = slurp_catalog("");
+    let plan = catalog.plan("r1", "r3", &policy).unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_eq!(agent_starts(&plan), [(1, "r3".to_owned())]);
+    let finalize = plan
+        .steps
+        .iter()
+        .find(|s| s.id == "h0.finalize.compute")
+        .unwrap();
+    assert!(
+        finalize.reason.contains("its agents stay behind"),
+        "{}",
+        finalize.reason
+    );
+    // A contract at r2 runs only once no component runs r1 (V6): the agent moves in hop 0.
+    let catalog = slurp_catalog(
+        "  - {id: compute.r2.contract, service: compute, release: r2, kind: contract, command: contract, requires: [compute.r2.sync]}\n",
+    );
+    let plan = catalog.plan("r1", "r3", &policy).unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_eq!(
+        agent_starts(&plan),
+        [(0, "r2".to_owned()), (1, "r3".to_owned())]
+    );
+}

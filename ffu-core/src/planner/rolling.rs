@@ -7,7 +7,9 @@
 //! `prepare` tasks of its services, and per service in service order (after the neutron and
 //! nova rolling upgrade guides, and kolla-ansible's `rolling_upgrade.yml`):
 //! 1. with an inventory, the bootstrap host's servers stopped (`stop`, then the
-//!    `after_stop` tasks): the hop's migrations run there with the new code;
+//!    `after_stop` tasks): the hop's migrations run there with the new code. It is the only
+//!    stop before the migrations, so an `on: all` `after_stop` task runs on hosts whose
+//!    servers still serve;
 //! 2. a backup, when the service has a contract or irreversible migration in the hop
 //!    (`backup`), and the new code installed on the bootstrap host (`install`);
 //! 3. the `before_migrations` tasks, the expand (and plain `migrate`) migrations, online
@@ -37,7 +39,8 @@
 //! plane would leave them too far behind (V11), or in the last hop. Then they go straight to
 //! the hop's release, so a nova compute host restarts once per SLURP interval.
 //!
-//! Every step after which what a service advertises changes carries `advertised`.
+//! Every step after which what a service advertises changes carries `advertised`. Rolling
+//! plans have no `repos`, `config` (catalog configuration changes) or `postcheck` steps yet.
 
 use std::collections::BTreeMap;
 
@@ -211,7 +214,8 @@ impl Rolling<'_> {
         Ok(())
     }
 
-    /// Adds the steps of the `services`' catalog tasks of `phase` in `hop`.
+    /// Adds the steps of the `services`' catalog tasks of `phase` in `hop`; after the
+    /// `converge` ones, the removal of the temporary settings the plan's tasks made.
     fn tasks(&mut self, hop: &HopLayout<'_>, phase: TaskPhase, services: &[ServiceId]) {
         let tasks = Tasks {
             catalog: self.catalog,
@@ -220,11 +224,9 @@ impl Rolling<'_> {
             hosts: self.fleet.has_hosts().then_some(&self.fleet),
             mode: Mode::Rolling,
         };
+        tasks.add(&mut self.steps, hop, phase, services);
         if phase == TaskPhase::Converge {
-            tasks.add(&mut self.steps, hop, phase, services);
             tasks.undo_temporary(&mut self.steps, hop, services);
-        } else {
-            tasks.add(&mut self.steps, hop, phase, services);
         }
     }
 
