@@ -3,7 +3,7 @@
 
 mod common;
 
-use ffu_core::{verify, Catalog, Error, Mode, Plan, Policy, StepKind};
+use ffu_core::{verify, Catalog, Mode, Plan, Policy, StepKind};
 
 fn rolling(from: &str, to: &str, services: &[&str]) -> (Catalog, Plan) {
     let catalog = Catalog::openstack();
@@ -845,8 +845,8 @@ fn rolling_places_catalog_tasks_and_restart_order_in_their_phases() {
 
 /// The plan of `rolling_places_catalog_tasks_and_restart_order_in_their_phases`, phase and
 /// id per step: precheck and prepare first; per service, the bootstrap host stopped and the
-/// after_stop tasks, backup, install, migrations between their tasks, the readiness check
-/// and before_start (hop 0), the restart in restart_order (conductor on every host, then
+/// `after_stop` tasks, backup, install, migrations between their tasks, the readiness check
+/// and `before_start` (hop 0), the restart in `restart_order` (conductor on every host, then
 /// api), the agents; then what waits for every component (finalize, or converge on the last
 /// hop with the converge tasks and the temporary setting removed), and finalize.
 const EXPECTED_TASK_PLAN: &str = "
