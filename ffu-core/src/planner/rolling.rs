@@ -757,7 +757,8 @@ fn needed_components_placed(catalog: &Catalog, layout: &Layout, fleet: &Fleet) -
     for placement in &fleet.placements {
         placed[placement.component.index()] = true;
     }
-    for &migration in layout.migrations.iter().flatten() {
+    // The starting release's own migrations too: they run with the components as deployed.
+    for &migration in layout.migrations.iter().flatten().chain(&layout.starting) {
         let migration = catalog.migration(migration);
         for &component in &migration.needs_running {
             if !placed[component.index()] {
