@@ -871,7 +871,9 @@ const EXPECTED_TASK_PLAN: &str = "
     migrations h0.compute.r2.sync
     migrations h0.task.compute.r2.map-cells
     start h0.precheck.compute
-    start h0.task.compute.pin-rpc
+    start h0.task.compute.pin-rpc@ctl-1
+    start h0.task.compute.pin-rpc@ctl-2
+    start h0.task.compute.pin-rpc@cmp-1
     start h0.start.compute-conductor@ctl-1
     start h0.stop.compute-conductor@ctl-2
     start h0.install.compute@ctl-2
@@ -913,7 +915,9 @@ const EXPECTED_TASK_PLAN: &str = "
     start h1.start.compute-agent@cmp-1
     converge h1.compute.r3.online
     converge h1.task.compute.discover
-    converge h1.undo.compute.pin-rpc
+    converge h1.undo.compute.pin-rpc@ctl-1
+    converge h1.undo.compute.pin-rpc@ctl-2
+    converge h1.undo.compute.pin-rpc@cmp-1
     finalize h1.finalize.compute
 ";
 
