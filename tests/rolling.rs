@@ -3,7 +3,7 @@
 
 mod common;
 
-use ffu_core::{verify, Catalog, Error, Mode, Plan, Policy, StepKind};
+use ffu_core::{verify, Catalog, Mode, Plan, Policy, StepKind};
 
 fn rolling(from: &str, to: &str, services: &[&str]) -> (Catalog, Plan) {
     let catalog = Catalog::openstack();
@@ -341,7 +341,7 @@ fn text_names_each_host_once() {
 }
 
 #[test]
-fn rolling_upgrades_refuse_skip_level() {
+fn rolling_skip_level_keeps_the_control_plane_one_release_at_a_time() {
     let catalog = Catalog::openstack();
     let policy = Policy {
         mode: Mode::Rolling,
@@ -349,14 +349,11 @@ fn rolling_upgrades_refuse_skip_level() {
         services: Some(vec!["keystone".to_owned()]),
         ..Policy::default()
     };
-    // 2023.1 -> 2024.1 is a SLURP edge. A rolling plan goes one release at a time, and
-    // rolling SLURP upgrades are not planned yet: asking for one is refused, not ignored.
-    let err = catalog.plan("2023.1", "2024.1", &policy).unwrap_err();
-    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
-    assert_eq!(
-        err.to_string(),
-        "unsupported: skip_level in rolling mode: rolling SLURP upgrades are not supported yet; skip_level needs offline mode"
-    );
+    // 2023.1 -> 2024.1 is a SLURP edge. A rolling plan still goes one release at a time:
+    // skip_level only lets agents that may lag skip releases (keystone has none).
+    let plan = catalog.plan("2023.1", "2024.1", &policy).unwrap();
+    assert_eq!(plan.path, ["2023.1", "2023.2", "2024.1"]);
+    assert!(plan.hops.iter().all(|hop| !hop.skip));
     // The offline plan under the same policy takes the edge: forced onto a rolling plan,
     // that hop is a V1 violation.
     let offline = Policy {
@@ -463,14 +460,16 @@ fn rolling_with_an_inventory_upgrades_the_bootstrap_host_first_and_runs_migratio
         .iter()
         .filter(|s| s.service.as_deref() == Some("nova"))
         .map(|s| (s.id.as_str(), s.host.as_deref().unwrap()))
-        .take(9)
+        .take(10)
         .collect();
     assert_eq!(
         nova,
         [
-            ("h0.backup.nova", "ctl-1"),
+            // The starting release finished first, with pike's code (DESIGN §8).
+            ("h0.nova.pike.online-data-migrations", "ctl-1"),
             ("h0.stop.nova-api@ctl-1", "ctl-1"),
             ("h0.stop.nova-conductor@ctl-1", "ctl-1"),
+            ("h0.backup.nova", "ctl-1"),
             ("h0.install.nova@ctl-1", "ctl-1"),
             ("h0.nova.queens.api-db-sync", "ctl-1"),
             ("h0.nova.queens.db-sync", "ctl-1"),
@@ -478,5 +477,511 @@ fn rolling_with_an_inventory_upgrades_the_bootstrap_host_first_and_runs_migratio
             ("h0.start.nova-api@ctl-1", "ctl-1"),
             ("h0.start.nova-conductor@ctl-1", "ctl-1"),
         ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Phases, restart order, tasks and SLURP in rolling mode (DESIGN §8).
+
+use ffu_core::{Inventory, MaxSkew, Phase, PlanRequest, Violation};
+
+/// The embedded catalog with nova's rolling facts from its upgrade guide (upgrades.rst:
+/// "you must upgrade placement before any nova services", "start nova-conductor first and
+/// nova-api last"; from 2023.1, computes may run the previous SLURP release). The embedded
+/// catalog is patched where it does not say so yet.
+fn nova_catalog() -> Catalog {
+    let embedded = Catalog::openstack();
+    let nova = &embedded.services()[embedded.service_id("nova").unwrap().index()];
+    if nova.max_skew == MaxSkew::Slurp && !nova.restart_order.is_empty() {
+        return embedded;
+    }
+    let text = Catalog::openstack_yaml();
+    let at = text.find("  - name: nova\n").unwrap();
+    let skew = at + text[at..].find("    max_skew: 1\n").unwrap();
+    let patched = format!(
+        "{}    max_skew: slurp\n    restart_order: [nova-placement-api, nova-conductor, nova-scheduler, nova-novncproxy, nova-consoleauth, nova-cells, nova-api]\n{}",
+        &text[..skew],
+        &text[skew + "    max_skew: 1\n".len()..]
+    );
+    Catalog::from_yaml_str(&patched, "openstack-nova-rolling.yaml").unwrap()
+}
+
+fn rolling_policy(skip_level: bool) -> Policy {
+    Policy {
+        mode: Mode::Rolling,
+        skip_level,
+        ..Policy::default()
+    }
+}
+
+fn plan_hosts(
+    catalog: &Catalog,
+    hosts: &[(&str, &[(&str, &str)])],
+    to: &str,
+    policy: &Policy,
+) -> Plan {
+    let inventory = Inventory::from_hosts(catalog, hosts).unwrap();
+    catalog
+        .plan_request(&PlanRequest::from_inventory(&inventory, to, policy))
+        .unwrap()
+}
+
+/// The violations, except those of V12–V15 and those about the starting release's own
+/// data migrations (hop 0, phase `prepare`, current code): V12 and the exemptions DESIGN §8
+/// gives those steps from V2, V5 and V9 are written on another branch.
+fn violations(catalog: &Catalog, plan: &Plan) -> Vec<Violation> {
+    let starting: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.phase == Some(Phase::Prepare) && s.migration.is_some())
+        .map(|s| s.id.as_str())
+        .collect();
+    verify(catalog, plan)
+        .unwrap()
+        .into_iter()
+        .filter(|v| !["V12", "V13", "V14", "V15"].contains(&v.rule))
+        .filter(|v| !v.steps.iter().any(|id| starting.contains(&id.as_str())))
+        .collect()
+}
+
+fn position(plan: &Plan, id: &str) -> usize {
+    plan.steps
+        .iter()
+        .position(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no step {id}"))
+}
+
+/// Every step has a phase, and within each service's part of a hop the phases never go
+/// back (DESIGN §8, V13 in rolling mode).
+fn assert_phases_in_order(plan: &Plan) {
+    let mut latest: std::collections::HashMap<(usize, &str), (Phase, &str)> =
+        std::collections::HashMap::new();
+    for step in &plan.steps {
+        let phase = step
+            .phase
+            .unwrap_or_else(|| panic!("{} has no phase", step.id));
+        let Some(service) = step.service.as_deref() else {
+            continue;
+        };
+        let entry = latest
+            .entry((step.hop, service))
+            .or_insert((phase, &step.id));
+        assert!(
+            phase >= entry.0,
+            "{} ({phase:?}) after {} ({:?})",
+            step.id,
+            entry.1,
+            entry.0
+        );
+        *entry = (phase, &step.id);
+    }
+}
+
+const OCATA_CONTROLLER: &[(&str, &str)] = &[
+    ("keystone-api", "ocata"),
+    ("nova-api", "ocata"),
+    ("nova-conductor", "ocata"),
+    ("nova-scheduler", "ocata"),
+    ("nova-novncproxy", "ocata"),
+    ("nova-consoleauth", "ocata"),
+    ("nova-placement-api", "ocata"),
+];
+
+#[test]
+fn rolling_nova_restarts_placement_and_conductor_first_api_last_on_every_host() {
+    let catalog = nova_catalog();
+    let computes: &[(&str, &str)] = &[("nova-compute", "ocata"), ("libvirt-guests", "ocata")];
+    let plan = plan_hosts(
+        &catalog,
+        &[("ctl-[1:3]", OCATA_CONTROLLER), ("cmp-[1:2]", computes)],
+        "queens",
+        &rolling_policy(false),
+    );
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_phases_in_order(&plan);
+    for hop in 0..2 {
+        let starts = |component: &str| -> Vec<usize> {
+            (1..=3)
+                .map(|host| position(&plan, &format!("h{hop}.start.{component}@ctl-{host}")))
+                .collect()
+        };
+        let placement = starts("nova-placement-api");
+        let conductor = starts("nova-conductor");
+        let api = starts("nova-api");
+        // Each component across all hosts before the next: placement, conductor, ..., api.
+        assert!(placement.iter().max() < conductor.iter().min(), "hop {hop}");
+        for other in ["nova-scheduler", "nova-novncproxy"] {
+            let other = starts(other);
+            assert!(conductor.iter().max() < other.iter().min(), "hop {hop}");
+            assert!(other.iter().max() < api.iter().min(), "hop {hop}");
+        }
+        // keystone (before nova in service order) is done before nova starts anything.
+        let keystone_done = position(&plan, &format!("h{hop}.start.keystone-api@ctl-3"));
+        assert!(keystone_done < *placement.iter().min().unwrap());
+    }
+    // Rolling stops are short: nothing is disabled.
+    assert!(plan.steps.iter().all(|s| !s.disable));
+}
+
+#[test]
+fn rolling_placement_service_before_nova() {
+    let catalog = nova_catalog();
+    let policy = Policy {
+        services: Some(vec!["placement".to_owned(), "nova".to_owned()]),
+        ..rolling_policy(false)
+    };
+    let plan = catalog.plan("train", "victoria", &policy).unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_phases_in_order(&plan);
+    // Each service's part (after the hop's prepare phase, which finishes the starting
+    // release of every service first).
+    for hop in 0..2 {
+        let last_placement = plan
+            .steps
+            .iter()
+            .rposition(|s| s.hop == hop && s.service.as_deref() == Some("placement"))
+            .unwrap();
+        let first_nova = plan
+            .steps
+            .iter()
+            .position(|s| {
+                s.hop == hop
+                    && s.service.as_deref() == Some("nova")
+                    && s.phase > Some(Phase::Prepare)
+            })
+            .unwrap();
+        assert!(last_placement < first_nova, "hop {hop}");
+    }
+}
+
+#[test]
+fn rolling_steps_carry_phases_units_versions_databases_batches_and_code() {
+    let (catalog, plan) = rolling("ocata", "queens", &["keystone", "nova", "neutron"]);
+    assert_phases_in_order(&plan);
+    for step in &plan.steps {
+        match step.kind {
+            StepKind::Install => assert!(step.version.is_some(), "{}", step.id),
+            StepKind::Backup => assert!(step.databases.is_some(), "{}", step.id),
+            StepKind::Expand | StepKind::Migrate | StepKind::Contract | StepKind::Data => {
+                assert!(
+                    step.code.is_some() && step.code_release.is_some(),
+                    "{}",
+                    step.id
+                );
+            }
+            StepKind::Precheck => assert_eq!(step.phase, Some(Phase::Start), "{}", step.id),
+            _ => {}
+        }
+        if step.component.as_deref() == Some("nova-compute") {
+            assert_eq!(step.batch, Some(1), "{}", step.id);
+        }
+    }
+    // The last hop's data migrations are the target's: converge.
+    let data = plan
+        .steps
+        .iter()
+        .find(|s| s.hop == 1 && s.kind == StepKind::Data && s.service.as_deref() == Some("nova"))
+        .unwrap();
+    assert_eq!(data.phase, Some(Phase::Converge));
+    let _ = catalog;
+}
+
+/// Start steps of `component` per host.
+fn starts_per_host(plan: &Plan, component: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut starts = std::collections::BTreeMap::new();
+    for step in &plan.steps {
+        if step.kind == StepKind::Start && step.component.as_deref() == Some(component) {
+            *starts
+                .entry(step.host.clone().unwrap_or_default())
+                .or_insert(0) += 1;
+        }
+    }
+    starts
+}
+
+const SLURP_CONTROLLER: &[(&str, &str)] = &[
+    ("keystone-api", "2024.1"),
+    ("nova-api", "2024.1"),
+    ("nova-conductor", "2024.1"),
+    ("nova-scheduler", "2024.1"),
+    ("nova-novncproxy", "2024.1"),
+    ("neutron-server", "2024.1"),
+    ("placement-api", "2024.1"),
+];
+const SLURP_COMPUTE: &[(&str, &str)] = &[
+    ("nova-compute", "2024.1"),
+    ("neutron-openvswitch-agent", "2024.1"),
+    ("libvirt-guests", "2024.1"),
+];
+
+fn at(
+    release: &'static str,
+    components: &[(&'static str, &str)],
+) -> Vec<(&'static str, &'static str)> {
+    components
+        .iter()
+        .map(|&(name, _)| (name, release))
+        .collect()
+}
+
+#[test]
+fn slurp_rolling_restarts_each_compute_once_per_slurp_interval() {
+    let catalog = nova_catalog();
+    let policy = rolling_policy(true);
+    // 2024.1 -> 2025.1: one SLURP interval, two hops; computes restart once, at 2025.1.
+    let plan = plan_hosts(
+        &catalog,
+        &[("ctl-1", SLURP_CONTROLLER), ("cmp-[1:3]", SLURP_COMPUTE)],
+        "2025.1",
+        &policy,
+    );
+    assert_eq!(plan.path, ["2024.1", "2024.2", "2025.1"]);
+    assert!(plan.hops.iter().all(|hop| !hop.skip));
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_phases_in_order(&plan);
+    let computes = starts_per_host(&plan, "nova-compute");
+    assert_eq!(computes.len(), 3);
+    assert!(computes.values().all(|&count| count == 1), "{computes:?}");
+    assert!(plan
+        .steps
+        .iter()
+        .filter(|s| s.component.as_deref() == Some("nova-compute") && s.kind == StepKind::Start)
+        .all(|s| s.hop == 1 && s.release.as_deref() == Some("2025.1")));
+    // neutron's agents may lag one release only: they restart every hop.
+    let agents = starts_per_host(&plan, "neutron-openvswitch-agent");
+    assert!(agents.values().all(|&count| count == 2), "{agents:?}");
+    // The nova servers still go through 2024.2.
+    assert!(
+        plan.steps
+            .iter()
+            .any(|s| s.id == "h0.start.nova-conductor@ctl-1"
+                && s.release.as_deref() == Some("2024.2"))
+    );
+
+    // 2023.1 -> 2025.1: two SLURP intervals; a compute may not lag a 2024.2 control plane
+    // from 2023.1 (back to the previous SLURP only), so it restarts at 2024.1 and 2025.1:
+    // twice instead of four times.
+    let controller = at("2023.1", SLURP_CONTROLLER);
+    let compute = at("2023.1", SLURP_COMPUTE);
+    let plan = plan_hosts(
+        &catalog,
+        &[("ctl-1", &controller), ("cmp-[1:3]", &compute)],
+        "2025.1",
+        &policy,
+    );
+    assert_eq!(plan.path.len(), 5);
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_phases_in_order(&plan);
+    let computes = starts_per_host(&plan, "nova-compute");
+    assert!(computes.values().all(|&count| count == 2), "{computes:?}");
+    let releases: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.id == "h1.start.nova-compute@cmp-1" || s.id == "h3.start.nova-compute@cmp-1")
+        .filter_map(|s| s.release.as_deref())
+        .collect();
+    assert_eq!(releases, ["2024.1", "2025.1"]);
+}
+
+#[test]
+fn slurp_rolling_without_an_inventory_passes_verify() {
+    let catalog = nova_catalog();
+    let plan = catalog
+        .plan("2023.1", "2025.1", &rolling_policy(true))
+        .unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_phases_in_order(&plan);
+    assert_eq!(starts_per_host(&plan, "nova-compute")[""], 2);
+    // Without SLURP, a compute restarts every hop.
+    let plan = catalog
+        .plan("2023.1", "2025.1", &rolling_policy(false))
+        .unwrap();
+    assert_eq!(starts_per_host(&plan, "nova-compute")[""], 4);
+}
+
+#[test]
+fn slurp_rolling_with_max_skew_one_upgrades_agents_every_hop() {
+    // The embedded catalog as it was: nova's computes lag one release at most.
+    let text = Catalog::openstack_yaml().replace("max_skew: slurp", "max_skew: 1");
+    let catalog = Catalog::from_yaml_str(&text, "one.yaml").unwrap();
+    let plan = catalog
+        .plan("2024.1", "2025.1", &rolling_policy(true))
+        .unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_eq!(starts_per_host(&plan, "nova-compute")[""], 2);
+}
+
+#[test]
+fn rolling_places_catalog_tasks_and_restart_order_in_their_phases() {
+    let catalog = Catalog::from_path(common::data("rolling-tasks.yaml")).unwrap();
+    let controller: &[(&str, &str)] = &[
+        ("ident-api", "r1"),
+        ("compute-api", "r1"),
+        ("compute-conductor", "r1"),
+    ];
+    let plan = plan_hosts(
+        &catalog,
+        &[
+            ("ctl-[1:2]", controller),
+            ("cmp-1", &[("compute-agent", "r1")]),
+        ],
+        "r3",
+        &rolling_policy(false),
+    );
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_phases_in_order(&plan);
+    let ids: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| format!("{} {}", s.phase.map_or("-", Phase::as_str), s.id))
+        .collect();
+    let expected = EXPECTED_TASK_PLAN
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>();
+    assert_eq!(ids, expected, "\n{}", ids.join("\n"));
+}
+
+/// The plan of `rolling_places_catalog_tasks_and_restart_order_in_their_phases`, phase and
+/// id per step: precheck and prepare first; per service, the bootstrap host stopped and the
+/// `after_stop` tasks, backup, install, migrations between their tasks, the readiness check
+/// and `before_start` (hop 0), the restart in `restart_order` (conductor on every host, then
+/// api), the agents; then what waits for every component (finalize, or converge on the last
+/// hop with the converge tasks and the temporary setting removed), and finalize.
+const EXPECTED_TASK_PLAN: &str = "
+    precheck h0.task.compute.archive
+    prepare h0.compute.r1.online
+    prepare h0.task.compute.quiesce
+    stop h0.stop.ident-api@ctl-1
+    install h0.install.ident@ctl-1
+    start h0.start.ident-api@ctl-1
+    start h0.stop.ident-api@ctl-2
+    start h0.install.ident@ctl-2
+    start h0.start.ident-api@ctl-2
+    finalize h0.finalize.ident
+    stop h0.stop.compute-conductor@ctl-1
+    stop h0.stop.compute-api@ctl-1
+    stop h0.task.compute.drain@ctl-1
+    stop h0.task.compute.drain@ctl-2
+    stop h0.task.compute.drain@cmp-1
+    backup h0.backup.compute
+    install h0.install.compute@ctl-1
+    migrations h0.task.compute.r2.create-db
+    migrations h0.compute.r2.sync
+    migrations h0.task.compute.r2.map-cells
+    start h0.precheck.compute
+    start h0.task.compute.pin-rpc@ctl-1
+    start h0.task.compute.pin-rpc@ctl-2
+    start h0.task.compute.pin-rpc@cmp-1
+    start h0.start.compute-conductor@ctl-1
+    start h0.stop.compute-conductor@ctl-2
+    start h0.install.compute@ctl-2
+    start h0.start.compute-conductor@ctl-2
+    start h0.start.compute-api@ctl-1
+    start h0.stop.compute-api@ctl-2
+    start h0.start.compute-api@ctl-2
+    start h0.stop.compute-agent@cmp-1
+    start h0.install.compute@cmp-1
+    start h0.start.compute-agent@cmp-1
+    finalize h0.compute.r2.online
+    finalize h0.finalize.compute
+    prepare h1.task.compute.quiesce
+    stop h1.stop.ident-api@ctl-1
+    install h1.install.ident@ctl-1
+    start h1.start.ident-api@ctl-1
+    start h1.stop.ident-api@ctl-2
+    start h1.install.ident@ctl-2
+    start h1.start.ident-api@ctl-2
+    finalize h1.finalize.ident
+    stop h1.stop.compute-conductor@ctl-1
+    stop h1.stop.compute-api@ctl-1
+    stop h1.task.compute.drain@ctl-1
+    stop h1.task.compute.drain@ctl-2
+    stop h1.task.compute.drain@cmp-1
+    backup h1.backup.compute
+    install h1.install.compute@ctl-1
+    migrations h1.compute.r3.sync
+    start h1.precheck.compute
+    start h1.start.compute-conductor@ctl-1
+    start h1.stop.compute-conductor@ctl-2
+    start h1.install.compute@ctl-2
+    start h1.start.compute-conductor@ctl-2
+    start h1.start.compute-api@ctl-1
+    start h1.stop.compute-api@ctl-2
+    start h1.start.compute-api@ctl-2
+    start h1.stop.compute-agent@cmp-1
+    start h1.install.compute@cmp-1
+    start h1.start.compute-agent@cmp-1
+    converge h1.compute.r3.online
+    converge h1.task.compute.discover
+    converge h1.undo.compute.pin-rpc@ctl-1
+    converge h1.undo.compute.pin-rpc@ctl-2
+    converge h1.undo.compute.pin-rpc@cmp-1
+    finalize h1.finalize.compute
+";
+
+/// A SLURP catalog: r1 and r3 are SLURP releases; compute's agents may lag back to the
+/// previous one. `extra` adds migrations.
+fn slurp_catalog(extra: &str) -> Catalog {
+    let text = format!(
+        "format: ffu-catalog/1
+name: slurp
+releases:
+  - {{name: r1, slurp: true}}
+  - {{name: r2}}
+  - {{name: r3, slurp: true}}
+skip_level: slurp
+services:
+  - name: compute
+    max_skew: slurp
+    databases: [compute]
+    components:
+      - {{name: compute-api, role: control}}
+      - {{name: compute-agent, role: agent}}
+migrations:
+  - {{id: compute.r2.sync, service: compute, release: r2, kind: migrate, command: sync}}
+  - {{id: compute.r3.sync, service: compute, release: r3, kind: migrate, command: sync}}
+{extra}"
+    );
+    Catalog::from_yaml_str(&text, "slurp.yaml").unwrap()
+}
+
+#[test]
+fn slurp_agents_move_in_a_hop_with_a_contract_of_their_service() {
+    let policy = rolling_policy(true);
+    let agent_starts = |plan: &Plan| -> Vec<(usize, String)> {
+        plan.steps
+            .iter()
+            .filter(|s| {
+                s.kind == StepKind::Start && s.component.as_deref() == Some("compute-agent")
+            })
+            .map(|s| (s.hop, s.release.clone().unwrap()))
+            .collect()
+    };
+    // No contract: the agent waits at r1 while the control plane passes r2.
+    let catalog = slurp_catalog("");
+    let plan = catalog.plan("r1", "r3", &policy).unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_eq!(agent_starts(&plan), [(1, "r3".to_owned())]);
+    let finalize = plan
+        .steps
+        .iter()
+        .find(|s| s.id == "h0.finalize.compute")
+        .unwrap();
+    assert!(
+        finalize.reason.contains("its agents stay behind"),
+        "{}",
+        finalize.reason
+    );
+    // A contract at r2 runs only once no component runs r1 (V6): the agent moves in hop 0.
+    let catalog = slurp_catalog(
+        "  - {id: compute.r2.contract, service: compute, release: r2, kind: contract, command: contract, requires: [compute.r2.sync]}\n",
+    );
+    let plan = catalog.plan("r1", "r3", &policy).unwrap();
+    assert_eq!(violations(&catalog, &plan), []);
+    assert_eq!(
+        agent_starts(&plan),
+        [(0, "r2".to_owned()), (1, "r3".to_owned())]
     );
 }

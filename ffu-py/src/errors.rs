@@ -83,8 +83,8 @@ class PlanError(FfuError):
     ``hop``), a dependency on a service the policy excludes (``migration``, ``needs``,
     ``service``), a service the catalog does not have (``service``, ``no_plan`` False), a
     document that is not an ``ffu-plan/1`` plan (``file``, ``no_plan`` False), and a
-    request this version does not support or a malformed policy or state, such as
-    ``skip_level`` in rolling mode (``no_plan`` False).
+    request this version does not support or a malformed policy or state (``no_plan``
+    False).
     """
 
     __module__ = "ffu"

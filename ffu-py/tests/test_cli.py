@@ -598,13 +598,12 @@ def test_ctrl_c_ends_the_command_at_once() -> None:
     assert err == ""
 
 
-def test_rolling_skip_level_is_refused() -> None:
-    result = run_ffu("plan", "--from", "2023.1", "--to", "2024.1", "--mode", "rolling", "--skip-level")
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == (
-        "error: unsupported: skip_level in rolling mode: rolling SLURP upgrades are not supported yet; "
-        "skip_level needs offline mode\n"
-    )
+def test_rolling_skip_level_steps_the_control_plane_through_every_release() -> None:
+    result = run_ffu("plan", "--from", "2023.1", "--to", "2024.1", "--mode", "rolling", "--skip-level", "--format", "json")
+    assert (result.returncode, result.stderr) == (0, "")
+    plan = json.loads(result.stdout)
+    assert plan["path"] == ["2023.1", "2023.2", "2024.1"]
+    assert not any(hop["skip"] for hop in plan["hops"])
 
 
 #: Usage errors of clap, and the error sentence each gives (first line of stderr). A token

@@ -417,22 +417,11 @@ def test_documents_that_would_write_gigabytes_are_refused() -> None:
         ffu.Catalog.from_dict({"releases": [shared] * 1000})
 
 
-# --- Rolling SLURP upgrades are not planned yet ---------------------------------------------
+# --- Rolling SLURP upgrades: the control plane still goes release by release -------------
 
 
-def test_skip_level_in_rolling_mode_is_refused(openstack: ffu.Catalog) -> None:
-    inventory = ffu.Inventory.from_file(openstack, Path(__file__).resolve().parents[2] / "tests" / "data" / "inventory-pike.yaml")
-    for call in (
-        lambda: openstack.plan("2023.1", "2024.1", mode="rolling", skip_level=True),
-        lambda: openstack.plan_inventory(inventory, "queens", mode="rolling", skip_level=True),
-    ):
-        with pytest.raises(ffu.PlanError) as info:
-            call()
-        assert str(info.value) == (
-            "unsupported: skip_level in rolling mode: rolling SLURP upgrades are not supported yet; "
-            "skip_level needs offline mode"
-        )
-        assert info.value.no_plan is False
+def test_skip_level_in_rolling_mode_keeps_every_release(openstack: ffu.Catalog) -> None:
+    assert openstack.plan("2023.1", "2024.1", mode="rolling", skip_level=True).path == ["2023.1", "2023.2", "2024.1"]
     # Offline, the SLURP edge is taken; rolling without skip_level goes release by release.
     assert openstack.plan("2023.1", "2024.1", skip_level=True).path == ["2023.1", "2024.1"]
     assert openstack.plan("2023.1", "2024.1", mode="rolling").path == ["2023.1", "2023.2", "2024.1"]

@@ -140,6 +140,32 @@ impl Fleet {
             .map(|host| self.host_name(host).to_owned())
     }
 
+    /// Whether the fleet comes from an inventory (its instances are on named hosts).
+    pub(super) fn has_hosts(&self) -> bool {
+        !self.host_names.is_empty()
+    }
+
+    /// Sorts the instances at `indices` (of `service`'s components) by the service's
+    /// `restart_order`, keeping the order of hosts for each component (stable); nothing
+    /// changes when the service has none.
+    pub(super) fn sort_in_restart_order(
+        &self,
+        catalog: &Catalog,
+        service: ServiceId,
+        indices: &mut [usize],
+    ) {
+        let restart_order = &catalog.service(service).restart_order;
+        if restart_order.is_empty() {
+            return;
+        }
+        indices.sort_by_key(|&index| {
+            restart_order
+                .iter()
+                .position(|&named| named == self.placements[index].component)
+                .unwrap_or(usize::MAX)
+        });
+    }
+
     /// `@host` for a step on `host`, nothing without one.
     pub(super) fn host_suffix(&self, host: Option<u32>) -> String {
         host.map_or_else(String::new, |host| format!("@{}", self.host_name(host)))
@@ -188,6 +214,21 @@ impl Fleet {
         }
         groups
     }
+}
+
+/// Orders `components` by the service's `restart_order` (the project's documented order,
+/// such as nova's conductor first and api last); those it does not name keep their place
+/// after the named ones.
+pub(super) fn sort_by_restart_order(restart_order: &[ComponentId], components: &mut [ComponentId]) {
+    if restart_order.is_empty() {
+        return;
+    }
+    components.sort_by_key(|component| {
+        restart_order
+            .iter()
+            .position(|named| named == component)
+            .unwrap_or(usize::MAX)
+    });
 }
 
 /// Each service's bootstrap host (see [`Fleet::bootstrap`]).

@@ -106,14 +106,6 @@ impl Catalog {
         let _span = request.span().entered();
         let resolved = request::resolve(self, request)?;
         let policy = &resolved.policy;
-        // Rolling SLURP upgrades (agents going from SLURP to SLURP while the control plane
-        // steps through every release) are not planned yet: a rolling plan would quietly
-        // leave `skip_level` out, so it is refused instead.
-        if policy.skip_level && policy.mode == Mode::Rolling {
-            return Err(Error::Unsupported {
-                what: "skip_level in rolling mode: rolling SLURP upgrades are not supported yet; skip_level needs offline mode".to_owned(),
-            });
-        }
         let from = resolved.from;
         let to = self.resolve_release(request.to())?;
         if to < from {
@@ -127,7 +119,8 @@ impl Catalog {
         let included = self.included_services(policy)?;
         request::check_not_ahead(self, request, &included, to)?;
         // A rolling upgrade goes one release at a time: mixed versions are only supported
-        // between adjacent releases.
+        // between adjacent releases. With `skip_level`, only the agents that may lag skip
+        // releases (the rolling builder keeps them back); the control plane does not.
         let allow_skips = policy.skip_level && policy.mode == Mode::Offline;
         let path = path::shortest_path(self, from, to, allow_skips)?;
         tracing::debug!(hops = path.len() - 1, "path found");
@@ -153,7 +146,7 @@ impl Catalog {
                 (built.steps, built.in_hop)
             }
             (Mode::Rolling, _) => (
-                StepList::all_built(rolling::build_steps(self, &layout, fleet())?),
+                rolling::build_steps(self, &layout, policy, fleet())?,
                 Vec::new(),
             ),
         };

@@ -20,7 +20,7 @@ use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 use crate::task::TaskPhase;
 
-use super::fleet::Fleet;
+use super::fleet::{sort_by_restart_order, Fleet};
 use super::layout::{HopLayout, Layout};
 use super::order::order_migrations;
 use super::outline::StepList;
@@ -943,21 +943,6 @@ fn repo_hosts(
         .collect()
 }
 
-/// Orders `components` by the service's `restart_order` (the project's documented order,
-/// such as nova's conductor first and api last); those it does not name keep their place
-/// after the named ones.
-fn sort_by_restart_order(restart_order: &[ComponentId], components: &mut [ComponentId]) {
-    if restart_order.is_empty() {
-        return;
-    }
-    components.sort_by_key(|component| {
-        restart_order
-            .iter()
-            .position(|named| named == component)
-            .unwrap_or(usize::MAX)
-    });
-}
-
 /// The fleet's control instances of `service` at `release`, in inventory order, each
 /// host's in the service's restart order.
 fn restart_ordered(
@@ -967,17 +952,7 @@ fn restart_ordered(
     release: ReleaseId,
 ) -> Vec<usize> {
     let mut indices = placements_at(catalog, fleet, service, Role::Control, release);
-    let restart_order = &catalog.service(service).restart_order;
-    if !restart_order.is_empty() {
-        // Stable: the order of hosts is kept, each component's place in the restart
-        // order decides first.
-        indices.sort_by_key(|&index| {
-            restart_order
-                .iter()
-                .position(|&named| named == fleet.placements[index].component)
-                .unwrap_or(usize::MAX)
-        });
-    }
+    fleet.sort_in_restart_order(catalog, service, &mut indices);
     indices
 }
 

@@ -164,14 +164,6 @@ impl StepList {
         }
     }
 
-    /// Every step of `built`, built.
-    pub(super) fn all_built(built: Vec<Step>) -> StepList {
-        StepList {
-            slots: (0..built.len() as u32).map(Slot::Built).collect(),
-            built,
-        }
-    }
-
     /// Adds a built step, and gives it back to be filled in.
     pub(super) fn add(&mut self, step: Step) -> &mut Step {
         self.slots.push(Slot::Built(self.built.len() as u32));

@@ -217,17 +217,30 @@ impl Tasks<'_> {
                     task.id,
                     edit.describe()
                 );
-                let id = format!("h{}.undo.{}", hop.index, task.id);
-                let mut step =
-                    Step::new(id, hop.index, StepKind::Config, reason).in_phase(Phase::Converge);
-                step.service = Some(name.clone());
-                step.release = Some(hop.hop.to.clone());
-                step.task = Some(task.id.clone());
-                step.config = Some(edit.undone());
-                step.requires = vec![format!("h{made_in}.task.{}", task.id)];
-                step.host = self.hosts.and_then(|fleet| fleet.bootstrap_name(service));
-                step.x = extras(&catalog.service(service).x, &task.x);
-                steps.add(step);
+                // Removed where it was set: on every host of the service for `on: all`.
+                let hosts: Vec<(Option<String>, String)> = match (self.hosts, task.on) {
+                    (Some(fleet), TaskHosts::All) => service_hosts(catalog, fleet, service)
+                        .into_iter()
+                        .map(|host| (Some(host.clone()), format!("@{host}")))
+                        .collect(),
+                    (fleet, _) => vec![(
+                        fleet.and_then(|fleet| fleet.bootstrap_name(service)),
+                        String::new(),
+                    )],
+                };
+                for (host, suffix) in hosts {
+                    let id = format!("h{}.undo.{}{suffix}", hop.index, task.id);
+                    let mut step = Step::new(id, hop.index, StepKind::Config, reason.clone())
+                        .in_phase(Phase::Converge);
+                    step.service = Some(name.clone());
+                    step.release = Some(hop.hop.to.clone());
+                    step.task = Some(task.id.clone());
+                    step.config = Some(edit.undone());
+                    step.requires = vec![format!("h{made_in}.task.{}{suffix}", task.id)];
+                    step.host = host;
+                    step.x = extras(&catalog.service(service).x, &task.x);
+                    steps.add(step);
+                }
             }
         }
     }
