@@ -126,7 +126,7 @@ fn steps_carry_what_a_tool_needs_as_data() {
     );
     assert_eq!(
         step("h1.backup.db").command.as_deref(),
-        Some("mysqldump --single-transaction --databases db db_cell0 > ./db-b.sql")
+        Some("mysqldump --single-transaction --databases db db_cell0 > db-b.sql")
     );
     let sync = step("h0.db.b.sync");
     assert_eq!(sync.x.as_ref().unwrap()["x-timeout"], 600);

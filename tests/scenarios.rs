@@ -47,10 +47,11 @@ fn newton_to_queens_passes_every_release_offline() {
     assert!(!ids.iter().any(|m| m.starts_with("placement.")));
 
     // Every control component is stopped before the first migration, the data plane never.
+    // (The starting release's own data migrations run before, while everything runs.)
     let first_migration = plan
         .steps
         .iter()
-        .position(|s| s.kind.is_migration())
+        .position(|s| s.kind.is_migration() && s.phase == Some(ffu_core::Phase::Migrations))
         .unwrap();
     let stopped: Vec<&str> = plan.steps[..first_migration]
         .iter()
@@ -98,30 +99,52 @@ fn text_output_explains_each_step() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let expected = "\
-Plan newton -> ocata (offline, catalog openstack): 1 hop, 8 steps
+Plan newton -> ocata (offline, catalog openstack): 1 hop, 13 steps
 Path: newton -> ocata
 
 Hop 1 of 1: newton -> ocata
-1. stop      h0.stop.keystone-api
-             stop keystone-api (keystone control plane) so that its schema migrations run offline; consumers stop first (reverse service order)
-2. backup    h0.backup.keystone  [rollback point]
-             $ mysqldump --single-transaction --databases keystone > keystone-newton.sql
-             rollback point: back up keystone's databases at newton; its ocata migrations cannot be undone (no database downgrade: restore from backup is the only way back)
-3. install   h0.install.keystone
-             install keystone 11.0.0 (ocata), the target release, on every host
-4. expand    h0.keystone.ocata.expand
-             $ keystone-manage db_sync --expand
-             keystone schema expand for ocata
-5. migrate   h0.keystone.ocata.migrate
-             $ keystone-manage db_sync --migrate
-             keystone schema for ocata; requires keystone.ocata.expand
-6. contract  h0.keystone.ocata.contract
-             $ keystone-manage db_sync --contract
-             keystone schema contract for ocata; requires keystone.ocata.migrate
-7. start     h0.start.keystone-api
-             start keystone-api (keystone control plane) at the target release ocata
-8. postcheck h0.postcheck.keystone
-             confirm every keystone component runs ocata and reports up
+  -- precheck
+ 1. task      h0.task.keystone.precheck.fernet-keys  [current code: newton]
+              $ test -n \"$(ls -A /etc/keystone/fernet-keys 2>/dev/null)\" || grep -Eq '^[[:space:]]*provider[[:space:]]*=[[:space:]]*uuid[[:space:]]*$' /etc/keystone/keystone.conf
+              keystone's default token provider becomes fernet in 11.0.0 (Ocata) and the uuid provider is removed in 14.0.0 (Rocky; see keystone.precheck.token-provider-uuid): unless [token]provider is explicitly uuid (allowed up to Queens), every keystone node needs the same fernet keys in [fernet_tokens]key_repository (default /etc/keystone/fernet-keys/) before the upgrade; create them with keystone-manage fernet_setup and distribute them (keystone/conf/token.py @10.0.0/@11.0.0) (keystone task, precheck_start phase, current code)
+ 2. task      h0.task.keystone.precheck.token-provider-pki  [current code: newton]
+              $ ! grep -Eq '^[[:space:]]*provider[[:space:]]*=[[:space:]]*pkiz?[[:space:]]*$' /etc/keystone/keystone.conf
+              the pki and pkiz token providers are gone in keystone 11.0.0 (Ocata) (setup.cfg keystone.token.provider entry points @10.0.0 vs @11.0.0): switch [token]provider to fernet first (keystone task, precheck_start phase, current code)
+  -- stop
+ 3. stop      h0.stop.keystone-api
+              stop keystone-api (keystone control plane) so that its schema migrations run offline; consumers stop first (reverse service order); disabled too, so that a reboot cannot start old code on a newer schema (TripleO stops and disables)
+  -- backup
+ 4. backup    h0.backup.keystone  [rollback point]
+              $ mysqldump --single-transaction --databases keystone > keystone-newton.sql
+              rollback point: back up keystone's databases at newton; its ocata migrations cannot be undone (no database downgrade: restore from backup is the only way back)
+  -- install
+ 5. install   h0.install.keystone
+              install keystone 11.0.0 (ocata), the target release, on every host
+  -- config
+ 6. config    h0.config.keystone.0
+              keystone configuration for ocata: default of token.provider becomes fernet
+  -- migrations
+ 7. task      h0.task.keystone.mysql-trust-function-creators  [target code: ocata]
+              $ mysql -e 'SET GLOBAL log_bin_trust_function_creators=1'
+              keystone-manage db_sync --expand creates triggers; on MySQL that needs SUPER or log_bin_trust_function_creators=1 (keystone doc/source/admin/upgrading.rst warning; kolla-ansible keystone upgrade.yml sets it) (keystone task, before_migrations phase, target code)
+ 8. expand    h0.keystone.ocata.expand  [target code: ocata]
+              $ keystone-manage db_sync --expand
+              keystone schema expand for ocata
+ 9. migrate   h0.keystone.ocata.migrate  [target code: ocata]
+              $ keystone-manage db_sync --migrate
+              keystone schema for ocata; requires keystone.ocata.expand
+10. contract  h0.keystone.ocata.contract  [target code: ocata]
+              $ keystone-manage db_sync --contract
+              keystone schema contract for ocata; requires keystone.ocata.migrate
+  -- start
+11. start     h0.start.keystone-api
+              start keystone-api (keystone control plane) at the target release ocata
+  -- converge
+12. task      h0.task.keystone.mysql-trust-function-creators-off  [target code: ocata]
+              $ mysql -e 'SET GLOBAL log_bin_trust_function_creators=0'
+              undo keystone.mysql-trust-function-creators once keystone's migrations are done (kolla-ansible keystone upgrade.yml 'Disable log_bin_trust_function_creators function'); skip it if the server had it set to 1 before the upgrade (keystone task, converge phase, target code)
+13. postcheck h0.postcheck.keystone
+              confirm every keystone component runs ocata and reports up
 ";
     assert_eq!(run.stdout, expected);
 }
@@ -584,7 +607,11 @@ type Mutation = (&'static str, fn(&mut serde_json::Value), &'static str);
 fn verify_names_the_plan_file_in_every_error() {
     let catalog = Catalog::openstack();
     let plan = catalog.plan("newton", "ocata", &Policy::default()).unwrap();
-    let document: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+    let mut document: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+    // The mutations below edit the first step: make it the first stop (the plan begins
+    // with the checks on the running cloud).
+    let first_stop = plan.steps.iter().position(|s| s.id == "h0.stop.nova-compute").unwrap();
+    document["steps"].as_array_mut().unwrap().swap(0, first_stop);
     let mutations: [Mutation; 4] = [
         (
             "duplicate",

@@ -70,7 +70,7 @@ pub struct Policy {
     /// [`DEFAULT_BACKUP_COMMAND`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_command: Option<String>,
-    /// Where backups go (`{dir}` of the backup command); `None` for `.`.
+    /// Where backups go (`{dir}` of the backup command); `None` for the working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_dir: Option<String>,
 }
@@ -87,6 +87,14 @@ impl Policy {
             .as_deref()
             .unwrap_or(DEFAULT_BACKUP_COMMAND)
             .replace("{databases}", &databases.join(" "))
+            // Without a directory, `{dir}/x` is just `x` (the working directory).
+            .replace(
+                "{dir}/",
+                &self
+                    .backup_dir
+                    .as_deref()
+                    .map_or_else(String::new, |dir| format!("{}/", dir.trim_end_matches('/'))),
+            )
             .replace("{dir}", self.backup_dir.as_deref().unwrap_or("."))
             .replace("{service}", service)
             .replace("{release}", release)

@@ -445,7 +445,7 @@ impl Builder<'_> {
                         ),
                     };
                     let release = self.release_name(from).to_owned();
-                    let reason = format!("{reason}; and disable it, so that a reboot cannot start old code on a newer schema (TripleO: stopped and disabled)");
+                    let reason = format!("{reason}; disabled too, so that a reboot cannot start old code on a newer schema (TripleO stops and disables)");
                     let step = self.push(0, StepKind::Stop, format!("h0.stop.{name}"), reason);
                     step.service = Some(service_name.clone());
                     step.component = Some(name.clone());
