@@ -610,8 +610,15 @@ fn verify_names_the_plan_file_in_every_error() {
     let mut document: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
     // The mutations below edit the first step: make it the first stop (the plan begins
     // with the checks on the running cloud).
-    let first_stop = plan.steps.iter().position(|s| s.id == "h0.stop.nova-compute").unwrap();
-    document["steps"].as_array_mut().unwrap().swap(0, first_stop);
+    let first_stop = plan
+        .steps
+        .iter()
+        .position(|s| s.id == "h0.stop.nova-compute")
+        .unwrap();
+    document["steps"]
+        .as_array_mut()
+        .unwrap()
+        .swap(0, first_stop);
     let mutations: [Mutation; 4] = [
         (
             "duplicate",

@@ -134,6 +134,13 @@ impl Fleet {
         self.bootstrap[service.index()]
     }
 
+    /// Whether some instance of `component` runs when the plan starts.
+    pub(super) fn runs(&self, component: ComponentId) -> bool {
+        self.placements
+            .iter()
+            .any(|placement| placement.component == component && placement.release.is_some())
+    }
+
     /// [`Fleet::bootstrap`] by name.
     pub(super) fn bootstrap_name(&self, service: ServiceId) -> Option<String> {
         self.bootstrap(service)

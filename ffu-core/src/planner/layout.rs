@@ -201,8 +201,12 @@ fn take_converge(
     let mut moving: Vec<bool> = last
         .iter()
         .map(|&id| {
+            // One that needs a component running keeps its temporary start in the
+            // migrations phase: the component may not be deployed anywhere to be running.
             let migration = catalog.migration(id);
-            migration.kind == MigrationKind::Data && migration.release == to
+            migration.kind == MigrationKind::Data
+                && migration.release == to
+                && migration.needs_running.is_empty()
         })
         .collect();
     if !moving.contains(&true) {

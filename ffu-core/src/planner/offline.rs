@@ -277,9 +277,24 @@ impl Builder<'_> {
     /// Hop 0's `prepare` phase: the blocking data migrations of every service's current
     /// release, run with the code already installed before anything stops (V12).
     fn starting_migrations(&mut self, hop: &HopLayout<'_>, in_hop: &[bool]) {
-        let layout = self.layout;
+        let (catalog, layout) = (self.catalog, self.layout);
         for &id in &layout.starting {
+            let migration = catalog.migration(id);
+            // Everything still runs; a component the migration needs that no host runs
+            // is started for it (at the release whose code is there) and stopped again.
+            let absent: Vec<ComponentId> = migration
+                .needs_running
+                .iter()
+                .copied()
+                .filter(|&component| self.hosts.is_some_and(|fleet| !fleet.runs(component)))
+                .collect();
+            for &component in &absent {
+                self.temporary(0, StepKind::Start, component, migration.release, migration);
+            }
             self.migration(hop, id, in_hop, Stage::Starting);
+            for &component in &absent {
+                self.temporary(0, StepKind::Stop, component, migration.release, migration);
+            }
         }
     }
 

@@ -159,8 +159,9 @@ pub(super) struct Resolved {
     pub(super) from: ReleaseId,
     pub(super) policy: Policy,
     pub(super) applied: Vec<bool>,
-    /// Per service, the release it runs now: `from`, or in a mixed inventory the oldest
-    /// release one of its components runs, or what its databases hold.
+    /// Per service, the release whose code it runs now: `from`, or in a mixed inventory
+    /// the oldest release one of its components runs. (What its databases hold does not
+    /// say which code is installed, so a database state leaves it at `from`.)
     pub(super) current: Vec<ReleaseId>,
 }
 
@@ -193,9 +194,6 @@ pub(super) fn resolve(catalog: &Catalog, request: &PlanRequest<'_>) -> Result<Re
     if let Some(inventory) = request.inventory() {
         inventory_current(catalog, inventory, from, &mut current);
     }
-    if let Some(state) = request.state {
-        state_current(catalog, state, &applied, from, &mut current);
-    }
     Ok(Resolved {
         from,
         policy,
@@ -221,42 +219,6 @@ fn inventory_current(
     }
     for (slot, oldest) in current.iter_mut().zip(oldest) {
         *slot = oldest.unwrap_or(from).max(from);
-    }
-}
-
-/// For each service of `state`, the last release after `from` whose migrations (and those
-/// of every release between) its databases hold in full.
-fn state_current(
-    catalog: &Catalog,
-    state: &BTreeMap<String, ServiceState>,
-    applied: &[bool],
-    from: ReleaseId,
-    current: &mut [ReleaseId],
-) {
-    for name in state.keys() {
-        let Some(service) = catalog.service_id(name) else {
-            continue;
-        };
-        let mut reached = from;
-        let mut releases: Vec<ReleaseId> = catalog
-            .migrations_of(service)
-            .iter()
-            .map(|&id| catalog.migration(id).release)
-            .filter(|&release| release > from)
-            .collect();
-        releases.sort_unstable();
-        releases.dedup();
-        for release in releases {
-            let complete = catalog
-                .migrations_of(service)
-                .iter()
-                .all(|&id| catalog.migration(id).release != release || applied[id.index()]);
-            if !complete {
-                break;
-            }
-            reached = release;
-        }
-        current[service.index()] = reached;
     }
 }
 

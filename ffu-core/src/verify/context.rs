@@ -73,14 +73,7 @@ impl<'a> Context<'a> {
             .collect();
         let from = catalog.release_id(&plan.from);
         let applied = applied_migrations(catalog, plan);
-        let current = current_releases(
-            catalog,
-            plan,
-            from,
-            &steps.component,
-            &steps.release,
-            &applied,
-        );
+        let current = current_releases(catalog, plan, from, &steps.component, &steps.release);
         Ok(Context {
             catalog,
             plan,
@@ -232,17 +225,14 @@ fn resolve_steps<'a>(catalog: &Catalog, plan: &'a Plan, file: &str) -> Result<Re
 
 /// Per catalog service, the release it runs when the plan starts, as the plan shows it:
 /// `from`; in a plan with hosts, the oldest release an instance of one of its upgraded
-/// components is stopped at by its first step (a mixed inventory), if later; and if later
-/// still, the last release whose migrations of the service (and those of every release
-/// before it, after `from`) the plan lists as applied (a plan made from a database state).
-/// The planner resolves the same from the inventory and the state it is given.
+/// components is stopped at by its first step (a mixed inventory), if later. The planner
+/// resolves the same from the inventory it is given.
 fn current_releases(
     catalog: &Catalog,
     plan: &Plan,
     from: Option<ReleaseId>,
     components: &[Option<ComponentId>],
     releases: &[Option<ReleaseId>],
-    applied: &[bool],
 ) -> Vec<Option<ReleaseId>> {
     let Some(from) = from else {
         return vec![None; catalog.services().len()];
@@ -263,47 +253,12 @@ fn current_releases(
             *slot = Some(slot.map_or(release, |seen| seen.min(release)));
         }
     }
-    // Most plans list nothing as applied: then no service's releases need sorting.
-    let any_applied = applied.contains(&true);
-    (0..catalog.services().len())
-        .map(|index| {
-            let by_hosts = oldest[index].unwrap_or(from).max(from);
-            if !any_applied {
-                return Some(by_hosts);
-            }
-            let service = ServiceId(index as u32);
-            Some(by_hosts.max(reached_by_applied(catalog, service, from, applied)))
-        })
+    // What the databases hold (`applied`) does not say which code is installed: the
+    // starting release is the code's.
+    oldest
+        .into_iter()
+        .map(|oldest| Some(oldest.unwrap_or(from).max(from)))
         .collect()
-}
-
-/// The last release after `from` whose migrations of `service`, and those of every
-/// earlier such release, are all listed as applied (`from` when there is none).
-fn reached_by_applied(
-    catalog: &Catalog,
-    service: ServiceId,
-    from: ReleaseId,
-    applied: &[bool],
-) -> ReleaseId {
-    let mut releases: Vec<ReleaseId> = catalog
-        .migrations_of(service)
-        .iter()
-        .map(|&id| catalog.migration(id).release)
-        .filter(|&release| release > from)
-        .collect();
-    releases.sort_unstable();
-    releases.dedup();
-    let mut reached = from;
-    for release in releases {
-        let complete = catalog.migrations_of(service).iter().all(|&id| {
-            catalog.migration(id).release != release || applied.get(id.index()) == Some(&true)
-        });
-        if !complete {
-            break;
-        }
-        reached = release;
-    }
-    reached
 }
 
 /// Per catalog migration: whether the plan lists it as applied. Unknown names are V2

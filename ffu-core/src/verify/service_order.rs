@@ -70,8 +70,7 @@ fn migration_spans(context: &Context, converge: bool) -> Spans {
     let services = context.catalog.services().len();
     let mut spans = vec![None; context.plan.hops.len() * services];
     for (index, step) in context.steps() {
-        if context.runs_current_code(index) || (step.phase == Some(Phase::Converge)) != converge
-        {
+        if context.runs_current_code(index) || (step.phase == Some(Phase::Converge)) != converge {
             continue;
         }
         if let Some(id) = context.migration[index] {

@@ -300,31 +300,4 @@ mod tests {
         });
         assert_eq!(messages(&catalog, &plan, "V12"), Vec::<String>::new());
     }
-
-    #[test]
-    fn a_database_state_moves_the_current_release() {
-        // The databases hold every r2 migration already: compute's current release is r2,
-        // whose blocking data migration runs first, with the current code.
-        let catalog = kit();
-        let mut plan = phased(&catalog, offline(&catalog, "r1", "r3", false));
-        let r2 = [
-            "ident.r2.expand",
-            "ident.r2.contract",
-            "compute.r2.sync",
-            "compute.r2.online",
-        ];
-        plan.steps
-            .retain(|s| !s.migration.as_deref().is_some_and(|m| r2.contains(&m)));
-        plan.steps
-            .retain(|s| !s.id.contains(".for.") && !s.id.contains(".after."));
-        plan.applied = r2.map(String::from).to_vec();
-        assert_eq!(
-            messages(&catalog, &plan, "V12"),
-            ["compute.r2.online, a blocking data migration of compute's current release r2, does not run with the current code in hop 0 before compute's schema migrations"]
-        );
-        let mut done = phased(&catalog, offline(&catalog, "r2", "r3", false));
-        let starting = remove(&mut done, "h0.compute.r2.online");
-        plan.steps.insert(0, starting);
-        assert_eq!(messages(&catalog, &plan, "V12"), Vec::<String>::new());
-    }
 }
