@@ -79,8 +79,10 @@ fn requirements_supported(name: &str, supported: &HashMap<&str, &Extension>) -> 
 pub(super) struct Advertising<'c> {
     /// Per service: what it advertises now.
     declared: Vec<Vec<String>>,
-    /// Per service: what it advertised before the first step.
-    initial: Vec<Vec<String>>,
+    /// Per service: everything it advertised at some point so far. An extension that comes
+    /// back (a rolling upgrade that replaces a service's only server, such as neutron-server
+    /// by neutron-api in 2025.2, advertises nothing for a moment) is not a new one.
+    seen: Vec<std::collections::BTreeSet<String>>,
     /// Per service: whether a finalize step came after its last start.
     finalized: Vec<bool>,
     /// Per (service, hop): the index of the last step of the hop that starts one of the
@@ -114,7 +116,10 @@ impl<'c> Advertising<'c> {
         }
         Advertising {
             declared: initial.clone(),
-            initial,
+            seen: initial
+                .iter()
+                .map(|set| set.iter().cloned().collect())
+                .collect(),
             finalized: vec![false; services],
             last_start: last_starts(context),
             has_extensions,
@@ -166,7 +171,7 @@ impl<'c> Advertising<'c> {
     }
 
     /// The step's `advertised` sets replace what their services advertise; an extension
-    /// that is new (advertised neither before the first step nor just before this one) must
+    /// that is new (never advertised before in the plan, nor before its first step) must
     /// wait for a finalize. Returns the services the step gives a set for (known ones, in
     /// name order).
     fn check_new_extensions(
@@ -183,13 +188,10 @@ impl<'c> Advertising<'c> {
             let Some(service) = context.catalog.service_id(name) else {
                 continue;
             };
-            let (declared, initial) = (
-                &self.declared[service.index()],
-                &self.initial[service.index()],
-            );
+            let seen = &self.seen[service.index()];
             let fresh: Vec<&str> = extensions
                 .iter()
-                .filter(|e| !declared.contains(e) && !initial.contains(e))
+                .filter(|e| !seen.contains(e.as_str()))
                 .map(String::as_str)
                 .collect();
             if !fresh.is_empty() && !self.finalized[service.index()] {
@@ -204,6 +206,7 @@ impl<'c> Advertising<'c> {
                 ));
             }
             self.declared[service.index()].clone_from(extensions);
+            self.seen[service.index()].extend(extensions.iter().cloned());
             services.push(service);
         }
         services
