@@ -303,10 +303,10 @@ pub(super) fn check_requirements(
                 }
             }
             other @ Slot::Migration { .. } => {
-                let (id, requires) = slot_step(other);
+                let (id, its_requirements) = slot_step(other);
                 position.insert(id.clone(), index);
-                if let Some(requires) = requires {
-                    required.push((index, id, requires));
+                if let Some(its_requirements) = its_requirements {
+                    required.push((index, id, its_requirements));
                 }
             }
         }
