@@ -1,5 +1,5 @@
-"""The networkx planner of benches/compare.py, (c) of issue 3's speed comparison, writes
-ffu's plan byte for byte.
+"""The networkx planner of benches/compare.py, (c) of issue 3's speed comparison, orders
+the migrations as ffu does (it predates the real-procedure steps around them, DESIGN §8).
 
 The comparison times ffu against that planner on the same work; these tests keep the two
 from drifting apart, and give ffu's offline planner a second, independent implementation
@@ -36,6 +36,28 @@ def load_baseline() -> ModuleType:
     return module
 
 
+def migration_order(document: str) -> tuple[list[str], list[str]]:
+    """The migration steps of a plan in order, as (those of the hops, those of converge),
+    leaving out the starting release's own (run with the current code, DESIGN §8).
+
+    The baseline implements the planner's ordering of migrations, not the real-procedure
+    steps around them (phases, tasks, converge): what the two must agree on is the order of
+    the migrations; ffu moves the target's data migrations to converge, so the baseline's
+    order without them must be ffu's hops' order.
+    """
+    steps = [s for s in json.loads(document)["steps"] if s["kind"] in KINDS and s.get("code") != "current"]
+    hops = [s["id"] for s in steps if s.get("phase", "migrations") != "converge"]
+    converge = [s["id"] for s in steps if s.get("phase") == "converge"]
+    return hops, converge
+
+
+def agree(written: str, planned: str) -> bool:
+    """Whether the baseline's plan `written` orders the migrations as ffu's `planned` does."""
+    ours, converge = migration_order(planned)
+    theirs, _ = migration_order(written)
+    return [id for id in theirs if id not in converge] == ours and set(converge) <= set(theirs)
+
+
 @pytest.fixture(scope="module")
 def baseline() -> ModuleType:
     return load_baseline()
@@ -49,7 +71,7 @@ def test_the_openstack_catalog_between_every_two_releases(baseline: ModuleType, 
     pairs = [(a, b) for n, a in enumerate(releases) for b in releases[n + 1 :]]
     assert len(pairs) >= 100
     for first, last in pairs:
-        assert baseline.networkx_plan(path, first, last) == catalog.plan(first, last).to_json(), (first, last)
+        assert agree(baseline.networkx_plan(path, first, last), catalog.plan(first, last).to_json()), (first, last)
 
 
 def random_catalog(seed: int) -> dict[str, Any]:
@@ -183,4 +205,4 @@ def test_random_catalogs(baseline: ModuleType, tmp_path: Path, seed: int) -> Non
     first = rng.randrange(len(names) - 1)
     for last in range(first + 1, len(names)):
         written = baseline.networkx_plan(path, names[first], names[last])
-        assert written == catalog.plan(names[first], names[last]).to_json(), (names[first], names[last])
+        assert agree(written, catalog.plan(names[first], names[last]).to_json()), (names[first], names[last])

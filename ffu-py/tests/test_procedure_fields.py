@@ -225,9 +225,12 @@ def test_a_real_plan_leaves_the_new_fields_empty_where_it_has_none(openstack: ff
         for step, raw in zip(plan, document["steps"]):
             for name in NEW_FIELDS:
                 assert getattr(step, name) == expected(raw, name), (step.id, name)
-        # The planner on this branch places the migrations already (their code is the target's).
-        migration = next(step for step in plan if step.migration is not None)
-        assert (migration.phase, migration.code, migration.code_release) == ("migrations", "target", migration.release)
+        # The starting release's own data migrations run first, with its code; the hops'
+        # migrations with the hop's target code.
+        starting = next(step for step in plan if step.migration is not None)
+        assert (starting.phase, starting.code, starting.code_release) == ("prepare", "current", plan.path[0])
+        migration = next(step for step in plan if step.migration is not None and step.phase == "migrations")
+        assert (migration.code, migration.code_release) == ("target", migration.release)
         # FOR THE LEAD: on fe02194 only the migration steps have a phase (stop, backup,
         # install, start, ... none yet), so "every step has a phase" is checked only once the
         # planner places some other step, so that the test starts guarding then:

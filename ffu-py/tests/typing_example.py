@@ -94,7 +94,7 @@ def main() -> None:
     plan: ffu.Plan = catalog.plan("newton", "queens", mode="offline", skip_level=False, services=None)
     first: ffu.Step = plan[0]
     last_two: list[ffu.Step] = plan[-2:]
-    assert first.kind in ("stop", "precheck") and len(last_two) == 2
+    assert first.kind in ("stop", "precheck", "task") and len(last_two) == 2
     assert sum(migrations_per_hop(plan).values()) == sum(1 for s in plan.steps if s.migration)
     document: dict[str, Any] = plan.to_dict()
     violations: list[ffu.Violation] = catalog.verify(document)
