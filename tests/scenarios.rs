@@ -660,3 +660,86 @@ fn verify_names_the_plan_file_in_every_error() {
         );
     }
 }
+
+/// The steps the peers' Newton to Queens FFU needs (research/peer-procedures.md), in their
+/// order: Newton's online data migrations with Newton code before anything stops (TripleO
+/// step 5, Ocata's migration 345), cell0 created before the cells v2 setup, the stale
+/// cinder services purged with the old code once stopped, placement then conductor first
+/// and api last among nova's starts, the target's data migrations after the starts
+/// (TripleO's converge), then `discover_hosts` and the post-checks.
+#[test]
+fn newton_to_queens_replays_what_the_peers_do() {
+    let plan = plan_json(&["--from", "newton", "--to", "queens"]);
+    let position = |id: &str| {
+        plan.steps
+            .iter()
+            .position(|s| s.id == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    let in_order = [
+        "h0.task.nova.precheck.archive-deleted-rows",
+        "h0.nova.newton.online-data-migrations",
+        "h0.stop.nova-compute",
+        "h0.stop.nova-api",
+        "h0.task.cinder.purge-service-records",
+        "h0.backup.nova",
+        "h0.install.nova",
+        "h0.task.nova.ocata.create-cell0-db",
+        "h0.nova.ocata.simple-cell-setup",
+        "h0.nova.ocata.api-db-sync",
+        "h0.nova.ocata.db-sync",
+        "h0.nova.ocata.online-data-migrations",
+        "h2.task.cinder.bump-versions",
+        "h2.precheck.nova",
+        "h2.start.nova-placement-api",
+        "h2.start.nova-conductor",
+        "h2.start.nova-api",
+        "h2.start.nova-compute",
+        "h2.nova.queens.online-data-migrations",
+        "h2.task.nova.discover-hosts-by-service",
+        "h2.postcheck.nova",
+    ];
+    let positions: Vec<usize> = in_order.iter().map(|id| position(id)).collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{in_order:?} at {positions:?}"
+    );
+    let step = |id: &str| &plan.steps[position(id)];
+    let newton = step("h0.nova.newton.online-data-migrations");
+    assert_eq!(
+        (newton.code, newton.code_release.as_deref()),
+        (Some(ffu_core::CodeSide::Current), Some("newton"))
+    );
+    assert!(step("h0.stop.nova-api").disable);
+    // The newton backup cannot name nova_cell0, which ocata creates.
+    assert_eq!(
+        step("h0.backup.nova").databases.as_deref(),
+        Some(&["nova_api".to_owned(), "nova".to_owned()][..])
+    );
+    assert_eq!(step("h2.install.nova").version.as_deref(), Some("17.0.0"));
+    assert_eq!(verify(&Catalog::openstack(), &plan).unwrap(), []);
+}
+
+/// SLURP rolling (2024.1 to 2025.1 with `--skip-level`): the control plane steps through
+/// 2024.2, nova's computes (max_skew: slurp) go straight to 2025.1, each restarted once.
+#[test]
+fn slurp_rolling_restarts_each_compute_once() {
+    let plan = plan_json(&[
+        "--from",
+        "2024.1",
+        "--to",
+        "2025.1",
+        "--mode",
+        "rolling",
+        "--skip-level",
+    ]);
+    assert_eq!(plan.path, ["2024.1", "2024.2", "2025.1"]);
+    let compute_starts: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("nova-compute"))
+        .map(|s| s.release.as_deref().unwrap())
+        .collect();
+    assert_eq!(compute_starts, ["2025.1"]);
+    assert_eq!(verify(&Catalog::openstack(), &plan).unwrap(), []);
+}
