@@ -721,7 +721,7 @@ fn newton_to_queens_replays_what_the_peers_do() {
 }
 
 /// SLURP rolling (2024.1 to 2025.1 with `--skip-level`): the control plane steps through
-/// 2024.2, nova's computes (max_skew: slurp) go straight to 2025.1, each restarted once.
+/// 2024.2, nova's computes (`max_skew: slurp`) go straight to 2025.1, each restarted once.
 #[test]
 fn slurp_rolling_restarts_each_compute_once() {
     let plan = plan_json(&[
