@@ -875,7 +875,8 @@ impl Builder<'_> {
     }
 
     /// The last hop without an inventory: per service in service order, its readiness
-    /// check, its control components, then its agents; then every service's postcheck.
+    /// check, its control components (in `restart_order`), then its agents (the post-checks
+    /// come in converge).
     fn start_everything(&mut self, hop: usize, to: ReleaseId) {
         let (catalog, layout) = (self.catalog, self.layout);
         let release = self.release_name(to).to_owned();
