@@ -152,22 +152,14 @@ impl Database {
 }
 
 impl Service {
-    /// The command that backs up the service's databases that exist at `release` (named
-    /// `release_name`), or `None` when it has none there.
-    pub fn backup_command(&self, release: ReleaseId, release_name: &str) -> Option<String> {
-        let names: Vec<&str> = self
-            .databases
+    /// The names of the service's databases that exist at `release`, in catalog order:
+    /// what a backup at that release dumps.
+    pub fn databases_at(&self, release: ReleaseId) -> Vec<&str> {
+        self.databases
             .iter()
             .filter(|database| database.exists_at(release))
             .map(|database| database.name.as_str())
-            .collect();
-        (!names.is_empty()).then(|| {
-            format!(
-                "mysqldump --single-transaction --databases {} > {}-{release_name}.sql",
-                names.join(" "),
-                self.name
-            )
-        })
+            .collect()
     }
 
     /// The readiness check command at `release`, if the service has one there.

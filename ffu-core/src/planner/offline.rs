@@ -499,12 +499,7 @@ impl Builder<'_> {
             let name = &data.name;
             let before = self.release_name(start).to_owned();
             let target = self.release_name(end).to_owned();
-            let databases: Vec<&str> = data
-                .databases
-                .iter()
-                .filter(|database| database.exists_at(start))
-                .map(|database| database.name.as_str())
-                .collect();
+            let databases = data.databases_at(start);
             let command = (!databases.is_empty())
                 .then(|| self.policy.backup_command(&databases, name, &before));
             let databases: Vec<String> = databases.into_iter().map(str::to_owned).collect();

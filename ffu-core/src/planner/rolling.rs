@@ -561,12 +561,7 @@ impl Rolling<'_> {
         let data = self.catalog.service(service);
         let name = data.name.clone();
         let start = context.layout.start;
-        let databases: Vec<&str> = data
-            .databases
-            .iter()
-            .filter(|database| database.exists_at(start))
-            .map(|database| database.name.as_str())
-            .collect();
+        let databases = data.databases_at(start);
         let command = (!databases.is_empty()).then(|| {
             self.policy
                 .backup_command(&databases, &name, &context.hop.from)
