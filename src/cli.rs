@@ -665,8 +665,8 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
         }
     };
     let request = request.with_state(state.as_ref());
-    // The plan stays compact: as JSON its migration steps are written straight from the
-    // catalog, never built; the renderings for people build them.
+    // The plan stays compact: as JSON and text its migration steps are written straight
+    // from the catalog, never built; the DOT graph builds them.
     let catalog = std::sync::Arc::new(catalog);
     let plan = catalog.plan_compact(&request)?;
     let result = if args.format == PlanFormat::Json {
@@ -677,10 +677,9 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
         release(plan, exits);
         written
     } else {
-        let plan = plan.into_plan();
         let rendered = match args.format {
-            PlanFormat::Dot => render::dot(&plan),
-            PlanFormat::Text | PlanFormat::Json => render::text(&plan, Some(&catalog)),
+            PlanFormat::Dot => render::dot(&plan.to_plan()),
+            PlanFormat::Text | PlanFormat::Json => plan.to_text(),
         };
         release(plan, exits);
         emit(args.output.as_deref(), |out| {

@@ -71,7 +71,7 @@ pub use sql::backend::Backend;
 pub use sql::journal::Journal;
 pub use state::ServiceState;
 pub use task::{Requirement, Task, TaskHosts, TaskId, TaskMode, TaskPhase};
-pub use text::error_text;
+pub use text::{error_text, fill_template};
 pub use verify::{verify, verify_document, Violation};
 
 /// The architecture of ffu: layers, data flow, the safety rules and where each concept

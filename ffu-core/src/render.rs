@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::catalog::Catalog;
-use crate::plan::Plan;
+use crate::plan::json::{StepRef, StepSource};
+use crate::plan::{Hop, Plan};
 use crate::service::Role;
 
 /// The plan as text for a person at a terminal: the path, what stays up, then per hop its
@@ -20,30 +21,31 @@ use crate::service::Role;
 /// assert!(text.contains("Hop 1 of 1: newton -> ocata"));
 /// ```
 pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
-    let mut out = String::with_capacity(plan.steps.len() * 160 + 256);
-    write_header(&mut out, plan, catalog);
-    let width = plan.steps.len().to_string().len();
+    text_of_steps(plan, plan.steps.as_slice(), catalog)
+}
+
+/// [`text`] of the plan `head` (every field but its steps) with the steps of `steps`: one
+/// renderer for built plans and for [`crate::CompactPlan`]s.
+pub(crate) fn text_of_steps(
+    head: &Plan,
+    steps: &(impl StepSource + ?Sized),
+    catalog: Option<&Catalog>,
+) -> String {
+    let count = steps.count();
+    let mut out = String::with_capacity(count * 160 + 256);
+    write_header(&mut out, head, count, catalog);
+    let width = count.to_string().len();
     let indent = " ".repeat(width + 2 + 10);
     let mut current_hop = usize::MAX;
     let mut current_phase = None;
-    for (number, step) in plan.steps.iter().enumerate() {
+    let mut number = 0;
+    steps.each_step(0..count, &mut |step| {
+        number += 1;
         if step.hop != current_hop {
             current_hop = step.hop;
             current_phase = None;
-            if let Some(hop) = plan.hops.get(step.hop) {
-                let skip = if hop.skip {
-                    format!(" (skip-level: applies {})", hop.releases.join(", "))
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(
-                    out,
-                    "\nHop {} of {}: {} -> {}{skip}",
-                    step.hop + 1,
-                    plan.hops.len(),
-                    hop.from,
-                    hop.to
-                );
+            if let Some(hop) = head.hops.get(step.hop) {
+                write_hop_heading(&mut out, hop, step.hop, head.hops.len());
             }
         }
         // A heading where the phase changes (rolling plans interleave phases per service,
@@ -54,45 +56,71 @@ pub fn text(plan: &Plan, catalog: Option<&Catalog>) -> String {
                 let _ = writeln!(out, "  -- {}", phase.as_str());
             }
         }
-        let marker = if step.rollback_point {
-            "  [rollback point]"
-        } else {
-            ""
-        };
-        // Ids of per-host steps already end in `@host`; name the host only otherwise.
-        let host = step
-            .host
-            .as_deref()
-            .filter(|h| !step.id.ends_with(&format!("@{h}")))
-            .map(|h| format!("  @{h}"))
-            .unwrap_or_default();
-        let code = match (step.code, &step.code_release) {
-            (Some(code), Some(release)) => format!("  [{} code: {release}]", code.as_str()),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "{:>width$}. {:<9} {}{host}{marker}{code}",
-            number + 1,
-            step.kind.as_str(),
-            step.id
-        );
-        if let Some(command) = &step.command {
+        write_step_line(&mut out, number, width, step);
+        if let Some(command) = step.command {
             let _ = writeln!(out, "{indent}$ {command}");
         }
         if !step.reason.is_empty() {
             let _ = writeln!(out, "{indent}{}", step.reason);
         }
-    }
-    if plan.steps.is_empty() {
-        let _ = writeln!(out, "\nNothing to do: {} is already the target.", plan.from);
+    });
+    if count == 0 {
+        let _ = writeln!(out, "\nNothing to do: {} is already the target.", head.from);
     }
     out
 }
 
+/// The line that opens hop `index` of `hops`.
+fn write_hop_heading(out: &mut String, hop: &Hop, index: usize, hops: usize) {
+    let _ = write!(
+        out,
+        "\nHop {} of {hops}: {} -> {}",
+        index + 1,
+        hop.from,
+        hop.to
+    );
+    if hop.skip {
+        let _ = write!(out, " (skip-level: applies {})", hop.releases.join(", "));
+    }
+    out.push('\n');
+}
+
+/// One step's first line: its number, kind and id, then its host (unless the id already
+/// ends in `@host`), whether it is a rollback point, and which release's code runs it.
+/// Written piece by piece: a plan of 100,000 steps makes this the renderer's hot loop.
+fn write_step_line(out: &mut String, number: usize, width: usize, step: &StepRef<'_>) {
+    let _ = write!(
+        out,
+        "{number:>width$}. {:<9} {}",
+        step.kind.as_str(),
+        step.id
+    );
+    if let Some(host) = step.host {
+        let in_id = step
+            .id
+            .strip_suffix(host)
+            .is_some_and(|rest| rest.ends_with('@'));
+        if !in_id {
+            out.push_str("  @");
+            out.push_str(host);
+        }
+    }
+    if step.rollback_point {
+        out.push_str("  [rollback point]");
+    }
+    if let (Some(code), Some(release)) = (step.code, step.code_release) {
+        out.push_str("  [");
+        out.push_str(code.as_str());
+        out.push_str(" code: ");
+        out.push_str(release);
+        out.push(']');
+    }
+    out.push('\n');
+}
+
 /// The lines before the first hop: the plan in one line, its path, what the databases
 /// already hold and what stays up.
-fn write_header(out: &mut String, plan: &Plan, catalog: Option<&Catalog>) {
+fn write_header(out: &mut String, plan: &Plan, steps: usize, catalog: Option<&Catalog>) {
     let _ = writeln!(
         out,
         "Plan {} -> {} ({}, catalog {}): {} hop{}, {} steps",
@@ -102,7 +130,7 @@ fn write_header(out: &mut String, plan: &Plan, catalog: Option<&Catalog>) {
         plan.catalog,
         plan.hops.len(),
         if plan.hops.len() == 1 { "" } else { "s" },
-        plan.steps.len()
+        steps
     );
     let _ = writeln!(out, "Path: {}", plan.path.join(" -> "));
     if !plan.applied.is_empty() {

@@ -34,6 +34,10 @@ pub(crate) trait StepSource: Sync {
 
     /// Writes the steps in `range`, separated by commas, to `out`.
     fn write_steps(&self, range: Range<usize>, out: &mut String);
+
+    /// Calls `visit` with each step in `range`, in order (for the other writers, such as
+    /// the text renderer, which then need not build the steps either).
+    fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>));
 }
 
 impl StepSource for [Step] {
@@ -47,6 +51,12 @@ impl StepSource for [Step] {
                 out.push(',');
             }
             step(out, &StepRef::from(item));
+        }
+    }
+
+    fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {
+        for item in &self[range] {
+            visit(&StepRef::from(item));
         }
     }
 }

@@ -83,27 +83,52 @@ pub const DEFAULT_BACKUP_COMMAND: &str =
 impl Policy {
     /// The backup command for `service`'s `databases` at `release`.
     pub fn backup_command(&self, databases: &[&str], service: &str, release: &str) -> String {
-        self.backup_command
-            .as_deref()
-            .unwrap_or(DEFAULT_BACKUP_COMMAND)
-            .replace("{databases}", &databases.join(" "))
-            // Without a directory, `{dir}/x` is just `x` (the working directory).
-            .replace(
-                "{dir}/",
-                &self
-                    .backup_dir
-                    .as_deref()
-                    .map_or_else(String::new, |dir| format!("{}/", dir.trim_end_matches('/'))),
-            )
-            .replace("{dir}", self.backup_dir.as_deref().unwrap_or("."))
-            .replace("{service}", service)
-            .replace("{release}", release)
+        BackupCommands::of(self).command(databases, service, release)
     }
 
     /// The command that switches package sources to `release`, if the policy has one.
     pub fn repo_command_for(&self, release: &str) -> Option<String> {
         let template = self.repo_command.as_deref()?;
-        Some(template.replace("{release}", release))
+        Some(crate::text::fill_template(template, |name| {
+            (name == "release").then_some(release)
+        }))
+    }
+}
+
+/// A policy's backup command with its directory filled in: made once per plan (or hop),
+/// then filled per service and release.
+pub(crate) struct BackupCommands {
+    template: String,
+}
+
+impl BackupCommands {
+    /// The backup commands of `policy`.
+    pub(crate) fn of(policy: &Policy) -> BackupCommands {
+        let template = policy
+            .backup_command
+            .as_deref()
+            .unwrap_or(DEFAULT_BACKUP_COMMAND);
+        // Without a directory, `{dir}/x` is just `x` (the working directory) and a bare
+        // `{dir}` is `.`; a directory's own trailing slash is not doubled by `{dir}/x`.
+        let template = match policy.backup_dir.as_deref() {
+            None => template.replace("{dir}/", ""),
+            Some(dir) if dir.ends_with('/') => template.replace("{dir}/", "{dir}"),
+            Some(_) => template.to_owned(),
+        };
+        let dir = policy.backup_dir.as_deref().unwrap_or(".");
+        let template = crate::text::fill_template(&template, |name| (name == "dir").then_some(dir));
+        BackupCommands { template }
+    }
+
+    /// The command that backs up `service`'s `databases` at `release`.
+    pub(crate) fn command(&self, databases: &[&str], service: &str, release: &str) -> String {
+        let databases = databases.join(" ");
+        crate::text::fill_template(&self.template, |name| match name {
+            "databases" => Some(databases.as_str()),
+            "service" => Some(service),
+            "release" => Some(release),
+            _ => None,
+        })
     }
 }
 

@@ -54,6 +54,28 @@ impl StepSource for OutlineSteps<'_> {
             }
         }
     }
+
+    fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {
+        let (catalog, outline) = (self.catalog, self.outline);
+        let mut text = MigrationText::default();
+        for slot in &outline.slots[range] {
+            match *slot {
+                Slot::Built(built_index) => {
+                    visit(&StepRef::from(&outline.built[built_index as usize]));
+                }
+                Slot::Migration {
+                    hop,
+                    migration,
+                    stage,
+                } => {
+                    let place = outline.place(catalog, hop, stage);
+                    let migration = catalog.migration(migration);
+                    text.fill(&place, migration);
+                    visit(&text.step_ref(&place, migration));
+                }
+            }
+        }
+    }
 }
 
 /// A plan that keeps its migration steps as references into its catalog, and builds them
@@ -120,6 +142,12 @@ impl CompactPlan {
     /// When the writer fails.
     pub fn write_json<W: std::io::Write>(&self, mut writer: W) -> std::io::Result<()> {
         plan_json::write_plan(&self.outline.head, &self.steps(), &mut writer)
+    }
+
+    /// The plan as text for a person at a terminal: the text of [`crate::render::text`] of
+    /// [`CompactPlan::to_plan`], without building the steps of its migrations.
+    pub fn to_text(&self) -> String {
+        crate::render::text_of_steps(&self.outline.head, &self.steps(), Some(&self.catalog))
     }
 
     /// The plan, with every step built.

@@ -65,6 +65,9 @@ pub(super) struct Fleet {
     pub(super) max_unavailable: MaxUnavailable,
     /// Per service, its bootstrap host (see [`Fleet::bootstrap`]).
     bootstrap: Vec<Option<u32>>,
+    /// Per service, the hosts that run one of its upgraded components, in inventory order
+    /// (see [`Fleet::service_hosts`]).
+    service_hosts: Vec<Vec<u32>>,
 }
 
 impl Fleet {
@@ -114,17 +117,25 @@ impl Fleet {
             ),
         };
         let bootstrap = bootstrap_hosts(catalog, &placements);
+        let service_hosts = hosts_per_service(catalog, &placements);
         Fleet {
             host_names,
             placements,
             max_unavailable,
             bootstrap,
+            service_hosts,
         }
     }
 
     /// The name of host `host` of the inventory.
     pub(super) fn host_name(&self, host: u32) -> &str {
         &self.host_names[host as usize]
+    }
+
+    /// The hosts that run one of `service`'s upgraded components, in inventory order (none
+    /// without an inventory): where a task `on: all` runs.
+    pub(super) fn service_hosts(&self, service: ServiceId) -> &[u32] {
+        &self.service_hosts[service.index()]
     }
 
     /// The service's bootstrap host, where its migrations and checks run: the first host
@@ -221,6 +232,24 @@ impl Fleet {
         }
         groups
     }
+}
+
+/// Per service, the hosts of its placements, each once, in the placements' (inventory)
+/// order. Computed once: tasks `on: all` ask for them per task and hop, and a fleet of
+/// 10,000 hosts made a scan per question quadratic.
+fn hosts_per_service(catalog: &Catalog, placements: &[Placement]) -> Vec<Vec<u32>> {
+    let mut hosts: Vec<Vec<u32>> = vec![Vec::new(); catalog.services().len()];
+    let mut seen: rustc_hash::FxHashSet<(ServiceId, u32)> = rustc_hash::FxHashSet::default();
+    for placement in placements {
+        let Some(host) = placement.host else {
+            continue;
+        };
+        let service = catalog.component(placement.component).service;
+        if seen.insert((service, host)) {
+            hosts[service.index()].push(host);
+        }
+    }
+    hosts
 }
 
 /// Orders `components` by the service's `restart_order` (the project's documented order,

@@ -15,7 +15,7 @@
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::migration::{Migration, MigrationId};
-use crate::plan::{CodeSide, Mode, Phase, Policy, Step, StepKind};
+use crate::plan::{BackupCommands, CodeSide, Mode, Phase, Policy, Step, StepKind};
 use crate::release::ReleaseId;
 use crate::service::{ComponentId, Role, ServiceId};
 use crate::task::TaskPhase;
@@ -63,6 +63,7 @@ pub(super) fn build_steps(
             catalog,
             layout,
             policy,
+            backups: BackupCommands::of(policy),
             hosts,
             tasks: Tasks {
                 catalog,
@@ -181,6 +182,8 @@ struct Builder<'a> {
     catalog: &'a Catalog,
     layout: &'a Layout,
     policy: &'a Policy,
+    /// The policy's backup command, its directory filled in once.
+    backups: BackupCommands,
     /// The hosts, when planning from an inventory.
     hosts: Option<&'a Fleet>,
     tasks: Tasks<'a>,
@@ -500,8 +503,8 @@ impl Builder<'_> {
             let before = self.release_name(start).to_owned();
             let target = self.release_name(end).to_owned();
             let databases = data.databases_at(start);
-            let command = (!databases.is_empty())
-                .then(|| self.policy.backup_command(&databases, name, &before));
+            let command =
+                (!databases.is_empty()).then(|| self.backups.command(&databases, name, &before));
             let databases: Vec<String> = databases.into_iter().map(str::to_owned).collect();
             let reason = format!(
                 "rollback point: back up {name}'s databases at {before}; its {target} migrations cannot be undone (no database downgrade: restore from backup is the only way back)"
@@ -769,6 +772,12 @@ impl Builder<'_> {
         // with neutron-server and its agents, an all-in-one), or where its migrations ran,
         // got the target code before the migrations: one install per host and release.
         let installed = fleet.early_install_hosts(catalog, service);
+        let version = catalog.service(service).versions[to.index()]
+            .as_ref()
+            .map(ToString::to_string);
+        let shown_version = version
+            .as_ref()
+            .map_or_else(String::new, |version| format!(" {version}"));
         let batch = fleet.max_unavailable.batch(hosts.len());
         for (number, chunk) in hosts.chunks(batch).enumerate() {
             for group in chunk {
@@ -780,7 +789,7 @@ impl Builder<'_> {
                 }
                 let host_name = fleet.host_name(host).to_owned();
                 let reason = format!(
-                    "install {name} ({release}) on agent host {host_name}, batch {}",
+                    "install {name}{shown_version} ({release}) on agent host {host_name}, batch {}",
                     number + 1
                 );
                 self.on_host(
@@ -793,6 +802,9 @@ impl Builder<'_> {
                     reason,
                 );
                 self.mark_batch(number + 1);
+                if let Some(step) = self.steps.built.last_mut() {
+                    step.version.clone_from(&version);
+                }
             }
             for &index in chunk.iter().flatten() {
                 self.start_instance(fleet, hop, index, to, |component, host| {

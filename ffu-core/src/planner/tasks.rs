@@ -81,25 +81,30 @@ impl Tasks<'_> {
     }
 
     /// The steps of one task: one, or one per host of its service for `on: all` with an
-    /// inventory.
+    /// inventory (made once and copied per host: a fleet of computes has thousands).
     pub(super) fn add_task(&self, steps: &mut StepList, hop: &HopLayout<'_>, id: TaskId) {
-        let catalog = self.catalog;
-        let task = catalog.task(id);
-        let hosts: Vec<Option<String>> = match (self.hosts, task.on) {
-            (None, _) => vec![None],
-            (Some(fleet), TaskHosts::Bootstrap) => vec![fleet.bootstrap_name(task.service)],
-            (Some(fleet), TaskHosts::All) => service_hosts(catalog, fleet, task.service)
-                .into_iter()
-                .map(Some)
-                .collect(),
-        };
-        for host in hosts {
-            let step = self.task_step(hop, task, host.as_deref());
-            steps.add(step);
+        let task = self.catalog.task(id);
+        match (self.hosts, task.on) {
+            (None, _) => {
+                steps.add(self.task_step(hop, task, None));
+            }
+            (Some(fleet), TaskHosts::Bootstrap) => {
+                let host = fleet.bootstrap_name(task.service);
+                steps.add(self.task_step(hop, task, host.as_deref()));
+            }
+            (Some(fleet), TaskHosts::All) => {
+                let template = self.task_step(hop, task, None);
+                for host in service_hosts(fleet, task.service) {
+                    let mut step = template.clone();
+                    step.id = format!("{}@{host}", template.id);
+                    step.host = Some(host.to_owned());
+                    steps.add(step);
+                }
+            }
         }
     }
 
-    /// The step of `task` in `hop`, on `host` when one is given.
+    /// The step of `task` in `hop`, on `host` when one is given (the bootstrap host).
     fn task_step(&self, hop: &HopLayout<'_>, task: &Task, host: Option<&str>) -> Step {
         let catalog = self.catalog;
         let service = catalog.service(task.service);
@@ -126,10 +131,8 @@ impl Tasks<'_> {
             task.phase.as_str(),
             task.code.as_str()
         );
-        let id = match (host, task.on) {
-            (Some(host), TaskHosts::All) => format!("h{}.task.{}@{host}", hop.index, task.id),
-            _ => format!("h{}.task.{}", hop.index, task.id),
-        };
+        // A step per host of `on: all` gets `@host` appended by `add_task`.
+        let id = format!("h{}.task.{}", hop.index, task.id);
         let mut step = Step::new(id, hop.index, kind, reason).in_phase(task.phase.plan_phase());
         step.service = Some(service.name.clone());
         step.release = Some(release.clone());
@@ -167,8 +170,7 @@ impl Tasks<'_> {
                     let prefix = format!("h{index}.task.{}", required.id);
                     match (self.hosts, required.on) {
                         (Some(fleet), TaskHosts::All) => ids.extend(
-                            service_hosts(catalog, fleet, required.service)
-                                .into_iter()
+                            service_hosts(fleet, required.service)
                                 .map(|host| format!("{prefix}@{host}")),
                         ),
                         _ => ids.push(prefix),
@@ -219,9 +221,8 @@ impl Tasks<'_> {
                 );
                 // Removed where it was set: on every host of the service for `on: all`.
                 let hosts: Vec<(Option<String>, String)> = match (self.hosts, task.on) {
-                    (Some(fleet), TaskHosts::All) => service_hosts(catalog, fleet, service)
-                        .into_iter()
-                        .map(|host| (Some(host.clone()), format!("@{host}")))
+                    (Some(fleet), TaskHosts::All) => service_hosts(fleet, service)
+                        .map(|host| (Some(host.to_owned()), format!("@{host}")))
                         .collect(),
                     (fleet, _) => vec![(
                         fleet.and_then(|fleet| fleet.bootstrap_name(service)),
@@ -259,29 +260,19 @@ pub(super) fn extras(
 }
 
 /// The names of the hosts that run a component of `service`, in inventory order.
-fn service_hosts(catalog: &Catalog, fleet: &Fleet, service: ServiceId) -> Vec<String> {
-    let mut hosts: Vec<u32> = Vec::new();
-    for placement in &fleet.placements {
-        if catalog.component(placement.component).service != service {
-            continue;
-        }
-        if let Some(host) = placement.host {
-            if !hosts.contains(&host) {
-                hosts.push(host);
-            }
-        }
-    }
-    hosts
-        .into_iter()
-        .map(|host| fleet.host_name(host).to_owned())
-        .collect()
+fn service_hosts(fleet: &Fleet, service: ServiceId) -> impl Iterator<Item = &str> {
+    fleet
+        .service_hosts(service)
+        .iter()
+        .map(|&host| fleet.host_name(host))
 }
 
 /// Refuses a plan where a step runs before a step it requires (a requirement on a task,
 /// or a task's, that the phases put later), naming both and where they run. Only tasks
-/// bring requirements outside the migrations' own order, so a plan of a catalog without
-/// tasks is not scanned. `slot_step` gives a migration slot's id, and the ids it
-/// requires when its migration requires a task.
+/// bring requirements outside the planner's own order (the steps of tasks, and migrations
+/// that require a task), so only theirs are checked, and only the steps they name are
+/// located; a plan of a catalog without tasks is not scanned at all. `slot_step` gives a
+/// migration slot's id, and the ids it requires when its migration requires a task.
 pub(super) fn check_requirements(
     catalog: &Catalog,
     built: &[Step],
@@ -291,24 +282,43 @@ pub(super) fn check_requirements(
     if catalog.tasks().is_empty() {
         return Ok(());
     }
-    let mut position: HashMap<String, usize> = HashMap::default();
+    // The checked steps, with what they require; migration slots also get their id kept,
+    // as it is made here (built steps have theirs).
     let mut required: Vec<(usize, String, Vec<String>)> = Vec::new();
+    let mut migration_ids: Vec<(usize, String)> = Vec::new();
     for (index, slot) in slots.iter().enumerate() {
         match slot {
             Slot::Built(built_index) => {
                 let step = &built[*built_index as usize];
-                position.insert(step.id.clone(), index);
-                if !step.requires.is_empty() {
+                if step.task.is_some() && !step.requires.is_empty() {
                     required.push((index, step.id.clone(), step.requires.clone()));
                 }
             }
             other @ Slot::Migration { .. } => {
                 let (id, its_requirements) = slot_step(other);
-                position.insert(id.clone(), index);
                 if let Some(its_requirements) = its_requirements {
-                    required.push((index, id, its_requirements));
+                    required.push((index, id.clone(), its_requirements));
                 }
+                migration_ids.push((index, id));
             }
+        }
+    }
+    let wanted: rustc_hash::FxHashSet<&str> = required
+        .iter()
+        .flat_map(|(_, _, requires)| requires.iter().map(String::as_str))
+        .collect();
+    let mut position: HashMap<&str, usize> = HashMap::default();
+    for (index, slot) in slots.iter().enumerate() {
+        if let Slot::Built(built_index) = slot {
+            let id = built[*built_index as usize].id.as_str();
+            if wanted.contains(id) {
+                position.insert(id, index);
+            }
+        }
+    }
+    for (index, id) in &migration_ids {
+        if wanted.contains(id.as_str()) {
+            position.insert(id.as_str(), *index);
         }
     }
     let place = |index: usize| -> String {
@@ -323,7 +333,7 @@ pub(super) fn check_requirements(
     };
     for (index, id, requires) in required {
         for requirement in requires {
-            if let Some(&at) = position.get(&requirement) {
+            if let Some(&at) = position.get(requirement.as_str()) {
                 if at > index {
                     return Err(NoPlan::RequirementLater {
                         step: id,
