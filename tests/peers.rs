@@ -232,7 +232,10 @@ fn ocata_to_pike_rolling_follows_novas_upgrade_order() {
         ("upgrade_levels", "compute", ConfigEditAction::Set)
     );
     let unpin = step(&plan, "h0.undo.nova.upgrade-levels-compute-auto");
-    assert_eq!(unpin.config.as_ref().unwrap().action, ConfigEditAction::Unset);
+    assert_eq!(
+        unpin.config.as_ref().unwrap().action,
+        ConfigEditAction::Unset
+    );
     assert_eq!(unpin.phase, Some(Phase::Converge));
     assert_verified(&plan);
 }

@@ -206,6 +206,40 @@ pub(crate) fn number(out: &mut String, value: usize) {
     }
 }
 
+/// `template` with every `{name}` placeholder that `value` knows replaced by its value, in
+/// one pass; a placeholder it does not know (and a lone brace) stays as written, so a shell
+/// command's own braces (`${HOME}`, `awk '{print}'`) survive. The one filler of the policy's
+/// command templates (backup, repos).
+///
+/// # Example
+/// ```
+/// let filled = ffu_core::fill_template("dump {service} > ${HOME}/{x}.sql", |name| {
+///     (name == "service").then_some("nova")
+/// });
+/// assert_eq!(filled, "dump nova > ${HOME}/{x}.sql");
+/// ```
+pub fn fill_template<'a>(template: &str, value: impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let known = after
+            .find(['{', '}'])
+            .filter(|&close| after.as_bytes()[close] == b'}')
+            .and_then(|close| Some((close, value(&after[..close])?)));
+        if let Some((close, filled)) = known {
+            out.push_str(filled);
+            rest = &after[close + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,41 +328,22 @@ mod tests {
             assert_eq!(out, format!("h{value}"));
         }
     }
-}
 
-/// `template` with every `{name}` placeholder that `value` knows replaced by its value, in
-/// one pass; a placeholder it does not know (and a lone brace) stays as written, so a shell
-/// command's own braces (`${HOME}`, `awk '{print}'`) survive. The one filler of the policy's
-/// command templates (backup, repos).
-///
-/// # Example
-/// ```
-/// let filled = ffu_core::fill_template("dump {service} > ${HOME}/{x}.sql", |name| {
-///     (name == "service").then_some("nova")
-/// });
-/// assert_eq!(filled, "dump nova > ${HOME}/{x}.sql");
-/// ```
-pub fn fill_template<'a>(template: &str, value: impl Fn(&str) -> Option<&'a str>) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let known = after
-            .find(['{', '}'])
-            .filter(|&close| after.as_bytes()[close] == b'}')
-            .and_then(|close| Some((close, value(&after[..close])?)));
-        match known {
-            Some((close, filled)) => {
-                out.push_str(filled);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
+    #[test]
+    fn templates_fill_known_placeholders_and_keep_everything_else() {
+        let value = |name: &str| match name {
+            "a" => Some("1"),
+            "empty" => Some(""),
+            _ => None,
+        };
+        assert_eq!(fill_template("{a}-{a}", value), "1-1");
+        assert_eq!(fill_template("x{empty}y", value), "xy");
+        assert_eq!(fill_template("${HOME}/{b} {a", value), "${HOME}/{b} {a");
+        assert_eq!(fill_template("{{a}}", value), "{1}");
+        assert_eq!(
+            fill_template("awk '{print $1}' {a}", value),
+            "awk '{print $1}' 1"
+        );
+        assert_eq!(fill_template("", value), "");
     }
-    out.push_str(rest);
-    out
 }
