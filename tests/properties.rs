@@ -26,6 +26,21 @@ struct Shape {
 /// cross-service requirement, seed of a component it needs running, reversible).
 type MigrationDraw = (usize, bool, u8, u8, bool);
 
+/// One task's draws: (phase index in `TASK_PHASES`, lifetime seed, on every host, edit seed,
+/// requires the service's task before it).
+type TaskDraw = (usize, u8, bool, u8, bool);
+
+/// The task phases of DESIGN §8, in their order.
+const TASK_PHASES: [&str; 7] = [
+    "precheck_start",
+    "prepare",
+    "after_stop",
+    "before_migrations",
+    "after_migrations",
+    "before_start",
+    "converge",
+];
+
 #[derive(Debug, Clone)]
 struct ServiceShape {
     after: Vec<usize>,
@@ -33,6 +48,9 @@ struct ServiceShape {
     roles: Vec<&'static str>,
     /// Per release (from `since`): the migrations' random draws.
     migrations: Vec<Vec<MigrationDraw>>,
+    tasks: Vec<TaskDraw>,
+    /// The release from which the service's second database exists, as a seed.
+    second_database: u8,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -57,6 +75,17 @@ fn shape() -> impl Strategy<Value = Shape> {
                 ),
                 releases,
             ),
+            prop::collection::vec(
+                (
+                    0usize..7,
+                    any::<u8>(),
+                    any::<bool>(),
+                    any::<u8>(),
+                    any::<bool>(),
+                ),
+                0..4,
+            ),
+            any::<u8>(),
         );
         (
             prop::collection::vec(any::<bool>(), releases),
@@ -69,12 +98,19 @@ fn shape() -> impl Strategy<Value = Shape> {
                     .into_iter()
                     .enumerate()
                     .map(
-                        |(index, (after_mask, since, roles, migrations))| ServiceShape {
-                            // `after` only points at earlier services, so it is acyclic.
-                            after: (0..index).filter(|&j| after_mask[j]).collect(),
-                            since: if index == 0 { 0 } else { since },
-                            roles,
-                            migrations,
+                        |(
+                            index,
+                            (after_mask, since, roles, migrations, tasks, second_database),
+                        )| {
+                            ServiceShape {
+                                // `after` only points at earlier services, so it is acyclic.
+                                after: (0..index).filter(|&j| after_mask[j]).collect(),
+                                since: if index == 0 { 0 } else { since },
+                                roles,
+                                migrations,
+                                tasks,
+                                second_database,
+                            }
                         },
                     )
                     .collect(),
@@ -96,7 +132,7 @@ fn catalog_json(shape: &Shape) -> Value {
     // (id, service, release, kind index) of every migration so far, to draw requirements.
     let mut made: Vec<Made> = Vec::new();
     for (s, service) in shape.services.iter().enumerate() {
-        services.push(service_json(s, service));
+        services.push(service_json(s, service, shape.releases));
         for release in service.since.max(1)..shape.releases {
             let group_start = made.len();
             for (n, &draw) in service.migrations[release].iter().enumerate() {
@@ -115,7 +151,50 @@ fn catalog_json(shape: &Shape) -> Value {
     json!({
         "format": "ffu-catalog/1", "name": "random", "releases": releases, "skip_level": "slurp",
         "services": services, "migrations": migrations, "extensions": extensions_json(shape),
+        "tasks": tasks_json(shape),
     })
+}
+
+/// The services' random tasks: each in a drawn phase, for one release of the service's or
+/// for all of them from its first, once or on every host, a command or a configuration
+/// edit (temporary or not), and sometimes requiring the service's task before it (which
+/// the phases may put later: the planner then refuses the plan, which `plan_for` allows).
+fn tasks_json(shape: &Shape) -> Vec<Value> {
+    let mut tasks = Vec::new();
+    for (s, service) in shape.services.iter().enumerate() {
+        for (n, &(phase, lifetime, on_all, edit, requires)) in service.tasks.iter().enumerate() {
+            let phase = TASK_PHASES[phase];
+            let mut task = json!({
+                "id": format!("s{s}.t{n}"), "service": format!("s{s}"), "phase": phase,
+                "reason": format!("random task {n} of s{s}"),
+            });
+            let first = service.since.max(1);
+            if lifetime % 2 == 0 && first < shape.releases {
+                let release = first + usize::from(lifetime) % (shape.releases - first);
+                task["release"] = json!(release_name(release));
+            } else {
+                task["since"] = json!(release_name(service.since));
+            }
+            if on_all {
+                task["on"] = json!("all");
+            }
+            if edit % 3 == 0 {
+                let temporary = edit % 2 == 0 && phase != "converge";
+                task["config"] = json!({
+                    "file": format!("/etc/s{s}.conf"), "section": "upgrade",
+                    "option": format!("o{n}"), "action": "set", "value": "1",
+                    "temporary": temporary,
+                });
+            } else {
+                task["command"] = json!(format!("s{s}-task {n}"));
+            }
+            if requires && n > 0 {
+                task["requires"] = json!([format!("s{s}.t{}", n - 1)]);
+            }
+            tasks.push(task);
+        }
+    }
+    tasks
 }
 
 /// A migration made so far: (id, service, release, kind index).
@@ -132,7 +211,7 @@ struct MigrationAt {
 }
 
 /// Service `s`, with its components (`s{s}-c{c}`).
-fn service_json(s: usize, service: &ServiceShape) -> Value {
+fn service_json(s: usize, service: &ServiceShape, releases: usize) -> Value {
     let components: Vec<Value> = service
         .roles
         .iter()
@@ -142,12 +221,16 @@ fn service_json(s: usize, service: &ServiceShape) -> Value {
     // Odd services' agents may lag back to the previous SLURP release, which rolling plans
     // with skip_level use.
     let max_skew = if s % 2 == 1 { json!("slurp") } else { json!(1) };
+    // A second database that arrives in a later release (as nova_cell0 does in ocata), so
+    // that backups before it must leave it out.
+    let second = (service.since + usize::from(service.second_database % 3)).min(releases - 1);
     json!({
         "name": format!("s{s}"),
         "after": service.after.iter().map(|a| format!("s{a}")).collect::<Vec<_>>(),
         "since": release_name(service.since),
         "max_skew": max_skew,
         "components": components,
+        "databases": [format!("s{s}"), {"name": format!("s{s}_extra"), "since": release_name(second)}],
     })
 }
 
@@ -284,7 +367,9 @@ fn plan_for(
     };
     match catalog.plan(&release_name(from), &release_name(to), &policy) {
         Ok(plan) => Some(plan),
-        Err(Error::NoPlan(NoPlan::ExcludedDependency { .. })) => None,
+        Err(Error::NoPlan(NoPlan::ExcludedDependency { .. } | NoPlan::RequirementLater { .. })) => {
+            None
+        }
         Err(err) => panic!("planning failed: {err}"),
     }
 }
@@ -399,8 +484,9 @@ proptest! {
                 }
             }
             // A migration of one service requiring one of a service upgraded later in the
-            // hop has no rolling order; that is explained, not planned.
-            Err(Error::NoPlan(NoPlan::OrderCycle { .. })) => {}
+            // hop has no rolling order; a task requiring one its phase puts later neither:
+            // both are explained, not planned.
+            Err(Error::NoPlan(NoPlan::OrderCycle { .. } | NoPlan::RequirementLater { .. })) => {}
             Err(err) => panic!("planning failed: {err}"),
         }
     }
@@ -439,7 +525,9 @@ proptest! {
                     prop_assert!(installed, "{} runs before its code is installed on {:?}\n{}", step.id, step.host, plan.to_json());
                 }
             }
-            Err(Error::NoPlan(NoPlan::OrderCycle { .. } | NoPlan::ExcludedDependency { .. })) => {}
+            Err(Error::NoPlan(
+                NoPlan::OrderCycle { .. } | NoPlan::ExcludedDependency { .. } | NoPlan::RequirementLater { .. },
+            )) => {}
             // A component a migration needs running that no host runs.
             Err(Error::Unsupported { what }) if rolling && what.contains("no host of the inventory runs it") => {}
             Err(err) => panic!("planning failed: {err}"),
@@ -470,12 +558,13 @@ proptest! {
         }
         let last = release_name(shape.releases - 1);
         let mode = if seed >> 63 == 1 { ffu_core::Mode::Rolling } else { ffu_core::Mode::Offline };
-        // Rolling plans refuse skip_level (rolling SLURP upgrades are not planned yet).
+        // SLURP only offline here (rolling SLURP plans are drawn with an inventory above).
         let policy = Policy { skip_level: skip && mode == ffu_core::Mode::Offline, mode, ..Policy::default() };
         let plan = match catalog.plan_request(&PlanRequest::from_release(&release_name(0), &last, &policy).with_state(&state)) {
             Ok(plan) => plan,
             // As without a state: some rolling hops have no order, which is explained.
             Err(Error::NoPlan(NoPlan::OrderCycle { .. })) if mode == ffu_core::Mode::Rolling => return Ok(()),
+            Err(Error::NoPlan(NoPlan::RequirementLater { .. })) => return Ok(()),
             Err(err) => panic!("planning failed: {err}"),
         };
         let violations = verify(&catalog, &plan).unwrap();
@@ -542,6 +631,8 @@ proptest! {
                 head.steps.clear();
                 prop_assert_eq!(compact.without_steps(), &head);
                 prop_assert_eq!(&compact.to_plan(), &plan);
+                // The text of the compact plan is the built plan's.
+                prop_assert_eq!(compact.to_text(), ffu_core::render::text(&plan, Some(&catalog)));
                 prop_assert_eq!(compact.into_plan(), plan);
             }
             (Err(err), Err(compact_err)) => prop_assert_eq!(err.to_string(), compact_err.to_string()),
@@ -638,6 +729,68 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The procedure's rules (DESIGN §8) on random catalogs with tasks: a starting-release
+    /// data migration dropped (V12), a converge step moved before its service's last start
+    /// (V15), a backup naming a database that does not exist yet at its release (V14).
+    #[test]
+    fn procedure_mutations_are_caught(shape in shape(), from in 0usize..7, skip: bool, pick: usize) {
+        let catalog = load(&shape);
+        let last = shape.releases - 1;
+        let Some(plan) = plan_for(&catalog, from % last.max(1), last, skip, None) else { return Ok(()) };
+        prop_assert!(rules(&catalog, &plan).is_empty());
+
+        let starting: Vec<usize> = positions(&plan, |s| s.kind == StepKind::Data && s.code == Some(ffu_core::CodeSide::Current));
+        if !starting.is_empty() {
+            let mut mutated = plan.clone();
+            mutated.steps.remove(starting[pick % starting.len()]);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V12"), "{}", plan.to_json());
+        }
+
+        let converge: Vec<(usize, usize)> = positions(&plan, |s| s.phase == Some(ffu_core::Phase::Converge))
+            .into_iter()
+            .filter_map(|at| {
+                let service = &plan.steps[at].service;
+                let last_start = plan.steps[..at].iter().rposition(|s| s.kind == StepKind::Start && &s.service == service)?;
+                Some((at, last_start))
+            })
+            .collect();
+        if !converge.is_empty() {
+            let (at, last_start) = converge[pick % converge.len()];
+            let mut mutated = plan.clone();
+            let step = mutated.steps.remove(at);
+            mutated.steps.insert(last_start, step);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V15"), "{} before {}\n{}", plan.steps[at].id, plan.steps[last_start].id, plan.to_json());
+        }
+
+        // Each service's second database arrives in a later release (see `service_json`).
+        let early_backups: Vec<(usize, String)> = positions(&plan, |s| s.kind == StepKind::Backup)
+            .into_iter()
+            .filter_map(|at| {
+                let step = &plan.steps[at];
+                let extra = format!("{}_extra", step.service.as_deref()?);
+                let named = step.databases.as_ref()?.contains(&extra);
+                (!named).then_some((at, extra))
+            })
+            .collect();
+        if !early_backups.is_empty() {
+            let (at, extra) = early_backups[pick % early_backups.len()].clone();
+            let mut mutated = plan.clone();
+            mutated.steps[at].databases.get_or_insert_with(Vec::new).push(extra);
+            prop_assert!(rules(&catalog, &mutated).contains(&"V14"), "{}", plan.to_json());
+        }
+    }
+}
+
+/// The positions of the steps of `plan` that match `wanted`.
+fn positions(plan: &Plan, wanted: impl Fn(&ffu_core::Step) -> bool) -> Vec<usize> {
+    (0..plan.steps.len())
+        .filter(|&at| wanted(&plan.steps[at]))
+        .collect()
 }
 
 #[test]

@@ -25,10 +25,17 @@ pub(super) struct Tasks<'a> {
 }
 
 impl Tasks<'_> {
-    /// Whether `task` runs in `hop`: a task of a once-per-plan phase on hop 0
-    /// (`precheck_start`) or the last hop, if its release lies in the whole plan; any other
-    /// in the hop whose releases hold its release (or whose end lies in its range).
+    /// Whether `task` runs in `hop`: never when its service does not exist at the hop's
+    /// end; a task of a once-per-plan phase on hop 0 (`precheck_start`) or the last hop, if
+    /// its release lies in the whole plan; any other in the hop whose releases hold its
+    /// release (or whose end lies in its range).
     fn runs_in(&self, task: &Task, hop: &HopLayout<'_>) -> bool {
+        // A service that does not exist at the hop's end has nothing for its tasks to act
+        // on (a precheck of a service that arrives later, say); the placing and the
+        // requirements (and the removal of a temporary setting) must agree on that.
+        if !self.catalog.service(task.service).exists_at(hop.end) {
+            return false;
+        }
         if task.phase.once_per_plan() {
             // Checks on the running cloud come before hop 0; the converge after the last
             // hop; the settings before the first start, which offline is on the last hop

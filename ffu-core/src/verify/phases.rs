@@ -139,7 +139,8 @@ fn check_phase_order(context: &Context, out: &mut Vec<Violation>) {
 struct Runs {
     /// Per catalog migration, the steps that run it.
     migrations: Vec<Vec<usize>>,
-    /// Per catalog task, the steps that run it.
+    /// Per catalog task, the steps that run it (not those that remove its temporary
+    /// setting again).
     tasks: Vec<Vec<usize>>,
 }
 
@@ -154,8 +155,12 @@ impl Runs {
             if let Some(id) = context.migration[index] {
                 runs.migrations[id.index()].push(index);
             }
+            // The removal of a temporary setting carries its task's id, but it does not run
+            // the task: a task that requires it needs the setting made, not taken away.
             if let Some(id) = step.task.as_deref().and_then(|t| catalog.task_id(t)) {
-                runs.tasks[id.index()].push(index);
+                if !is_removal(catalog.task(id), step) {
+                    runs.tasks[id.index()].push(index);
+                }
             }
         }
         runs
