@@ -207,6 +207,8 @@ fn ocata_to_pike_rolling_follows_novas_upgrade_order() {
             "h0.start.nova-compute",
             "h0.nova.pike.online-data-migrations",
             "h0.undo.nova.upgrade-levels-compute-auto",
+            "h0.postcheck.nova",
+            "h0.finalize.nova",
         ],
     );
     let nova_starts = positions_of(&plan, |s| {

@@ -47,9 +47,10 @@ fn neutron_queens_to_rocky_gates_binding_extended_until_finalize() {
         ]
     );
     assert_eq!(
-        kinds[kinds.len() - 2..],
+        kinds[kinds.len() - 3..],
         [
             ("contract", "h0.neutron.rocky.contract"),
+            ("postcheck", "h0.postcheck.neutron"),
             ("finalize", "h0.finalize.neutron")
         ]
     );
@@ -854,7 +855,8 @@ fn rolling_places_catalog_tasks_and_restart_order_in_their_phases() {
 /// `after_stop` tasks, backup, install, migrations between their tasks, the readiness check
 /// and `before_start` (hop 0), the restart in `restart_order` (conductor on every host, then
 /// api), the agents; then what waits for every component (finalize, or converge on the last
-/// hop with the converge tasks and the temporary setting removed), and finalize.
+/// hop with the converge tasks, the temporary setting removed and the post-check), and
+/// finalize.
 const EXPECTED_TASK_PLAN: &str = "
     precheck h0.task.compute.archive
     prepare h0.compute.r1.online
@@ -899,6 +901,7 @@ const EXPECTED_TASK_PLAN: &str = "
     start h1.stop.ident-api@ctl-2
     start h1.install.ident@ctl-2
     start h1.start.ident-api@ctl-2
+    converge h1.postcheck.ident
     finalize h1.finalize.ident
     stop h1.stop.compute-conductor@ctl-1
     stop h1.stop.compute-api@ctl-1
@@ -924,6 +927,7 @@ const EXPECTED_TASK_PLAN: &str = "
     converge h1.undo.compute.pin-rpc@ctl-1
     converge h1.undo.compute.pin-rpc@ctl-2
     converge h1.undo.compute.pin-rpc@cmp-1
+    converge h1.postcheck.compute
     finalize h1.finalize.compute
 ";
 

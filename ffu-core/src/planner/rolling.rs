@@ -508,6 +508,7 @@ impl Rolling<'_> {
         self.migrations(context, &contract);
         if last {
             self.tasks(&context.layout, TaskPhase::Converge, &[service]);
+            self.postcheck(context, service);
         }
         self.phase = Phase::Finalize;
         self.finalize(context, service, lagging);
@@ -687,6 +688,23 @@ impl Rolling<'_> {
         step.command = Some(check);
         step.code = Some(CodeSide::Target);
         step.code_release = Some(context.hop.to.clone());
+    }
+
+    /// In the last hop's converge, once every component of `service` runs the target: the
+    /// check that they all do and report up (as the offline plan's post-checks).
+    fn postcheck(&mut self, context: &HopContext<'_>, service: ServiceId) {
+        let name = self.catalog.service(service).name.clone();
+        let hop = context.index;
+        let release = context.hop.to.clone();
+        let reason = format!("confirm every {name} component runs {release} and reports up");
+        let step = self.push(
+            hop,
+            StepKind::Postcheck,
+            format!("h{hop}.postcheck.{name}"),
+            service,
+            reason,
+        );
+        step.release = Some(release);
     }
 
     /// Finalize: the new release's extensions are switched on, and the consumers that may
