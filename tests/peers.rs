@@ -6,16 +6,8 @@
 
 mod common;
 
-use common::{data, ffu};
+use common::{data, plan_json};
 use ffu_core::{verify, Catalog, CodeSide, ConfigEditAction, Phase, Plan, Step, StepKind};
-
-fn plan_json(args: &[&str]) -> Plan {
-    let mut full = vec!["plan", "--format", "json"];
-    full.extend_from_slice(args);
-    let run = ffu(&full);
-    assert_eq!(run.code, 0, "ffu {full:?} failed: {}", run.stderr);
-    Plan::from_json(&run.stdout, "stdout").expect("valid plan JSON")
-}
 
 /// The position of step `id` in `plan`; a missing step fails the test, named.
 fn position(plan: &Plan, id: &str) -> usize {

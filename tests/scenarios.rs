@@ -2,16 +2,8 @@
 
 mod common;
 
-use common::{data, ffu};
+use common::{data, ffu, plan_json};
 use ffu_core::{verify, Catalog, Plan, Policy, StepKind};
-
-fn plan_json(args: &[&str]) -> Plan {
-    let mut full = vec!["plan", "--format", "json"];
-    full.extend_from_slice(args);
-    let run = ffu(&full);
-    assert_eq!(run.code, 0, "ffu {full:?} failed: {}", run.stderr);
-    Plan::from_json(&run.stdout, "stdout").expect("valid plan JSON")
-}
 
 fn migration_ids(plan: &Plan) -> Vec<&str> {
     plan.steps

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use crate::catalog::Catalog;
 use crate::plan::json::{StepRef, StepSource};
 use crate::plan::{Hop, Plan};
-use crate::service::Role;
 
 /// The plan as text for a person at a terminal: the path, what stays up, then per hop its
 /// numbered steps with their command and reason.
@@ -151,7 +150,7 @@ fn write_header(out: &mut String, plan: &Plan, steps: usize, catalog: Option<&Ca
         let up: Vec<String> = catalog
             .components()
             .iter()
-            .filter(|c| c.role == Role::Dataplane)
+            .filter(|c| !c.role.is_upgraded())
             .filter(|c| {
                 plan.policy
                     .services

@@ -25,6 +25,16 @@ pub(crate) fn ffu(args: &[&str]) -> Run {
     }
 }
 
+/// The plan `ffu plan --format json ARGS...` prints; a failed run fails the test with its
+/// stderr.
+pub(crate) fn plan_json(args: &[&str]) -> ffu_core::Plan {
+    let mut full = vec!["plan", "--format", "json"];
+    full.extend_from_slice(args);
+    let run = ffu(&full);
+    assert_eq!(run.code, 0, "ffu {full:?} failed: {}", run.stderr);
+    ffu_core::Plan::from_json(&run.stdout, "stdout").expect("valid plan JSON")
+}
+
 /// A path under `tests/data`.
 pub(crate) fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -211,6 +211,19 @@ impl Catalog {
         &self.services[id.index()]
     }
 
+    /// Whether ffu upgrades `service` at all: it has a control or agent component, or
+    /// migrations (whose code must be installed). A service of only `infra` components
+    /// (mariadb, rabbitmq, memcached) gets no install, backup or post-check steps; it is
+    /// there for its units and its tasks.
+    pub fn upgrades_service(&self, service: ServiceId) -> bool {
+        !self.migrations_by_service[service.index()].is_empty()
+            || self
+                .service(service)
+                .components
+                .iter()
+                .any(|&component| self.component(component).role.is_upgraded())
+    }
+
     /// The service with this name.
     pub fn service_id(&self, name: &str) -> Option<ServiceId> {
         self.service_by_name.get(name).copied()

@@ -25,34 +25,21 @@ impl StepSource for OutlineSteps<'_> {
     }
 
     fn write_steps(&self, range: Range<usize>, out: &mut String) {
-        let (catalog, outline) = (self.catalog, self.outline);
-        let mut text = MigrationText::default();
-        for (index, slot) in outline.slots[range].iter().enumerate() {
-            if index > 0 {
+        // A migration step's strings are the catalog's (checked once for characters JSON
+        // escapes); a built step's are not.
+        let plain = self.catalog.plain_text();
+        let mut first = true;
+        self.each_step(range, &mut |step| {
+            if !first {
                 out.push(',');
             }
-            match *slot {
-                Slot::Built(built_index) => {
-                    let step = &outline.built[built_index as usize];
-                    plan_json::step(out, &StepRef::from(step));
-                }
-                Slot::Migration {
-                    hop,
-                    migration,
-                    stage,
-                } => {
-                    let place = outline.place(catalog, hop, stage);
-                    let migration = catalog.migration(migration);
-                    text.fill(&place, migration);
-                    let step = text.step_ref(&place, migration);
-                    if catalog.plain_text() {
-                        plan_json::plain_step(out, &step);
-                    } else {
-                        plan_json::step(out, &step);
-                    }
-                }
+            first = false;
+            if plain && step.rare.is_none() {
+                plan_json::plain_step(out, step);
+            } else {
+                plan_json::step(out, step);
             }
-        }
+        });
     }
 
     fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {

@@ -370,7 +370,7 @@ impl Builder<'_> {
         let release = self.release_name(to).to_owned();
         for &service in &layout.service_order {
             let data = catalog.service(service);
-            if !data.exists_at(to) {
+            if !data.exists_at(to) || !catalog.upgrades_service(service) {
                 continue;
             }
             let name = &data.name;
@@ -532,7 +532,7 @@ impl Builder<'_> {
         let (hop, end, last) = (hop_layout.index, hop_layout.end, hop_layout.last);
         for &service in services {
             let data = catalog.service(service);
-            if !data.exists_at(end) {
+            if !data.exists_at(end) || !catalog.upgrades_service(service) {
                 continue;
             }
             let name = &data.name;

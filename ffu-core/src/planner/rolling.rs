@@ -476,6 +476,11 @@ impl Rolling<'_> {
     /// One service's part of a hop, in the order of the module's doc.
     fn service(&mut self, context: &HopContext<'_>, service: ServiceId, own: &[MigrationId]) {
         let catalog = self.catalog;
+        if !catalog.upgrades_service(service) {
+            // Shared infrastructure: nothing to restart or finalize, only its own tasks.
+            self.infra_tasks(context, service);
+            return;
+        }
         let by_kind = |kinds: &[MigrationKind]| -> Vec<MigrationId> {
             own.iter()
                 .copied()
@@ -512,6 +517,26 @@ impl Rolling<'_> {
         }
         self.phase = Phase::Finalize;
         self.finalize(context, service, lagging);
+    }
+
+    /// The tasks of a service that ffu does not upgrade (only `infra` components), each
+    /// phase's at its place in the service's part of the hop.
+    fn infra_tasks(&mut self, context: &HopContext<'_>, service: ServiceId) {
+        let hop = context.layout;
+        let phases = [
+            (Phase::Stop, TaskPhase::AfterStop),
+            (Phase::Migrations, TaskPhase::BeforeMigrations),
+            (Phase::Migrations, TaskPhase::AfterMigrations),
+            (Phase::Start, TaskPhase::BeforeStart),
+        ];
+        for (phase, task_phase) in phases {
+            self.phase = phase;
+            self.tasks(&hop, task_phase, &[service]);
+        }
+        if hop.last {
+            self.phase = Phase::Converge;
+            self.tasks(&hop, TaskPhase::Converge, &[service]);
+        }
     }
 
     /// The agents of `service` that move in this hop, in batches of hosts; returns whether
