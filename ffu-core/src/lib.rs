@@ -35,6 +35,7 @@
 mod alembic;
 mod catalog;
 mod error;
+pub mod export;
 mod extension;
 mod extras;
 mod input;

@@ -34,6 +34,9 @@ use super::{
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 
+mod runner;
+pub use runner::Start;
+
 const RUN: &str = "ffu_run";
 const STEP: &str = "ffu_step";
 const LOCK: &str = "ffu_lock";
@@ -443,6 +446,7 @@ impl Journal {
         for statement in &ddl[..ddl.len() - usize::from(has_index)] {
             conn.execute(statement, &[])?;
         }
+        conn.execute(&runner::error_table_ddl(backend), &[])?;
         transaction(conn.as_mut(), |conn| {
             let target = conn.target().to_owned();
             let recorded = query(conn, &lock_run_for(backend))?;
