@@ -93,7 +93,8 @@ step "stubtest"
 
 step "mypy --strict (typing example, Ansible example, the package)"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" \
-    "$root/ffu-py/tests/typing_example.py" "$root/ffu-py/examples/ansible_tasks.py"
+    "$root/ffu-py/tests/typing_example.py" "$root/ffu-py/examples/ansible_tasks.py" \
+    "$root/ffu-py/examples/ansible_export.py"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" -p ffu
 
 step "ok: ffu-py checked in $((SECONDS - started)) s"

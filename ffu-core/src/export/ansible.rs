@@ -433,7 +433,7 @@ struct Task {
 #[serde(untagged)]
 enum Condition {
     Always(bool),
-    Expression(&'static str),
+    Expression(String),
 }
 
 #[derive(Debug, Serialize)]
@@ -523,6 +523,7 @@ impl Builder<'_> {
         let claim = pipe_task(
             reference.clone(),
             "ffu_step_claim",
+            "ffu_claim",
             &journal(
                 "start",
                 "--host {{ inventory_hostname | quote }} --runner ansible-playbook",
@@ -531,12 +532,14 @@ impl Builder<'_> {
         let mut done = pipe_task(
             format!("{reference}: done"),
             "ffu_step_done",
+            "ffu_done",
             &journal("done", "--keep-lock"),
         );
         done.when = Some(CLAIMED);
         let mut failed = pipe_task(
             format!("{reference}: failed"),
             "ffu_step_failed",
+            "ffu_failed",
             &journal("fail", "--keep-lock --error {{ ((ansible_failed_result.msg | default('failed')) ~ ' (rc ' ~ (ansible_failed_result.rc | default('none')) ~ ') ' ~ (ansible_failed_result.stderr | default('') | truncate(2000))) | quote }}"),
         );
         failed.when = Some(CLAIMED);
@@ -619,7 +622,7 @@ fn shell_task(step: &Step, cmd: String) -> Task {
         task.until = Some("ffu_data.rc != 1");
         task.retries = Some(DATA_ROUNDS);
         task.delay = Some(0);
-        task.failed_when = Some(Condition::Expression("ffu_data.rc != 0"));
+        task.failed_when = Some(Condition::Expression("ffu_data.rc != 0".to_owned()));
     }
     task
 }
@@ -762,6 +765,7 @@ fn lock_play(options: &AnsibleOptions, db: &str, verb: &str) -> Play {
     let mut task = pipe_task(
         format!("ffu journal {verb}"),
         "ffu_journal_lock",
+        "ffu_lock",
         &format!(
             "{} --runner ansible-playbook",
             journal_command(options, db, verb)
@@ -792,27 +796,36 @@ fn shell_word(text: &str) -> String {
     jinja_literal(&format!("'{}'", text.replace('\'', "'\\''")))
 }
 
-/// Whether this run claimed the step: `ffu journal start` said `run`. A claim that failed
-/// leaves the registered result without the fact, so an earlier step's claim never counts.
-const CLAIMED: &str = "(ffu_claim.ansible_facts.ffu_step_claim | default('')) == 'run'";
+/// Whether this run claimed the step: `ffu journal start` said `run` and exited 0. A claim
+/// that failed leaves its registered result without that, so an earlier step's claim
+/// never counts.
+const CLAIMED: &str =
+    "'run\\nffu-exit=0' in (ffu_claim.ansible_facts.ffu_step_claim | default(''))";
 
 /// A task that runs `command` on the controller: a `pipe` lookup, in `set_fact` (no module
 /// to ship to the host, so a journal call costs a process, not a Python start on the
-/// host). A command that fails fails the task. The claim registers its result as
-/// `ffu_claim`.
-fn pipe_task(name: String, fact: &'static str, command: &str) -> Task {
+/// host). The lookup gets the command's output and errors, then `ffu-exit=STATUS`: a
+/// failed `ffu` fails the task with its message in the result (a failed lookup would only
+/// say its status). The result is registered as `register`.
+fn pipe_task(name: String, fact: &'static str, register: &'static str, command: &str) -> Task {
     let mut facts = BTreeMap::new();
     facts.insert(
         fact,
-        format!("{{{{ lookup('ansible.builtin.pipe', ffu_journal_command) }}}}"),
+        "{{ lookup('ansible.builtin.pipe', ffu_journal_command) }}".to_owned(),
     );
     let mut vars = BTreeMap::new();
-    vars.insert("ffu_journal_command", command.to_owned());
+    vars.insert(
+        "ffu_journal_command",
+        format!("( {command} ) 2>&1; echo \"ffu-exit=$?\""),
+    );
     Task {
         name,
         set_fact: Some(facts),
         vars: Some(vars),
-        register: (fact == "ffu_step_claim").then_some("ffu_claim"),
+        register: Some(register),
+        failed_when: Some(Condition::Expression(format!(
+            "'ffu-exit=0' not in ({register}.ansible_facts.{fact} | default(''))"
+        ))),
         ..Task::default()
     }
 }

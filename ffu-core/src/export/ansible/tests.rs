@@ -17,7 +17,12 @@ fn plan(steps: Vec<Step>) -> Plan {
 
 fn site(plan: &Plan, options: &AnsibleOptions) -> serde_json::Value {
     let exported = export(plan, None, options).unwrap();
-    let site = &exported.files.iter().find(|(n, _)| n == "site.yml").unwrap().1;
+    let site = &exported
+        .files
+        .iter()
+        .find(|(n, _)| n == "site.yml")
+        .unwrap()
+        .1;
     serde_saphyr::from_str(site).unwrap()
 }
 
@@ -28,7 +33,10 @@ fn with_command(mut step: Step, command: &str) -> Step {
 
 #[test]
 fn batches_become_one_serial_play_and_host_families_one_task() {
-    let mut steps = vec![with_command(step("h0.m", StepKind::Migrate, Some("c1"), None), "m")];
+    let mut steps = vec![with_command(
+        step("h0.m", StepKind::Migrate, Some("c1"), None),
+        "m",
+    )];
     for (batch, hosts) in [(1, ["a", "b"].as_slice()), (2, &["c", "d"]), (3, &["e"])] {
         for kind in [StepKind::Stop, StepKind::Start] {
             for host in hosts {
@@ -44,7 +52,10 @@ fn batches_become_one_serial_play_and_host_families_one_task() {
     assert_eq!(plays[0]["hosts"], serde_json::json!(["c1"]));
     assert_eq!(plays[0]["tasks"][0]["name"], "h0.m@c1");
     assert_eq!(plays[1]["serial"], serde_json::json!([2, 2, 1]));
-    assert_eq!(plays[1]["hosts"], serde_json::json!(["a", "b", "c", "d", "e"]));
+    assert_eq!(
+        plays[1]["hosts"],
+        serde_json::json!(["a", "b", "c", "d", "e"])
+    );
     let names: Vec<&str> = plays[1]["tasks"]
         .as_array()
         .unwrap()
@@ -124,7 +135,10 @@ fn braces_reach_ansible_literally() {
 
 #[test]
 fn journal_wraps_each_step_in_a_claim_and_a_record() {
-    let plan = plan(vec![with_command(step("h0.t", StepKind::Task, Some("h"), None), "run it")]);
+    let plan = plan(vec![with_command(
+        step("h0.t", StepKind::Task, Some("h"), None),
+        "run it",
+    )]);
     let options = AnsibleOptions {
         journal: Some("sqlite:/j.db".to_owned()),
         ..AnsibleOptions::default()
@@ -139,7 +153,8 @@ fn journal_wraps_each_step_in_a_claim_and_a_record() {
     assert_eq!(inner[0]["name"], "h0.t@h");
     let claim = inner[0]["vars"]["ffu_journal_command"].as_str().unwrap();
     assert!(
-        claim.starts_with("'ffu' journal start --db 'sqlite:/j.db'") && claim.ends_with(" 'h0.t@h'"),
+        claim.starts_with("( 'ffu' journal start --db 'sqlite:/j.db'")
+            && claim.ends_with(" 'h0.t@h' ) 2>&1; echo \"ffu-exit=$?\""),
         "{claim}"
     );
     assert_eq!(inner[1]["ansible.builtin.shell"]["cmd"], "run it");
@@ -160,17 +175,27 @@ fn plan_and_inventory_must_match() {
     let inventory =
         Inventory::from_hosts(&catalog, &[("ctl-1", &[("nova-api", "newton")])]).unwrap();
     let other_catalog = plan(vec![step("h0.x", StepKind::Stop, Some("ctl-1"), None)]);
-    let err = export(&other_catalog, Some((&catalog, &inventory)), &AnsibleOptions::default())
-        .unwrap_err()
-        .to_string();
+    let err = export(
+        &other_catalog,
+        Some((&catalog, &inventory)),
+        &AnsibleOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("catalog \"t\""), "{err}");
     let mut on_unknown = plan(vec![step("h0.x", StepKind::Stop, Some("cmp-9"), None)]);
     on_unknown.catalog = "openstack".to_owned();
-    let err = export(&on_unknown, Some((&catalog, &inventory)), &AnsibleOptions::default())
-        .unwrap_err()
-        .to_string();
+    let err = export(
+        &on_unknown,
+        Some((&catalog, &inventory)),
+        &AnsibleOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
-        err.contains("step \"h0.x@cmp-9\" runs on host \"cmp-9\", which the inventory does not list"),
+        err.contains(
+            "step \"h0.x@cmp-9\" runs on host \"cmp-9\", which the inventory does not list"
+        ),
         "{err}"
     );
 }
