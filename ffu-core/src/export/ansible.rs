@@ -543,7 +543,7 @@ impl Builder<'_> {
             &journal("fail", "--keep-lock --error {{ ((ansible_failed_result.msg | default('failed')) ~ ' (rc ' ~ (ansible_failed_result.rc | default('none')) ~ ') ' ~ (ansible_failed_result.stderr | default('') | truncate(2000))) | quote }}"),
         );
         failed.when = Some(CLAIMED);
-        let stop = Task {
+        let halt = Task {
             name: format!("{reference}: stop the run"),
             fail: Some(Message {
                 msg: format!(
@@ -555,7 +555,7 @@ impl Builder<'_> {
         Task {
             name: reference,
             block: Some(vec![claim, action, done]),
-            rescue: Some(vec![failed, stop]),
+            rescue: Some(vec![failed, halt]),
             tags,
             ..Task::default()
         }
@@ -574,8 +574,8 @@ impl Builder<'_> {
         }
         match (&step.unit, step.kind) {
             (Some(unit), StepKind::Stop | StepKind::Start) => {
-                let stop = step.kind == StepKind::Stop;
-                let enabled = if stop {
+                let stopping = step.kind == StepKind::Stop;
+                let enabled = if stopping {
                     step.disable.then_some(false)
                 } else {
                     step.enable.then_some(true)
@@ -583,7 +583,7 @@ impl Builder<'_> {
                 Task {
                     service: Some(ServiceArgs {
                         name: jinja_literal(unit),
-                        state: if stop { "stopped" } else { "started" },
+                        state: if stopping { "stopped" } else { "started" },
                         enabled,
                     }),
                     ..Task::default()
