@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the ffu wheel into a fresh virtual environment and checks the Python package:
 # pytest (ffu-py/tests), mypy.stubtest against the built module, mypy --strict on the typed
-# example and the Ansible example.
+# example and the two Ansible examples.
 #
-# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy, PyYAML, psycopg, PyMySQL and alembic
-# come from PyPI into the environment (pip's cache makes later runs quick). Works from any directory; exits non-zero on any
+# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy, PyYAML, psycopg, PyMySQL, alembic and
+# ansible-core come from PyPI into the environment (pip's cache makes later runs quick). Works from any directory; exits non-zero on any
 # failure.
 #
 # Environment:
