@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod export;
 mod runner;
+mod schema;
 use ffu_core::{
     render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy,
     ServiceState,
@@ -50,6 +51,8 @@ enum Command {
     /// Export a plan for an execution engine that runs it across the fleet.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Print the JSON Schema of a document: catalog, inventory or plan.
+    Schema(schema::SchemaArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -411,6 +414,7 @@ fn execute(command: Command, exits: bool) -> u8 {
         Command::Discover(args) => discover(&args),
         Command::Journal(command) => journal(&command),
         Command::Export(command) => export::export(&command),
+        Command::Schema(args) => schema::schema(&args),
     };
     match result {
         Ok(()) => 0,

@@ -46,6 +46,7 @@ mod plan;
 mod planner;
 mod release;
 pub mod render;
+pub mod schema;
 mod service;
 pub mod sql;
 mod state;
