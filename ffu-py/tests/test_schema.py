@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,17 @@ INVENTORIES = [DATA / "inventory-pike.yaml", DATA / "inventory-mixed.yaml",
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML as ffu reads it: `2016-10-06` is a string, not a date."""
+    """YAML as ffu reads it (YAML 1.2): `2016-10-06` is a string, not a date, and `on:` (a
+    task's hosts) a string, not a boolean; only true and false are booleans."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    key: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    key: [(tag, regex) for tag, regex in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load(path: Path) -> Any:

@@ -547,7 +547,7 @@ impl Builder<'_> {
             name: format!("{reference}: stop the run"),
             fail: Some(Message {
                 msg: format!(
-                    "step {reference} failed on {HOST_VAR}: {{{{ ansible_failed_result.msg | default('') }}}}"
+                    "step {reference} failed on {HOST_VAR}: {{{{ ansible_failed_result.msg | default('') }}}} {{{{ (ansible_failed_result.ansible_facts | default({{}})) | dict2items | map(attribute='value') | join(' ') }}}}"
                 ),
             }),
             ..Task::default()
