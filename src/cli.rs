@@ -133,6 +133,10 @@ enum JournalCommand {
         /// Seconds after which the lock of a silent runner may be taken over.
         #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
         lock_ttl: u64,
+        /// Take up to N steps that run together (the hosts of one agent batch), one id a
+        /// line.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        max: usize,
     },
     /// Mark a running step done (--force: an operator marks any step done).
     Done(runner::DoneArgs),
@@ -994,6 +998,13 @@ fn journal(command: &JournalCommand) -> Result<(), Failure> {
             journal,
             owner,
             lock_ttl,
+            max,
+        } if *max > 1 => runner::next_many(journal, owner, *lock_ttl, *max),
+        JournalCommand::Next {
+            journal,
+            owner,
+            lock_ttl,
+            max: _,
         } => {
             let mut journal = open_journal(journal)?;
             let next = journal.next(owner, std::time::Duration::from_secs(*lock_ttl))?;

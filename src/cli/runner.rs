@@ -277,3 +277,32 @@ pub(super) fn write_status_details(
     }
     Ok(())
 }
+
+/// `ffu journal next --max N`: up to N steps of one batch (same hop, same `batch`), one
+/// id a line.
+pub(super) fn next_many(
+    args: &JournalArgs,
+    owner: &str,
+    lock_ttl: u64,
+    max: usize,
+) -> Result<(), Failure> {
+    let (text, name) = super::read_input(&args.plan)?;
+    let plan = ffu_core::Plan::from_json(&text, &name)?;
+    let batch: std::collections::HashMap<&str, (usize, Option<usize>)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.id.as_str(), (s.hop, s.batch)))
+        .collect();
+    let together = |a: &str, b: &str| match (batch.get(a), batch.get(b)) {
+        (Some(x @ (_, Some(_))), Some(y)) => x == y,
+        _ => false,
+    };
+    let mut journal = open_journal(args)?;
+    let steps = journal.next_many(owner, Duration::from_secs(lock_ttl), max, &together)?;
+    emit(None, |out| {
+        for step in &steps {
+            writeln!(out, "{step}")?;
+        }
+        Ok(())
+    })
+}

@@ -324,6 +324,76 @@ impl Journal {
             .collect())
     }
 
+    /// Claims up to `max` steps under one lock (`ffu journal next --max N`): the step
+    /// [`Journal::next`] gives, then the steps right after it in plan order that are not
+    /// done and run `together` with it (the plan's steps of one agent batch), so that a
+    /// batch of 50 hosts is one claim. Empty when every step is done.
+    ///
+    /// # Errors
+    /// As [`Journal::next`].
+    pub fn next_many(
+        &mut self,
+        owner: &str,
+        ttl: Duration,
+        max: usize,
+        together: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Vec<String>> {
+        let Some(first) = self.next(owner, ttl)? else {
+            return Ok(Vec::new());
+        };
+        let mut claimed = vec![first];
+        if max <= 1 {
+            return Ok(claimed);
+        }
+        transaction(self.conn.as_mut(), |conn| {
+            query(conn, &super::lock_run_for(conn.backend()))?;
+            // `next` took the lock; another runner may have taken an expired one since.
+            take_lock(conn, owner, ttl, &|_| true)?;
+            let first = claimed[0].clone();
+            let position = query(
+                conn,
+                &Query::select()
+                    .column("position")
+                    .from(super::STEP)
+                    .and_where(Expr::col("run_id").eq(RUN_ID))
+                    .and_where(Expr::col("step_id").eq(first.as_str()))
+                    .to_owned(),
+            )?;
+            let position = position
+                .first()
+                .and_then(|row| row.first()?.as_i64())
+                .unwrap_or(i64::MAX);
+            let limit = u64::try_from(max - 1).unwrap_or(u64::MAX);
+            let following = query(
+                conn,
+                &Query::select()
+                    .columns(["step_id", "state"])
+                    .from(super::STEP)
+                    .and_where(Expr::col("run_id").eq(RUN_ID))
+                    .and_where(Expr::col("position").gt(position))
+                    .order_by("position", sea_query::Order::Asc)
+                    .limit(limit)
+                    .to_owned(),
+            )?;
+            let now = now_ms();
+            for row in &following {
+                let (Some(id), Some(state)) = (
+                    row.first().and_then(SqlValue::as_str),
+                    row.get(1).and_then(SqlValue::as_str),
+                ) else {
+                    break;
+                };
+                if state == StepState::Done.as_str() || !together(&first, id) {
+                    break;
+                }
+                execute(conn, &claim(id, now))?;
+                claimed.push(id.to_owned());
+            }
+            Ok(())
+        })?;
+        Ok(claimed)
+    }
+
     /// Who holds the lock now, and until when (Unix milliseconds).
     ///
     /// # Errors
