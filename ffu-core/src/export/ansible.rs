@@ -31,6 +31,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashSet;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -233,17 +234,20 @@ fn family(step: &Step) -> Option<(String, String)> {
 
 fn units(plan: &Plan, targets: &[String]) -> Vec<Unit> {
     let mut units: Vec<Unit> = Vec::new();
+    // The hosts of the last unit: a unit of 10,000 hosts must not be searched per step.
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
     for (index, step) in plan.steps.iter().enumerate() {
         let family = family(step);
         if let Some(last) = units.last_mut() {
             let same = matches!((&last.key, &family), (Some(a), Some((_, b))) if a == b);
-            if same && last.batch == step.batch && !last.hosts.iter().any(|h| *h == targets[index])
-            {
+            if same && last.batch == step.batch && seen.insert(&targets[index]) {
                 last.steps.push(index);
                 last.hosts.push(targets[index].clone());
                 continue;
             }
         }
+        seen.clear();
+        seen.insert(&targets[index]);
         let (prefix, key) = family.unzip();
         units.push(Unit {
             steps: vec![index],
@@ -323,9 +327,10 @@ fn batch_plays<'a>(units: &'a [Unit], plays: &mut Vec<PlayPlan<'a>>) {
     for end in 1..=units.len() {
         if end == units.len() || units[end].batch != units[start].batch {
             let mut hosts: Vec<String> = Vec::new();
+            let mut seen: FxHashSet<&str> = FxHashSet::default();
             for unit in &units[start..end] {
                 for host in &unit.hosts {
-                    if !hosts.contains(host) {
+                    if seen.insert(host) {
                         hosts.push(host.clone());
                     }
                 }
@@ -896,7 +901,7 @@ pub fn export(
             "site.yml".to_owned(),
             yaml(&site, "the Ansible playbook as YAML")?,
         ),
-        ("plan.json".to_owned(), plan.to_json_pretty()),
+        ("plan.json".to_owned(), plan.to_json()),
     ];
     Ok(AnsibleExport {
         files,
