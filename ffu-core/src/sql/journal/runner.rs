@@ -406,3 +406,116 @@ impl Journal {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Plan, Policy, Step, StepKind};
+
+    fn plan(ids: &[(&str, Option<usize>)]) -> Plan {
+        let steps = ids
+            .iter()
+            .map(|(id, batch)| {
+                let mut step = Step::new((*id).to_owned(), 0, StepKind::Stop, String::new());
+                step.batch = *batch;
+                step
+            })
+            .collect();
+        Plan::new("t", "a", "b", Policy::default(), vec![], vec![], steps)
+    }
+
+    fn journal(name: &str, plan: &Plan) -> (Journal, std::path::PathBuf) {
+        let path =
+            std::env::temp_dir().join(format!("ffu-runner-{}-{name}.db", std::process::id()));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        (Journal::open_sqlite(&path, plan).unwrap(), path)
+    }
+
+    const TTL: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn runs_claim_steps_hold_the_lock_and_dead_runners_lose_it() {
+        let p = plan(&[("s1", None), ("s2", None)]);
+        let (mut j, path) = journal("claims", &p);
+        let alive = |_: &str| true;
+        let dead = |_: &str| false;
+        j.lock("run-a", TTL, &alive).unwrap();
+        assert_eq!(
+            j.start("s2", Some("h2"), "run-a", TTL, &alive, None)
+                .unwrap(),
+            Start::Run { attempt: 1 }
+        );
+        j.finish_keeping_lock("s2", StepState::Done, None).unwrap();
+        // The lock stays with run-a: a live run-b is refused, naming run-a.
+        let refused = j.start("s1", None, "run-b", TTL, &alive, None).unwrap_err();
+        assert!(refused.to_string().contains("\"run-a\""), "{refused}");
+        assert_eq!(j.lock_holder().unwrap().unwrap().0, "run-a");
+        // run-a died: run-b takes over; a step done is not run again.
+        assert_eq!(
+            j.start("s2", None, "run-b", TTL, &dead, None).unwrap(),
+            Start::Done
+        );
+        assert_eq!(
+            j.start("s1", Some("h1"), "run-b", TTL, &dead, None)
+                .unwrap(),
+            Start::Run { attempt: 1 }
+        );
+        j.finish_keeping_lock("s1", StepState::Failed, Some("exit 3: disk full"))
+            .unwrap();
+        assert_eq!(j.errors().unwrap()["s1"], "exit 3: disk full");
+        // The attempt limit, then an operator's reset clears attempts and the error.
+        let limited = j
+            .start("s1", None, "run-b", TTL, &dead, Some(1))
+            .unwrap_err();
+        assert!(limited.to_string().contains("limit is 1"), "{limited}");
+        assert_eq!(
+            j.set_state("s1", StepState::Pending).unwrap(),
+            StepState::Failed
+        );
+        assert!(j.errors().unwrap().is_empty());
+        assert_eq!(
+            j.start("s1", None, "run-b", TTL, &dead, Some(1)).unwrap(),
+            Start::Run { attempt: 1 }
+        );
+        // Unlocking another's lock is refused unless forced, which names the holder.
+        assert!(j.unlock(Some("run-c")).is_err());
+        assert_eq!(j.unlock(None).unwrap().as_deref(), Some("run-b"));
+        assert_eq!(
+            j.set_state("s1", StepState::Done).unwrap(),
+            StepState::Running
+        );
+        let steps = j.steps().unwrap();
+        assert!(steps.iter().all(|s| s.state == StepState::Done));
+        assert_eq!(steps[1].host.as_deref(), Some("h2"));
+        drop(j);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn next_many_claims_one_batch() {
+        let p = plan(&[
+            ("c", None),
+            ("b1", Some(1)),
+            ("b2", Some(1)),
+            ("b3", Some(1)),
+            ("d", Some(2)),
+        ]);
+        let (mut j, path) = journal("batch", &p);
+        let batch: std::collections::HashMap<&str, Option<usize>> =
+            p.steps.iter().map(|s| (s.id.as_str(), s.batch)).collect();
+        let together = |a: &str, b: &str| batch[a].is_some() && batch[a] == batch[b];
+        assert_eq!(j.next_many("r", TTL, 5, &together).unwrap(), ["c"]);
+        j.done("c").unwrap();
+        assert_eq!(j.next_many("r", TTL, 2, &together).unwrap(), ["b1", "b2"]);
+        for id in ["b1", "b2"] {
+            j.finish_keeping_lock(id, StepState::Done, None).unwrap();
+        }
+        assert_eq!(j.next_many("r", TTL, 5, &together).unwrap(), ["b3"]);
+        j.done("b3").unwrap();
+        assert_eq!(j.next_many("r", TTL, 5, &together).unwrap(), ["d"]);
+        drop(j);
+        let _ = std::fs::remove_file(path);
+    }
+}
