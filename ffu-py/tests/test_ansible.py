@@ -294,3 +294,33 @@ def test_deployment_tool_example_exports_a_playbook_ansible_accepts(tmp_path: Pa
     assert "systemctl disable --now openstack-nova-compute" in commands
     checked = run_playbook(out, "--syntax-check")
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+
+
+def test_operator_controls_of_the_journal(tmp_path: Path, small: ffu.Catalog) -> None:
+    plan = small.plan("r1", "r2")
+    (tmp_path / "plan.json").write_text(plan.to_json())
+    journal = ["--db", f"sqlite:{tmp_path / 'j.db'}", "--plan", str(tmp_path / "plan.json")]
+    first, second = plan.steps[0].id, plan.steps[1].id
+
+    def ffu_journal(*args: str) -> str:
+        result = run_ffu("journal", *args[:1], *journal, *args[1:])
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert ffu_journal("start", "--runner", "deploy", "--host", "ctl-1", first) == "run\n"
+    ffu_journal("fail", "--keep-lock", "--error", "exit 3: disk full", first)
+    status = ffu_journal("status")
+    assert f"failed {first} on ctl-1 (attempt 1): exit 3: disk full" in status
+    assert "locked by deploy pid" in status
+    # Another runner is kept out while "deploy" (this test's process) lives.
+    other = run_ffu("journal", "start", *journal, "--runner", "other", first)
+    assert other.returncode == 2 and 'is locked by "deploy pid' in other.stderr
+    limited = run_ffu("journal", "start", *journal, "--runner", "deploy", "--max-attempts", "1", first)
+    assert limited.returncode == 2 and "the limit is 1" in limited.stderr
+    assert ffu_journal("reset", first) == f"ok: {first}: failed -> pending\n"
+    assert ffu_journal("skip", second) == f"ok: {second}: pending -> done\n"
+    assert ffu_journal("done", "--force", first) == f"ok: {first}: pending -> done\n"
+    assert ffu_journal("start", "--runner", "deploy", second) == "done\n"
+    assert ffu_journal("unlock", "--force").startswith("ok: broke the lock of deploy pid ")
+    counts = json.loads(ffu_journal("status", "--format", "json"))
+    assert counts["lock"] is None and [s["state"] for s in counts["steps"][:2]] == ["done", "done"]
