@@ -7,6 +7,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod export;
+mod runner;
+mod schema;
 use ffu_core::{
     render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy,
     ServiceState,
@@ -44,6 +48,11 @@ enum Command {
     /// The journal of an upgrade run: which steps are done, and the next one to run.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Export a plan for an execution engine that runs it across the fleet.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
+    /// Print the JSON Schema of a document: catalog, inventory or plan.
+    Schema(schema::SchemaArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -124,11 +133,25 @@ enum JournalCommand {
         /// Seconds after which the lock of a silent runner may be taken over.
         #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
         lock_ttl: u64,
+        /// Take up to N steps that run together (the hosts of one agent batch), one id a
+        /// line.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        max: usize,
     },
-    /// Mark a running step done.
-    Done(JournalStepArgs),
+    /// Mark a running step done (--force: an operator marks any step done).
+    Done(runner::DoneArgs),
     /// Mark a running step failed (`next` gives it again).
-    Fail(JournalStepArgs),
+    Fail(runner::FailArgs),
+    /// Claim one given step for a runner: print `run` (it is marked running) or `done`.
+    Start(runner::StartArgs),
+    /// Take the journal's lock for a runner's whole run.
+    Lock(runner::LockArgs),
+    /// Release the runner's lock (--force: whoever holds it, naming them).
+    Unlock(runner::LockArgs),
+    /// An operator skips a step: it counts as done.
+    Skip(JournalStepArgs),
+    /// An operator resets a step to pending, its attempts to 0.
+    Reset(JournalStepArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,6 +417,8 @@ fn execute(command: Command, exits: bool) -> u8 {
         }) => import_alembic(&dir, &service, release, format),
         Command::Discover(args) => discover(&args),
         Command::Journal(command) => journal(&command),
+        Command::Export(command) => export::export(&command),
+        Command::Schema(args) => schema::schema(&args),
     };
     match result {
         Ok(()) => 0,
@@ -931,6 +956,8 @@ fn journal(command: &JournalCommand) -> Result<(), Failure> {
             let mut journal = open_journal(journal)?;
             let steps = journal.steps()?;
             let counts = ffu_core::sql::Counts::of(&steps);
+            let errors = journal.errors()?;
+            let lock = journal.lock_holder()?;
             emit(None, |out| match format {
                 ReportFormat::Json => {
                     let list: Vec<serde_json::Value> = steps
@@ -939,31 +966,44 @@ fn journal(command: &JournalCommand) -> Result<(), Failure> {
                             serde_json::json!({
                                 "id": s.id, "state": s.state.as_str(), "attempts": s.attempts,
                                 "host": s.host, "started_at": s.started_at,
-                                "finished_at": s.finished_at,
+                                "finished_at": s.finished_at, "error": errors.get(&s.id),
                             })
                         })
                         .collect();
                     serde_json::to_writer_pretty(
                         &mut *out,
-                        &serde_json::json!({"checksum": journal.checksum(), "steps": list}),
+                        &serde_json::json!({
+                            "checksum": journal.checksum(), "steps": list,
+                            "lock": lock.as_ref().map(|(owner, _)| owner),
+                        }),
                     )?;
                     writeln!(out)
                 }
-                ReportFormat::Text => writeln!(
-                    out,
-                    "{} steps: {} done, {} running, {} failed, {} pending",
-                    counts.total(),
-                    counts.done,
-                    counts.running,
-                    counts.failed,
-                    counts.pending
-                ),
+                ReportFormat::Text => {
+                    writeln!(
+                        out,
+                        "{} steps: {} done, {} running, {} failed, {} pending",
+                        counts.total(),
+                        counts.done,
+                        counts.running,
+                        counts.failed,
+                        counts.pending
+                    )?;
+                    runner::write_status_details(out, &steps, &errors, lock.as_ref())
+                }
             })
         }
         JournalCommand::Next {
             journal,
             owner,
             lock_ttl,
+            max,
+        } if *max > 1 => runner::next_many(journal, owner, *lock_ttl, *max),
+        JournalCommand::Next {
+            journal,
+            owner,
+            lock_ttl,
+            max: _,
         } => {
             let mut journal = open_journal(journal)?;
             let next = journal.next(owner, std::time::Duration::from_secs(*lock_ttl))?;
@@ -972,8 +1012,17 @@ fn journal(command: &JournalCommand) -> Result<(), Failure> {
                 None => Ok(()),
             })
         }
-        JournalCommand::Done(args) => Ok(open_journal(&args.journal)?.done(&args.step)?),
-        JournalCommand::Fail(args) => Ok(open_journal(&args.journal)?.fail(&args.step)?),
+        JournalCommand::Done(args) => runner::done(args),
+        JournalCommand::Fail(args) => runner::fail(args),
+        JournalCommand::Start(args) => runner::start(args),
+        JournalCommand::Lock(args) => runner::lock(args),
+        JournalCommand::Unlock(args) => runner::unlock(args),
+        JournalCommand::Skip(args) => {
+            runner::set_state(&args.journal, &args.step, ffu_core::sql::StepState::Done)
+        }
+        JournalCommand::Reset(args) => {
+            runner::set_state(&args.journal, &args.step, ffu_core::sql::StepState::Pending)
+        }
     }
 }
 

@@ -198,6 +198,13 @@ pub enum Error {
         /// What is wrong, naming the service and migration.
         message: String,
     },
+    /// A plan cannot be exported for an execution engine as asked: a plan and an inventory
+    /// that do not match, a bad `--command` template. The message names the item.
+    #[error("{message}")]
+    Export {
+        /// What is wrong, naming the step, host or argument.
+        message: String,
+    },
     /// A document that ffu made (a catalog as JSON or YAML) could not be serialized. Not
     /// expected in practice: the documents are plain data.
     #[error("cannot write {what}: {source}")]

@@ -35,6 +35,7 @@
 mod alembic;
 mod catalog;
 mod error;
+pub mod export;
 mod extension;
 mod extras;
 mod input;
@@ -45,6 +46,7 @@ mod plan;
 mod planner;
 mod release;
 pub mod render;
+pub mod schema;
 mod service;
 pub mod sql;
 mod state;

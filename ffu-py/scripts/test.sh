@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the ffu wheel into a fresh virtual environment and checks the Python package:
 # pytest (ffu-py/tests), mypy.stubtest against the built module, mypy --strict on the typed
-# example and the Ansible example.
+# example and the two Ansible examples.
 #
-# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy, PyYAML, psycopg, PyMySQL and alembic
-# come from PyPI into the environment (pip's cache makes later runs quick). Works from any directory; exits non-zero on any
+# Needs only Rust and python3 (3.9 or later, with venv); maturin, pytest, mypy, PyYAML, psycopg, PyMySQL, alembic and
+# ansible-core come from PyPI into the environment (pip's cache makes later runs quick). Works from any directory; exits non-zero on any
 # failure.
 #
 # Environment:
@@ -93,7 +93,8 @@ step "stubtest"
 
 step "mypy --strict (typing example, Ansible example, the package)"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" \
-    "$root/ffu-py/tests/typing_example.py" "$root/ffu-py/examples/ansible_tasks.py"
+    "$root/ffu-py/tests/typing_example.py" "$root/ffu-py/examples/ansible_tasks.py" \
+    "$root/ffu-py/examples/ansible_export.py"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" -p ffu
 
 step "ok: ffu-py checked in $((SECONDS - started)) s"

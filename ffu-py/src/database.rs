@@ -412,7 +412,8 @@ pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, S
 ///
 /// `conn` is the path of a SQLite file (created if needed; ffu opens it itself) or any
 /// DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, ...; its backend guessed from its
-/// module, or given as `backend`). The tables are `ffu_run`, `ffu_step` and `ffu_lock`.
+/// module, or given as `backend`). The tables are `ffu_run`, `ffu_step`, `ffu_lock` and
+/// `ffu_step_error` (the error text of failed steps).
 /// Every transition is one transaction, committed on the connection before the method
 /// returns: give the journal a connection without other work in progress.
 #[pyclass(frozen, module = "ffu", name = "Journal")]

@@ -392,7 +392,8 @@ fn input_class<'a>(
         }
         Error::Unsupported { what: _ }
         | Error::BadPolicy { message: _ }
-        | Error::BadState { message: _ } => &classes.plan,
+        | Error::BadState { message: _ }
+        | Error::Export { message: _ } => &classes.plan,
         Error::UnknownService { name } => {
             attrs.set_item("service", name)?;
             &classes.plan

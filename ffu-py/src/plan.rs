@@ -14,7 +14,10 @@ use crate::catalog::PyCatalog;
 use crate::convert;
 use crate::errors::{argument_type_error, guarded, internal_error};
 use crate::facts;
+use crate::inventory::PyInventory;
 use crate::logging;
+use ffu_core::export::ansible::{self, AnsibleOptions};
+use ffu_core::export::CommandTemplate;
 
 /// An upgrade plan (`ffu-plan/1`): the path of releases, its hops, and the steps in
 /// execution order.
@@ -26,6 +29,23 @@ pub(crate) struct PyPlan {
     held: Held,
     /// The document it was read from (a path, or `<dict>`), for errors about it.
     file: Option<String>,
+}
+
+/// `sqlite:PATH` with PATH absolute: the playbook may run from anywhere.
+fn absolute_journal(py: Python<'_>, db: String) -> PyResult<String> {
+    let path = db
+        .strip_prefix("sqlite:")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            crate::errors::argument_error(
+                py,
+                "journal",
+                format!("unsupported journal {db:?}: give sqlite:PATH"),
+            )
+        })?;
+    let absolute = std::path::absolute(path)
+        .map_err(|err| crate::errors::argument_error(py, "journal", format!("{path}: {err}")))?;
+    Ok(format!("sqlite:{}", absolute.display()))
 }
 
 /// How a plan is held.
@@ -355,6 +375,46 @@ impl PyPlan {
         let plan = self.plan(py)?;
         py.detach(|| guarded(|| Ok(render::dot(plan))))
             .map_err(|failure| failure.into_py_err(py, None))
+    }
+
+    /// The plan as an Ansible playbook directory (`ffu export ansible`): file name to text
+    /// (`inventory.yml`, `site.yml`, `plan.json`). `inventory` names the hosts; `journal`
+    /// (`sqlite:PATH`) makes every step record itself there, so that a run started again
+    /// skips what is done; `commands` maps a step kind to its command template; `ffu` is
+    /// the program the playbook calls for the journal.
+    #[pyo3(signature = (inventory = None, journal = None, commands = None, ffu = None))]
+    fn to_ansible(
+        &self,
+        py: Python<'_>,
+        inventory: Option<PyRef<'_, PyInventory>>,
+        journal: Option<String>,
+        commands: Option<BTreeMap<String, String>>,
+        ffu: Option<String>,
+    ) -> PyResult<BTreeMap<String, String>> {
+        let journal = match journal {
+            Some(db) => Some(absolute_journal(py, db)?),
+            None => None,
+        };
+        let plan = Arc::clone(self.plan(py)?);
+        let fleet = inventory.map(|i| (Arc::clone(&i.catalog), Arc::clone(&i.inner)));
+        let result = py.detach(|| {
+            guarded(|| {
+                let commands = commands
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(kind, template)| CommandTemplate::parse(&format!("{kind}={template}")))
+                    .collect::<ffu_core::Result<Vec<_>>>()?;
+                let options = AnsibleOptions {
+                    journal,
+                    commands,
+                    ffu: ffu.unwrap_or_else(|| "ffu".to_owned()),
+                };
+                let fleet = fleet.as_ref().map(|(c, i)| (c.as_ref(), i.as_ref()));
+                Ok(ansible::export(&plan, fleet, &options)?)
+            })
+        });
+        let exported = result.map_err(|failure| failure.into_py_err(py, None))?;
+        Ok(exported.files.into_iter().collect())
     }
 
     /// Pickles as its JSON document.

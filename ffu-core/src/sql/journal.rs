@@ -7,7 +7,11 @@
 //! - `ffu_step` (`run_id`, `step_id`, `position`, `state`, `attempts`, `host`, `started_at`,
 //!   `finished_at`): one row per plan step; `state` is `pending`, `running`, `done` or
 //!   `failed`; times are Unix milliseconds;
-//! - `ffu_lock` (`lock_id`, `owner`, `expires_at`): the runner that holds the journal.
+//! - `ffu_lock` (`lock_id`, `owner`, `expires_at`): the runner that holds the journal;
+//!
+//! and, beside them (created when the journal opens, so older journals gain it),
+//! `ffu_step_error` (`run_id`, `step_id`, `message`): a failed step's error text (see
+//! `journal/runner.rs`).
 //!
 //! Every transition is one transaction (`BEGIN IMMEDIATE` on SQLite), so a runner killed
 //! at any instant leaves the journal as it was before or after the transition, never in
@@ -33,6 +37,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+
+mod runner;
+pub use runner::Start;
 
 const RUN: &str = "ffu_run";
 const STEP: &str = "ffu_step";
@@ -443,6 +450,7 @@ impl Journal {
         for statement in &ddl[..ddl.len() - usize::from(has_index)] {
             conn.execute(statement, &[])?;
         }
+        conn.execute(&runner::error_table_ddl(backend), &[])?;
         transaction(conn.as_mut(), |conn| {
             let target = conn.target().to_owned();
             let recorded = query(conn, &lock_run_for(backend))?;

@@ -394,7 +394,7 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 pub use discover::{discover, discover_sqlite, discovery_queries};
-pub use journal::{plan_checksum, Counts, StepRecord, StepState};
+pub use journal::{plan_checksum, Counts, Start, StepRecord, StepState};
 
 #[cfg(test)]
 mod tests {
