@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod config;
 use ffu_core::{
     render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy,
     ServiceState,
@@ -149,6 +151,9 @@ enum ImportCommand {
         #[arg(long, value_enum, default_value = "yaml")]
         format: DocFormat,
     },
+    /// Read a release's oslo.config option definitions (as text, never run) into a catalog
+    /// fragment of `config_changes` for `include:`.
+    OsloConfig(config::OsloConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -392,6 +397,7 @@ fn execute(command: Command, exits: bool) -> u8 {
             release,
             format,
         }) => import_alembic(&dir, &service, release, format),
+        Command::Import(ImportCommand::OsloConfig(args)) => config::import(&args),
         Command::Discover(args) => discover(&args),
         Command::Journal(command) => journal(&command),
     };

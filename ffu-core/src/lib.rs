@@ -40,6 +40,7 @@ mod extras;
 mod input;
 mod inventory;
 mod migration;
+mod oslo_config;
 mod parallel;
 mod plan;
 mod planner;
@@ -59,6 +60,7 @@ pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
 pub use extras::{Extras, EXTRA_PREFIX};
 pub use input::{read_document, read_document_from, MAX_DOCUMENT_BYTES};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
+pub use oslo_config::{import_oslo_config, OsloConfigImport};
 pub use migration::{Migration, MigrationId, MigrationKind};
 pub use plan::{
     CodeSide, ConfigEdit, ConfigEditAction, Hop, Mode, Phase, Plan, Policy, Step, StepKind,
