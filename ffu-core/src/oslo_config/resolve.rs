@@ -10,7 +10,7 @@ use super::source::ModuleText;
 use super::OptionRead;
 
 /// The option classes of `oslo_config.cfg` whose calls define options.
-const OPT_CLASSES: [&str; 15] = [
+const OPT_CLASSES: [&str; 16] = [
     "Opt",
     "StrOpt",
     "BoolOpt",
@@ -25,6 +25,7 @@ const OPT_CLASSES: [&str; 15] = [
     "HostnameOpt",
     "HostAddressOpt",
     "URIOpt",
+    "HostDomainOpt",
     "SubCommandOpt",
 ];
 
