@@ -46,6 +46,9 @@ enum Command {
     /// The journal of an upgrade run: which steps are done, and the next one to run.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// A service's configuration files across releases: composed changes, files rewritten.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -400,6 +403,7 @@ fn execute(command: Command, exits: bool) -> u8 {
         Command::Import(ImportCommand::OsloConfig(args)) => config::import(&args),
         Command::Discover(args) => discover(&args),
         Command::Journal(command) => journal(&command),
+        Command::Config(command) => config::config(&command),
     };
     match result {
         Ok(()) => 0,

@@ -7,9 +7,14 @@
 //! could know (a name or group built at run time, options made by a library function) is
 //! left out with a warning naming the file and line: the reader never guesses.
 
+mod compose;
+mod ini;
 mod python;
 mod resolve;
 mod source;
+
+pub use compose::{ComposedChange, ConfigDiff, Reintroduced};
+pub use ini::{MigratedConfig, MovedOption, RemovedOption, REMOVED_MARKER};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -182,8 +187,8 @@ fn changes(
     options: &[OptionRead],
     previous: Option<&[OptionRead]>,
 ) -> Vec<FragmentChange> {
-    let change = |order: u8, action, from: &str, to: Option<&str>, value: Option<&str>| {
-        FragmentChange {
+    let change =
+        |order: u8, action, from: &str, to: Option<&str>, value: Option<&str>| FragmentChange {
             order,
             service: service.to_owned(),
             release: release.to_owned(),
@@ -191,18 +196,29 @@ fn changes(
             from: from.to_owned(),
             to: to.map(str::to_owned),
             value: value.map(str::to_owned),
-        }
-    };
+        };
     let mut out = BTreeSet::new();
-    let old: BTreeMap<String, &OptionRead> =
-        previous.unwrap_or_default().iter().map(|o| (o.key(), o)).collect();
+    let old: BTreeMap<String, &OptionRead> = previous
+        .unwrap_or_default()
+        .iter()
+        .map(|o| (o.key(), o))
+        .collect();
     let new: BTreeMap<String, &OptionRead> = options.iter().map(|o| (o.key(), o)).collect();
     let new_aliases: BTreeSet<String> = options.iter().flat_map(OptionRead::deprecated).collect();
     for option in options {
-        let before = old.get(&option.key()).map(|o| o.deprecated()).unwrap_or_default();
+        let before = old
+            .get(&option.key())
+            .map(|o| o.deprecated())
+            .unwrap_or_default();
         for alias in option.deprecated() {
             if previous.is_none() || !before.contains(&alias) {
-                out.insert(change(0, ConfigAction::Rename, &alias, Some(&option.key()), None));
+                out.insert(change(
+                    0,
+                    ConfigAction::Rename,
+                    &alias,
+                    Some(&option.key()),
+                    None,
+                ));
             }
         }
     }
@@ -278,7 +294,11 @@ impl OsloConfigImport {
             .map(OptionRead::key)
             .collect();
         if !announced.is_empty() {
-            let _ = writeln!(text, "# Deprecated for removal (still read in {}):", self.release);
+            let _ = writeln!(
+                text,
+                "# Deprecated for removal (still read in {}):",
+                self.release
+            );
             for key in announced {
                 let _ = writeln!(text, "#   {key}");
             }

@@ -330,7 +330,12 @@ impl Parser<'_> {
                     self.at += 1;
                 }
             }
-            out.push((bound, format!("{base}.{name}")));
+            let full = if base.is_empty() {
+                name
+            } else {
+                format!("{base}.{name}")
+            };
+            out.push((bound, full));
             if !self.eat(",") {
                 break;
             }
@@ -372,6 +377,8 @@ impl Parser<'_> {
                     value = Expr::Add(Box::new(value), Box::new(right));
                 }
                 None | Some(Tok::Op(")" | "]" | "}" | "," | ":" | "=")) => return value,
+                // A comprehension's `for`: the caller sees it and gives up on the whole.
+                Some(Tok::Name(word)) if word == "for" => return value,
                 _ => {
                     self.skip_rest();
                     return Expr::Other;
@@ -692,9 +699,8 @@ fn tokenize(text: &str) -> Vec<(u32, Tok)> {
 fn operator(rest: &[char]) -> (&'static str, usize) {
     const OPS: [&str; 47] = [
         "**=", "//=", ">>=", "<<=", "...", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "%=",
-        "&=", "|=", "^=", "->", "**", "//", "<<", ">>", ":=", "@=", "(", ")", "[", "]", "{",
-        "}", ",", ":", ".", ";", "=", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^", "~",
-        "@",
+        "&=", "|=", "^=", "->", "**", "//", "<<", ">>", ":=", "@=", "(", ")", "[", "]", "{", "}",
+        ",", ":", ".", ";", "=", "+", "-", "*", "/", "%", "<", ">", "&", "|", "^", "~", "@",
     ];
     for op in OPS {
         if op.chars().zip(rest).filter(|(a, b)| a == *b).count() == op.len()
@@ -784,7 +790,7 @@ mod tests {
 
     #[test]
     fn relative_imports_become_absolute() {
-        let Stmt::FromImport(names) = one("from .. import conf as c, other\n") else {
+        let Stmt::FromImport(names) = one("from . import conf as c, other\n") else {
             panic!("not an import");
         };
         assert_eq!(

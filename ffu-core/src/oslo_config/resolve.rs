@@ -242,9 +242,9 @@ impl Reader<'_> {
                 match stmt {
                     Stmt::Expr(expr) => self.registration(module, *line, expr, &mut groups),
                     Stmt::Return(value)
-                        if function.as_deref().is_some_and(|f| {
-                            f.starts_with("list_") && f.ends_with("opts")
-                        }) =>
+                        if function
+                            .as_deref()
+                            .is_some_and(|f| f.starts_with("list_") && f.ends_with("opts")) =>
                     {
                         self.listed(module, *line, value, &mut groups);
                     }
@@ -368,12 +368,16 @@ impl Reader<'_> {
             let mut calls = Vec::new();
             for (_, stmt, _) in &statements {
                 match stmt {
-                    Stmt::Assign(_, e) | Stmt::Expr(e) | Stmt::Return(e) => e.walk_calls(&mut calls),
+                    Stmt::Assign(_, e) | Stmt::Expr(e) | Stmt::Return(e) => {
+                        e.walk_calls(&mut calls)
+                    }
                     _ => {}
                 }
             }
             for call in calls {
-                let Expr::Call { at, .. } = call else { continue };
+                let Expr::Call { at, .. } = call else {
+                    continue;
+                };
                 if !is_opt_call(call) {
                     continue;
                 }
@@ -454,7 +458,9 @@ impl Reader<'_> {
                 return None;
             }
         };
-        let default = call.kwarg("default").and_then(|d| self.literal(module, d, 0));
+        let default = call
+            .kwarg("default")
+            .and_then(|d| self.literal(module, d, 0));
         Some(OptionRead {
             group: String::new(),
             name: dest.replace('-', "_"),

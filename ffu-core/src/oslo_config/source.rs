@@ -100,7 +100,9 @@ fn module_text(parts: &[String], shown: String, text: String) -> ModuleText {
 /// The `.py` files under `dir` (tests, hidden directories and caches left out), as
 /// relative path components.
 fn collect(dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> Result<()> {
-    let here = prefix.iter().fold(dir.to_path_buf(), |p, part| p.join(part));
+    let here = prefix
+        .iter()
+        .fold(dir.to_path_buf(), |p, part| p.join(part));
     let io = |source| Error::Io {
         path: here.clone(),
         source,
@@ -156,14 +158,12 @@ fn read_wheel(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<ModuleText>
             continue;
         }
         let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|err| Error::Parse {
-                file: format!("{shown}!{name}"),
-                location: None,
-                message: format!("cannot unpack it from the wheel: {err}"),
-                source: Some(Box::new(err)),
-            })?;
+        entry.read_to_end(&mut bytes).map_err(|err| Error::Parse {
+            file: format!("{shown}!{name}"),
+            location: None,
+            message: format!("cannot unpack it from the wheel: {err}"),
+            source: Some(Box::new(err)),
+        })?;
         let Ok(text) = String::from_utf8(bytes) else {
             warnings.push(format!("{shown}!{name}: not UTF-8, not read"));
             continue;
