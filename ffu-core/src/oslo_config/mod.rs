@@ -219,6 +219,20 @@ fn changes(
                     Some(&option.key()),
                     None,
                 ));
+                // An option renamed into one with another default: a file that left the
+                // old one unset now gets the new default.
+                let old_default = old.get(&alias).and_then(|o| o.default.as_ref());
+                if let (Some(was), Some(now)) = (old_default, &option.default) {
+                    if was != now && !old.contains_key(&option.key()) {
+                        out.insert(change(
+                            2,
+                            ConfigAction::Default,
+                            &option.key(),
+                            None,
+                            Some(now),
+                        ));
+                    }
+                }
             }
         }
     }

@@ -458,9 +458,11 @@ impl Reader<'_> {
                 return None;
             }
         };
-        let default = call
-            .kwarg("default")
-            .and_then(|d| self.literal(module, d, 0));
+        // Without `default=`, oslo.config's default is None.
+        let default = match call.kwarg("default") {
+            None => Some("<None>".to_owned()),
+            Some(d) => self.literal(module, d, 0),
+        };
         Some(OptionRead {
             group: String::new(),
             name: dest.replace('-', "_"),
