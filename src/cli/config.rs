@@ -110,7 +110,7 @@ fn bad_input(err: ffu_core::Error) -> Failure {
         Failure::Negative(message) => {
             Failure::BadInput(message.replace("error: no plan possible: ", "error: "))
         }
-        bad => bad,
+        bad @ Failure::BadInput(_) => bad,
     }
 }
 

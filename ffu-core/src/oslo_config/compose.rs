@@ -168,12 +168,12 @@ impl Composer {
                 if let Some(targets) = renames.get(name.as_str()) {
                     for target in targets {
                         track.steps.push(format!("{release}: {name} -> {target}"));
-                        track.release = release.to_owned();
+                        release.clone_into(&mut track.release);
                         names.push((*target).to_owned());
                     }
                 } else if removals.contains(&name.as_str()) {
                     track.steps.push(format!("{release}: {name} removed"));
-                    track.release = release.to_owned();
+                    release.clone_into(&mut track.release);
                 } else {
                     names.push(name.clone());
                 }

@@ -337,7 +337,9 @@ fn assemble(
             }
             text.push('\n');
         }
-        text.push_str(&format!("[{section}]\n"));
+        text.push('[');
+        text.push_str(&section);
+        text.push_str("]\n");
         push_lines(&mut text, lines);
     }
     text

@@ -84,8 +84,12 @@ impl Expr {
             } => {
                 out.push(self);
                 func.walk_calls(out);
-                args.iter().for_each(|a| a.walk_calls(out));
-                kwargs.iter().for_each(|(_, v)| v.walk_calls(out));
+                for arg in args {
+                    arg.walk_calls(out);
+                }
+                for (_, value) in kwargs {
+                    value.walk_calls(out);
+                }
             }
             Expr::List(items) => items.iter().for_each(|a| a.walk_calls(out)),
             Expr::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
@@ -145,7 +149,7 @@ fn statement(tokens: &[(u32, Tok)], module: &str, is_package: bool) -> Option<St
     match &tokens[0].1 {
         Tok::Name(word) if word == "import" => return Some(Stmt::Import(parser.import())),
         Tok::Name(word) if word == "from" => {
-            return Some(Stmt::FromImport(parser.from_import(module, is_package)));
+            return Some(Stmt::FromImport(parser.import_from(module, is_package)));
         }
         Tok::Name(word) if word == "def" => match tokens.get(1) {
             Some((_, Tok::Name(name))) => return Some(Stmt::Def(name.clone())),
@@ -289,7 +293,7 @@ impl Parser<'_> {
         }
     }
 
-    fn from_import(&mut self, module: &str, is_package: bool) -> Vec<(String, String)> {
+    fn import_from(&mut self, module: &str, is_package: bool) -> Vec<(String, String)> {
         self.at = 1;
         let mut dots = 0;
         while self.eat(".") {
@@ -326,7 +330,7 @@ impl Parser<'_> {
             let mut bound = name.clone();
             if self.eat_word("as") {
                 if let Some(Tok::Name(alias)) = self.peek() {
-                    bound = alias.clone();
+                    bound.clone_from(alias);
                     self.at += 1;
                 }
             }
@@ -444,15 +448,12 @@ impl Parser<'_> {
             }
             Tok::Op("-") => {
                 self.at += 1;
-                match self.peek().cloned() {
-                    Some(Tok::Num(n)) => {
-                        self.at += 1;
-                        Expr::Num(format!("-{n}"))
-                    }
-                    _ => {
-                        self.skip_rest();
-                        return Expr::Other;
-                    }
+                if let Some(Tok::Num(n)) = self.peek().cloned() {
+                    self.at += 1;
+                    Expr::Num(format!("-{n}"))
+                } else {
+                    self.skip_rest();
+                    return Expr::Other;
                 }
             }
             Tok::Op("(") => {
@@ -493,11 +494,11 @@ impl Parser<'_> {
                 Some(Tok::Op("[")) => {
                     self.at += 1;
                     let index = self.expr();
-                    if !self.eat("]") {
+                    if self.eat("]") {
+                        value = Expr::Subscript(Box::new(value), Box::new(index));
+                    } else {
                         self.skip_to_close("]");
                         value = Expr::Other;
-                    } else {
-                        value = Expr::Subscript(Box::new(value), Box::new(index));
                     }
                 }
                 _ => return value,

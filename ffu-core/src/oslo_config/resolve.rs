@@ -369,7 +369,7 @@ impl Reader<'_> {
             for (_, stmt, _) in &statements {
                 match stmt {
                     Stmt::Assign(_, e) | Stmt::Expr(e) | Stmt::Return(e) => {
-                        e.walk_calls(&mut calls)
+                        e.walk_calls(&mut calls);
                     }
                     _ => {}
                 }

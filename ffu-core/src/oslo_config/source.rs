@@ -22,6 +22,19 @@ fn may_hold_options(text: &str) -> bool {
     text.contains("oslo_config") || text.contains("register_opt")
 }
 
+/// Whether a file name is a Python module's (`.py`, in lower case as Python wants it).
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
+fn is_python(name: &str) -> bool {
+    name.ends_with(".py")
+}
+
+/// Whether a wheel's top directory holds its metadata or data, not importable modules.
+fn is_metadata(top: &str) -> bool {
+    Path::new(top)
+        .extension()
+        .is_some_and(|ext| ext == "data" || ext == "dist-info")
+}
+
 /// Whether a path (as `/`-separated parts) is test code, which defines options of its own.
 fn is_test_path(parts: &[&str]) -> bool {
     parts.iter().any(|part| *part == "tests" || *part == "test")
@@ -118,7 +131,7 @@ fn collect(dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> 
             prefix.push(name);
             collect(dir, prefix, out)?;
             prefix.pop();
-        } else if name.ends_with(".py") {
+        } else if is_python(&name) {
             let mut rel = prefix.clone();
             rel.push(name);
             out.push(rel);
@@ -149,12 +162,7 @@ fn read_wheel(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<ModuleText>
         })?;
         let name = entry.name().to_owned();
         let parts: Vec<&str> = name.split('/').collect();
-        if !name.ends_with(".py")
-            || entry.is_dir()
-            || is_test_path(&parts)
-            || parts[0].ends_with(".data")
-            || parts[0].ends_with(".dist-info")
-        {
+        if !is_python(&name) || entry.is_dir() || is_test_path(&parts) || is_metadata(parts[0]) {
             continue;
         }
         let mut bytes = Vec::new();
