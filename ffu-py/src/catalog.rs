@@ -184,6 +184,13 @@ impl PyCatalog {
         load(py, || Catalog::from_path(&path))
     }
 
+    /// The embedded catalog with the configuration changes generated from each project's
+    /// option definitions (what `ffu config` uses without `--catalog`).
+    #[staticmethod]
+    fn openstack_with_config(py: Python<'_>) -> PyResult<PyCatalog> {
+        load(py, || Ok(Catalog::openstack_with_config()))
+    }
+
     /// Parses a catalog from YAML text; `file` names it in error messages.
     #[staticmethod]
     #[pyo3(signature = (text, *, file = "<string>".to_owned()), text_signature = "(text, *, file='<string>')")]

@@ -114,11 +114,20 @@ fn bad_input(err: ffu_core::Error) -> Failure {
     }
 }
 
+/// The catalog of a configuration command: the embedded one with its generated
+/// configuration changes, unless `--catalog` names another.
+fn config_catalog(arg: &super::CatalogArg) -> Result<ffu_core::Catalog, Failure> {
+    match &arg.catalog {
+        Some(_) => super::load_catalog(arg),
+        None => Ok(ffu_core::Catalog::openstack_with_config()),
+    }
+}
+
 /// Runs `ffu config diff` or `ffu config migrate`.
 pub(super) fn config(command: &ConfigCommand) -> Result<(), Failure> {
     match command {
         ConfigCommand::Diff { path, format } => {
-            let catalog = super::load_catalog(&path.catalog)?;
+            let catalog = config_catalog(&path.catalog)?;
             let diff = catalog
                 .config_diff(&path.service, &path.from, &path.to)
                 .map_err(bad_input)?;
@@ -129,7 +138,7 @@ pub(super) fn config(command: &ConfigCommand) -> Result<(), Failure> {
             emit(None, |out| out.write_all(text.as_bytes()))
         }
         ConfigCommand::Migrate { file, path, output } => {
-            let catalog = super::load_catalog(&path.catalog)?;
+            let catalog = config_catalog(&path.catalog)?;
             let (text, name) = super::read_input(file)?;
             let migrated = catalog
                 .migrate_config(&text, &name, &path.service, &path.from, &path.to)

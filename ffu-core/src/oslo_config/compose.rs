@@ -383,6 +383,23 @@ mod tests {
     }
 
     #[test]
+    fn the_generated_changes_load_without_repeating_the_hand_written_ones() {
+        let hand = Catalog::openstack();
+        let full = Catalog::openstack_with_config();
+        assert!(full.config_changes().len() > hand.config_changes().len() + 500);
+        let mut seen = std::collections::HashSet::new();
+        for c in full.config_changes() {
+            let key = (c.service, c.release, c.action, c.from.clone(), c.to.clone());
+            assert!(seen.insert(key), "repeated: {c:?}");
+        }
+        let diff = full.config_diff("nova", "newton", "queens").unwrap();
+        assert!(diff
+            .changes
+            .iter()
+            .any(|c| c.from == "DEFAULT.scheduler_driver" && c.to == ["scheduler.driver"]));
+    }
+
+    #[test]
     fn bad_requests_are_errors() {
         let cat = catalog("  - {service: s, release: b, action: remove, from: g.x}\n");
         assert!(matches!(

@@ -118,16 +118,20 @@ pub fn import_oslo_config(
     previous: Option<&Path>,
 ) -> Result<OsloConfigImport> {
     let mut warnings = Vec::new();
-    let options = read_options(path, &mut warnings)?;
+    let (options, unplaced) = read_options(path, &mut warnings)?;
     let (previous_source, previous_options) = match previous {
         Some(previous) => {
             let mut ignored = Vec::new();
-            let options = read_options(previous, &mut ignored)?;
+            let (options, _) = read_options(previous, &mut ignored)?;
             (Some(shown_source(previous)), Some(options))
         }
         None => (None, None),
     };
-    let changes = changes(service, release, &options, previous_options.as_deref());
+    let read = Read {
+        options: &options,
+        unplaced: &unplaced,
+    };
+    let changes = changes(service, release, &read, previous_options.as_deref());
     Ok(OsloConfigImport {
         service: service.to_owned(),
         release: release.to_owned(),
@@ -139,10 +143,20 @@ pub fn import_oslo_config(
     })
 }
 
-/// The options at `path`, merged by group and name; an error when there are none.
-fn read_options(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<OptionRead>> {
+/// A release's options, and the names of options whose group is not known statically.
+struct Read<'a> {
+    options: &'a [OptionRead],
+    unplaced: &'a BTreeSet<String>,
+}
+
+/// The options at `path`, merged by group and name, and the names of options defined in a
+/// group not known statically; an error when there are none.
+fn read_options(
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<OptionRead>, BTreeSet<String>)> {
     let modules = source::read_modules(path, warnings)?;
-    let read = resolve::registered_options(&modules, warnings);
+    let (read, unplaced) = resolve::registered_options(&modules, warnings);
     let mut merged: BTreeMap<(String, String), OptionRead> = BTreeMap::new();
     for option in read {
         match merged.entry((option.group.clone(), option.name.clone())) {
@@ -168,7 +182,7 @@ fn read_options(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<OptionRea
             source: None,
         });
     }
-    Ok(merged.into_values().collect())
+    Ok((merged.into_values().collect(), unplaced))
 }
 
 /// The name a fragment gives its source: the file or directory name (a wheel's names the
@@ -180,13 +194,20 @@ fn shown_source(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// The changes of `release`, against the previous release's options where known.
+/// The changes of `release`, against the previous release's options where known. An option
+/// that seems gone but whose name is among those defined in a group not known statically
+/// is not called removed: it may only have moved where a static reader cannot follow.
 fn changes(
     service: &str,
     release: &str,
-    options: &[OptionRead],
+    read: &Read<'_>,
     previous: Option<&[OptionRead]>,
 ) -> Vec<FragmentChange> {
+    let options = read.options;
+    let unplaced = |key: &str| {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        read.unplaced.contains(name)
+    };
     let change =
         |order: u8, action, from: &str, to: Option<&str>, value: Option<&str>| FragmentChange {
             order,
@@ -245,11 +266,11 @@ fn changes(
         for alias in option.deprecated().iter().filter(|a| !still_read(a)) {
             if new.contains_key(&key) {
                 out.insert(change(0, ConfigAction::Rename, alias, Some(&key), None));
-            } else if !still_read(&key) {
+            } else if !still_read(&key) && !unplaced(alias) {
                 out.insert(change(1, ConfigAction::Remove, alias, None, None));
             }
         }
-        if !still_read(&key) {
+        if !still_read(&key) && !unplaced(&key) {
             out.insert(change(1, ConfigAction::Remove, &key, None, None));
         }
         if let (Some(now), Some(before)) = (new.get(&key), &option.default) {

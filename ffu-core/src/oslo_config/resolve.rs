@@ -9,8 +9,9 @@ use super::python::{parse_module, Expr, Stmt};
 use super::source::ModuleText;
 use super::OptionRead;
 
-/// The option classes of `oslo_config.cfg` whose calls define options.
-const OPT_CLASSES: [&str; 16] = [
+/// The option classes of `oslo_config.cfg` whose calls define options of configuration
+/// files (`SubCommandOpt` is a command line's sub-command, never in a file).
+const OPT_CLASSES: [&str; 15] = [
     "Opt",
     "StrOpt",
     "BoolOpt",
@@ -26,7 +27,6 @@ const OPT_CLASSES: [&str; 16] = [
     "HostAddressOpt",
     "URIOpt",
     "HostDomainOpt",
-    "SubCommandOpt",
 ];
 
 /// How deep names are followed; deeper is a loop (`a = a + b` read twice).
@@ -51,11 +51,12 @@ struct Reader<'a> {
     warnings: Vec<String>,
 }
 
-/// The options the modules define and register, sorted by group and name.
+/// The options the modules define and register, sorted by group and name, and the names of
+/// those defined whose group is not known statically.
 pub(crate) fn registered_options(
     texts: &[ModuleText],
     warnings: &mut Vec<String>,
-) -> Vec<OptionRead> {
+) -> (Vec<OptionRead>, BTreeSet<String>) {
     let modules = texts.iter().map(parse).collect();
     let by_name = texts
         .iter()
@@ -68,9 +69,10 @@ pub(crate) fn registered_options(
         warnings: Vec::new(),
     };
     let groups = reader.registrations();
-    let options = reader.options(&groups);
+    let mut unplaced = BTreeSet::new();
+    let options = reader.options(&groups, &mut unplaced);
     warnings.append(&mut reader.warnings);
-    options
+    (options, unplaced)
 }
 
 fn parse(text: &ModuleText) -> Module {
@@ -361,7 +363,11 @@ impl Reader<'_> {
     }
 
     /// Every option call of every module, read, in each group it is registered in.
-    fn options(&mut self, groups: &HashMap<Key, BTreeSet<String>>) -> Vec<OptionRead> {
+    fn options(
+        &mut self,
+        groups: &HashMap<Key, BTreeSet<String>>,
+        unplaced: &mut BTreeSet<String>,
+    ) -> Vec<OptionRead> {
         let mut out = Vec::new();
         for module in 0..self.modules.len() {
             let statements = std::mem::take(&mut self.modules[module].statements);
@@ -382,6 +388,9 @@ impl Reader<'_> {
                     continue;
                 }
                 let Some(registered) = groups.get(&(module, *at)) else {
+                    if let Some(name) = call.arg(0).and_then(|n| self.string(module, n, 0)) {
+                        unplaced.insert(name.replace('-', "_"));
+                    }
                     self.warn(
                         module,
                         at.0,
