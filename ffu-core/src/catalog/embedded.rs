@@ -4,7 +4,7 @@
 pub(super) const OPENSTACK_YAML: &str = include_str!("../../catalog/openstack.yaml");
 
 /// The configuration changes read from each project's own option definitions by
-/// `scripts/oslo-config-fragments.py` (`ffu import oslo-config` over the wheels on PyPI),
+/// `scripts/oslo-config-fragments.py` (`ffu import oslo-config` over the wheels on `PyPI`),
 /// merged into [`super::Catalog::openstack_with_config`] as `include:` fragments are.
 pub(super) const CONFIG_FRAGMENTS: &[(&str, &str)] = &[
     (
