@@ -370,3 +370,18 @@ def test_migrated_file_reads_the_same_under_the_target_release(tmp_path: Path, n
     assert after[("filter_scheduler", "available_filters")] == [
         "nova.scheduler.filters.all_filters", "my.filters.Extra"]
     assert after[("vnc", "server_listen")] == "192.0.2.10"
+
+
+def test_embedded_generated_changes_compose_over_the_path() -> None:
+    """Without --catalog, `ffu config` has the changes generated from the wheels: nova's
+    [DEFAULT]scheduler_driver (deprecated in ocata) becomes [scheduler]driver."""
+    import ffu
+
+    run = run_ffu("config", "diff", "--service", "nova", "--from", "newton", "--to", "queens")
+    assert run.returncode == 0, run.stderr
+    assert ("rename DEFAULT.scheduler_driver -> scheduler.driver  "
+            "[ocata: DEFAULT.scheduler_driver -> scheduler.driver]\n") in run.stdout
+    diff = ffu.Catalog.openstack_with_config().config_diff("nova", "newton", "queens")
+    assert len(diff["changes"]) == int(run.stdout.split(": ")[1].split()[0])
+    # The planning catalog stays without them.
+    assert ffu.Catalog.openstack().config_diff("nova", "newton", "queens")["changes"] == []
