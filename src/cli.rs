@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod config;
 mod export;
 mod runner;
 mod schema;
@@ -53,6 +54,9 @@ enum Command {
     Export(export::ExportCommand),
     /// Print the JSON Schema of a document: catalog, inventory or plan.
     Schema(schema::SchemaArgs),
+    /// A service's configuration files across releases: composed changes, files rewritten.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -172,6 +176,9 @@ enum ImportCommand {
         #[arg(long, value_enum, default_value = "yaml")]
         format: DocFormat,
     },
+    /// Read a release's oslo.config option definitions (as text, never run) into a catalog
+    /// fragment of `config_changes` for `include:`.
+    OsloConfig(config::OsloConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -415,10 +422,12 @@ fn execute(command: Command, exits: bool) -> u8 {
             release,
             format,
         }) => import_alembic(&dir, &service, release, format),
+        Command::Import(ImportCommand::OsloConfig(args)) => config::import(&args),
         Command::Discover(args) => discover(&args),
         Command::Journal(command) => journal(&command),
         Command::Export(command) => export::export(&command),
         Command::Schema(args) => schema::schema(&args),
+        Command::Config(command) => config::config(&command),
     };
     match result {
         Ok(()) => 0,

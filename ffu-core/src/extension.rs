@@ -24,7 +24,7 @@ pub struct Extension {
 }
 
 /// What a configuration change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConfigAction {
     /// An option moves: `from` is renamed to `to`.

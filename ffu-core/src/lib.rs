@@ -41,6 +41,7 @@ mod extras;
 mod input;
 mod inventory;
 mod migration;
+mod oslo_config;
 mod parallel;
 mod plan;
 mod planner;
@@ -62,6 +63,10 @@ pub use extras::{Extras, EXTRA_PREFIX};
 pub use input::{read_document, read_document_from, MAX_DOCUMENT_BYTES};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
 pub use migration::{Migration, MigrationId, MigrationKind};
+pub use oslo_config::{
+    import_oslo_config, ComposedChange, ConfigDiff, MigratedConfig, MovedOption, OsloConfigImport,
+    Reintroduced, RemovedOption, REMOVED_MARKER,
+};
 pub use plan::{
     CodeSide, ConfigEdit, ConfigEditAction, Hop, Mode, Phase, Plan, Policy, Step, StepKind,
     DEFAULT_BACKUP_COMMAND, PLAN_FORMAT,

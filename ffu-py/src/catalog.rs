@@ -184,6 +184,13 @@ impl PyCatalog {
         load(py, || Catalog::from_path(&path))
     }
 
+    /// The embedded catalog with the configuration changes generated from each project's
+    /// option definitions (what `ffu config` uses without `--catalog`).
+    #[staticmethod]
+    fn openstack_with_config(py: Python<'_>) -> PyResult<PyCatalog> {
+        load(py, || Ok(Catalog::openstack_with_config()))
+    }
+
     /// Parses a catalog from YAML text; `file` names it in error messages.
     #[staticmethod]
     #[pyo3(signature = (text, *, file = "<string>".to_owned()), text_signature = "(text, *, file='<string>')")]
@@ -505,6 +512,49 @@ impl PyCatalog {
             .detach(|| guarded(|| Ok(ffu_core::verify_document(catalog, &plan, &file)?)))
             .map_err(|failure| failure.into_py_err(py, None))?;
         Ok(violations.into_iter().map(PyViolation::from).collect())
+    }
+
+    /// The configuration changes of `service` composed from `from_` to `to`, as a dict:
+    /// `service`, `from`, `to`, `changes` (each with `action`, `from`, `to`, `value`,
+    /// `file`, `release`, `steps`) and `reintroduced`.
+    #[pyo3(signature = (service, from_, to))]
+    fn config_diff<'py>(
+        &self,
+        py: Python<'py>,
+        service: &str,
+        from_: &str,
+        to: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let catalog = &self.inner;
+        let text = py
+            .detach(|| guarded(|| Ok(catalog.config_diff(service, from_, to)?.to_json())))
+            .map_err(|failure| failure.into_py_err(py, None))?;
+        convert::loads(py, &text)
+    }
+
+    /// `text`, an oslo.config INI file of `service` at `from_`, rewritten for `to`, as a
+    /// dict: `text` (the new file), `moved` and `removed` (the options renamed and removed,
+    /// with their lines; removed ones stay in the text as `#ffu-removed(RELEASE)` comments).
+    #[pyo3(signature = (text, service, from_, to, *, file = "<string>".to_owned()))]
+    fn migrate_config<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        service: &str,
+        from_: &str,
+        to: &str,
+        file: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let catalog = &self.inner;
+        let json = py
+            .detach(|| {
+                guarded(|| {
+                    let migrated = catalog.migrate_config(text, &file, service, from_, to)?;
+                    Ok(serde_json::to_string(&migrated).expect("strings serialize"))
+                })
+            })
+            .map_err(|failure| failure.into_py_err(py, None))?;
+        convert::loads(py, &json)
     }
 
     /// The catalog (its fragments merged) as an `ffu-catalog/1` JSON document.

@@ -227,6 +227,23 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
     Ok(loaded)
 }
 
+/// Loads the embedded catalog: its root document and the fragments compiled in with it
+/// (`(name, text)`, YAML), merged as `include:` merges fragments.
+pub(crate) fn load_embedded(root: &str, name: &str, fragments: &[(&str, &str)]) -> Result<Loaded> {
+    let mut loaded = load_text(root, name, Syntax::Yaml)?;
+    for (fragment, text) in fragments {
+        let doc = parse_document(text, fragment, Syntax::Yaml)?;
+        let index = loaded.files.len();
+        loaded.files.push(SourceFile {
+            name: (*fragment).to_owned(),
+            text: (*text).to_owned(),
+            syntax: Syntax::Yaml,
+        });
+        merge(&mut loaded, doc, index, false)?;
+    }
+    Ok(loaded)
+}
+
 /// Loads a file and, recursively, the fragments it includes.
 pub(crate) fn load_file(path: &Path) -> Result<Loaded> {
     let mut loaded = Loaded {
