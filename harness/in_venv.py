@@ -40,7 +40,7 @@ def versions(urls: Dict[str, str]) -> Dict[str, List[str]]:
     """The rows of alembic_version per database (empty when the table is missing)."""
     import sqlalchemy
 
-    out = {}
+    out: Dict[str, List[str]] = {}
     for name, url in urls.items():
         engine = sqlalchemy.create_engine(url)
         with engine.connect() as conn:
@@ -73,7 +73,10 @@ def heads_of(relative: str) -> List[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    directory = Path(__import__("sqlalchemy").__file__).resolve().parent.parent / relative
+    import sqlalchemy
+
+    # The venv's site-packages: where sqlalchemy, and every project, is installed.
+    directory = Path(str(sqlalchemy.__file__)).resolve().parent.parent / relative
     locations = sorted({str(p.parent) for p in (directory / "versions").rglob("*.py")
                         if "__pycache__" not in p.parts and p.name != "__init__.py"})
     config = Config()

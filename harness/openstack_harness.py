@@ -346,7 +346,8 @@ class Run:
     def call_ffu(self, *args: str) -> str:
         result = subprocess.run([*self.ffu, *args], capture_output=True, text=True)
         if result.returncode != 0:
-            raise HarnessError(f"ffu {' '.join(args)} failed: {result.stderr.strip()}")
+            # ffu's exit status 2 is bad input (an unknown release, a malformed plan): so is ours.
+            raise HarnessError(f"ffu {' '.join(args)} failed: {result.stderr.strip()}", 2 if result.returncode == 2 else 1)
         return result.stdout
 
 
@@ -453,6 +454,10 @@ def execute(run: Run, plan_path: Path, report: Path) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+#: Marks a directory as a harness run's, which --fresh may delete.
+MARKER = ".ffu-harness-run"
+
+
 def start(args: argparse.Namespace, ffu: List[str]) -> Run:
     """A run's state: read back when DIR holds one (resume), else made fresh: databases
     deployed at --from, and the plan (``ffu plan``, or --plan) saved as DIR/plan.json."""
@@ -462,34 +467,51 @@ def start(args: argparse.Namespace, ffu: List[str]) -> Run:
         state = json.loads(state_file.read_text())
         say(f"resuming the run in {directory} ({state['from']} to {state['to']})")
         return Run(directory, state["backend"], state["services"], ffu, state["urls"])
-    services = args.services.split(",") if args.services else default_services(args.backend)
-    unknown = [s for s in services if s not in SERVICES]
-    if unknown:
-        raise HarnessError(f"unknown service {unknown[0]!r} (known: {', '.join(SERVICES)})", 2)
-    if args.backend == "sqlite" and any(not SERVICES[s].sqlite for s in services):
-        raise HarnessError("neutron and ironic alter constraints, which SQLite cannot: use --backend mysql or postgres", 2)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    plan = json.loads(Path(args.plan).read_text()) if args.plan else None
+    services = chosen_services(args, plan)
+    clear(directory)
     prefix = "h" + hashlib.sha256(str(directory).encode()).hexdigest()[:8]
     run = Run(directory, args.backend, services, ffu, database_urls(args.backend, services, directory, prefix))
-    if args.plan:
-        shutil.copyfile(args.plan, directory / "plan.json")
-    else:
-        plan = ["plan", "--from", getattr(args, "from"), "--to", args.to, "--services", ",".join(services),
-                "--format", "json"] + (["--skip-level"] if args.skip_level else [])
-        (directory / "plan.json").write_text(run.call_ffu(*plan))
-    plan_json = json.loads((directory / "plan.json").read_text())
-    records = deploy(run, plan_json["from"])
+    if plan is None:
+        command = ["plan", "--from", getattr(args, "from"), "--to", args.to, "--services", ",".join(services),
+                   "--format", "json"] + (["--skip-level"] if args.skip_level else [])
+        plan = json.loads(run.call_ffu(*command))
+    (directory / "plan.json").write_text(json.dumps(plan, indent=1))
+    records = deploy(run, plan["from"])
     with (directory / "report.jsonl").open("w") as out:
         out.writelines(json.dumps({"status": "deploy", **r}) + "\n" for r in records)
-    state = {"from": plan_json["from"], "to": plan_json["to"], "backend": run.backend,
+    state = {"from": plan["from"], "to": plan["to"], "backend": run.backend,
              "services": services, "prefix": prefix, "urls": run.urls}
     state_file.write_text(json.dumps(state, indent=1))
     return run
 
 
-def default_services(backend: str) -> List[str]:
-    return [s.name for s in SERVICES.values() if s.sqlite or backend != "sqlite"]
+def chosen_services(args: argparse.Namespace, plan: Optional[Dict[str, Any]]) -> List[str]:
+    """--services; else the services of --plan; else every one the backend can migrate."""
+    services: List[str]
+    if args.services:
+        services = str(args.services).split(",")
+    elif plan is not None:
+        services = [s for s in SERVICES if any(step.get("service") == s for step in plan["steps"])]
+    else:
+        services = [s.name for s in SERVICES.values() if s.sqlite or args.backend != "sqlite"]
+    unknown = [s for s in services if s not in SERVICES]
+    if unknown:
+        raise HarnessError(f"unknown service {unknown[0]!r} (known: {', '.join(SERVICES)})", 2)
+    if args.backend == "sqlite" and any(not SERVICES[s].sqlite for s in services):
+        raise HarnessError("neutron's and ironic's migrations alter constraints, which SQLite cannot: "
+                           "use --backend mysql or postgres", 2)
+    return services
+
+
+def clear(directory: Path) -> None:
+    """Makes DIRECTORY an empty run directory; refuses to delete one the harness did not make."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / MARKER).is_file():
+            raise HarnessError(f"{directory} is not empty and holds no harness run: give a new directory", 2)
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("a run of harness/openstack_harness.py; --fresh deletes it\n")
 
 
 def judge(run: Run) -> Dict[str, Any]:
@@ -518,19 +540,27 @@ def judge(run: Run) -> Dict[str, Any]:
 
 def fresh_versions(run: Run, release: str, prefix: str) -> Dict[str, List[str]]:
     """The alembic_version rows that RELEASE's own deployment commands leave in new
-    databases of the run's services and backend (deployed beside the run, under
-    reference/); cached in the release's venv, as a property of its packages."""
-    what = json.dumps([sorted(run.services), {s: DEPLOY[s] for s in run.services}])
-    key = f"{run.backend}-" + hashlib.sha256(what.encode()).hexdigest()[:12]
-    cache = run.venv(release) / f".fresh-{key}.json"
-    if not cache.is_file():
+    databases of the run's services on its backend (deployed beside the run, under
+    reference/). Cached per service in the release's venv, as a property of its packages."""
+    venv = run.venv(release)
+
+    def cache(service: str) -> Path:
+        key = hashlib.sha256(json.dumps(DEPLOY[service]).encode()).hexdigest()[:12]
+        return venv / f".fresh-{run.backend}-{service}-{key}.json"
+
+    missing = [s for s in run.services if not cache(s).is_file()]
+    if missing:
         directory = run.directory / "reference"
-        reference = Run(directory, run.backend, run.services, run.ffu,
-                        database_urls(run.backend, run.services, directory, prefix + "r"))
+        reference = Run(directory, run.backend, missing, run.ffu,
+                        database_urls(run.backend, missing, directory, prefix + "r"))
         deploy(reference, release)
-        cache.write_text(json.dumps(run.in_venv(release, "versions", payload=reference.urls)))
-    result: Dict[str, List[str]] = json.loads(cache.read_text())
-    return result
+        rows = run.in_venv(release, "versions", payload=reference.urls)
+        for service in missing:
+            cache(service).write_text(json.dumps({db: rows[db] for db in SERVICES[service].databases}))
+    out: Dict[str, List[str]] = {}
+    for service in run.services:
+        out.update(json.loads(cache(service).read_text()))
+    return out
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -579,6 +609,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except HarnessError as err:
         print(f"harness: error: {err.args[0]}", file=sys.stderr)
         return err.args[1] if len(err.args) > 1 else 1
+    except (OSError, ValueError) as err:
+        # A missing or unreadable --plan or --dir, a plan that is not JSON.
+        print(f"harness: error: {err}", file=sys.stderr)
+        return 2
 
 
 def summarize(report: Path) -> None:
