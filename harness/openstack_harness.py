@@ -416,6 +416,8 @@ def skip_reason(step: Dict[str, Any]) -> Optional[str]:
         return "no command: an action on hosts (configuration, service manager)"
     if re.match(r"\s*(mysql|mysqldump|psql|pg_dump)\b", command):
         return "a command for the database server's administrator (the harness makes the databases itself)"
+    if re.search(r"(^|[\s(|;&$])openstack\s", command):
+        return "asks a running service's API (the openstack client)"
     if re.search(r"\b[a-z]+-status upgrade check\b", command):
         return "a readiness check of the new release that asks its running services (nova-status: the placement API)"
     if not step.get("code_release"):
@@ -467,6 +469,8 @@ def start(args: argparse.Namespace, ffu: List[str]) -> Run:
         state = json.loads(state_file.read_text())
         say(f"resuming the run in {directory} ({state['from']} to {state['to']})")
         return Run(directory, state["backend"], state["services"], ffu, state["urls"])
+    if not args.plan and not (getattr(args, "from") and args.to):
+        raise HarnessError(f"{directory} holds no run to resume: give --from and --to, or --plan", 2)
     plan = json.loads(Path(args.plan).read_text()) if args.plan else None
     services = chosen_services(args, plan)
     clear(directory)
@@ -581,8 +585,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     judge_cmd = sub.add_parser("judge", help="judge a finished run's databases")
     judge_cmd.add_argument("--dir", required=True)
     args = parser.parse_args(argv)
-    if args.command == "run" and not args.plan and not (getattr(args, "from") and args.to):
-        parser.error("run needs --from and --to, or --plan")
+    if args.command == "run" and args.fresh and not args.plan and not (getattr(args, "from") and args.to):
+        parser.error("run --fresh needs --from and --to, or --plan")
     return args
 
 
