@@ -11,8 +11,8 @@ its source ref). The harness then
    a database or reads the configuration runs, with the code of the release the step names
    (``code_release``) and the configuration files the harness wrote; steps that need a
    running service or a host (stop, start, install, backup, ...) are recorded as skipped;
-3. writes a report (``report.json`` in the run directory) of what ran, what was skipped and
-   why, and how long each command took.
+3. writes a report (``report.jsonl`` in the run directory, one line per command) of what
+   ran, what was skipped and why, each command's exit status, output and time.
 
 The judges (``alembic_version`` against the target release's own alembic heads) are
 :func:`judge`; ``ffu-py/tests/test_openstack_harness.py`` drives all of it.
@@ -21,8 +21,14 @@ Usage::
 
     harness/openstack_harness.py venv RELEASE...
     harness/openstack_harness.py run --from R --to R [--skip-level] [--services a,b]
-                                 [--backend sqlite|mysql|postgres] --dir DIR
+                                 [--backend sqlite|mysql|postgres] [--plan PLAN] --dir DIR
+                                 [--fresh] [--judge]
+    harness/openstack_harness.py run --dir DIR        (resumes the run in DIR)
     harness/openstack_harness.py judge --dir DIR
+
+Exit status: 0 done (and judged right); 1 a command failed or a judge found a problem;
+2 bad input. Environment: FFU (how to run ffu), FFU_HARNESS_HOME (where the venvs live),
+FFU_TEST_MYSQL and FFU_TEST_POSTGRES (the servers, as scripts/db-servers.sh writes them).
 
 Standard library only: it runs under any Python 3.9+, the services run in their own venvs.
 """
@@ -419,7 +425,8 @@ def skip_reason(step: Dict[str, Any]) -> Optional[str]:
     if re.search(r"(^|[\s(|;&$])openstack\s", command):
         return "asks a running service's API (the openstack client)"
     if re.search(r"\b[a-z]+-status upgrade check\b", command):
-        return "a readiness check of the new release that asks its running services (nova-status: the placement API)"
+        return ("a readiness check that gates the new release's start; some need the running cloud "
+                "(nova-status asks the placement API), so none is run")
     if not step.get("code_release"):
         return "names no code_release"
     return None
