@@ -100,8 +100,10 @@ def schema_migration_running(run_dir: Path, states: dict[str, dict[str, Any]]) -
 def run_killed_and_resumed(run_dir: Path, args: list[str]) -> Finished:
     """Starts a run, kills it (SIGKILL, its whole process group) once its first schema
     migration is running, and resumes it to the end."""
-    proc = subprocess.Popen([sys.executable, str(HARNESS), *args], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = run_dir.parent / f"{run_dir.name}.killed.log"
+    with log.open("w") as err:  # a file, not a pipe: nobody reads a pipe while we poll
+        proc = subprocess.Popen([sys.executable, str(HARNESS), *args], start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + TIMEOUT
     states: dict[str, dict[str, Any]] = {}
     try:
@@ -113,8 +115,8 @@ def run_killed_and_resumed(run_dir: Path, args: list[str]) -> Finished:
             time.sleep(0.3)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
-        _, stderr = proc.communicate()
-    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed:\n{stderr[-4000:]}"
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed:\n{log.read_text()[-4000:]}"
     return finish(run_dir, states)
 
 
@@ -223,7 +225,9 @@ def move_before(plan: dict[str, Any], moved: str, anchor: str) -> dict[str, Any]
 
 
 def plan_json(source: str, target: str, services: str, *extra: str) -> dict[str, Any]:
-    return ffu_json("plan", "--from", source, "--to", target, "--services", services, "--format", "json", *extra)
+    plan: dict[str, Any] = ffu_json("plan", "--from", source, "--to", target, "--services", services,
+                                    "--format", "json", *extra)
+    return plan
 
 
 def contract_before_expand() -> dict[str, Any]:
