@@ -10,7 +10,8 @@
 # clusters (/etc/postgresql, /etc/mysql, /var/lib/...) is read or touched, and the
 # system's own services are never started by this script. Both get a database `ffu_test`
 # and a user `ffu` (password `ffu`) with every right on it; in MariaDB `ffu` may also create
-# and drop databases named `t_...` (the tests make one per test).
+# and drop databases named `t_...` (the tests make one per test); in PostgreSQL `ffu` may
+# create databases (the OpenStack harness makes its own, named `t_...` too).
 #
 # Starting is idempotent: servers already running are only checked (a second run takes a
 # second or so). Debian packages are installed when missing (`postgresql`,
@@ -227,6 +228,8 @@ EOF
               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ffu') THEN
                 CREATE ROLE ffu LOGIN PASSWORD 'ffu';
               END IF;
+              -- harness/openstack_harness.py makes a database per OpenStack database.
+              ALTER ROLE ffu CREATEDB;
             END \$\$;" >/dev/null || fail "could not create the user ffu"
     if [[ "$(pg_sql "SELECT 1 FROM pg_database WHERE datname = 'ffu_test'" -t 2>/dev/null)" != *1* ]]; then
         pg_sql "CREATE DATABASE ffu_test OWNER ffu" >/dev/null || fail "could not create the database ffu_test"

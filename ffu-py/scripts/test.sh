@@ -19,6 +19,9 @@
 #   FFU_DB_SERVERS=0   do not run scripts/db-servers.sh
 #   FFU_REQUIRE_DB_SERVERS=1   fail (not skip) when a server cannot start; the default
 #                 when CI=true
+#   FFU_HARNESS=0        skip tests/test_openstack_harness.py (real OpenStack services from
+#                 PyPI, one venv per release cached under target/harness/, ~1 GB each)
+#   FFU_HARNESS_FULL=1   run its whole matrix (every service, release pair and backend)
 # Servers that this script starts are stopped when it exits, also on failure.
 set -euo pipefail
 
