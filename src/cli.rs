@@ -200,6 +200,11 @@ struct CatalogArg {
     /// OpenStack catalog without it.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
+    /// With the embedded catalog: also the option renames and removals generated from the
+    /// projects' own code (ffu-core/catalog/config/), so that a plan's config steps carry
+    /// them; left out by default, as they double the time of a plan.
+    #[arg(long, conflicts_with = "catalog")]
+    with_config_changes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -508,6 +513,7 @@ where
 fn load_catalog(arg: &CatalogArg) -> Result<Catalog, Failure> {
     match &arg.catalog {
         Some(path) => catalog_from(path),
+        None if arg.with_config_changes => Ok(Catalog::openstack_with_config()),
         None => Ok(Catalog::openstack()),
     }
 }

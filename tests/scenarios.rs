@@ -652,3 +652,53 @@ fn verify_names_the_plan_file_in_every_error() {
         );
     }
 }
+
+#[test]
+fn the_generated_option_changes_become_config_steps_on_request() {
+    let scheduler_driver = |plan: &Plan| {
+        plan.steps
+            .iter()
+            .filter(|step| {
+                step.config.as_ref().is_some_and(|edit| {
+                    edit.section == "DEFAULT" && edit.option == "scheduler_driver"
+                })
+            })
+            .map(|step| {
+                let edit = step.config.as_ref().expect("filtered on config");
+                (step.hop, step.release.clone(), edit.to.clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    let args = ["--from", "newton", "--to", "queens", "--services", "nova"];
+    // nova 15 (ocata) reads [DEFAULT]scheduler_driver as [scheduler]driver: generated from
+    // its wheel into ffu-core/catalog/config/nova.yaml, carried by the first hop.
+    let with: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--with-config-changes"])
+        .collect();
+    let plan = plan_json(&with);
+    assert_eq!(
+        scheduler_driver(&plan),
+        [(
+            0,
+            Some("ocata".to_owned()),
+            Some("scheduler.driver".to_owned())
+        )]
+    );
+    assert_eq!(
+        verify(&Catalog::openstack_with_config(), &plan).unwrap(),
+        []
+    );
+    // The planning catalog leaves them out by default.
+    assert_eq!(scheduler_driver(&plan_json(&args)), []);
+    let both = ffu(&[
+        "plan",
+        "--to",
+        "queens",
+        "--catalog",
+        "x.yaml",
+        "--with-config-changes",
+    ]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}
