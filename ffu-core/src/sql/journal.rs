@@ -508,7 +508,12 @@ impl Journal {
                 }),
                 Some(_) => {
                     // A journal made before it kept its plan gains it now.
-                    if query(conn, &select_plan())?.is_empty() {
+                    let kept = Query::select()
+                        .column("run_id")
+                        .from(PLAN)
+                        .and_where(Expr::col("run_id").eq(RUN_ID))
+                        .to_owned();
+                    if query(conn, &kept)?.is_empty() {
                         execute(conn, &insert_plan(&document))?;
                         tracing::debug!("{target}: the journal keeps its plan from now on");
                     }
@@ -936,6 +941,39 @@ mod tests {
         assert_eq!(
             journal_ddl(Backend::Mysql)[2],
             "CREATE TABLE IF NOT EXISTS `ffu_lock` ( `lock_id` int NOT NULL PRIMARY KEY, `owner` varchar(255) NOT NULL, `expires_at` bigint NOT NULL )"
+        );
+    }
+
+    #[test]
+    fn plan_table_per_backend() {
+        assert_eq!(
+            plan_table_ddl(Backend::Mysql),
+            "CREATE TABLE IF NOT EXISTS `ffu_plan` ( `run_id` bigint NOT NULL PRIMARY KEY, `document` longtext NOT NULL )"
+        );
+        assert_eq!(
+            plan_table_ddl(Backend::Postgres),
+            r#"CREATE TABLE IF NOT EXISTS "ffu_plan" ( "run_id" bigint NOT NULL PRIMARY KEY, "document" text NOT NULL )"#
+        );
+    }
+
+    #[test]
+    fn the_journal_keeps_its_plan() {
+        let path = temp("keeps");
+        let p = plan(&["s1", "s2"]);
+        assert!(matches!(
+            Journal::open_sqlite_stored(&path),
+            Err(Error::JournalPlan { .. })
+        ));
+        Journal::open_sqlite(&path, &p).unwrap();
+        let mut stored = Journal::open_sqlite_stored(&path).unwrap();
+        assert_eq!(stored.checksum(), plan_checksum(&p));
+        assert_eq!(stored.plan().unwrap().to_json(), p.to_json());
+        assert_eq!(
+            stored
+                .next("me", Duration::from_secs(60))
+                .unwrap()
+                .as_deref(),
+            Some("s1")
         );
     }
 
