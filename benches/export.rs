@@ -60,13 +60,17 @@ fn benches(c: &mut Criterion) {
         .iter()
         .map(|(name, text)| format!("{name} {} bytes", text.len()))
         .collect();
-    eprintln!(
+    // The figures the bench exists for, besides the time.
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
         "export of a rolling pike -> queens plan, {hosts} hosts, {} steps: {}; {} plays, {} tasks",
         plan.steps.len(),
         sizes.join(", "),
         out.plays,
         out.tasks
     );
+    }
     group.throughput(Throughput::Elements(hosts as u64));
     group.bench_function(BenchmarkId::new("ansible_rolling_journal", hosts), |b| {
         b.iter(|| {

@@ -957,23 +957,19 @@ fn open_journal_plan(
     want_plan: bool,
 ) -> Result<(ffu_core::Journal, Option<Plan>), Failure> {
     let path = sqlite_path(&args.db)?;
-    match &args.plan {
-        Some(file) => {
-            let (text, name) = read_input(file)?;
-            let plan = Plan::from_json(&text, &name)?;
-            let journal = ffu_core::Journal::open_sqlite(&path, &plan)?;
-            Ok((journal, want_plan.then_some(plan)))
-        }
-        None => {
-            let mut journal = ffu_core::Journal::open_sqlite_stored(&path)?;
-            let plan = if want_plan {
-                Some(journal.plan()?)
-            } else {
-                None
-            };
-            Ok((journal, plan))
-        }
+    if let Some(file) = &args.plan {
+        let (text, name) = read_input(file)?;
+        let plan = Plan::from_json(&text, &name)?;
+        let journal = ffu_core::Journal::open_sqlite(&path, &plan)?;
+        return Ok((journal, want_plan.then_some(plan)));
     }
+    let mut journal = ffu_core::Journal::open_sqlite_stored(&path)?;
+    let plan = if want_plan {
+        Some(journal.plan()?)
+    } else {
+        None
+    };
+    Ok((journal, plan))
 }
 
 fn journal(command: &JournalCommand) -> Result<(), Failure> {

@@ -793,10 +793,10 @@ fn lock_play(options: &AnsibleOptions, db: &str, verb: &str) -> Play {
 /// (`lock` and `start` made it, or checked it is this plan's, as `--start-at-task` may skip
 /// the lock play), and the journal keeps its plan.
 fn journal_command(options: &AnsibleOptions, db: &str, verb: &str) -> String {
-    let plan = if !matches!(verb, "done" | "fail") {
-        " --plan {{ (playbook_dir ~ '/plan.json') | quote }}"
-    } else {
+    let plan = if matches!(verb, "done" | "fail") {
         ""
+    } else {
+        " --plan {{ (playbook_dir ~ '/plan.json') | quote }}"
     };
     format!(
         "{} journal {verb} --db {}{plan}",
