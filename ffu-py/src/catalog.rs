@@ -535,7 +535,10 @@ impl PyCatalog {
     /// `text`, an oslo.config INI file of `service` at `from_`, rewritten for `to`, as a
     /// dict: `text` (the new file), `moved` and `removed` (the options renamed and removed,
     /// with their lines; removed ones stay in the text as `#ffu-removed(RELEASE)` comments).
-    #[pyo3(signature = (text, service, from_, to, *, file = "<string>".to_owned()))]
+    #[pyo3(
+        signature = (text, service, from_, to, *, file = "<string>".to_owned()),
+        text_signature = "($self, text, service, from_, to, *, file='<string>')"
+    )]
     fn migrate_config<'py>(
         &self,
         py: Python<'py>,

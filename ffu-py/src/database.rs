@@ -646,7 +646,10 @@ impl PyJournal {
 
     /// Releases `owner`'s lock; `force`: whoever holds it (a runner that died). Returns
     /// who held it, or `None` when nobody did.
-    #[pyo3(signature = (owner = "ffu".to_owned(), *, force = false))]
+    #[pyo3(
+        signature = (owner = "ffu".to_owned(), *, force = false),
+        text_signature = "($self, owner='ffu', *, force=False)"
+    )]
     fn unlock(&self, py: Python<'_>, owner: String, force: bool) -> PyResult<Option<String>> {
         self.with(py, |journal| {
             journal.unlock((!force).then_some(owner.as_str()))
