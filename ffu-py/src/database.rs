@@ -544,20 +544,68 @@ impl PyJournal {
     /// is done. Holds the journal's lock for `owner` for `lock_ttl` seconds (longer than
     /// any step); another owner's expired lock is taken over with a warning.
     ///
-    /// With `n`: takes up to `n` steps under one claim (that step, then the steps right
-    /// after it that run together with it: the hosts of one agent batch) and returns them
-    /// as the plan's `Step`s (id, host, command, kind, ...); empty when every step is done.
+    /// With `n` (`next(n)`, or `next(owner=..., n=...)`): takes up to `n` steps under one
+    /// claim (that step, then the steps right after it that run together with it: the hosts
+    /// of one agent batch) and returns them as the plan's `Step`s (id, host, command, kind,
+    /// ...); empty when every step is done.
     #[pyo3(
-        signature = (owner = "ffu".to_owned(), lock_ttl = 3600.0, *, n = None),
+        signature = (owner = None, lock_ttl = 3600.0, *, n = None),
         text_signature = "($self, owner='ffu', lock_ttl=3600.0, *, n=None)"
     )]
     fn next<'py>(
         &self,
         py: Python<'py>,
-        owner: String,
+        owner: Option<&Bound<'py, PyAny>>,
         lock_ttl: f64,
-        n: Option<i64>,
+        n: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        // `next(50)`: the first positional argument is a number of steps, not an owner.
+        let (owner, n) = match owner {
+            Some(first)
+                if first.is_instance_of::<pyo3::types::PyInt>()
+                    && !first.is_instance_of::<pyo3::types::PyBool>() =>
+            {
+                if n.is_some() {
+                    return Err(argument_error(
+                        py,
+                        "n",
+                        "next takes n once: next(n) or next(n=n)".to_owned(),
+                    ));
+                }
+                ("ffu".to_owned(), Some(first))
+            }
+            Some(owner) => (
+                owner.extract::<String>().map_err(|_| {
+                    argument_type_error(
+                        py,
+                        "owner",
+                        format!("owner is a str, not {}", crate::convert::kind(owner)),
+                    )
+                })?,
+                n,
+            ),
+            None => ("ffu".to_owned(), n),
+        };
+        let n: Option<i64> = match n.filter(|n| !n.is_none()) {
+            None => None,
+            Some(n) if n.is_instance_of::<pyo3::types::PyBool>() => {
+                return Err(argument_type_error(
+                    py,
+                    "n",
+                    "n is a number of steps (int), not a bool".to_owned(),
+                ))
+            }
+            Some(n) => Some(n.extract::<i64>().map_err(|_| {
+                argument_error(
+                    py,
+                    "n",
+                    format!(
+                        "n must be a number of steps >= 1, not {}",
+                        crate::convert::kind(n)
+                    ),
+                )
+            })?),
+        };
         let ttl = Duration::try_from_secs_f64(lock_ttl).map_err(|_| {
             argument_error(
                 py,

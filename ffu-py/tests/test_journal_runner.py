@@ -109,9 +109,19 @@ def test_next_n_claims_one_batch_and_gives_the_steps(database: Database, rolling
 def test_next_n_of_one_and_a_bad_n(tmp_path: Path, rolling: ffu.Plan) -> None:
     journal = ffu.Journal(str(tmp_path / "j.db"), rolling)
     assert [s.id for s in journal.next(owner="r", n=1)] == [rolling.steps[0].id]
-    for bad in (0, -1):
+    journal.done(rolling.steps[0])
+    # next(n), as DESIGN §9 names it: the owner is "ffu".
+    assert [s.id for s in journal.next(1)] == [rolling.steps[1].id]
+    assert journal.unlock() == "ffu"  # next(n) claimed as "ffu"
+    for bad in (0, -1, 2**70, "2"):
         with pytest.raises(ValueError, match="n must be"):
-            journal.next(owner="r", n=bad)
+            journal.next(owner="r", n=bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bool"):
+        journal.next(owner="r", n=True)
+    with pytest.raises(TypeError, match="owner is a str"):
+        journal.next(2.5)  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="once"):
+        journal.next(3, n=3)  # type: ignore[call-overload]
 
 
 def test_operator_controls(database: Database, rolling: ffu.Plan) -> None:

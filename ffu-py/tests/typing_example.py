@@ -58,7 +58,8 @@ def run_batches(journal: ffu.Journal) -> int:
             journal.done(step)
             ran += 1
     first: str | None = journal.next(owner="typed")
-    assert first is None and ran == len(plan)
+    none_left: list[ffu.Step] = journal.next(1)
+    assert first is None and none_left == [] and ran == len(plan)
     before: str = journal.reset(plan.steps[0].id)
     assert before == "done" and journal.skip(plan.steps[0]) == "pending"
     holder: str | None = journal.unlock(force=True)
