@@ -102,9 +102,10 @@ struct JournalArgs {
     /// The journal's database, as sqlite:PATH.
     #[arg(long, value_name = "sqlite:PATH")]
     db: String,
-    /// The plan the journal follows (ffu-plan/1 JSON).
+    /// The plan the journal follows (ffu-plan/1 JSON); needed by `init` only: the journal
+    /// keeps it. Given, it is checked against the journal's.
     #[arg(long, value_name = "PLAN.json")]
-    plan: PathBuf,
+    plan: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +142,11 @@ enum JournalCommand {
         /// line.
         #[arg(long, value_name = "N", default_value_t = 1)]
         max: usize,
+        /// Output format: text prints the ids, one a line; json a list of the steps as the
+        /// plan has them (id, host, command, kind, service, hop, phase, batch, requires, ...),
+        /// each with its `attempt`, empty when every step is done.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
     },
     /// Mark a running step done (--force: an operator marks any step done).
     Done(runner::DoneArgs),
@@ -945,16 +951,41 @@ fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
     })
 }
 
+/// The journal `args` name: opened with `--plan` (created if needed), else with the plan it
+/// keeps.
 fn open_journal(args: &JournalArgs) -> Result<ffu_core::Journal, Failure> {
+    Ok(open_journal_plan(args, false)?.0)
+}
+
+/// [`open_journal`], and the plan (`--plan`, else the journal's) when `want_plan`.
+fn open_journal_plan(
+    args: &JournalArgs,
+    want_plan: bool,
+) -> Result<(ffu_core::Journal, Option<Plan>), Failure> {
     let path = sqlite_path(&args.db)?;
-    let (text, name) = read_input(&args.plan)?;
-    let plan = Plan::from_json(&text, &name)?;
-    Ok(ffu_core::Journal::open_sqlite(&path, &plan)?)
+    if let Some(file) = &args.plan {
+        let (text, name) = read_input(file)?;
+        let plan = Plan::from_json(&text, &name)?;
+        let journal = ffu_core::Journal::open_sqlite(&path, &plan)?;
+        return Ok((journal, want_plan.then_some(plan)));
+    }
+    let mut journal = ffu_core::Journal::open_sqlite_stored(&path)?;
+    let plan = if want_plan {
+        Some(journal.plan()?)
+    } else {
+        None
+    };
+    Ok((journal, plan))
 }
 
 fn journal(command: &JournalCommand) -> Result<(), Failure> {
     match command {
         JournalCommand::Init(args) => {
+            if args.plan.is_none() {
+                return Err(Failure::BadInput(
+                    "error: journal init: --plan PLAN.json is needed: the journal keeps the plan it is made for".to_owned(),
+                ));
+            }
             let mut journal = open_journal(args)?;
             let counts = journal.status()?;
             emit(None, |out| {
@@ -1013,20 +1044,8 @@ fn journal(command: &JournalCommand) -> Result<(), Failure> {
             owner,
             lock_ttl,
             max,
-        } if *max > 1 => runner::next_many(journal, owner, *lock_ttl, *max),
-        JournalCommand::Next {
-            journal,
-            owner,
-            lock_ttl,
-            max: _,
-        } => {
-            let mut journal = open_journal(journal)?;
-            let next = journal.next(owner, std::time::Duration::from_secs(*lock_ttl))?;
-            emit(None, |out| match next {
-                Some(step) => writeln!(out, "{step}"),
-                None => Ok(()),
-            })
-        }
+            format,
+        } => runner::next(journal, owner, *lock_ttl, *max, *format),
         JournalCommand::Done(args) => runner::done(args),
         JournalCommand::Fail(args) => runner::fail(args),
         JournalCommand::Start(args) => runner::start(args),

@@ -346,3 +346,80 @@ fn journal_cli_refuses_another_plan_and_a_held_lock() {
     ]);
     assert_eq!((end.code, end.stdout.as_str()), (0, ""));
 }
+
+/// The journal keeps its plan: `init` stores it, and every other command runs on the
+/// database alone; `next --format json` gives the plan's steps themselves.
+#[test]
+fn journal_keeps_its_plan_and_next_gives_steps() {
+    let dir = temp_dir("journal-keeps-plan");
+    let plan = plan();
+    let plan_path = write(&dir, "plan.json", &plan.to_json());
+    let db_file = dir.join("j.db");
+    let db = format!("sqlite:{}", db_file.display());
+
+    // No journal yet: without a plan, a clear error naming the database, no file made.
+    let missing = ffu(&["journal", "status", "--db", &db]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no such journal") && missing.stderr.contains("init"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!db_file.exists());
+    let init = ffu(&["journal", "init", "--db", &db]);
+    assert_eq!(init.code, 2, "{}", init.stderr);
+    assert!(init.stderr.contains("--plan"), "{}", init.stderr);
+
+    let init = ffu(&["journal", "init", "--db", &db, "--plan", &plan_path]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let next = ffu(&[
+        "journal", "next", "--db", &db, "--owner", "a", "--format", "json",
+    ]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    let value: serde_json::Value = serde_json::from_str(&next.stdout).unwrap();
+    let first = &plan.steps[0];
+    assert_eq!(value[0]["id"], first.id.as_str());
+    assert_eq!(value[0]["kind"], serde_json::to_value(first.kind).unwrap());
+    assert_eq!(
+        value[0]["command"],
+        serde_json::to_value(&first.command).unwrap()
+    );
+    assert_eq!(value[0]["hop"], first.hop);
+    assert_eq!(value[0]["attempt"], 1);
+    // Text output as before: the id.
+    let done = ffu(&["journal", "done", "--db", &db, &first.id]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let next = ffu(&["journal", "next", "--db", &db, "--owner", "a"]);
+    assert_eq!(next.stdout.trim(), plan.steps[1].id);
+    let next = ffu(&["journal", "next", "--db", &db, "--owner", "a", "--max", "3"]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    let status = ffu(&["journal", "status", "--db", &db]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(status.stdout.contains("1 done"), "{}", status.stdout);
+
+    // A journal made before journals kept their plan: it opens, and says what is missing
+    // when the plan is needed; given the plan once, it keeps it.
+    let conn = rusqlite::Connection::open(&db_file).unwrap();
+    conn.execute("DROP TABLE ffu_plan", []).unwrap();
+    drop(conn);
+    let status = ffu(&["journal", "status", "--db", &db]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let old = ffu(&[
+        "journal", "next", "--db", &db, "--owner", "a", "--format", "json",
+    ]);
+    assert_eq!(old.code, 2, "{}", old.stderr);
+    assert!(
+        old.stderr.contains("made before journals kept their plan")
+            && old.stderr.contains("--plan"),
+        "{}",
+        old.stderr
+    );
+    let once = ffu(&["journal", "status", "--db", &db, "--plan", &plan_path]);
+    assert_eq!(once.code, 0, "{}", once.stderr);
+    let next = ffu(&[
+        "journal", "next", "--db", &db, "--owner", "a", "--format", "json",
+    ]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    let value: serde_json::Value = serde_json::from_str(&next.stdout).unwrap();
+    assert_eq!(value[0]["id"], plan.steps[1].id.as_str());
+}

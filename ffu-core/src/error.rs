@@ -7,7 +7,7 @@
 //!   [`Error::BadPolicy`], [`Error::Unsupported`], [`Error::BadPlan`],
 //!   [`Error::UnknownService`], [`Error::BadState`]);
 //! - databases and the journal: [`Error::Database`], [`Error::JournalMismatch`],
-//!   [`Error::JournalLocked`], [`Error::JournalStep`];
+//!   [`Error::JournalLocked`], [`Error::JournalStep`], [`Error::JournalPlan`];
 //! - output: a document ffu made that cannot be written ([`Error::Serialize`]; not expected
 //!   in practice);
 //! - no plan possible: the inputs are well formed but no safe plan exists
@@ -189,6 +189,15 @@ pub enum Error {
         /// The step id as given.
         step: String,
         /// Why the transition is refused.
+        message: String,
+    },
+    /// A journal opened without a plan cannot give one: there is no journal, or it was
+    /// made before journals kept their plan.
+    #[error("{target}: {message}")]
+    JournalPlan {
+        /// The journal's database.
+        target: String,
+        /// What is missing, and what to do.
         message: String,
     },
     /// A database state given to the planner that cannot be (an unknown migration, an

@@ -537,7 +537,7 @@ impl PyCatalog {
     /// with their lines; removed ones stay in the text as `#ffu-removed(RELEASE)` comments).
     #[pyo3(
         signature = (text, service, from_, to, *, file = "<string>".to_owned()),
-        text_signature = "(self, text, service, from_, to, *, file='<string>')"
+        text_signature = "($self, text, service, from_, to, *, file='<string>')"
     )]
     fn migrate_config<'py>(
         &self,

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use ffu_core::sql::{
     discover, rewrite_placeholders, Connection, ParamStyle, SqlValue, SqliteConnection, StepRecord,
+    StepState,
 };
 use ffu_core::{Backend, Error, Journal, Plan, ServiceState};
 use pyo3::prelude::*;
@@ -412,17 +413,53 @@ pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, S
 ///
 /// `conn` is the path of a SQLite file (created if needed; ffu opens it itself) or any
 /// DB-API 2.0 connection (sqlite3, psycopg, PyMySQL, ...; its backend guessed from its
-/// module, or given as `backend`). The tables are `ffu_run`, `ffu_step`, `ffu_lock` and
-/// `ffu_step_error` (the error text of failed steps).
+/// module, or given as `backend`). The tables are `ffu_run`, `ffu_step`, `ffu_lock`,
+/// `ffu_step_error` (the error text of failed steps) and `ffu_plan` (the plan the journal
+/// keeps: without `plan`, the journal runs on the one it keeps).
 /// Every transition is one transaction, committed on the connection before the method
 /// returns: give the journal a connection without other work in progress.
 #[pyclass(frozen, module = "ffu", name = "Journal")]
 pub(crate) struct PyJournal {
     inner: Mutex<Journal>,
     checksum: String,
+    /// The plan given, or the one the journal keeps once read.
+    plan: std::sync::OnceLock<Arc<Plan>>,
+}
+
+/// A journal's step id argument: a `str`, or an `ffu.Step` (as `next(n=...)` gives).
+fn step_arg(step: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(step) = step.cast::<crate::plan::PyStep>() {
+        return Ok(step.get().step_id().to_owned());
+    }
+    step.extract::<String>().map_err(|_| {
+        argument_type_error(
+            step.py(),
+            "step",
+            format!(
+                "a step is its id (str) or an ffu.Step, not {}",
+                crate::convert::kind(step)
+            ),
+        )
+    })
 }
 
 impl PyJournal {
+    fn target(&self) -> String {
+        self.inner
+            .lock()
+            .map(|journal| journal.target().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The plan given, else the one the journal keeps (read once).
+    fn plan_of(&self, py: Python<'_>) -> PyResult<Arc<Plan>> {
+        if let Some(plan) = self.plan.get() {
+            return Ok(Arc::clone(plan));
+        }
+        let plan = Arc::new(self.with(py, Journal::plan)?);
+        Ok(Arc::clone(self.plan.get_or_init(|| plan)))
+    }
+
     /// Runs `work` on the journal, without the GIL for the embedded SQLite (a DB-API
     /// connection takes it back for each statement).
     fn with<T: Send>(
@@ -449,14 +486,17 @@ impl PyJournal {
 #[pymethods]
 impl PyJournal {
     #[new]
-    #[pyo3(signature = (conn, plan, *, backend = None))]
+    #[pyo3(signature = (conn, plan = None, *, backend = None))]
     fn new(
         py: Python<'_>,
         conn: &Bound<'_, PyAny>,
-        plan: &Bound<'_, PyAny>,
+        plan: Option<&Bound<'_, PyAny>>,
         backend: Option<String>,
     ) -> PyResult<PyJournal> {
-        let plan: Arc<Plan> = crate::plan::plan_arg(py, plan, "Journal()")?;
+        let plan: Option<Arc<Plan>> = plan
+            .filter(|plan| !plan.is_none())
+            .map(|plan| crate::plan::plan_arg(py, plan, "Journal()"))
+            .transpose()?;
         logging::sync_level(py);
         let connection: Box<dyn Connection + Send> = match as_path(conn) {
             Some(path) => {
@@ -466,12 +506,31 @@ impl PyJournal {
             None => Box::new(DbApiConnection::new(conn, backend.as_deref())?),
         };
         let journal = py
-            .detach(|| guarded(|| Ok(Journal::open(connection, &plan)?)))
+            .detach(|| {
+                guarded(|| {
+                    Ok(match &plan {
+                        Some(plan) => Journal::open(connection, plan)?,
+                        None => Journal::open_stored(connection)?,
+                    })
+                })
+            })
             .map_err(|failure| failure.into_py_err(py, None))?;
+        let cell = std::sync::OnceLock::new();
+        if let Some(plan) = plan {
+            let _ = cell.set(plan);
+        }
         Ok(PyJournal {
             checksum: journal.checksum().to_owned(),
             inner: Mutex::new(journal),
+            plan: cell,
         })
+    }
+
+    /// The plan the journal follows: the one given, else the one the journal keeps.
+    fn plan(&self, py: Python<'_>) -> PyResult<crate::plan::PyPlan> {
+        let plan = self.plan_of(py)?;
+        let name = format!("{} (the journal's plan)", self.target());
+        Ok(crate::plan::PyPlan::built(plan, name))
     }
 
     /// The checksum of the journal's plan (16 hex digits).
@@ -484,11 +543,69 @@ impl PyJournal {
     /// it, else the first pending or failed one. Returns its id, or `None` when every step
     /// is done. Holds the journal's lock for `owner` for `lock_ttl` seconds (longer than
     /// any step); another owner's expired lock is taken over with a warning.
+    ///
+    /// With `n` (`next(n)`, or `next(owner=..., n=...)`): takes up to `n` steps under one
+    /// claim (that step, then the steps right after it that run together with it: the hosts
+    /// of one agent batch) and returns them as the plan's `Step`s (id, host, command, kind,
+    /// ...); empty when every step is done.
     #[pyo3(
-        signature = (owner = "ffu".to_owned(), lock_ttl = 3600.0),
-        text_signature = "($self, owner='ffu', lock_ttl=3600.0)"
+        signature = (owner = None, lock_ttl = 3600.0, *, n = None),
+        text_signature = "($self, owner='ffu', lock_ttl=3600.0, *, n=None)"
     )]
-    fn next(&self, py: Python<'_>, owner: String, lock_ttl: f64) -> PyResult<Option<String>> {
+    fn next<'py>(
+        &self,
+        py: Python<'py>,
+        owner: Option<&Bound<'py, PyAny>>,
+        lock_ttl: f64,
+        n: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // `next(50)`: the first positional argument is a number of steps, not an owner.
+        let (owner, n) = match owner {
+            Some(first)
+                if first.is_instance_of::<pyo3::types::PyInt>()
+                    && !first.is_instance_of::<pyo3::types::PyBool>() =>
+            {
+                if n.is_some() {
+                    return Err(argument_error(
+                        py,
+                        "n",
+                        "next takes n once: next(n) or next(n=n)".to_owned(),
+                    ));
+                }
+                ("ffu".to_owned(), Some(first))
+            }
+            Some(owner) => (
+                owner.extract::<String>().map_err(|_| {
+                    argument_type_error(
+                        py,
+                        "owner",
+                        format!("owner is a str, not {}", crate::convert::kind(owner)),
+                    )
+                })?,
+                n,
+            ),
+            None => ("ffu".to_owned(), n),
+        };
+        let n: Option<i64> = match n.filter(|n| !n.is_none()) {
+            None => None,
+            Some(n) if n.is_instance_of::<pyo3::types::PyBool>() => {
+                return Err(argument_type_error(
+                    py,
+                    "n",
+                    "n is a number of steps (int), not a bool".to_owned(),
+                ))
+            }
+            Some(n) => Some(n.extract::<i64>().map_err(|_| {
+                argument_error(
+                    py,
+                    "n",
+                    format!(
+                        "n must be a number of steps >= 1, not {}",
+                        crate::convert::kind(n)
+                    ),
+                )
+            })?),
+        };
         let ttl = Duration::try_from_secs_f64(lock_ttl).map_err(|_| {
             argument_error(
                 py,
@@ -496,17 +613,100 @@ impl PyJournal {
                 format!("lock_ttl must be a number of seconds >= 0, not {lock_ttl}"),
             )
         })?;
-        self.with(py, |journal| journal.next(&owner, ttl))
+        let Some(n) = n else {
+            let next = self.with(py, |journal| journal.next(&owner, ttl))?;
+            return Ok(next.into_pyobject(py)?.into_any());
+        };
+        let max = usize::try_from(n).ok().filter(|&n| n >= 1).ok_or_else(|| {
+            argument_error(
+                py,
+                "n",
+                format!("n must be a number of steps >= 1, not {n}"),
+            )
+        })?;
+        let plan = self.plan_of(py)?;
+        let claimed = self.with(py, |journal| {
+            let batch: std::collections::HashMap<&str, (usize, Option<usize>)> = plan
+                .steps
+                .iter()
+                .map(|s| (s.id.as_str(), (s.hop, s.batch)))
+                .collect();
+            let together = |a: &str, b: &str| match (batch.get(a), batch.get(b)) {
+                (Some(x @ (_, Some(_))), Some(y)) => x == y,
+                _ => false,
+            };
+            journal.next_many(&owner, ttl, max, &together)
+        })?;
+        let by_id: std::collections::HashMap<&str, &ffu_core::Step> =
+            plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
+        let list = PyList::empty(py);
+        for id in claimed {
+            if let Some(step) = by_id.get(id.as_str()) {
+                list.append(crate::plan::PyStep::from((*step).clone()))?;
+            }
+        }
+        Ok(list.into_any())
     }
 
     /// Marks a running step done and releases the lock (done again: nothing changes).
-    fn done(&self, py: Python<'_>, step: String) -> PyResult<()> {
+    /// `force`: an operator's word that the step is done (by hand), whatever its state;
+    /// the lock is left as it is.
+    #[pyo3(signature = (step, *, force = false))]
+    fn done(&self, py: Python<'_>, step: &Bound<'_, PyAny>, force: bool) -> PyResult<()> {
+        let step = step_arg(step)?;
+        if force {
+            return self
+                .with(py, |journal| journal.set_state(&step, StepState::Done))
+                .map(drop);
+        }
         self.with(py, |journal| journal.done(&step))
     }
 
-    /// Marks a running step failed and releases the lock; `next` gives it again.
-    fn fail(&self, py: Python<'_>, step: String) -> PyResult<()> {
-        self.with(py, |journal| journal.fail(&step))
+    /// Marks a running step failed and releases the lock; `next` gives it again. `error`:
+    /// what went wrong, kept and given by `errors`.
+    #[pyo3(signature = (step, *, error = None))]
+    fn fail(&self, py: Python<'_>, step: &Bound<'_, PyAny>, error: Option<String>) -> PyResult<()> {
+        let step = step_arg(step)?;
+        self.with(py, |journal| match &error {
+            Some(error) => {
+                journal.finish_keeping_lock(&step, StepState::Failed, Some(error))?;
+                journal.unlock(None).map(drop)
+            }
+            None => journal.fail(&step),
+        })
+    }
+
+    /// An operator skips a step: it counts as done, whatever its state. Returns the state
+    /// it was in.
+    fn skip(&self, py: Python<'_>, step: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+        let step = step_arg(step)?;
+        self.with(py, |journal| journal.set_state(&step, StepState::Done))
+            .map(StepState::as_str)
+    }
+
+    /// An operator resets a step to pending, its attempts to 0 and its error text gone.
+    /// Returns the state it was in.
+    fn reset(&self, py: Python<'_>, step: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+        let step = step_arg(step)?;
+        self.with(py, |journal| journal.set_state(&step, StepState::Pending))
+            .map(StepState::as_str)
+    }
+
+    /// Releases `owner`'s lock; `force`: whoever holds it (a runner that died). Returns
+    /// who held it, or `None` when nobody did.
+    #[pyo3(
+        signature = (owner = "ffu".to_owned(), *, force = false),
+        text_signature = "($self, owner='ffu', *, force=False)"
+    )]
+    fn unlock(&self, py: Python<'_>, owner: String, force: bool) -> PyResult<Option<String>> {
+        self.with(py, |journal| {
+            journal.unlock((!force).then_some(owner.as_str()))
+        })
+    }
+
+    /// The error text of each failed step that has one, by step id.
+    fn errors(&self, py: Python<'_>) -> PyResult<std::collections::BTreeMap<String, String>> {
+        self.with(py, Journal::errors)
     }
 
     /// How many steps are in each state: `{"pending": n, "running": n, "done": n,
@@ -541,12 +741,7 @@ impl PyJournal {
     }
 
     fn __repr__(&self) -> String {
-        let target = self
-            .inner
-            .lock()
-            .map(|journal| journal.target().to_owned())
-            .unwrap_or_default();
-        format!("<ffu.Journal {target} plan {}>", self.checksum)
+        format!("<ffu.Journal {} plan {}>", self.target(), self.checksum)
     }
 }
 

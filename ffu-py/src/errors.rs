@@ -323,7 +323,8 @@ fn build(py: Python<'_>, err: Error, request: Option<Request<'_>>) -> Result<PyE
         Error::Database { .. }
         | Error::JournalMismatch { .. }
         | Error::JournalLocked { .. }
-        | Error::JournalStep { .. } => storage_class(classes, err, &attrs, &mut cause)?,
+        | Error::JournalStep { .. }
+        | Error::JournalPlan { .. } => storage_class(classes, err, &attrs, &mut cause)?,
         other => input_class(classes, other, &attrs, &mut cause)?,
     };
     let exception = class.bind(py).call1((message,))?;
@@ -450,6 +451,10 @@ fn storage_class<'a>(
         } => {
             attrs.set_item("target", target)?;
             attrs.set_item("step", step)?;
+            &classes.journal
+        }
+        Error::JournalPlan { target, message: _ } => {
+            attrs.set_item("target", target)?;
             &classes.journal
         }
         _ => &classes.ffu,

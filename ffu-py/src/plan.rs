@@ -124,6 +124,14 @@ impl PyPlan {
             .map_err(|failure| failure.into_py_err(py, None))
     }
 
+    /// A plan with every step (one a journal keeps); `file` names it in errors.
+    pub(crate) fn built(plan: Arc<Plan>, file: String) -> PyPlan {
+        PyPlan {
+            held: Held::Built { plan },
+            file: Some(file),
+        }
+    }
+
     fn parse(py: Python<'_>, text: &str, file: &str) -> PyResult<PyPlan> {
         logging::sync_level(py);
         py.detach(|| guarded(|| Ok(Plan::from_json(text, file)?)))
@@ -515,6 +523,13 @@ pub(crate) struct PyStep(Step);
 impl From<Step> for PyStep {
     fn from(step: Step) -> Self {
         PyStep(step)
+    }
+}
+
+impl PyStep {
+    /// The step's id.
+    pub(crate) fn step_id(&self) -> &str {
+        &self.0.id
     }
 }
 

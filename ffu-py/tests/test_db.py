@@ -355,7 +355,7 @@ def test_journal_full_run(database: Database, plan_ac: ffu.Plan) -> None:
     for row in rows:
         assert type(row["started_at"]) is int and type(row["finished_at"]) is int
         assert start <= row["started_at"] <= row["finished_at"] <= end
-    assert table_names(database.connect()) == {"ffu_run", "ffu_step", "ffu_lock", "ffu_step_error"}
+    assert table_names(database.connect()) == {"ffu_run", "ffu_step", "ffu_lock", "ffu_step_error", "ffu_plan"}
 
 
 def test_journal_resumes_after_a_crash(database: Database, plan_ac: ffu.Plan) -> None:
@@ -488,7 +488,7 @@ def test_journal_hostile_ids_and_hosts_round_trip(database: Database, tiny: ffu.
     assert [(r["id"], r["host"], r["state"], r["attempts"]) for r in journal.steps()] == [
         (id_, host, "done", 1) for id_, host in HOSTILE
     ]
-    assert table_names(database.connect()) == {"ffu_run", "ffu_step", "ffu_lock", "ffu_step_error"}
+    assert table_names(database.connect()) == {"ffu_run", "ffu_step", "ffu_lock", "ffu_step_error", "ffu_plan"}
 
 
 def test_journal_step_ids_compare_byte_for_byte(database: Database, tiny: ffu.Catalog) -> None:
@@ -523,7 +523,7 @@ def test_journal_on_a_sqlite_path(tmp_path: Path, plan_ac: ffu.Plan) -> None:
     assert ffu.Journal(str(path), plan_ac).status() == counts(pending=17, running=1)
     conn = sqlite3.connect(path)
     try:
-        assert table_names(conn) == {"ffu_run", "ffu_step", "ffu_lock", "ffu_step_error"}
+        assert table_names(conn) == {"ffu_run", "ffu_step", "ffu_lock", "ffu_step_error", "ffu_plan"}
         via_dbapi = ffu.Journal(conn, plan_ac)
         assert via_dbapi.next(owner="runner-1") == first
         assert records(via_dbapi)[first]["attempts"] == 2

@@ -46,6 +46,28 @@ def progress(journal: ffu.Journal) -> str:
     return f"{counts['done']}/{len(steps)} done, first step {steps[0]['state']}"
 
 
+def run_batches(journal: ffu.Journal) -> int:
+    """A runner with only the database: claims of one batch, as the plan's steps."""
+    plan: ffu.Plan = journal.plan()
+    ran = 0
+    while batch := journal.next(owner="typed", n=50):
+        for step in batch:
+            host: str | None = step.host
+            command: str | None = step.command
+            assert host is None or command is None or command
+            journal.done(step)
+            ran += 1
+    first: str | None = journal.next(owner="typed")
+    none_left: list[ffu.Step] = journal.next(1)
+    assert first is None and none_left == [] and ran == len(plan)
+    before: str = journal.reset(plan.steps[0].id)
+    assert before == "done" and journal.skip(plan.steps[0]) == "pending"
+    holder: str | None = journal.unlock(force=True)
+    errors: dict[str, str] = journal.errors()
+    assert holder is None and errors == {}
+    return ran
+
+
 def step_action(step: ffu.Step) -> str:
     """A deployment tool's action for a step, from its typed procedure fields (DESIGN §8)."""
     phase: ffu.Phase | None = step.phase
@@ -128,6 +150,7 @@ def main() -> None:
     connection = sqlite3.connect(":memory:")
     try:
         assert progress(ffu.Journal(connection, plan)) == f"0/{len(plan)} done, first step pending"
+        assert run_batches(ffu.Journal(connection)) == len(plan)
     finally:
         connection.close()
 

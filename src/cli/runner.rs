@@ -278,31 +278,66 @@ pub(super) fn write_status_details(
     Ok(())
 }
 
-/// `ffu journal next --max N`: up to N steps of one batch (same hop, same `batch`), one
-/// id a line.
-pub(super) fn next_many(
+/// `ffu journal next [--max N] [--format json]`: the next step, or up to N steps of one
+/// batch (same hop, same `batch`); as ids, one a line, or as the plan's steps in JSON.
+pub(super) fn next(
     args: &JournalArgs,
     owner: &str,
     lock_ttl: u64,
     max: usize,
+    format: super::ReportFormat,
 ) -> Result<(), Failure> {
-    let (text, name) = super::read_input(&args.plan)?;
-    let plan = ffu_core::Plan::from_json(&text, &name)?;
-    let batch: std::collections::HashMap<&str, (usize, Option<usize>)> = plan
-        .steps
-        .iter()
-        .map(|s| (s.id.as_str(), (s.hop, s.batch)))
-        .collect();
-    let together = |a: &str, b: &str| match (batch.get(a), batch.get(b)) {
-        (Some(x @ (_, Some(_))), Some(y)) => x == y,
-        _ => false,
-    };
-    let mut journal = open_journal(args)?;
-    let steps = journal.next_many(owner, Duration::from_secs(lock_ttl), max, &together)?;
-    emit(None, |out| {
-        for step in &steps {
-            writeln!(out, "{step}")?;
+    let json = matches!(format, super::ReportFormat::Json);
+    // The plan is read only when it is needed: which steps run together, or the steps.
+    let (mut journal, plan) = super::open_journal_plan(args, max > 1 || json)?;
+    let ttl = Duration::from_secs(lock_ttl);
+    let steps = match &plan {
+        Some(plan) if max > 1 => {
+            let batch: std::collections::HashMap<&str, (usize, Option<usize>)> = plan
+                .steps
+                .iter()
+                .map(|s| (s.id.as_str(), (s.hop, s.batch)))
+                .collect();
+            let together = |a: &str, b: &str| match (batch.get(a), batch.get(b)) {
+                (Some(x @ (_, Some(_))), Some(y)) => x == y,
+                _ => false,
+            };
+            journal.next_many(owner, ttl, max, &together)?
         }
-        Ok(())
+        _ => journal.next(owner, ttl)?.into_iter().collect(),
+    };
+    let Some(plan) = plan.filter(|_| json) else {
+        return emit(None, |out| {
+            for step in &steps {
+                writeln!(out, "{step}")?;
+            }
+            Ok(())
+        });
+    };
+    let attempts: std::collections::HashMap<String, u32> = if steps.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        journal
+            .steps()?
+            .into_iter()
+            .map(|record| (record.id, record.attempts))
+            .collect()
+    };
+    let by_id: std::collections::HashMap<&str, &ffu_core::Step> =
+        plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut list = Vec::with_capacity(steps.len());
+    for id in &steps {
+        let mut value = by_id.get(id.as_str()).map_or_else(
+            || serde_json::json!({ "id": id }),
+            |step| serde_json::to_value(step).unwrap_or_else(|_| serde_json::json!({ "id": id })),
+        );
+        if let Some(object) = value.as_object_mut() {
+            object.insert("attempt".to_owned(), attempts.get(id).copied().into());
+        }
+        list.push(value);
+    }
+    emit(None, |out| {
+        serde_json::to_writer_pretty(&mut *out, &list)?;
+        writeln!(out)
     })
 }

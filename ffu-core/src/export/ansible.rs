@@ -787,10 +787,19 @@ fn lock_play(options: &AnsibleOptions, db: &str, verb: &str) -> Play {
     }
 }
 
-/// `FFU journal VERB --db DB --plan PLAN` as shell words (Jinja-escaped).
+/// `FFU journal VERB --db DB [--plan PLAN]` as shell words (Jinja-escaped).
+///
+/// `done` and `fail` name no plan: the step they record is running, so the journal exists
+/// (`lock` and `start` made it, or checked it is this plan's, as `--start-at-task` may skip
+/// the lock play), and the journal keeps its plan.
 fn journal_command(options: &AnsibleOptions, db: &str, verb: &str) -> String {
+    let plan = if matches!(verb, "done" | "fail") {
+        ""
+    } else {
+        " --plan {{ (playbook_dir ~ '/plan.json') | quote }}"
+    };
     format!(
-        "{} journal {verb} --db {} --plan {{{{ (playbook_dir ~ '/plan.json') | quote }}}}",
+        "{} journal {verb} --db {}{plan}",
         shell_word(&options.ffu),
         shell_word(db)
     )

@@ -9,9 +9,12 @@
 //!   `failed`; times are Unix milliseconds;
 //! - `ffu_lock` (`lock_id`, `owner`, `expires_at`): the runner that holds the journal;
 //!
-//! and, beside them (created when the journal opens, so older journals gain it),
+//! and, beside them (created when the journal opens, so older journals gain them),
 //! `ffu_step_error` (`run_id`, `step_id`, `message`): a failed step's error text (see
-//! `journal/runner.rs`).
+//! `journal/runner.rs`); and `ffu_plan` (`run_id`, `document`): the plan's compact JSON, so
+//! that a runner needs only the database ([`Journal::open_stored`], [`Journal::plan`]). A
+//! journal made before `ffu_plan` existed gains its plan the next time it is opened with
+//! the plan.
 //!
 //! Every transition is one transaction (`BEGIN IMMEDIATE` on SQLite), so a runner killed
 //! at any instant leaves the journal as it was before or after the transition, never in
@@ -44,6 +47,7 @@ pub use runner::Start;
 const RUN: &str = "ffu_run";
 const STEP: &str = "ffu_step";
 const LOCK: &str = "ffu_lock";
+const PLAN: &str = "ffu_plan";
 /// The journal holds one run; its id.
 const RUN_ID: i64 = 1;
 /// The one lock row.
@@ -299,6 +303,57 @@ fn insert_steps(steps: &[(i64, &str, Option<&str>)]) -> InsertStatement {
     insert
 }
 
+/// `CREATE TABLE IF NOT EXISTS ffu_plan`: the plan's compact JSON, one row per run.
+fn plan_table_ddl(backend: Backend) -> String {
+    let mut document = ColumnDef::new("document");
+    if backend == Backend::Mysql {
+        // MySQL's TEXT holds 64 KiB; a plan of many hosts is megabytes.
+        document.custom(sea_query::Alias::new("longtext"));
+    } else {
+        document.text();
+    }
+    document.not_null();
+    let table = Table::create()
+        .table(PLAN)
+        .if_not_exists()
+        .col(
+            ColumnDef::new("run_id")
+                .big_integer()
+                .not_null()
+                .primary_key(),
+        )
+        .col(document)
+        .to_owned();
+    match backend {
+        Backend::Sqlite => table.to_string(SqliteQueryBuilder),
+        Backend::Postgres => table.to_string(PostgresQueryBuilder),
+        Backend::Mysql => table.to_string(MysqlQueryBuilder),
+    }
+}
+
+fn select_plan() -> SelectStatement {
+    Query::select()
+        .column("document")
+        .from(PLAN)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .to_owned()
+}
+
+fn insert_plan(document: &str) -> InsertStatement {
+    Query::insert()
+        .into_table(PLAN)
+        .columns(["run_id", "document"])
+        .values_panic([RUN_ID.into(), document.into()])
+        .to_owned()
+}
+
+fn delete_plan() -> DeleteStatement {
+    Query::delete()
+        .from_table(PLAN)
+        .and_where(Expr::col("run_id").eq(RUN_ID))
+        .to_owned()
+}
+
 fn select_lock() -> SelectStatement {
     Query::select()
         .columns(["owner", "expires_at"])
@@ -438,19 +493,10 @@ impl Journal {
     /// [`Error::JournalMismatch`] when the journal was made for another plan (another
     /// checksum); [`Error::Database`] when the database cannot be read or written.
     pub fn open(mut conn: Box<dyn Connection + Send>, plan: &Plan) -> Result<Journal> {
-        let checksum = plan_checksum(plan);
+        let document = plan.to_json();
+        let checksum = format!("{:016x}", fnv1a64(document.as_bytes()));
         let backend = conn.backend();
-        // DDL outside the transaction: MySQL commits implicitly around DDL anyway.
-        let ddl = journal_ddl(backend);
-        let has_index = match backend {
-            // MySQL cannot say CREATE INDEX IF NOT EXISTS: look first.
-            Backend::Mysql => !query(conn.as_mut(), &mysql_index_query())?.is_empty(),
-            _ => false,
-        };
-        for statement in &ddl[..ddl.len() - usize::from(has_index)] {
-            conn.execute(statement, &[])?;
-        }
-        conn.execute(&runner::error_table_ddl(backend), &[])?;
+        create_tables(conn.as_mut())?;
         transaction(conn.as_mut(), |conn| {
             let target = conn.target().to_owned();
             let recorded = query(conn, &lock_run_for(backend))?;
@@ -460,7 +506,19 @@ impl Journal {
                     journal: recorded.to_owned(),
                     plan: checksum.clone(),
                 }),
-                Some(_) => Ok(()),
+                Some(_) => {
+                    // A journal made before it kept its plan gains it now.
+                    let kept = Query::select()
+                        .column("run_id")
+                        .from(PLAN)
+                        .and_where(Expr::col("run_id").eq(RUN_ID))
+                        .to_owned();
+                    if query(conn, &kept)?.is_empty() {
+                        execute(conn, &insert_plan(&document))?;
+                        tracing::debug!("{target}: the journal keeps its plan from now on");
+                    }
+                    Ok(())
+                }
                 None => {
                     execute(conn, &insert_run(&checksum, now_ms()))?;
                     let rows: Vec<(i64, &str, Option<&str>)> = plan
@@ -475,6 +533,9 @@ impl Journal {
                     for chunk in rows.chunks(500) {
                         execute(conn, &insert_steps(chunk))?;
                     }
+                    // A plan left over from an earlier journal in the same tables.
+                    execute(conn, &delete_plan())?;
+                    execute(conn, &insert_plan(&document))?;
                     tracing::debug!("{target}: new journal for plan {checksum}");
                     Ok(())
                 }
@@ -483,6 +544,86 @@ impl Journal {
         Ok(Journal { conn, checksum })
     }
 
+    /// Opens the journal on `conn` without a plan: the one it keeps
+    /// ([`Journal::plan`]). The journal must exist (made by [`Journal::open`]).
+    ///
+    /// # Errors
+    /// [`Error::JournalPlan`] when `conn` holds no journal; [`Error::Database`].
+    pub fn open_stored(mut conn: Box<dyn Connection + Send>) -> Result<Journal> {
+        create_tables(conn.as_mut())?;
+        let checksum = transaction(conn.as_mut(), |conn| {
+            let recorded = query(conn, &select_run())?;
+            text(&recorded, 0).map(str::to_owned).ok_or_else(|| Error::JournalPlan {
+                target: conn.target().to_owned(),
+                message: "holds no journal; create it with its plan first (`ffu journal init --plan PLAN.json`, or `Journal(conn, plan)`)".to_owned(),
+            })
+        })?;
+        Ok(Journal { conn, checksum })
+    }
+
+    /// [`Journal::open_stored`] on the SQLite file at `path`, which must exist.
+    ///
+    /// # Errors
+    /// [`Error::JournalPlan`] when there is no such file or no journal in it;
+    /// [`Error::Database`].
+    pub fn open_sqlite_stored(path: &Path) -> Result<Journal> {
+        if !path.exists() {
+            return Err(Error::JournalPlan {
+                target: path.display().to_string(),
+                message: "no such journal; create it with its plan first (`ffu journal init --plan PLAN.json`)".to_owned(),
+            });
+        }
+        Journal::open_stored(Box::new(SqliteConnection::open(path)?))
+    }
+
+    /// The plan the journal keeps.
+    ///
+    /// # Errors
+    /// [`Error::JournalPlan`] when the journal was made before journals kept their plan
+    /// (open it once with the plan, and it keeps it), or when the plan it keeps does not
+    /// match its checksum; [`Error::Database`].
+    pub fn plan(&mut self) -> Result<Plan> {
+        let rows = transaction(self.conn.as_mut(), |conn| query(conn, &select_plan()))?;
+        let target = self.conn.target().to_owned();
+        let Some(document) = text(&rows, 0) else {
+            return Err(Error::JournalPlan {
+                target,
+                message: "the journal was made before journals kept their plan; give the plan (--plan PLAN.json) once, and the journal keeps it".to_owned(),
+            });
+        };
+        let kept = format!("{:016x}", fnv1a64(document.as_bytes()));
+        if kept != self.checksum {
+            return Err(Error::JournalPlan {
+                target,
+                message: format!("the plan the journal keeps has checksum {kept}, not the journal's {}; give the plan (--plan PLAN.json)", self.checksum),
+            });
+        }
+        Plan::from_json(document, &format!("{target} (the journal's plan)"))
+    }
+}
+
+/// Creates the journal's tables that are missing (DDL outside any transaction: MySQL
+/// commits implicitly around DDL anyway).
+fn create_tables(conn: &mut (dyn Connection + Send)) -> Result<()> {
+    let backend = conn.backend();
+    {
+        // DDL outside the transaction: MySQL commits implicitly around DDL anyway.
+        let ddl = journal_ddl(backend);
+        let has_index = match backend {
+            // MySQL cannot say CREATE INDEX IF NOT EXISTS: look first.
+            Backend::Mysql => !query(&mut *conn, &mysql_index_query())?.is_empty(),
+            _ => false,
+        };
+        for statement in &ddl[..ddl.len() - usize::from(has_index)] {
+            conn.execute(statement, &[])?;
+        }
+        conn.execute(&runner::error_table_ddl(backend), &[])?;
+        conn.execute(&plan_table_ddl(backend), &[])?;
+        Ok(())
+    }
+}
+
+impl Journal {
     /// The checksum of the journal's plan.
     pub fn checksum(&self) -> &str {
         &self.checksum
@@ -800,6 +941,39 @@ mod tests {
         assert_eq!(
             journal_ddl(Backend::Mysql)[2],
             "CREATE TABLE IF NOT EXISTS `ffu_lock` ( `lock_id` int NOT NULL PRIMARY KEY, `owner` varchar(255) NOT NULL, `expires_at` bigint NOT NULL )"
+        );
+    }
+
+    #[test]
+    fn plan_table_per_backend() {
+        assert_eq!(
+            plan_table_ddl(Backend::Mysql),
+            "CREATE TABLE IF NOT EXISTS `ffu_plan` ( `run_id` bigint NOT NULL PRIMARY KEY, `document` longtext NOT NULL )"
+        );
+        assert_eq!(
+            plan_table_ddl(Backend::Postgres),
+            r#"CREATE TABLE IF NOT EXISTS "ffu_plan" ( "run_id" bigint NOT NULL PRIMARY KEY, "document" text NOT NULL )"#
+        );
+    }
+
+    #[test]
+    fn the_journal_keeps_its_plan() {
+        let path = temp("keeps");
+        let p = plan(&["s1", "s2"]);
+        assert!(matches!(
+            Journal::open_sqlite_stored(&path),
+            Err(Error::JournalPlan { .. })
+        ));
+        Journal::open_sqlite(&path, &p).unwrap();
+        let mut stored = Journal::open_sqlite_stored(&path).unwrap();
+        assert_eq!(stored.checksum(), plan_checksum(&p));
+        assert_eq!(stored.plan().unwrap().to_json(), p.to_json());
+        assert_eq!(
+            stored
+                .next("me", Duration::from_secs(60))
+                .unwrap()
+                .as_deref(),
+            Some("s1")
         );
     }
 

@@ -272,15 +272,18 @@ impl Journal {
         transaction(self.conn.as_mut(), |conn| {
             query(conn, &super::lock_run_for(conn.backend()))?;
             let (before, _) = state_of(conn, step)?;
-            let mut update = finish_step(step, to, now_ms());
-            match to {
-                StepState::Done => {}
-                StepState::Pending => {
-                    update
-                        .value("attempts", 0)
-                        .value("started_at", Option::<i64>::None)
-                        .value("finished_at", Option::<i64>::None);
-                }
+            let update = match to {
+                StepState::Done => finish_step(step, to, now_ms()),
+                // Each column once: PostgreSQL refuses a column assigned twice.
+                StepState::Pending => Query::update()
+                    .table(super::STEP)
+                    .value("state", to.as_str())
+                    .value("attempts", 0)
+                    .value("started_at", Option::<i64>::None)
+                    .value("finished_at", Option::<i64>::None)
+                    .and_where(Expr::col("run_id").eq(RUN_ID))
+                    .and_where(Expr::col("step_id").eq(step))
+                    .to_owned(),
                 _ => {
                     return Err(Error::JournalStep {
                         target: conn.target().to_owned(),
@@ -291,7 +294,7 @@ impl Journal {
                         ),
                     })
                 }
-            }
+            };
             execute(conn, &update)?;
             set_error(conn, step, None)?;
             Ok(before)
