@@ -149,8 +149,7 @@ pub fn import_alembic(dir: &Path, service: &str, layout: &AlembicLayout) -> Resu
 
 /// Every script under `dir`, read and parsed, sorted by path.
 fn read_scripts(dir: &Path) -> Result<Vec<Script>> {
-    let mut files = Vec::new();
-    collect_scripts(dir, &mut Vec::new(), &mut files)?;
+    let mut files = crate::input::python_files(dir, &|name| name == "__init__.py")?;
     files.sort();
     let mut scripts = Vec::with_capacity(files.len());
     for rel in files {
@@ -479,37 +478,6 @@ fn topological(dir: &Path, scripts: &[Script], requires: &[Vec<usize>]) -> Resul
         what: "revisions (down_revision and depends_on)",
         cycle,
     })
-}
-
-/// The `.py` files under `dir`, as relative path components.
-fn collect_scripts(dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> Result<()> {
-    let here = prefix
-        .iter()
-        .fold(dir.to_path_buf(), |path, part| path.join(part));
-    let io = |source| Error::Io {
-        path: here.clone(),
-        source,
-    };
-    for entry in std::fs::read_dir(&here).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name == "__pycache__" {
-            continue;
-        }
-        let kind = entry.file_type().map_err(io)?;
-        if kind.is_dir() {
-            prefix.push(name);
-            collect_scripts(dir, prefix, out)?;
-            prefix.pop();
-        } else if Path::new(&name).extension().is_some_and(|ext| ext == "py")
-            && name != "__init__.py"
-        {
-            let mut rel = prefix.clone();
-            rel.push(name);
-            out.push(rel);
-        }
-    }
-    Ok(())
 }
 
 /// A module-level value: `None`, a string, or a tuple or list of strings.

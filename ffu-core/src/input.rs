@@ -187,3 +187,44 @@ mod tests {
         );
     }
 }
+
+/// The `.py` files under `dir`, as path components relative to it, in directory order:
+/// hidden entries and `__pycache__` are passed over, and so is any directory or file whose
+/// name `skip` refuses (such as `tests`, or `__init__.py`).
+pub(crate) fn python_files(dir: &Path, skip: &dyn Fn(&str) -> bool) -> Result<Vec<Vec<String>>> {
+    let mut files = Vec::new();
+    walk_python(dir, &mut Vec::new(), skip, &mut files)?;
+    Ok(files)
+}
+
+fn walk_python(
+    dir: &Path,
+    prefix: &mut Vec<String>,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Vec<String>>,
+) -> Result<()> {
+    let here = prefix
+        .iter()
+        .fold(dir.to_path_buf(), |path, part| path.join(part));
+    let io = |source| Error::Io {
+        path: here.clone(),
+        source,
+    };
+    for entry in std::fs::read_dir(&here).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "__pycache__" || skip(&name) {
+            continue;
+        }
+        if entry.file_type().map_err(io)?.is_dir() {
+            prefix.push(name);
+            walk_python(dir, prefix, skip, out)?;
+            prefix.pop();
+        } else if Path::new(&name).extension().is_some_and(|ext| ext == "py") {
+            let mut relative = prefix.clone();
+            relative.push(name);
+            out.push(relative);
+        }
+    }
+    Ok(())
+}

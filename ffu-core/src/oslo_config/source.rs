@@ -69,8 +69,7 @@ fn read_dir(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<ModuleText>> 
     } else {
         Vec::new()
     };
-    let mut files = Vec::new();
-    collect(root, &mut Vec::new(), &mut files)?;
+    let mut files = crate::input::python_files(root, &|name| is_test_path(&[name]))?;
     files.sort();
     let mut modules = Vec::new();
     for rel in files {
@@ -108,36 +107,6 @@ fn module_text(parts: &[String], shown: String, text: String) -> ModuleText {
         shown,
         text,
     }
-}
-
-/// The `.py` files under `dir` (tests, hidden directories and caches left out), as
-/// relative path components.
-fn collect(dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> Result<()> {
-    let here = prefix
-        .iter()
-        .fold(dir.to_path_buf(), |p, part| p.join(part));
-    let io = |source| Error::Io {
-        path: here.clone(),
-        source,
-    };
-    for entry in std::fs::read_dir(&here).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name == "__pycache__" || is_test_path(&[&name]) {
-            continue;
-        }
-        let kind = entry.file_type().map_err(io)?;
-        if kind.is_dir() {
-            prefix.push(name);
-            collect(dir, prefix, out)?;
-            prefix.pop();
-        } else if is_python(&name) {
-            let mut rel = prefix.clone();
-            rel.push(name);
-            out.push(rel);
-        }
-    }
-    Ok(())
 }
 
 fn read_wheel(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<ModuleText>> {
