@@ -148,46 +148,6 @@ fn file_kind(kind: std::fs::FileType) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_without_an_end_stops_at_the_limit() {
-        let err = read_document(Path::new("/dev/zero")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "/dev/zero: more than 256 MiB: larger than any document ffu reads (stopped reading there)"
-        );
-    }
-
-    #[test]
-    fn named_documents_must_be_regular_files() {
-        let err = read_named_document(Path::new("/dev/null"), "included file").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "/dev/null: not a regular file (a character device): an included file must be one"
-        );
-        let err = read_named_document(Path::new("/"), "alembic script").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "/: not a regular file (a directory): an alembic script must be one"
-        );
-    }
-
-    #[test]
-    fn pipes_are_read_to_their_end() {
-        let text = read_document_from(&b"format: x\n"[..], Path::new("-")).unwrap();
-        assert_eq!(text, "format: x\n");
-        // Across several stages of the buffer.
-        let long = "x".repeat(100_000);
-        assert_eq!(
-            read_document_from(long.as_bytes(), Path::new("-")).unwrap(),
-            long
-        );
-    }
-}
-
 /// The `.py` files under `dir`, as path components relative to it, in directory order:
 /// hidden entries and `__pycache__` are passed over, and so is any directory or file whose
 /// name `skip` refuses (such as `tests`, or `__init__.py`).
@@ -227,4 +187,44 @@ fn walk_python(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_without_an_end_stops_at_the_limit() {
+        let err = read_document(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: more than 256 MiB: larger than any document ffu reads (stopped reading there)"
+        );
+    }
+
+    #[test]
+    fn named_documents_must_be_regular_files() {
+        let err = read_named_document(Path::new("/dev/null"), "included file").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/null: not a regular file (a character device): an included file must be one"
+        );
+        let err = read_named_document(Path::new("/"), "alembic script").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/: not a regular file (a directory): an alembic script must be one"
+        );
+    }
+
+    #[test]
+    fn pipes_are_read_to_their_end() {
+        let text = read_document_from(&b"format: x\n"[..], Path::new("-")).unwrap();
+        assert_eq!(text, "format: x\n");
+        // Across several stages of the buffer.
+        let long = "x".repeat(100_000);
+        assert_eq!(
+            read_document_from(long.as_bytes(), Path::new("-")).unwrap(),
+            long
+        );
+    }
 }
