@@ -23,6 +23,14 @@ pub struct ServiceState {
     /// name as `repository_id`, if any (projects before their move to alembic).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy_version: Option<i64>,
+    /// The revisions (alembic ids) already applied of pending migrations that the catalog
+    /// knows revision by revision (DESIGN §12): a database stopped partway through a
+    /// release's step. The plan's step of such a migration applies only the others.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applied_revisions: Vec<String>,
+    /// The revisions of the service's pending migrations still to apply, in catalog order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_revisions: Vec<String>,
 }
 
 impl ServiceState {

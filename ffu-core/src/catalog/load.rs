@@ -193,6 +193,7 @@ pub(crate) struct Origins {
     pub(crate) extensions: Vec<usize>,
     pub(crate) config_changes: Vec<usize>,
     pub(crate) tasks: Vec<usize>,
+    pub(crate) histories: Vec<usize>,
 }
 
 /// Loads a document given as text. `include:` is refused: a string has no directory to
@@ -397,6 +398,9 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     origins
         .tasks
         .extend(std::iter::repeat_n(file_index, doc.tasks.len()));
+    origins
+        .histories
+        .extend(std::iter::repeat_n(file_index, doc.histories.len()));
     let merged = &mut loaded.doc;
     append(&mut merged.releases, doc.releases);
     append(&mut merged.edges, doc.edges);
@@ -405,6 +409,7 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     append(&mut merged.extensions, doc.extensions);
     append(&mut merged.config_changes, doc.config_changes);
     append(&mut merged.tasks, doc.tasks);
+    append(&mut merged.histories, doc.histories);
     Ok(())
 }
 

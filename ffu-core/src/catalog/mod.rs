@@ -30,6 +30,7 @@ mod embedded;
 mod index;
 mod load;
 mod negotiate;
+mod revisions;
 mod split_json;
 mod tasks;
 mod validate;
@@ -83,6 +84,8 @@ pub struct Catalog {
     /// The tasks (DESIGN §8), in catalog order.
     tasks: Vec<Task>,
     task_by_id: HashMap<String, TaskId>,
+    /// The services' per-revision histories (DESIGN §12), in catalog order.
+    histories: Vec<crate::migration::History>,
     /// The files it was loaded from, to show the catalog again.
     sources: Vec<SourceFile>,
     /// Whether no release, service or component name, migration id or command needs
@@ -279,6 +282,17 @@ impl Catalog {
     pub fn migration_id(&self, id: &str) -> Option<MigrationId> {
         self.migration_by_id
             .get(id, |found| &self.migrations[found.index()].id)
+    }
+
+    /// The services' schema histories known revision by revision (DESIGN §12).
+    pub fn histories(&self) -> &[crate::migration::History] {
+        &self.histories
+    }
+
+    /// The schema history of one service known revision by revision, if the catalog has
+    /// one (DESIGN §12).
+    pub fn history_of(&self, service: ServiceId) -> Option<&crate::migration::History> {
+        self.histories.iter().find(|h| h.service == service)
     }
 
     /// The migrations of one service, in catalog order.

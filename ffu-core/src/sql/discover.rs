@@ -1,7 +1,7 @@
 //! Discovery: where a database stands, read from `alembic_version` and the legacy
 //! sqlalchemy-migrate `migrate_version`, mapped onto a catalog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use sea_query::{Expr, ExprTrait, Query, SelectStatement};
@@ -154,6 +154,13 @@ pub fn discover_sqlite(
 }
 
 /// Maps heads and legacy versions onto the catalog, per service.
+///
+/// A head is a revision of a migration the catalog knows revision by revision (DESIGN §12),
+/// or the revision of a migration `SERVICE.alembic.<revision>`. The revisions it requires
+/// are applied with it; a migration with revisions is applied when all of them are. Within
+/// a service's history ([`crate::History`]) a migration without revisions applies none, so
+/// it counts as applied once every revision of its release and the releases before is (and
+/// before the history, once any revision is).
 fn map_state(
     catalog: &Catalog,
     names: &[String],
@@ -161,12 +168,17 @@ fn map_state(
     heads: &[String],
     legacy: &[(String, i64)],
 ) -> BTreeMap<String, ServiceState> {
+    let mut known_revisions: HashSet<&str> = HashSet::new();
+    for migration in catalog.migrations() {
+        known_revisions.extend(migration.revision_names());
+    }
     for head in heads {
-        let known = catalog.services().iter().any(|s| {
-            catalog
-                .migration_id(&format!("{}.alembic.{head}", s.name))
-                .is_some()
-        });
+        let known = known_revisions.contains(head.as_str())
+            || catalog.services().iter().any(|s| {
+                catalog
+                    .migration_id(&format!("{}.alembic.{head}", s.name))
+                    .is_some()
+            });
         if !known {
             tracing::warn!("alembic head {head:?} is not a migration of the catalog");
         }
@@ -175,10 +187,16 @@ fn map_state(
     for (name, &service) in names.iter().zip(services) {
         let own = catalog.migrations_of(service);
         let mut applied = vec![false; catalog.migrations().len()];
+        let revisions = applied_revisions(catalog, own, heads);
         let mut stack: Vec<MigrationId> = heads
             .iter()
             .filter_map(|head| catalog.migration_id(&format!("{name}.alembic.{head}")))
             .collect();
+        stack.extend(own.iter().copied().filter(|&m| {
+            let migration = catalog.migration(m);
+            !migration.revisions.is_empty()
+                && migration.revision_names().all(|r| revisions.contains(r))
+        }));
         while let Some(id) = stack.pop() {
             if std::mem::replace(&mut applied[id.index()], true) {
                 continue;
@@ -186,6 +204,33 @@ fn map_state(
             for &req in &catalog.migration(id).requires {
                 if catalog.migration(req).service == service && !applied[req.index()] {
                     stack.push(req);
+                }
+            }
+        }
+        if let Some(history) = catalog.history_of(service) {
+            if !revisions.is_empty() {
+                // Per release of the history: whether every migration with revisions of it
+                // and of the releases before is applied.
+                let complete = |release: crate::release::ReleaseId| {
+                    own.iter().all(|&m| {
+                        let migration = catalog.migration(m);
+                        migration.revisions.is_empty()
+                            || migration.release > release
+                            || applied[m.index()]
+                    })
+                };
+                let implied: Vec<MigrationId> = own
+                    .iter()
+                    .copied()
+                    .filter(|&m| {
+                        let migration = catalog.migration(m);
+                        migration.revisions.is_empty()
+                            && migration.release <= history.to
+                            && (migration.release < history.from || complete(migration.release))
+                    })
+                    .collect();
+                for m in implied {
+                    applied[m.index()] = true;
                 }
             }
         }
@@ -207,6 +252,16 @@ fn map_state(
         }
         let (done, todo): (Vec<MigrationId>, Vec<MigrationId>) =
             own.iter().partition(|&&m| applied[m.index()]);
+        let (mut applied_revisions, mut pending_revisions) = (Vec::new(), Vec::new());
+        for &m in &todo {
+            for revision in catalog.migration(m).revision_names() {
+                if revisions.contains(revision) {
+                    applied_revisions.push(revision.to_owned());
+                } else {
+                    pending_revisions.push(revision.to_owned());
+                }
+            }
+        }
         let ids = |list: Vec<MigrationId>| -> Vec<String> {
             list.into_iter()
                 .map(|m| catalog.migration(m).id.clone())
@@ -222,10 +277,47 @@ fn map_state(
                     .iter()
                     .find(|(repo, _)| repo == name)
                     .map(|(_, v)| *v),
+                applied_revisions,
+                pending_revisions,
             },
         );
     }
     out
+}
+
+/// The revisions of the migrations `own` that the heads hold: the heads among them and,
+/// transitively, the revisions they require.
+fn applied_revisions<'a>(
+    catalog: &'a Catalog,
+    own: &[MigrationId],
+    heads: &'a [String],
+) -> HashSet<&'a str> {
+    let mut requires: HashMap<&str, &[String]> = HashMap::new();
+    for &m in own {
+        for revision in &catalog.migration(m).revisions {
+            requires.insert(&revision.name, &revision.requires);
+        }
+    }
+    let mut applied = HashSet::new();
+    let mut stack: Vec<&str> = heads
+        .iter()
+        .map(String::as_str)
+        .filter(|head| requires.contains_key(head))
+        .collect();
+    while let Some(revision) = stack.pop() {
+        if !applied.insert(revision) {
+            continue;
+        }
+        if let Some(&required) = requires.get(revision) {
+            stack.extend(
+                required
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|r| requires.contains_key(r) && !applied.contains(r)),
+            );
+        }
+    }
+    applied
 }
 
 #[cfg(test)]

@@ -1,0 +1,227 @@
+//! Per-revision histories (DESIGN §12): a catalog that lists a service's alembic revisions
+//! one by one plans one step per service, release and kind carrying its `revisions`;
+//! discovery counts revisions, so a database stopped partway through a release has exactly
+//! its missing revisions pending; `verify` (V2) holds a step to its revisions.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use common::{ffu, temp_dir, write};
+use ffu_core::sql::discover_sqlite;
+use ffu_core::{verify, Catalog, PlanRequest, Policy};
+
+/// `ident` runs `ident-manage db_sync --expand` and `--contract` each release; its
+/// revisions: r1 expand e1, contract c1; r2 expand e2a -> e2b, contract c2; r3 expand e3.
+/// The history covers r1..r3, so r3's contract (no revision) applies none.
+const CATALOG: &str = r#"
+format: ffu-catalog/1
+name: revisions
+releases: [{name: r0}, {name: r1}, {name: r2}, {name: r3}, {name: r4}]
+services:
+  - name: ident
+    components: [{name: ident-api, role: control}]
+histories:
+  - {service: ident, from: r1, to: r3, sources: [ident-1.0.0-py3-none-any.whl]}
+migrations:
+  - {id: ident.r0.migrate, service: ident, release: r0, kind: migrate, command: "ident-manage db_sync"}
+  - {id: ident.r1.expand, service: ident, release: r1, kind: expand, command: "ident-manage db_sync --expand"}
+  - {id: ident.r1.contract, service: ident, release: r1, kind: contract, command: "ident-manage db_sync --contract", requires: [ident.r1.expand]}
+  - {id: ident.r2.expand, service: ident, release: r2, kind: expand, command: "ident-manage db_sync --expand"}
+  - {id: ident.r2.contract, service: ident, release: r2, kind: contract, command: "ident-manage db_sync --contract", requires: [ident.r2.expand]}
+  - {id: ident.r3.expand, service: ident, release: r3, kind: expand, command: "ident-manage db_sync --expand"}
+  - {id: ident.r3.contract, service: ident, release: r3, kind: contract, command: "ident-manage db_sync --contract", requires: [ident.r3.expand]}
+  - {id: ident.r4.expand, service: ident, release: r4, kind: expand, command: "ident-manage db_sync --expand"}
+  - {id: ident.alembic.e1, revision: e1, service: ident, release: r1, kind: expand, command: "ident-manage db_sync --expand", command_to_revision: "alembic upgrade {revision}"}
+  - {id: ident.alembic.c1, revision: c1, service: ident, release: r1, kind: contract, command: "ident-manage db_sync --contract", requires: [ident.alembic.e1]}
+  - {id: ident.alembic.e2a, revision: e2a, service: ident, release: r2, kind: expand, command: "ident-manage db_sync --expand", requires: [ident.alembic.e1]}
+  - {id: ident.alembic.e2b, revision: e2b, service: ident, release: r2, kind: expand, command: "ident-manage db_sync --expand", requires: [ident.alembic.e2a]}
+  - {id: ident.alembic.c2, revision: c2, service: ident, release: r2, kind: contract, command: "ident-manage db_sync --contract", requires: [ident.alembic.c1, ident.alembic.e2b]}
+  - {id: ident.alembic.e3, revision: e3, service: ident, release: r3, kind: expand, command: "ident-manage db_sync --expand", requires: [ident.alembic.e2b]}
+"#;
+
+fn catalog() -> Catalog {
+    Catalog::from_yaml_str(CATALOG, "revisions.yaml").unwrap()
+}
+
+fn database(path: &Path, heads: &[&str]) {
+    let _ = std::fs::remove_file(path);
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+    )
+    .unwrap();
+    for head in heads {
+        conn.execute("INSERT INTO alembic_version VALUES (?1)", [head])
+            .unwrap();
+    }
+}
+
+fn ident() -> Vec<String> {
+    vec!["ident".to_owned()]
+}
+
+#[test]
+fn revisions_fold_into_the_projects_steps() {
+    let catalog = catalog();
+    // The per-revision migrations folded into the hand-written steps: no migration of its own.
+    assert!(catalog.migration_id("ident.alembic.e2a").is_none());
+    let names = |id: &str| -> Vec<String> {
+        let m = catalog.migration(catalog.migration_id(id).unwrap());
+        m.revision_names().map(str::to_owned).collect()
+    };
+    assert_eq!(names("ident.r2.expand"), ["e2a", "e2b"]);
+    assert_eq!(names("ident.r2.contract"), ["c2"]);
+    assert!(names("ident.r3.contract").is_empty());
+    let r1 = catalog.migration(catalog.migration_id("ident.r1.expand").unwrap());
+    assert_eq!(
+        r1.command_to_revision.as_deref(),
+        Some("alembic upgrade {revision}")
+    );
+    let history = catalog
+        .history_of(catalog.service_id("ident").unwrap())
+        .unwrap();
+    assert_eq!(history.sources, ["ident-1.0.0-py3-none-any.whl"]);
+
+    let policy = Policy::default();
+    let plan = catalog.plan("r1", "r3", &policy).unwrap();
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| s.migration.as_deref() == Some("ident.r2.expand"))
+        .unwrap();
+    assert_eq!(
+        step.command.as_deref(),
+        Some("ident-manage db_sync --expand")
+    );
+    assert_eq!(step.revisions, ["e2a", "e2b"]);
+    assert!(verify(&catalog, &plan).unwrap().is_empty());
+    // The compact writer writes the same document as the built plan.
+    let shared = Arc::new(catalog.clone());
+    let compact = shared
+        .plan_compact(&PlanRequest::from_release("r1", "r3", &policy))
+        .unwrap();
+    assert_eq!(compact.to_json(), plan.to_json());
+
+    // V2 counts revisions: a step that leaves one out is refused.
+    let mut wrong = plan.clone();
+    let index = wrong
+        .steps
+        .iter()
+        .position(|s| s.migration.as_deref() == Some("ident.r2.expand"))
+        .unwrap();
+    wrong.steps[index].revisions.remove(0);
+    let messages: Vec<String> = verify(&catalog, &wrong)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [format!(
+            "step {} runs ident.r2.expand but misses revisions e2a",
+            wrong.steps[index].id
+        )]
+    );
+}
+
+#[test]
+fn discovery_counts_revisions() {
+    let dir = temp_dir("revisions-discover");
+    let catalog = catalog();
+    let db = dir.join("ident.db");
+
+    // Both branch heads of r2: exactly r2 (r3 brings e3).
+    database(&db, &["e2b", "c2"]);
+    let state = &discover_sqlite(&db, &catalog, &ident()).unwrap()["ident"];
+    assert_eq!(state.release.as_deref(), Some("r2"));
+    assert_eq!(
+        state.applied,
+        [
+            "ident.r0.migrate",
+            "ident.r1.expand",
+            "ident.r1.contract",
+            "ident.r2.expand",
+            "ident.r2.contract"
+        ]
+    );
+    assert_eq!(
+        state.pending,
+        ["ident.r3.expand", "ident.r3.contract", "ident.r4.expand"]
+    );
+    assert_eq!(state.pending_revisions, ["e3"]);
+    assert!(state.applied_revisions.is_empty());
+
+    // The whole history: r3 (its contract applies no revision), not r4 (after the history).
+    database(&db, &["e3", "c2"]);
+    let state = &discover_sqlite(&db, &catalog, &ident()).unwrap()["ident"];
+    assert_eq!(state.release.as_deref(), Some("r3"));
+    assert_eq!(state.pending, ["ident.r4.expand"]);
+
+    // Stopped partway through r2's expand: r1, with r2's missing revisions pending.
+    database(&db, &["e2a", "c1"]);
+    let state = discover_sqlite(&db, &catalog, &ident()).unwrap();
+    let ident_state = &state["ident"];
+    assert_eq!(ident_state.release.as_deref(), Some("r1"));
+    assert_eq!(ident_state.applied_revisions, ["e2a"]);
+    assert_eq!(ident_state.pending_revisions, ["e2b", "c2", "e3"]);
+
+    // A plan from there runs r2's expand once, for its missing revision only.
+    let policy = Policy::default();
+    let plan = catalog
+        .plan_request(&PlanRequest::from_state(&state, "r3", &policy))
+        .unwrap();
+    assert_eq!(plan.from, "r1");
+    assert_eq!(plan.applied_revisions, ["e2a"]);
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| s.migration.as_deref() == Some("ident.r2.expand"))
+        .unwrap();
+    assert_eq!(step.revisions, ["e2b"]);
+    assert!(verify(&catalog, &plan).unwrap().is_empty());
+    let shared = Arc::new(catalog.clone());
+    let compact = shared
+        .plan_compact(&PlanRequest::from_state(&state, "r3", &policy))
+        .unwrap();
+    assert_eq!(compact.to_json(), plan.to_json());
+
+    // The CLI says the same, in JSON.
+    let catalog_file = write(&dir, "catalog.yaml", CATALOG);
+    let run = ffu(&[
+        "discover",
+        "--db",
+        &format!("sqlite:{}", db.display()),
+        "--service",
+        "ident",
+        "--catalog",
+        &catalog_file,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: BTreeMap<String, serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        json["ident"]["pending_revisions"],
+        serde_json::json!(["e2b", "c2", "e3"])
+    );
+}
+
+#[test]
+fn bad_revisions_are_refused_with_their_place() {
+    let twice = CATALOG.replace("revision: e2b,", "revision: e2a,");
+    let err = Catalog::from_yaml_str(&twice, "revisions.yaml").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("revision e2a of service ident is listed twice"),
+        "{err}"
+    );
+    let unknown = CATALOG.replace("{service: ident, from: r1", "{service: idnet, from: r1");
+    let err = Catalog::from_yaml_str(&unknown, "revisions.yaml").unwrap_err();
+    assert!(
+        err.to_string().contains("unknown service \"idnet\""),
+        "{err}"
+    );
+}
