@@ -225,3 +225,140 @@ fn bad_revisions_are_refused_with_their_place() {
         "{err}"
     );
 }
+
+/// The embedded catalog's revisions of `service` up to and including `release`, and their
+/// heads (those no other of them requires): what `alembic_version` holds in a database
+/// made by that release's code.
+fn heads_at(catalog: &Catalog, service: &str, release: &str) -> Vec<String> {
+    let service = catalog.service_id(service).unwrap();
+    let release = catalog.release_id(release).unwrap();
+    let revisions: Vec<&ffu_core::Revision> = catalog
+        .migrations_of(service)
+        .iter()
+        .map(|&m| catalog.migration(m))
+        .filter(|m| m.release <= release)
+        .flat_map(|m| m.revisions.iter())
+        .collect();
+    revisions
+        .iter()
+        .filter(|r| !revisions.iter().any(|o| o.requires.contains(&r.name)))
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// Real `alembic_version` values, from the projects' wheels: `ffu discover` on a database
+/// made by release R's code says R, exactly where a later release changes the schema (and
+/// otherwise the newest release with the same schema, which no database can tell apart).
+#[test]
+fn the_embedded_catalog_reads_real_heads_exactly() {
+    let dir = temp_dir("revisions-real");
+    let catalog = Catalog::openstack();
+    let db = dir.join("real.db");
+
+    // keystone 27.0.0 (2025.1): EXPAND_HEAD and CONTRACT_HEAD of its wheel. 2025.2 brings
+    // e8725d6fa226, so this is 2025.1 and nothing else.
+    database(&db, &["47147121", "c88cdce8f248"]);
+    let state = &discover_sqlite(&db, &catalog, &["keystone".to_owned()]).unwrap()["keystone"];
+    assert_eq!(state.release.as_deref(), Some("2025.1"));
+    // 2024.2 and 2025.1 brought keystone no revision.
+    assert_eq!(state.same_schema_since.as_deref(), Some("2024.1"));
+    assert!(state.applied_revisions.is_empty());
+    assert_eq!(state.pending_revisions[0], "e8725d6fa226");
+    assert!(state
+        .pending
+        .iter()
+        .all(|id| id.starts_with("keystone.2025.2.") || id.starts_with("keystone.2026.")));
+
+    // nova 2025.1: its main database at 2903cd72dc14 (what the harness's nova-manage db sync
+    // of 2025.1 leaves) and its API database, read together.
+    let api = dir.join("nova_api.db");
+    database(
+        &api,
+        &heads_at(&catalog, "nova", "2025.1")
+            .iter()
+            .map(String::as_str)
+            .filter(|h| *h != "2903cd72dc14")
+            .collect::<Vec<_>>(),
+    );
+    database(&db, &["2903cd72dc14"]);
+    let nova = ["nova".to_owned()];
+    let state =
+        &ffu_core::sql::discover_sqlite_many(&[&api, &db], &catalog, &nova).unwrap()["nova"];
+    // 2025.2 and 2026.1 bring nova no revision: the schema is theirs too.
+    assert_eq!(state.release.as_deref(), Some("2026.1"));
+    assert_eq!(state.same_schema_since.as_deref(), Some("2025.1"));
+
+    // Stopped partway through 2025.1's nova-manage db sync: 2024.2 (which brought no
+    // revision), with d60bddf7a903 applied and 2903cd72dc14 pending.
+    database(&db, &["d60bddf7a903"]);
+    let state = ffu_core::sql::discover_sqlite_many(&[&api, &db], &catalog, &nova).unwrap();
+    let nova_state = &state["nova"];
+    assert_eq!(nova_state.release.as_deref(), Some("2024.2"));
+    assert_eq!(nova_state.applied_revisions, ["d60bddf7a903"]);
+    assert_eq!(nova_state.pending_revisions[0], "2903cd72dc14");
+    // The plan from there runs 2025.1's db sync once, for the missing revision only.
+    let policy = Policy::default();
+    let plan = catalog
+        .plan_request(&PlanRequest::from_state(&state, "2025.1", &policy))
+        .unwrap();
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| s.migration.as_deref() == Some("nova.2025.1.db-sync"))
+        .unwrap();
+    assert_eq!(step.command.as_deref(), Some("nova-manage db sync"));
+    assert_eq!(step.revisions, ["2903cd72dc14"]);
+    assert!(verify(&catalog, &plan).unwrap().is_empty());
+
+    // Every release of every history: the heads of R's revisions read as R, or as the newest
+    // release after R that brings no revision (the same schema).
+    let names: Vec<&str> = catalog.releases().iter().map(|r| r.name.as_str()).collect();
+    for service in [
+        "keystone",
+        "cinder",
+        "placement",
+        "neutron",
+        "ironic",
+        "heat",
+        "nova",
+    ] {
+        let id = catalog.service_id(service).unwrap();
+        let history = catalog.history_of(id).unwrap();
+        let brings = |release: usize| {
+            catalog.migrations_of(id).iter().any(|&m| {
+                let m = catalog.migration(m);
+                m.release.index() == release && !m.revisions.is_empty()
+            })
+        };
+        for r in history.from.index()..=history.to.index() {
+            let heads = heads_at(&catalog, service, names[r]);
+            if heads.is_empty() {
+                continue;
+            }
+            database(&db, &heads.iter().map(String::as_str).collect::<Vec<_>>());
+            let state = &discover_sqlite(&db, &catalog, &[service.to_owned()]).unwrap()[service];
+            let mut expected = r;
+            while expected < history.to.index() && !brings(expected + 1) {
+                expected += 1;
+            }
+            assert_eq!(
+                state.release.as_deref(),
+                Some(names[expected]),
+                "{service} at {} (heads {heads:?})",
+                names[r]
+            );
+            // R lies within what discovery says: same_schema_since ..= release.
+            let since = state
+                .same_schema_since
+                .as_deref()
+                .unwrap_or(names[expected]);
+            let since = names.iter().position(|n| *n == since).unwrap();
+            assert!(
+                since <= r,
+                "{service} at {}: since {}",
+                names[r],
+                names[since]
+            );
+        }
+    }
+}

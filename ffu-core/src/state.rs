@@ -14,6 +14,11 @@ pub struct ServiceState {
     /// The newest release all of whose migrations of the service (and of every release
     /// before it) are applied; `None` when not even the first release's are.
     pub release: Option<String>,
+    /// Where the service has a per-revision history (DESIGN §12): the oldest release whose
+    /// schema is the same as `release`'s, when older (the releases after it up to `release`
+    /// bring no revision, so no database can tell them apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_schema_since: Option<String>,
     /// The applied migrations (catalog ids), in catalog order: the heads recorded in
     /// `alembic_version` and everything they require within the service.
     pub applied: Vec<String>,

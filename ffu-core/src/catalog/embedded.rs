@@ -36,3 +36,42 @@ pub(super) const CONFIG_FRAGMENTS: &[(&str, &str)] = &[
         include_str!("../../catalog/config/ironic.yaml"),
     ),
 ];
+
+/// The per-revision migrations read from each project's alembic histories by
+/// `scripts/alembic-fragments.py` (`ffu import alembic` over the wheels on `PyPI`, DESIGN
+/// §12), merged into [`super::Catalog::openstack`] as `include:` fragments are: each folds
+/// into the catalog's own step of its service, release, kind and command.
+pub(super) const REVISION_FRAGMENTS: &[(&str, &str)] = &[
+    (
+        "<embedded catalog/revisions/keystone.yaml>",
+        include_str!("../../catalog/revisions/keystone.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/glance.yaml>",
+        include_str!("../../catalog/revisions/glance.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/cinder.yaml>",
+        include_str!("../../catalog/revisions/cinder.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/placement.yaml>",
+        include_str!("../../catalog/revisions/placement.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/nova.yaml>",
+        include_str!("../../catalog/revisions/nova.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/neutron.yaml>",
+        include_str!("../../catalog/revisions/neutron.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/heat.yaml>",
+        include_str!("../../catalog/revisions/heat.yaml"),
+    ),
+    (
+        "<embedded catalog/revisions/ironic.yaml>",
+        include_str!("../../catalog/revisions/ironic.yaml"),
+    ),
+];

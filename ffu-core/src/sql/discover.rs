@@ -88,14 +88,26 @@ pub fn discover<C: Connection + ?Sized>(
     catalog: &Catalog,
     services: &[String],
 ) -> Result<BTreeMap<String, ServiceState>> {
-    let service_ids = services
+    let service_ids = service_ids(catalog, services)?;
+    let (heads, legacy) = read_versions(conn)?;
+    Ok(map_state(catalog, services, &service_ids, &heads, &legacy))
+}
+
+fn service_ids(catalog: &Catalog, services: &[String]) -> Result<Vec<crate::service::ServiceId>> {
+    services
         .iter()
         .map(|name| {
             catalog
                 .service_id(name)
                 .ok_or_else(|| Error::UnknownService { name: name.clone() })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// The alembic heads and the legacy versions recorded in the database behind `conn`.
+fn read_versions<C: Connection + ?Sized>(
+    conn: &mut C,
+) -> Result<(Vec<String>, Vec<(String, i64)>)> {
     let bad_row = |conn: &C, table: &str| Error::Database {
         target: conn.target().to_owned(),
         message: format!("unexpected value in {table}"),
@@ -127,6 +139,28 @@ pub fn discover<C: Connection + ?Sized>(
         "read {}",
         conn.target()
     );
+    Ok((heads, legacy))
+}
+
+/// [`discover`] over several SQLite databases at once (opened read-only), as one: their
+/// heads together. A service whose histories live in several databases (nova's API and
+/// main databases) is read whole this way.
+///
+/// # Errors
+/// As [`discover_sqlite`].
+pub fn discover_sqlite_many(
+    paths: &[&Path],
+    catalog: &Catalog,
+    services: &[String],
+) -> Result<BTreeMap<String, ServiceState>> {
+    let service_ids = service_ids(catalog, services)?;
+    let (mut heads, mut legacy) = (Vec::new(), Vec::new());
+    for path in paths {
+        let (more_heads, more_legacy) =
+            read_versions(&mut SqliteConnection::open_read_only(path)?)?;
+        heads.extend(more_heads);
+        legacy.extend(more_legacy);
+    }
     Ok(map_state(catalog, services, &service_ids, &heads, &legacy))
 }
 
@@ -237,6 +271,7 @@ fn map_state(
         // The newest release R with migrations of the service such that every migration of
         // the service up to and including R is applied.
         let mut release = None;
+        let mut release_id = None;
         let mut releases: Vec<_> = own.iter().map(|&m| catalog.migration(m).release).collect();
         releases.sort_unstable();
         releases.dedup();
@@ -249,7 +284,22 @@ fn map_state(
                 break;
             }
             release = Some(catalog.release(r).name.clone());
+            release_id = Some(r);
         }
+        let same_schema_since = release_id.and_then(|newest| {
+            let history = catalog.history_of(service)?;
+            let brings = |r: crate::release::ReleaseId| {
+                own.iter().any(|&m| {
+                    let migration = catalog.migration(m);
+                    migration.release == r && !migration.revisions.is_empty()
+                })
+            };
+            let mut oldest = newest;
+            while oldest > history.from && !brings(oldest) {
+                oldest = crate::release::ReleaseId(oldest.0 - 1);
+            }
+            (oldest < newest).then(|| catalog.release(oldest).name.clone())
+        });
         let (done, todo): (Vec<MigrationId>, Vec<MigrationId>) =
             own.iter().partition(|&&m| applied[m.index()]);
         let (mut applied_revisions, mut pending_revisions) = (Vec::new(), Vec::new());
@@ -271,6 +321,7 @@ fn map_state(
             name.clone(),
             ServiceState {
                 release,
+                same_schema_since,
                 applied: ids(done),
                 pending: ids(todo),
                 legacy_version: legacy
