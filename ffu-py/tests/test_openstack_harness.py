@@ -201,16 +201,23 @@ def test_a_killed_run_resumes_where_it_stopped(skip_level: Finished) -> None:
 
 
 def test_discover_names_the_target_release(skip_level: Finished) -> None:
-    """``ffu discover`` on the upgraded databases. The embedded catalog has no per-revision
-    alembic migrations yet, so it cannot map the real heads (issue 19, item 5): strict
-    xfail, so that this test says when it starts to pass."""
+    """``ffu discover`` on the upgraded databases, through the embedded catalog's per-revision
+    histories (scripts/alembic-fragments.py): the target release lies within what it names
+    (``same_schema_since`` to ``release``: releases that bring no revision share a schema),
+    and nothing of the target or before is pending."""
+    target = skip_level.plan["to"]
+    catalog = ffu_json("catalog", "show", "--format", "json")
+    order = [r["name"] for r in catalog["releases"]]
+    release_of = {m["id"]: m["release"] for m in catalog["migrations"]}
     for service in ("keystone", "cinder", "placement"):
         state = ffu_json("discover", "--db", f"sqlite:{skip_level.directory / 'db' / service}.sqlite",
                          "--service", service, "--format", "json")[service]
-        if state["release"] != "2025.1" or state["pending"]:
-            pytest.xfail(f"ffu discover reads {service} as release {state['release']} with "
-                         f"{len(state['pending'])} pending: the catalog lacks its alembic revisions")
-    pytest.fail("ffu discover now reads the real databases: make this a plain assertion")
+        assert state["release"] is not None, f"{service}: {state}"
+        since = state.get("same_schema_since") or state["release"]
+        assert order.index(since) <= order.index(target) <= order.index(state["release"]), f"{service}: {state}"
+        early = [m for m in state["pending"] if order.index(release_of[m]) <= order.index(target)]
+        assert not early, f"{service}: pending {early}"
+        assert not state.get("applied_revisions"), f"{service}: stopped partway? {state}"
 
 
 # --- Wrong plans: refused by `ffu verify` -----------------------------------------------------

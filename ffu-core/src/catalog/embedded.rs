@@ -43,35 +43,35 @@ pub(super) const CONFIG_FRAGMENTS: &[(&str, &str)] = &[
 /// into the catalog's own step of its service, release, kind and command.
 pub(super) const REVISION_FRAGMENTS: &[(&str, &str)] = &[
     (
-        "<embedded catalog/revisions/keystone.yaml>",
-        include_str!("../../catalog/revisions/keystone.yaml"),
+        "<embedded catalog/revisions/keystone.json>",
+        include_str!("../../catalog/revisions/keystone.json"),
     ),
     (
-        "<embedded catalog/revisions/glance.yaml>",
-        include_str!("../../catalog/revisions/glance.yaml"),
+        "<embedded catalog/revisions/glance.json>",
+        include_str!("../../catalog/revisions/glance.json"),
     ),
     (
-        "<embedded catalog/revisions/cinder.yaml>",
-        include_str!("../../catalog/revisions/cinder.yaml"),
+        "<embedded catalog/revisions/cinder.json>",
+        include_str!("../../catalog/revisions/cinder.json"),
     ),
     (
-        "<embedded catalog/revisions/placement.yaml>",
-        include_str!("../../catalog/revisions/placement.yaml"),
+        "<embedded catalog/revisions/placement.json>",
+        include_str!("../../catalog/revisions/placement.json"),
     ),
     (
-        "<embedded catalog/revisions/nova.yaml>",
-        include_str!("../../catalog/revisions/nova.yaml"),
+        "<embedded catalog/revisions/nova.json>",
+        include_str!("../../catalog/revisions/nova.json"),
     ),
     (
-        "<embedded catalog/revisions/neutron.yaml>",
-        include_str!("../../catalog/revisions/neutron.yaml"),
+        "<embedded catalog/revisions/neutron.json>",
+        include_str!("../../catalog/revisions/neutron.json"),
     ),
     (
-        "<embedded catalog/revisions/heat.yaml>",
-        include_str!("../../catalog/revisions/heat.yaml"),
+        "<embedded catalog/revisions/heat.json>",
+        include_str!("../../catalog/revisions/heat.json"),
     ),
     (
-        "<embedded catalog/revisions/ironic.yaml>",
-        include_str!("../../catalog/revisions/ironic.yaml"),
+        "<embedded catalog/revisions/ironic.json>",
+        include_str!("../../catalog/revisions/ironic.json"),
     ),
 ];

@@ -229,16 +229,22 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
 }
 
 /// Loads the embedded catalog: its root document and the fragments compiled in with it
-/// (`(name, text)`, YAML), merged as `include:` merges fragments.
+/// (`(name, text)`: JSON when the name ends in `.json>`, else YAML), merged as `include:`
+/// merges fragments.
 pub(crate) fn load_embedded(root: &str, name: &str, fragments: &[(&str, &str)]) -> Result<Loaded> {
     let mut loaded = load_text(root, name, Syntax::Yaml)?;
     for (fragment, text) in fragments {
-        let doc = parse_document(text, fragment, Syntax::Yaml)?;
+        let syntax = if fragment.ends_with(".json>") {
+            Syntax::Json
+        } else {
+            Syntax::Yaml
+        };
+        let doc = parse_document(text, fragment, syntax)?;
         let index = loaded.files.len();
         loaded.files.push(SourceFile {
             name: (*fragment).to_owned(),
             text: (*text).to_owned(),
-            syntax: Syntax::Yaml,
+            syntax,
         });
         merge(&mut loaded, doc, index, false)?;
     }
