@@ -7,7 +7,8 @@
 /// service ([`crate::PlanRequest::with_state`]) and plans only what remains.
 ///
 /// Serializes as `ffu discover --format json` writes it: `release`, `applied`, `pending`,
-/// and `legacy_version` when there is one.
+/// and, when there are any, `legacy_version`, `same_schema_since`, `applied_revisions` and
+/// `pending_revisions` (DESIGN §12).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ServiceState {

@@ -92,8 +92,10 @@ def plan_migrations(plan: ffu.Plan) -> list[str]:
     return [step.migration for step in plan if step.migration is not None]
 
 
-def state_of(release: str | None, applied: list[str], pending: list[str], legacy: int | None = None) -> dict[str, Any]:
-    return {"release": release, "applied": applied, "pending": pending, "legacy_version": legacy}
+def state_of(release: str | None, applied: list[str], pending: list[str], legacy: int | None = None,
+             pending_revisions: list[str] | None = None) -> dict[str, Any]:
+    return {"release": release, "applied": applied, "pending": pending, "legacy_version": legacy,
+            "same_schema_since": None, "applied_revisions": [], "pending_revisions": pending_revisions or []}
 
 
 # --- Discovery --------------------------------------------------------------------------------
@@ -300,7 +302,10 @@ def test_neutron_history(db_conn: Any, neutron: Neutron, partial: int) -> None:
     state = ffu.discover(db_conn, catalog, ["neutron"])
     applied_ids = [f"neutron.alembic.{rev}" for rev in neutron.order if rev in applied]
     pending_ids = [f"neutron.alembic.{rev}" for rev in neutron.order if rev not in applied]
-    assert state == {"neutron": state_of("2023.1", applied_ids, pending_ids)}
+    # Each imported revision is a step of its own (its own `upgrade REV` command), with its
+    # revision: the pending revisions are the pending migrations' (DESIGN §12).
+    pending_revisions = [rev for rev in neutron.order if rev not in applied]
+    assert state == {"neutron": state_of("2023.1", applied_ids, pending_ids, pending_revisions=pending_revisions)}
     plan = catalog.plan(None, "2024.2", state=state)
     assert plan.from_ == "2023.1"
     assert plan.path == ["2023.1", "2023.2", "2024.1", "2024.2"]
