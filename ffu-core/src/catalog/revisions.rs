@@ -53,6 +53,63 @@ pub(super) fn fold(
     if written.iter().all(|m| m.revision.is_none()) {
         return Ok(Vec::new());
     }
+    let grouping = group_revisions(written, origins, report)?;
+    let carriers = revisions_of_groups(written, &grouping, origins, report)?;
+    let (new_requires, durations) = rewrites(written, &grouping);
+    let Grouping {
+        groups, group_of, ..
+    } = grouping;
+    let kept = |index: usize| match group_of[index] {
+        None => true,
+        Some(group) => groups[group].target == index,
+    };
+    let mut new_requires = new_requires;
+    let mut new_index = vec![usize::MAX; written.len()];
+    let old = std::mem::take(&mut doc.migrations);
+    let old_origins = std::mem::take(&mut origins.migrations);
+    let mut folded = Vec::with_capacity(old.len());
+    for (index, mut m) in old.into_iter().enumerate() {
+        if !kept(index) {
+            continue;
+        }
+        if let Some(requires) = new_requires.remove(&index) {
+            m.requires = requires;
+        }
+        if let Some(&duration) = durations.get(&index) {
+            m.duration_s = Some(duration);
+        }
+        m.revision = None;
+        new_index[index] = folded.len();
+        origins.migrations.push(old_origins[index]);
+        folded.push(m);
+    }
+    doc.migrations = folded;
+    // The carriers' indexes, from the document as written to the folded one.
+    Ok(carriers
+        .into_iter()
+        .map(|carrier| Carrier {
+            index: new_index[carrier.index],
+            ..carrier
+        })
+        .collect())
+}
+
+/// The per-revision migrations grouped by step, and where each revision is written.
+struct Grouping<'a> {
+    groups: Vec<Group>,
+    /// Per migration as written: its group, if it is a per-revision migration.
+    group_of: Vec<Option<usize>>,
+    /// The per-revision migrations by id.
+    revision_doc: HashMap<&'a str, usize>,
+}
+
+/// Groups the per-revision migrations by service, release, kind and command; refuses empty
+/// and repeated revisions.
+fn group_revisions<'a>(
+    written: &'a [MigrationDoc],
+    origins: &Origins,
+    report: &Reporter<'_>,
+) -> Result<Grouping<'a>> {
     let mut plain: HashMap<Key<'_>, usize> = HashMap::default();
     for (index, m) in written.iter().enumerate() {
         if m.revision.is_none() {
@@ -96,10 +153,28 @@ pub(super) fn fold(
         group_of[index] = Some(group);
         revision_doc.insert(&m.id, index);
     }
-    // The revisions of each group, their requirements within the service by revision id.
-    let mut carriers: Vec<(usize, Vec<Revision>, Option<String>)> =
-        Vec::with_capacity(groups.len());
-    for group in &groups {
+    Ok(Grouping {
+        groups,
+        group_of,
+        revision_doc,
+    })
+}
+
+/// Each group's carrier (document index), its revisions in order with their requirements
+/// within the service by revision id, and its command to a revision.
+fn revisions_of_groups(
+    written: &[MigrationDoc],
+    grouping: &Grouping<'_>,
+    origins: &Origins,
+    report: &Reporter<'_>,
+) -> Result<Vec<Carrier>> {
+    let Grouping {
+        groups,
+        revision_doc,
+        ..
+    } = grouping;
+    let mut carriers: Vec<Carrier> = Vec::with_capacity(groups.len());
+    for group in groups {
         let mut position: HashMap<&str, usize> = HashMap::default();
         for (at, &index) in group.members.iter().enumerate() {
             position.insert(&written[index].id, at);
@@ -141,8 +216,26 @@ pub(super) fn fold(
                     .iter()
                     .find_map(|&i| written[i].command_to_revision.clone())
             });
-        carriers.push((group.target, revisions, command_to_revision));
+        carriers.push(Carrier {
+            index: group.target,
+            revisions,
+            command_to_revision,
+        });
     }
+    Ok(carriers)
+}
+
+/// The new requirements of the migrations kept (by document index, where they change) and
+/// the summed durations of carriers that are per-revision migrations themselves.
+fn rewrites(
+    written: &[MigrationDoc],
+    grouping: &Grouping<'_>,
+) -> (HashMap<usize, Vec<CompactString>>, HashMap<usize, f64>) {
+    let Grouping {
+        groups,
+        group_of,
+        revision_doc,
+    } = grouping;
     // What each folded migration's id becomes.
     let target_id: HashMap<&str, CompactString> = revision_doc
         .iter()
@@ -159,7 +252,7 @@ pub(super) fn fold(
     // each mapped to what it folded into, without itself or repeats.
     let mut new_requires: HashMap<usize, Vec<CompactString>> = HashMap::default();
     let mut members_of: HashMap<usize, &[usize]> = HashMap::default();
-    for group in &groups {
+    for group in groups {
         members_of.insert(group.target, &group.members);
     }
     for (index, m) in written.iter().enumerate() {
@@ -199,32 +292,5 @@ pub(super) fn fold(
             (!known.is_empty()).then(|| (g.target, known.iter().sum()))
         })
         .collect();
-    let mut new_index = vec![usize::MAX; written.len()];
-    let old = std::mem::take(&mut doc.migrations);
-    let old_origins = std::mem::take(&mut origins.migrations);
-    let mut folded = Vec::with_capacity(old.len());
-    for (index, mut m) in old.into_iter().enumerate() {
-        if !kept(index) {
-            continue;
-        }
-        if let Some(requires) = new_requires.remove(&index) {
-            m.requires = requires;
-        }
-        if let Some(&duration) = durations.get(&index) {
-            m.duration_s = Some(duration);
-        }
-        m.revision = None;
-        new_index[index] = folded.len();
-        origins.migrations.push(old_origins[index]);
-        folded.push(m);
-    }
-    doc.migrations = folded;
-    Ok(carriers
-        .into_iter()
-        .map(|(target, revisions, command_to_revision)| Carrier {
-            index: new_index[target],
-            revisions,
-            command_to_revision,
-        })
-        .collect())
+    (new_requires, durations)
 }

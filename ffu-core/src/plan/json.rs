@@ -103,7 +103,7 @@ impl RevisionsRef<'_> {
         match self {
             RevisionsRef::Names(names) => names.is_empty(),
             RevisionsRef::Catalog { revisions, skip } => {
-                revisions.iter().all(|r| skip.iter().any(|s| *s == r.name))
+                revisions.iter().all(|r| skip.contains(&r.name))
             }
         }
     }

@@ -104,10 +104,11 @@ fn service_ids(catalog: &Catalog, services: &[String]) -> Result<Vec<crate::serv
         .collect()
 }
 
+/// Alembic heads, and legacy versions by repository.
+type Versions = (Vec<String>, Vec<(String, i64)>);
+
 /// The alembic heads and the legacy versions recorded in the database behind `conn`.
-fn read_versions<C: Connection + ?Sized>(
-    conn: &mut C,
-) -> Result<(Vec<String>, Vec<(String, i64)>)> {
+fn read_versions<C: Connection + ?Sized>(conn: &mut C) -> Result<Versions> {
     let bad_row = |conn: &C, table: &str| Error::Database {
         target: conn.target().to_owned(),
         message: format!("unexpected value in {table}"),
@@ -241,31 +242,9 @@ fn map_state(
                 }
             }
         }
-        if let Some(history) = catalog.history_of(service) {
-            if !revisions.is_empty() {
-                // Per release of the history: whether every migration with revisions of it
-                // and of the releases before is applied.
-                let complete = |release: crate::release::ReleaseId| {
-                    own.iter().all(|&m| {
-                        let migration = catalog.migration(m);
-                        migration.revisions.is_empty()
-                            || migration.release > release
-                            || applied[m.index()]
-                    })
-                };
-                let implied: Vec<MigrationId> = own
-                    .iter()
-                    .copied()
-                    .filter(|&m| {
-                        let migration = catalog.migration(m);
-                        migration.revisions.is_empty()
-                            && migration.release <= history.to
-                            && (migration.release < history.from || complete(migration.release))
-                    })
-                    .collect();
-                for m in implied {
-                    applied[m.index()] = true;
-                }
+        if !revisions.is_empty() {
+            for m in implied_by_history(catalog, service, &applied) {
+                applied[m.index()] = true;
             }
         }
         // The newest release R with migrations of the service such that every migration of
@@ -286,20 +265,8 @@ fn map_state(
             release = Some(catalog.release(r).name.clone());
             release_id = Some(r);
         }
-        let same_schema_since = release_id.and_then(|newest| {
-            let history = catalog.history_of(service)?;
-            let brings = |r: crate::release::ReleaseId| {
-                own.iter().any(|&m| {
-                    let migration = catalog.migration(m);
-                    migration.release == r && !migration.revisions.is_empty()
-                })
-            };
-            let mut oldest = newest;
-            while oldest > history.from && !brings(oldest) {
-                oldest = crate::release::ReleaseId(oldest.0 - 1);
-            }
-            (oldest < newest).then(|| catalog.release(oldest).name.clone())
-        });
+        let same_schema_since =
+            release_id.and_then(|newest| same_schema_since(catalog, service, newest));
         let (done, todo): (Vec<MigrationId>, Vec<MigrationId>) =
             own.iter().partition(|&&m| applied[m.index()]);
         let (mut applied_revisions, mut pending_revisions) = (Vec::new(), Vec::new());
@@ -334,6 +301,57 @@ fn map_state(
         );
     }
     out
+}
+
+/// The migrations of `service` without revisions that its history says are applied, given
+/// the `applied` ones with revisions: inside the history, those whose release and every
+/// release before has all its revisions applied; before it, all.
+fn implied_by_history(
+    catalog: &Catalog,
+    service: crate::service::ServiceId,
+    applied: &[bool],
+) -> Vec<MigrationId> {
+    let Some(history) = catalog.history_of(service) else {
+        return Vec::new();
+    };
+    let own = catalog.migrations_of(service);
+    let complete = |release: crate::release::ReleaseId| {
+        own.iter().all(|&m| {
+            let migration = catalog.migration(m);
+            migration.revisions.is_empty() || migration.release > release || applied[m.index()]
+        })
+    };
+    own.iter()
+        .copied()
+        .filter(|&m| {
+            let migration = catalog.migration(m);
+            migration.revisions.is_empty()
+                && migration.release <= history.to
+                && (migration.release < history.from || complete(migration.release))
+        })
+        .collect()
+}
+
+/// The oldest release with the schema of `newest` (the releases after it up to `newest`
+/// bring `service` no revision), when older and the service has a history.
+fn same_schema_since(
+    catalog: &Catalog,
+    service: crate::service::ServiceId,
+    newest: crate::release::ReleaseId,
+) -> Option<String> {
+    let history = catalog.history_of(service)?;
+    let own = catalog.migrations_of(service);
+    let brings = |r: crate::release::ReleaseId| {
+        own.iter().any(|&m| {
+            let migration = catalog.migration(m);
+            migration.release == r && !migration.revisions.is_empty()
+        })
+    };
+    let mut oldest = newest;
+    while oldest > history.from && !brings(oldest) {
+        oldest = crate::release::ReleaseId(oldest.0 - 1);
+    }
+    (oldest < newest).then(|| catalog.release(oldest).name.clone())
 }
 
 /// The revisions of the migrations `own` that the heads hold: the heads among them and,
