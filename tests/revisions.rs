@@ -362,3 +362,43 @@ fn the_embedded_catalog_reads_real_heads_exactly() {
         }
     }
 }
+
+/// Without a step of their own in the catalog, a service's revisions of one release, kind
+/// and command fold into the first of them; a requirement naming a later one names it then.
+#[test]
+fn revisions_without_a_step_fold_into_the_first() {
+    let text = r#"
+format: ffu-catalog/1
+name: bare
+releases: [{name: r1}, {name: r2}]
+services:
+  - name: net
+    components: [{name: net-server, role: control}]
+  - name: img
+    components: [{name: img-api, role: control}]
+migrations:
+  - {id: net.alembic.a, revision: a, service: net, release: r2, kind: expand, command: "net-db upgrade --expand", duration_s: 2}
+  - {id: net.alembic.b, revision: b, service: net, release: r2, kind: expand, command: "net-db upgrade --expand", requires: [net.alembic.a], duration_s: 3}
+  - {id: net.alembic.c, revision: c, service: net, release: r2, kind: contract, command: "net-db upgrade --contract", requires: [net.alembic.b]}
+  - {id: img.r2.sync, service: img, release: r2, kind: migrate, command: "img-manage db sync", requires: [net.alembic.b]}
+"#;
+    let catalog = Catalog::from_yaml_str(text, "bare.yaml").unwrap();
+    let ids: Vec<&str> = catalog.migrations().iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["net.alembic.a", "net.alembic.c", "img.r2.sync"]);
+    let expand = catalog.migration(catalog.migration_id("net.alembic.a").unwrap());
+    assert_eq!(expand.revision_names().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(expand.duration_s, Some(5.0));
+    let required = |id: &str| -> Vec<String> {
+        let m = catalog.migration(catalog.migration_id(id).unwrap());
+        m.requires
+            .iter()
+            .map(|&r| catalog.migration(r).id.clone())
+            .collect()
+    };
+    assert_eq!(required("net.alembic.c"), ["net.alembic.a"]);
+    assert_eq!(required("img.r2.sync"), ["net.alembic.a"]);
+    let contract = catalog.migration(catalog.migration_id("net.alembic.c").unwrap());
+    assert_eq!(contract.revisions[0].requires, ["b"]);
+    let plan = catalog.plan("r1", "r2", &Policy::default()).unwrap();
+    assert!(verify(&catalog, &plan).unwrap().is_empty());
+}
