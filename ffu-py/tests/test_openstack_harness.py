@@ -220,6 +220,40 @@ def test_discover_names_the_target_release(skip_level: Finished) -> None:
         assert not state.get("applied_revisions"), f"{service}: stopped partway? {state}"
 
 
+def venvs_ready(*releases: str) -> bool:
+    """Whether the harness's venvs of RELEASES are built already (this test builds none)."""
+    home = Path(os.environ.get("FFU_HARNESS_HOME", str(ROOT / "target" / "harness"))) / "venvs"
+    return all(any((venv / ".complete").is_file() for venv in home.glob(f"{release}-*")) for release in releases)
+
+
+@pytest.mark.skipif(not venvs_ready("2024.1", "2025.1"),
+                    reason="needs the 2024.1 and 2025.1 venvs built (harness/openstack_harness.py venv 2024.1 2025.1)")
+def test_discover_names_a_database_stopped_partway(tmp_path: Path) -> None:
+    """A nova database stopped partway through 2025.1's ``db sync``: the plan's step runs the
+    catalog's ``command_to_revision`` up to the step's first revision only, with the real
+    nova-manage; ``ffu discover`` over the API and main databases then reads release 2024.2
+    (which brings nova no revision) with that revision applied and the others pending
+    (DESIGN §12). Written where no venv was built: not run in the session that wrote it."""
+    plan = ffu_json("plan", "--from", "2024.1", "--to", "2025.1", "--services", "nova", "--format", "json")
+    cut = next(n for n, s in enumerate(plan["steps"]) if s.get("migration") == "nova.2025.1.db-sync")
+    step = plan["steps"][cut]
+    first, rest = step["revisions"][0], step["revisions"][1:]
+    assert rest, f"nova's 2025.1 db sync applies one revision only: {step}"
+    step["command"] = f"nova-manage db sync {first}"  # the catalog's command_to_revision
+    plan["steps"] = plan["steps"][: cut + 1]
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(plan))
+    run_dir = tmp_path / "run"
+    result = harness("run", "--fresh", "--plan", str(plan_file), "--dir", str(run_dir))
+    assert result.returncode == 0, f"harness failed:\n{result.stderr[-4000:]}"
+    db = run_dir / "db"
+    state = ffu_json("discover", "--db", f"sqlite:{db / 'nova_api.sqlite'}", "--db", f"sqlite:{db / 'nova.sqlite'}",
+                     "--service", "nova", "--format", "json")["nova"]
+    assert state["release"] == "2024.2", state
+    assert state["applied_revisions"] == [first], state
+    assert state["pending_revisions"][: len(rest)] == rest, state
+
+
 # --- Wrong plans: refused by `ffu verify` -----------------------------------------------------
 
 
