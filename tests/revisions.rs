@@ -255,19 +255,16 @@ fn the_embedded_catalog_reads_real_heads_exactly() {
     let catalog = Catalog::openstack();
     let db = dir.join("real.db");
 
-    // keystone 27.0.0 (2025.1): EXPAND_HEAD and CONTRACT_HEAD of its wheel. 2025.2 brings
-    // e8725d6fa226, so this is 2025.1 and nothing else.
+    // keystone 27.0.0 (2025.1): EXPAND_HEAD and CONTRACT_HEAD of its wheel, the schema of
+    // 2024.1 (47147121), which 2024.2 and 2025.1 leave as it is and 2025.2 changes
+    // (e8725d6fa226): 2024.1 to 2025.1, and discovery names the oldest.
     database(&db, &["47147121", "c88cdce8f248"]);
     let state = &discover_sqlite(&db, &catalog, &["keystone".to_owned()]).unwrap()["keystone"];
-    assert_eq!(state.release.as_deref(), Some("2025.1"));
-    // 2024.2 and 2025.1 brought keystone no revision.
-    assert_eq!(state.same_schema_since.as_deref(), Some("2024.1"));
+    assert_eq!(state.release.as_deref(), Some("2024.1"));
+    assert_eq!(state.same_schema_until.as_deref(), Some("2025.1"));
     assert!(state.applied_revisions.is_empty());
     assert_eq!(state.pending_revisions[0], "e8725d6fa226");
-    assert!(state
-        .pending
-        .iter()
-        .all(|id| id.starts_with("keystone.2025.2.") || id.starts_with("keystone.2026.")));
+    assert_eq!(state.pending[0], "keystone.2024.2.expand");
 
     // nova 2025.1: its main database at 2903cd72dc14 (what the harness's nova-manage db sync
     // of 2025.1 leaves) and its API database, read together.
@@ -284,16 +281,17 @@ fn the_embedded_catalog_reads_real_heads_exactly() {
     let nova = ["nova".to_owned()];
     let state =
         &ffu_core::sql::discover_sqlite_many(&[&api, &db], &catalog, &nova).unwrap()["nova"];
-    // 2025.2 and 2026.1 bring nova no revision: the schema is theirs too.
-    assert_eq!(state.release.as_deref(), Some("2026.1"));
-    assert_eq!(state.same_schema_since.as_deref(), Some("2025.1"));
+    // Exactly 2025.1, which brings 2903cd72dc14; 2025.2 and 2026.1 bring nova no revision.
+    assert_eq!(state.release.as_deref(), Some("2025.1"));
+    assert_eq!(state.same_schema_until.as_deref(), Some("2026.1"));
 
-    // Stopped partway through 2025.1's nova-manage db sync: 2024.2 (which brought no
-    // revision), with d60bddf7a903 applied and 2903cd72dc14 pending.
+    // Stopped partway through 2025.1's nova-manage db sync: 2024.1, the last schema complete
+    // (2024.2 has the same), with d60bddf7a903 applied and 2903cd72dc14 pending.
     database(&db, &["d60bddf7a903"]);
     let state = ffu_core::sql::discover_sqlite_many(&[&api, &db], &catalog, &nova).unwrap();
     let nova_state = &state["nova"];
-    assert_eq!(nova_state.release.as_deref(), Some("2024.2"));
+    assert_eq!(nova_state.release.as_deref(), Some("2024.1"));
+    assert_eq!(nova_state.same_schema_until.as_deref(), Some("2024.2"));
     assert_eq!(nova_state.applied_revisions, ["d60bddf7a903"]);
     assert_eq!(nova_state.pending_revisions[0], "2903cd72dc14");
     // The plan from there runs 2025.1's db sync once, for the missing revision only.
@@ -310,8 +308,9 @@ fn the_embedded_catalog_reads_real_heads_exactly() {
     assert_eq!(step.revisions, ["2903cd72dc14"]);
     assert!(verify(&catalog, &plan).unwrap().is_empty());
 
-    // Every release of every history: the heads of R's revisions read as R, or as the newest
-    // release after R that brings no revision (the same schema).
+    // Every release of every history: the heads of R's revisions read as R where R brings a
+    // revision, else as the last release before it that does; R lies within release ..=
+    // same_schema_until.
     let names: Vec<&str> = catalog.releases().iter().map(|r| r.name.as_str()).collect();
     for service in [
         "keystone",
@@ -338,8 +337,8 @@ fn the_embedded_catalog_reads_real_heads_exactly() {
             database(&db, &heads.iter().map(String::as_str).collect::<Vec<_>>());
             let state = &discover_sqlite(&db, &catalog, &[service.to_owned()]).unwrap()[service];
             let mut expected = r;
-            while expected < history.to.index() && !brings(expected + 1) {
-                expected += 1;
+            while expected > history.from.index() && !brings(expected) {
+                expected -= 1;
             }
             assert_eq!(
                 state.release.as_deref(),
@@ -347,17 +346,16 @@ fn the_embedded_catalog_reads_real_heads_exactly() {
                 "{service} at {} (heads {heads:?})",
                 names[r]
             );
-            // R lies within what discovery says: same_schema_since ..= release.
-            let since = state
-                .same_schema_since
+            let until = state
+                .same_schema_until
                 .as_deref()
                 .unwrap_or(names[expected]);
-            let since = names.iter().position(|n| *n == since).unwrap();
+            let until = names.iter().position(|n| *n == until).unwrap();
             assert!(
-                since <= r,
-                "{service} at {}: since {}",
+                r <= until,
+                "{service} at {}: until {}",
                 names[r],
-                names[since]
+                names[until]
             );
         }
     }

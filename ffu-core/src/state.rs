@@ -7,7 +7,7 @@
 /// service ([`crate::PlanRequest::with_state`]) and plans only what remains.
 ///
 /// Serializes as `ffu discover --format json` writes it: `release`, `applied`, `pending`,
-/// and, when there are any, `legacy_version`, `same_schema_since`, `applied_revisions` and
+/// and, when there are any, `legacy_version`, `same_schema_until`, `applied_revisions` and
 /// `pending_revisions` (DESIGN §12).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -15,11 +15,12 @@ pub struct ServiceState {
     /// The newest release all of whose migrations of the service (and of every release
     /// before it) are applied; `None` when not even the first release's are.
     pub release: Option<String>,
-    /// Where the service has a per-revision history (DESIGN §12): the oldest release whose
-    /// schema is the same as `release`'s, when older (the releases after it up to `release`
-    /// bring no revision, so no database can tell them apart).
+    /// Where the service has a per-revision history (DESIGN §12): the newest release whose
+    /// schema is the same as `release`'s, when newer (the releases after `release` up to it
+    /// bring no revision, so no database can tell them apart; `release` is the oldest, so
+    /// that a plan from this state skips nothing the code may still need).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub same_schema_since: Option<String>,
+    pub same_schema_until: Option<String>,
     /// The applied migrations (catalog ids), in catalog order: the heads recorded in
     /// `alembic_version` and everything they require within the service.
     pub applied: Vec<String>,

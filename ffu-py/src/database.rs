@@ -319,7 +319,7 @@ fn state_dict<'py>(py: Python<'py>, state: &ServiceState) -> PyResult<Bound<'py,
     dict.set_item("applied", PyList::new(py, &state.applied)?)?;
     dict.set_item("pending", PyList::new(py, &state.pending)?)?;
     dict.set_item("legacy_version", state.legacy_version)?;
-    dict.set_item("same_schema_since", state.same_schema_since.as_deref())?;
+    dict.set_item("same_schema_until", state.same_schema_until.as_deref())?;
     dict.set_item(
         "applied_revisions",
         PyList::new(py, &state.applied_revisions)?,
@@ -332,7 +332,7 @@ fn state_dict<'py>(py: Python<'py>, state: &ServiceState) -> PyResult<Bound<'py,
 }
 
 /// Where a database stands, per service: `{"SERVICE": {"release": R or None, "applied":
-/// [...], "pending": [...], "legacy_version": N or None, "same_schema_since": R or None,
+/// [...], "pending": [...], "legacy_version": N or None, "same_schema_until": R or None,
 /// "applied_revisions": [...], "pending_revisions": [...]}}` (the revisions: DESIGN §12).
 ///
 /// `conn` is any DB-API 2.0 connection (its backend guessed from its module, or given as

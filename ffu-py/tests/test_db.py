@@ -95,7 +95,7 @@ def plan_migrations(plan: ffu.Plan) -> list[str]:
 def state_of(release: str | None, applied: list[str], pending: list[str], legacy: int | None = None,
              pending_revisions: list[str] | None = None) -> dict[str, Any]:
     return {"release": release, "applied": applied, "pending": pending, "legacy_version": legacy,
-            "same_schema_since": None, "applied_revisions": [], "pending_revisions": pending_revisions or []}
+            "same_schema_until": None, "applied_revisions": [], "pending_revisions": pending_revisions or []}
 
 
 # --- Discovery --------------------------------------------------------------------------------

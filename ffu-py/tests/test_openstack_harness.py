@@ -203,8 +203,8 @@ def test_a_killed_run_resumes_where_it_stopped(skip_level: Finished) -> None:
 def test_discover_names_the_target_release(skip_level: Finished) -> None:
     """``ffu discover`` on the upgraded databases, through the embedded catalog's per-revision
     histories (scripts/alembic-fragments.py): the target release lies within what it names
-    (``same_schema_since`` to ``release``: releases that bring no revision share a schema),
-    and nothing of the target or before is pending."""
+    (``release`` to ``same_schema_until``: releases that bring no revision share a schema;
+    ``release`` is the oldest of them), and nothing of ``release`` or before is pending."""
     target = skip_level.plan["to"]
     catalog = ffu_json("catalog", "show", "--format", "json")
     order = [r["name"] for r in catalog["releases"]]
@@ -213,9 +213,9 @@ def test_discover_names_the_target_release(skip_level: Finished) -> None:
         state = ffu_json("discover", "--db", f"sqlite:{skip_level.directory / 'db' / service}.sqlite",
                          "--service", service, "--format", "json")[service]
         assert state["release"] is not None, f"{service}: {state}"
-        since = state.get("same_schema_since") or state["release"]
-        assert order.index(since) <= order.index(target) <= order.index(state["release"]), f"{service}: {state}"
-        early = [m for m in state["pending"] if order.index(release_of[m]) <= order.index(target)]
+        until = state.get("same_schema_until") or state["release"]
+        assert order.index(state["release"]) <= order.index(target) <= order.index(until), f"{service}: {state}"
+        early = [m for m in state["pending"] if order.index(release_of[m]) <= order.index(state["release"])]
         assert not early, f"{service}: pending {early}"
         assert not state.get("applied_revisions"), f"{service}: stopped partway? {state}"
 
@@ -231,8 +231,9 @@ def venvs_ready(*releases: str) -> bool:
 def test_discover_names_a_database_stopped_partway(tmp_path: Path) -> None:
     """A nova database stopped partway through 2025.1's ``db sync``: the plan's step runs the
     catalog's ``command_to_revision`` up to the step's first revision only, with the real
-    nova-manage; ``ffu discover`` over the API and main databases then reads release 2024.2
-    (which brings nova no revision) with that revision applied and the others pending
+    nova-manage; ``ffu discover`` over the API and main databases then reads release 2024.1
+    (the last schema complete; 2024.2 brings nova no revision) with that revision applied
+    and the others pending
     (DESIGN §12). Written where no venv was built: not run in the session that wrote it."""
     plan = ffu_json("plan", "--from", "2024.1", "--to", "2025.1", "--services", "nova", "--format", "json")
     cut = next(n for n, s in enumerate(plan["steps"]) if s.get("migration") == "nova.2025.1.db-sync")
@@ -249,7 +250,7 @@ def test_discover_names_a_database_stopped_partway(tmp_path: Path) -> None:
     db = run_dir / "db"
     state = ffu_json("discover", "--db", f"sqlite:{db / 'nova_api.sqlite'}", "--db", f"sqlite:{db / 'nova.sqlite'}",
                      "--service", "nova", "--format", "json")["nova"]
-    assert state["release"] == "2024.2", state
+    assert state["release"] == "2024.1" and state["same_schema_until"] == "2024.2", state
     assert state["applied_revisions"] == [first], state
     assert state["pending_revisions"][: len(rest)] == rest, state
 

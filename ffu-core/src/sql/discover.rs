@@ -194,8 +194,9 @@ pub fn discover_sqlite(
 /// or the revision of a migration `SERVICE.alembic.<revision>`. The revisions it requires
 /// are applied with it; a migration with revisions is applied when all of them are. Within
 /// a service's history ([`crate::History`]) a migration without revisions applies none, so
-/// it counts as applied once every revision of its release and the releases before is (and
-/// before the history, once any revision is).
+/// it counts as applied once every revision of its release and the releases before is, up to
+/// the newest release whose revisions are applied (and before the history, once any
+/// revision is).
 fn map_state(
     catalog: &Catalog,
     names: &[String],
@@ -265,8 +266,8 @@ fn map_state(
             release = Some(catalog.release(r).name.clone());
             release_id = Some(r);
         }
-        let same_schema_since =
-            release_id.and_then(|newest| same_schema_since(catalog, service, newest));
+        let same_schema_until =
+            release_id.and_then(|release| same_schema_until(catalog, service, release));
         let (done, todo): (Vec<MigrationId>, Vec<MigrationId>) =
             own.iter().partition(|&&m| applied[m.index()]);
         let (mut applied_revisions, mut pending_revisions) = (Vec::new(), Vec::new());
@@ -288,7 +289,7 @@ fn map_state(
             name.clone(),
             ServiceState {
                 release,
-                same_schema_since,
+                same_schema_until,
                 applied: ids(done),
                 pending: ids(todo),
                 legacy_version: legacy
@@ -304,8 +305,13 @@ fn map_state(
 }
 
 /// The migrations of `service` without revisions that its history says are applied, given
-/// the `applied` ones with revisions: inside the history, those whose release and every
-/// release before has all its revisions applied; before it, all.
+/// the `applied` ones with revisions: before the history, all; inside it, those of a release
+/// no later than the newest whose revisions are applied, where that release and every one
+/// before it has all its revisions applied.
+///
+/// A release after the newest applied revisions is never implied, even where it brings no
+/// revision and so leaves the same schema: the database cannot say its code ran (its data
+/// migrations, its tasks), and a plan from this state must not skip it.
 fn implied_by_history(
     catalog: &Catalog,
     service: crate::service::ServiceId,
@@ -321,25 +327,34 @@ fn implied_by_history(
             migration.revisions.is_empty() || migration.release > release || applied[m.index()]
         })
     };
+    let newest = own
+        .iter()
+        .filter(|&&m| applied[m.index()] && !catalog.migration(m).revisions.is_empty())
+        .map(|&m| catalog.migration(m).release)
+        .max();
     own.iter()
         .copied()
         .filter(|&m| {
             let migration = catalog.migration(m);
             migration.revisions.is_empty()
-                && migration.release <= history.to
-                && (migration.release < history.from || complete(migration.release))
+                && (migration.release < history.from
+                    || newest.is_some_and(|newest| migration.release <= newest)
+                        && complete(migration.release))
         })
         .collect()
 }
 
-/// The oldest release with the schema of `newest` (the releases after it up to `newest`
-/// bring `service` no revision), when older and the service has a history.
-fn same_schema_since(
+/// The newest release with the schema of `release` (the releases after it up to that one
+/// bring `service` no revision), when newer and within the service's history.
+fn same_schema_until(
     catalog: &Catalog,
     service: crate::service::ServiceId,
-    newest: crate::release::ReleaseId,
+    release: crate::release::ReleaseId,
 ) -> Option<String> {
     let history = catalog.history_of(service)?;
+    if release < history.from || release >= history.to {
+        return None;
+    }
     let own = catalog.migrations_of(service);
     let brings = |r: crate::release::ReleaseId| {
         own.iter().any(|&m| {
@@ -347,11 +362,11 @@ fn same_schema_since(
             migration.release == r && !migration.revisions.is_empty()
         })
     };
-    let mut oldest = newest;
-    while oldest > history.from && !brings(oldest) {
-        oldest = crate::release::ReleaseId(oldest.0 - 1);
+    let mut newest = release;
+    while newest < history.to && !brings(crate::release::ReleaseId(newest.0 + 1)) {
+        newest = crate::release::ReleaseId(newest.0 + 1);
     }
-    (oldest < newest).then(|| catalog.release(oldest).name.clone())
+    (newest > release).then(|| catalog.release(newest).name.clone())
 }
 
 /// The revisions of the migrations `own` that the heads hold: the heads among them and,
