@@ -78,9 +78,11 @@ impl From<BackendArg> for ffu_core::Backend {
 
 #[derive(Debug, Args)]
 struct DiscoverArgs {
-    /// The database, as sqlite:PATH (required unless --sql).
+    /// The database, as sqlite:PATH (required unless --sql; repeat for a service whose
+    /// histories live in several databases, such as nova's API and main databases: their
+    /// heads are read together).
     #[arg(long, value_name = "sqlite:PATH", required_unless_present = "sql")]
-    db: Option<String>,
+    db: Vec<String>,
     /// A service to report on (repeat for several).
     #[arg(long = "service", value_name = "NAME", required_unless_present = "sql")]
     services: Vec<String>,
@@ -898,16 +900,14 @@ fn discover_all(
         Some(names) => names.to_vec(),
         None => catalog.services().iter().map(|s| s.name.clone()).collect(),
     };
-    let mut merged: BTreeMap<String, ServiceState> = BTreeMap::new();
-    for db in dbs {
-        let path = sqlite_path(db)?;
-        for (name, state) in ffu_core::sql::discover_sqlite(&path, catalog, &names)? {
-            let entry = merged.entry(name).or_default();
-            let applied = entry.applied.iter().chain(&state.applied).cloned();
-            *entry = ServiceState::applied(applied.collect::<std::collections::BTreeSet<_>>());
-        }
-    }
-    Ok(merged)
+    let paths = dbs
+        .iter()
+        .map(|db| sqlite_path(db))
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let paths: Vec<&std::path::Path> = paths.iter().map(AsRef::as_ref).collect();
+    Ok(ffu_core::sql::discover_sqlite_many(
+        &paths, catalog, &names,
+    )?)
 }
 
 fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
@@ -920,10 +920,8 @@ fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
             Ok(())
         });
     }
-    let db = args.db.as_deref().unwrap_or_default();
-    let path = sqlite_path(db)?;
     let catalog = load_catalog(&args.catalog)?;
-    let state = ffu_core::sql::discover_sqlite(&path, &catalog, &args.services)?;
+    let state = discover_all(&args.db, &catalog, Some(&args.services))?;
     emit(None, |out| match args.format {
         ReportFormat::Json => {
             // ServiceState serializes as the documented form: release, applied, pending.
@@ -944,6 +942,20 @@ fn discover(args: &DiscoverArgs) -> Result<(), Failure> {
                 }
                 for id in &s.pending {
                     writeln!(out, "  pending {id}")?;
+                }
+                if !s.applied_revisions.is_empty() {
+                    writeln!(
+                        out,
+                        "  partway: revisions {} applied",
+                        s.applied_revisions.join(", ")
+                    )?;
+                }
+                if !s.pending_revisions.is_empty() {
+                    writeln!(
+                        out,
+                        "  pending revisions {}",
+                        s.pending_revisions.join(", ")
+                    )?;
                 }
             }
             Ok(())

@@ -56,7 +56,7 @@ fn unknown_field_in_json() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr.replace(&file, "FILE"),
-        "error: FILE:1:79: unknown field `servics`, expected one of `format`, `name`, `include`, `releases`, `skip_level`, `edges`, `services`, `migrations`, `extensions`, `config_changes`, `tasks`\n"
+        "error: FILE:1:79: unknown field `servics`, expected one of `format`, `name`, `include`, `releases`, `skip_level`, `edges`, `services`, `migrations`, `extensions`, `config_changes`, `tasks`, `histories`\n"
     );
 }
 

@@ -51,6 +51,9 @@ struct FragmentMigration {
     command: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     requires: Vec<String>,
+    /// The alembic revision (DESIGN §12): migrations of one service, release, kind and
+    /// command fold into one step that lists its revisions.
+    revision: String,
 }
 
 #[derive(Serialize)]
@@ -406,6 +409,7 @@ impl Revisions {
                     .iter()
                     .map(|&target| id(target))
                     .collect(),
+                revision: scripts[index].revision.clone(),
             })
             .collect()
     }

@@ -62,7 +62,7 @@ pub use extension::{ConfigAction, ConfigChange, Extension, Negotiated};
 pub use extras::{Extras, EXTRA_PREFIX};
 pub use input::{read_document, read_document_from, MAX_DOCUMENT_BYTES};
 pub use inventory::{Host, Inventory, INVENTORY_FORMAT};
-pub use migration::{Migration, MigrationId, MigrationKind};
+pub use migration::{History, Migration, MigrationId, MigrationKind, Revision};
 pub use oslo_config::{
     import_oslo_config, ComposedChange, ConfigDiff, MigratedConfig, MovedOption, OsloConfigImport,
     Reintroduced, RemovedOption, REMOVED_MARKER,

@@ -92,11 +92,56 @@ pub struct Migration {
     pub duration_s: Option<f64>,
     /// A tool's own facts (`x-...` fields), carried into the migration's step.
     pub x: Extras,
+    /// The alembic revisions its command applies, in the order they run (DESIGN §12):
+    /// gathered from the catalog's per-revision migrations of the same service, release,
+    /// kind and command. Empty for a migration the catalog knows only as a whole.
+    pub revisions: Vec<Revision>,
+    /// The project's command that stops at one revision (`{revision}` in it stands for the
+    /// revision), where the catalog gives one (`command_to_revision`).
+    pub command_to_revision: Option<String>,
+}
+
+/// One alembic revision that a migration's command applies (DESIGN §12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Revision {
+    /// The revision id, as `alembic_version` records it.
+    pub name: String,
+    /// The revisions of the same service it requires (`down_revision`, `depends_on`), by
+    /// revision id.
+    pub requires: Vec<String>,
 }
 
 impl Migration {
+    /// The revision ids its command applies, in order (empty when the catalog knows the
+    /// migration only as a whole).
+    pub fn revision_names(&self) -> impl Iterator<Item = &str> {
+        self.revisions.iter().map(|r| r.name.as_str())
+    }
+
     /// Whether a `backup` of its service must come before it (DESIGN V9).
     pub fn needs_backup(&self) -> bool {
         self.kind == MigrationKind::Contract || !self.reversible
     }
+}
+
+/// A service's schema history, known revision by revision over a span of releases
+/// (DESIGN §12): the catalog's `histories` entry, written by a generator that read each
+/// release's code.
+///
+/// Within the span, a migration of the service without revisions applies none, so
+/// [`crate::sql::discover()`] counts it applied once every revision of its release and the
+/// releases before is; before the span, the history's first revisions stand for everything
+/// older (alembic's initial revisions replace the history before them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct History {
+    /// The service.
+    pub service: ServiceId,
+    /// The first release read.
+    pub from: ReleaseId,
+    /// The last release read.
+    pub to: ReleaseId,
+    /// What it was read from (wheel file names, for example).
+    pub sources: Vec<String>,
 }

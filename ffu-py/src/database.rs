@@ -320,11 +320,21 @@ fn state_dict<'py>(py: Python<'py>, state: &ServiceState) -> PyResult<Bound<'py,
     dict.set_item("applied", PyList::new(py, &state.applied)?)?;
     dict.set_item("pending", PyList::new(py, &state.pending)?)?;
     dict.set_item("legacy_version", state.legacy_version)?;
+    dict.set_item("same_schema_until", state.same_schema_until.as_deref())?;
+    dict.set_item(
+        "applied_revisions",
+        PyList::new(py, &state.applied_revisions)?,
+    )?;
+    dict.set_item(
+        "pending_revisions",
+        PyList::new(py, &state.pending_revisions)?,
+    )?;
     Ok(dict)
 }
 
 /// Where a database stands, per service: `{"SERVICE": {"release": R or None, "applied":
-/// [...], "pending": [...], "legacy_version": N or None}}`.
+/// [...], "pending": [...], "legacy_version": N or None, "same_schema_until": R or None,
+/// "applied_revisions": [...], "pending_revisions": [...]}}` (the revisions: DESIGN §12).
 ///
 /// `conn` is any DB-API 2.0 connection (its backend guessed from its module, or given as
 /// `backend`), or the path of a SQLite file. Reads `alembic_version` and
@@ -383,7 +393,16 @@ pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, S
             ));
         };
         let service = service.to_cow()?.into_owned();
+        let mut applied_revisions = Vec::new();
         let applied = if let Ok(entry) = value.cast::<PyMapping>() {
+            // Optional: a database stopped partway through a step (DESIGN §12).
+            if entry.contains("applied_revisions")? {
+                applied_revisions = convert::str_list(
+                    &entry.get_item("applied_revisions")?,
+                    "state",
+                    &format!("state[{service:?}][\"applied_revisions\"]"),
+                )?;
+            }
             let applied = entry.get_item("applied").map_err(|err| {
                 if err.is_instance_of::<pyo3::exceptions::PyKeyError>(py) {
                     argument_error(
@@ -403,7 +422,9 @@ pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, S
         } else {
             convert::str_list(&value, "state", &format!("state[{service:?}]"))?
         };
-        out.insert(service, ServiceState::applied(applied));
+        let mut service_state = ServiceState::applied(applied);
+        service_state.applied_revisions = applied_revisions;
+        out.insert(service, service_state);
     }
     Ok(out)
 }

@@ -276,6 +276,13 @@ impl PyPlan {
         self.head().applied.clone()
     }
 
+    /// Revisions (alembic ids) the databases already hold of migrations the plan still
+    /// runs: a database stopped partway through a release's step (DESIGN §12).
+    #[getter]
+    fn applied_revisions(&self) -> Vec<String> {
+        self.head().applied_revisions.clone()
+    }
+
     /// The steps, in execution order.
     #[getter]
     fn steps(&self, py: Python<'_>) -> PyResult<Vec<PyStep>> {
@@ -633,6 +640,13 @@ impl PyStep {
     #[getter]
     fn code_release(&self) -> Option<&str> {
         self.0.code_release.as_deref()
+    }
+
+    /// On migration steps the catalog knows revision by revision: the alembic revisions
+    /// its command applies, in order (DESIGN §12); empty otherwise.
+    #[getter]
+    fn revisions(&self) -> Vec<String> {
+        self.0.revisions.clone()
     }
 
     /// The catalog task it runs (steps of kind `task`, and `config` steps of a task).

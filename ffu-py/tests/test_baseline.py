@@ -66,7 +66,11 @@ def baseline() -> ModuleType:
 def test_the_openstack_catalog_between_every_two_releases(baseline: ModuleType, tmp_path: Path) -> None:
     catalog = ffu.Catalog.openstack()
     path = tmp_path / "openstack.json"
-    path.write_text(catalog.to_json(), encoding="utf-8")
+    # The per-revision migrations fold into the catalog's own steps (DESIGN §12), which the
+    # baseline does not do: it plans the steps without them (their order is the same).
+    document = json.loads(catalog.to_json())
+    document["migrations"] = [m for m in document["migrations"] if "revision" not in m]
+    path.write_text(json.dumps(document), encoding="utf-8")
     releases = [release["name"] for release in json.loads(path.read_text(encoding="utf-8"))["releases"]]
     pairs = [(a, b) for n, a in enumerate(releases) for b in releases[n + 1 :]]
     assert len(pairs) >= 100

@@ -92,8 +92,10 @@ def plan_migrations(plan: ffu.Plan) -> list[str]:
     return [step.migration for step in plan if step.migration is not None]
 
 
-def state_of(release: str | None, applied: list[str], pending: list[str], legacy: int | None = None) -> dict[str, Any]:
-    return {"release": release, "applied": applied, "pending": pending, "legacy_version": legacy}
+def state_of(release: str | None, applied: list[str], pending: list[str], legacy: int | None = None,
+             pending_revisions: list[str] | None = None) -> dict[str, Any]:
+    return {"release": release, "applied": applied, "pending": pending, "legacy_version": legacy,
+            "same_schema_until": None, "applied_revisions": [], "pending_revisions": pending_revisions or []}
 
 
 # --- Discovery --------------------------------------------------------------------------------

@@ -201,16 +201,58 @@ def test_a_killed_run_resumes_where_it_stopped(skip_level: Finished) -> None:
 
 
 def test_discover_names_the_target_release(skip_level: Finished) -> None:
-    """``ffu discover`` on the upgraded databases. The embedded catalog has no per-revision
-    alembic migrations yet, so it cannot map the real heads (issue 19, item 5): strict
-    xfail, so that this test says when it starts to pass."""
+    """``ffu discover`` on the upgraded databases, through the embedded catalog's per-revision
+    histories (scripts/alembic-fragments.py): the target release lies within what it names
+    (``release`` to ``same_schema_until``: releases that bring no revision share a schema;
+    ``release`` is the oldest of them), and nothing of ``release`` or before is pending."""
+    target = skip_level.plan["to"]
+    catalog = ffu_json("catalog", "show", "--format", "json")
+    order = [r["name"] for r in catalog["releases"]]
+    release_of = {m["id"]: m["release"] for m in catalog["migrations"]}
     for service in ("keystone", "cinder", "placement"):
         state = ffu_json("discover", "--db", f"sqlite:{skip_level.directory / 'db' / service}.sqlite",
                          "--service", service, "--format", "json")[service]
-        if state["release"] != "2025.1" or state["pending"]:
-            pytest.xfail(f"ffu discover reads {service} as release {state['release']} with "
-                         f"{len(state['pending'])} pending: the catalog lacks its alembic revisions")
-    pytest.fail("ffu discover now reads the real databases: make this a plain assertion")
+        assert state["release"] is not None, f"{service}: {state}"
+        until = state.get("same_schema_until") or state["release"]
+        assert order.index(state["release"]) <= order.index(target) <= order.index(until), f"{service}: {state}"
+        early = [m for m in state["pending"] if order.index(release_of[m]) <= order.index(state["release"])]
+        assert not early, f"{service}: pending {early}"
+        assert not state.get("applied_revisions"), f"{service}: stopped partway? {state}"
+
+
+def venvs_ready(*releases: str) -> bool:
+    """Whether the harness's venvs of RELEASES are built already (this test builds none)."""
+    home = Path(os.environ.get("FFU_HARNESS_HOME", str(ROOT / "target" / "harness"))) / "venvs"
+    return all(any((venv / ".complete").is_file() for venv in home.glob(f"{release}-*")) for release in releases)
+
+
+@pytest.mark.skipif(not venvs_ready("2024.1", "2025.1"),
+                    reason="needs the 2024.1 and 2025.1 venvs built (harness/openstack_harness.py venv 2024.1 2025.1)")
+def test_discover_names_a_database_stopped_partway(tmp_path: Path) -> None:
+    """A nova database stopped partway through 2025.1's ``db sync``: the plan's step runs the
+    catalog's ``command_to_revision`` up to the step's first revision only, with the real
+    nova-manage; ``ffu discover`` over the API and main databases then reads release 2024.1
+    (the last schema complete; 2024.2 brings nova no revision) with that revision applied
+    and the others pending
+    (DESIGN §12). Written where no venv was built: not run in the session that wrote it."""
+    plan = ffu_json("plan", "--from", "2024.1", "--to", "2025.1", "--services", "nova", "--format", "json")
+    cut = next(n for n, s in enumerate(plan["steps"]) if s.get("migration") == "nova.2025.1.db-sync")
+    step = plan["steps"][cut]
+    first, rest = step["revisions"][0], step["revisions"][1:]
+    assert rest, f"nova's 2025.1 db sync applies one revision only: {step}"
+    step["command"] = f"nova-manage db sync {first}"  # the catalog's command_to_revision
+    plan["steps"] = plan["steps"][: cut + 1]
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(plan))
+    run_dir = tmp_path / "run"
+    result = harness("run", "--fresh", "--plan", str(plan_file), "--dir", str(run_dir))
+    assert result.returncode == 0, f"harness failed:\n{result.stderr[-4000:]}"
+    db = run_dir / "db"
+    state = ffu_json("discover", "--db", f"sqlite:{db / 'nova_api.sqlite'}", "--db", f"sqlite:{db / 'nova.sqlite'}",
+                     "--service", "nova", "--format", "json")["nova"]
+    assert state["release"] == "2024.1" and state["same_schema_until"] == "2024.2", state
+    assert state["applied_revisions"] == [first], state
+    assert state["pending_revisions"][: len(rest)] == rest, state
 
 
 # --- Wrong plans: refused by `ffu verify` -----------------------------------------------------

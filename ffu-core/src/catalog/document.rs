@@ -129,6 +129,20 @@ pub(crate) struct CatalogDoc {
     pub(crate) config_changes: Vec<ConfigChangeDoc>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) tasks: Vec<TaskDoc>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) histories: Vec<HistoryDoc>,
+}
+
+/// A service's schema history known revision by revision over a span of releases
+/// (DESIGN §12), and what it was read from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HistoryDoc {
+    pub(crate) service: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) sources: Vec<String>,
 }
 
 /// Reads the fields a flattened extras type (`x-...`, gathered by `#[serde(flatten)]`)
@@ -381,6 +395,10 @@ pub(crate) struct MigrationDoc {
     pub(crate) reversible: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) duration_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) revision: Option<CompactString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) command_to_revision: Option<String>,
     #[serde(flatten)]
     pub(crate) x: Extras,
 }
@@ -397,6 +415,8 @@ const MIGRATION_FIELDS: &[&str] = &[
     "needs_running",
     "reversible",
     "duration_s",
+    "revision",
+    "command_to_revision",
     "x-...",
 ];
 
@@ -412,6 +432,8 @@ enum MigrationField {
     NeedsRunning,
     Reversible,
     DurationS,
+    Revision,
+    CommandToRevision,
     Extra(String),
 }
 
@@ -435,6 +457,8 @@ impl<'de> Deserialize<'de> for MigrationField {
                     "needs_running" => MigrationField::NeedsRunning,
                     "reversible" => MigrationField::Reversible,
                     "duration_s" => MigrationField::DurationS,
+                    "revision" => MigrationField::Revision,
+                    "command_to_revision" => MigrationField::CommandToRevision,
                     _ if is_extra(name) => MigrationField::Extra(name.to_owned()),
                     _ => return Err(E::unknown_field(name, MIGRATION_FIELDS)),
                 })
@@ -481,6 +505,7 @@ impl<'de> serde::de::Visitor<'de> for MigrationVisitor {
             (None, None, None, None, None);
         let (mut requires, mut blocking, mut needs_running) = (None, None, None);
         let (mut reversible, mut duration_s) = (None, None);
+        let (mut revision, mut command_to_revision) = (None, None);
         let mut x = Extras::new();
         while let Some(field) = map.next_key::<MigrationField>()? {
             match field {
@@ -496,6 +521,10 @@ impl<'de> serde::de::Visitor<'de> for MigrationVisitor {
                 }
                 MigrationField::Reversible => once(&mut reversible, &mut map, "reversible")?,
                 MigrationField::DurationS => once(&mut duration_s, &mut map, "duration_s")?,
+                MigrationField::Revision => once(&mut revision, &mut map, "revision")?,
+                MigrationField::CommandToRevision => {
+                    once(&mut command_to_revision, &mut map, "command_to_revision")?;
+                }
                 MigrationField::Extra(name) => {
                     if x.contains_key(&name) {
                         return Err(serde::de::Error::custom(format!(
@@ -519,6 +548,8 @@ impl<'de> serde::de::Visitor<'de> for MigrationVisitor {
             needs_running: needs_running.unwrap_or_default(),
             reversible: reversible.unwrap_or(false),
             duration_s: duration_s.unwrap_or(None),
+            revision: revision.unwrap_or(None),
+            command_to_revision: command_to_revision.unwrap_or(None),
             x,
         })
     }

@@ -36,3 +36,42 @@ pub(super) const CONFIG_FRAGMENTS: &[(&str, &str)] = &[
         include_str!("../../catalog/config/ironic.yaml"),
     ),
 ];
+
+/// The per-revision migrations read from each project's alembic histories by
+/// `scripts/alembic-fragments.py` (`ffu import alembic` over the wheels on `PyPI`, DESIGN
+/// §12), merged into [`super::Catalog::openstack`] as `include:` fragments are: each folds
+/// into the catalog's own step of its service, release, kind and command.
+pub(super) const REVISION_FRAGMENTS: &[(&str, &str)] = &[
+    (
+        "<embedded catalog/revisions/keystone.json>",
+        include_str!("../../catalog/revisions/keystone.json"),
+    ),
+    (
+        "<embedded catalog/revisions/glance.json>",
+        include_str!("../../catalog/revisions/glance.json"),
+    ),
+    (
+        "<embedded catalog/revisions/cinder.json>",
+        include_str!("../../catalog/revisions/cinder.json"),
+    ),
+    (
+        "<embedded catalog/revisions/placement.json>",
+        include_str!("../../catalog/revisions/placement.json"),
+    ),
+    (
+        "<embedded catalog/revisions/nova.json>",
+        include_str!("../../catalog/revisions/nova.json"),
+    ),
+    (
+        "<embedded catalog/revisions/neutron.json>",
+        include_str!("../../catalog/revisions/neutron.json"),
+    ),
+    (
+        "<embedded catalog/revisions/heat.json>",
+        include_str!("../../catalog/revisions/heat.json"),
+    ),
+    (
+        "<embedded catalog/revisions/ironic.json>",
+        include_str!("../../catalog/revisions/ironic.json"),
+    ),
+];

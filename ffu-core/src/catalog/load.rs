@@ -193,6 +193,7 @@ pub(crate) struct Origins {
     pub(crate) extensions: Vec<usize>,
     pub(crate) config_changes: Vec<usize>,
     pub(crate) tasks: Vec<usize>,
+    pub(crate) histories: Vec<usize>,
 }
 
 /// Loads a document given as text. `include:` is refused: a string has no directory to
@@ -228,16 +229,22 @@ pub(crate) fn load_text(text: &str, file: &str, syntax: Syntax) -> Result<Loaded
 }
 
 /// Loads the embedded catalog: its root document and the fragments compiled in with it
-/// (`(name, text)`, YAML), merged as `include:` merges fragments.
+/// (`(name, text)`: JSON when the name ends in `.json>`, else YAML), merged as `include:`
+/// merges fragments.
 pub(crate) fn load_embedded(root: &str, name: &str, fragments: &[(&str, &str)]) -> Result<Loaded> {
     let mut loaded = load_text(root, name, Syntax::Yaml)?;
     for (fragment, text) in fragments {
-        let doc = parse_document(text, fragment, Syntax::Yaml)?;
+        let syntax = if fragment.ends_with(".json>") {
+            Syntax::Json
+        } else {
+            Syntax::Yaml
+        };
+        let doc = parse_document(text, fragment, syntax)?;
         let index = loaded.files.len();
         loaded.files.push(SourceFile {
             name: (*fragment).to_owned(),
             text: (*text).to_owned(),
-            syntax: Syntax::Yaml,
+            syntax,
         });
         merge(&mut loaded, doc, index, false)?;
     }
@@ -397,6 +404,9 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     origins
         .tasks
         .extend(std::iter::repeat_n(file_index, doc.tasks.len()));
+    origins
+        .histories
+        .extend(std::iter::repeat_n(file_index, doc.histories.len()));
     let merged = &mut loaded.doc;
     append(&mut merged.releases, doc.releases);
     append(&mut merged.edges, doc.edges);
@@ -405,6 +415,7 @@ fn merge(loaded: &mut Loaded, doc: CatalogDoc, file_index: usize, root: bool) ->
     append(&mut merged.extensions, doc.extensions);
     append(&mut merged.config_changes, doc.config_changes);
     append(&mut merged.tasks, doc.tasks);
+    append(&mut merged.histories, doc.histories);
     Ok(())
 }
 

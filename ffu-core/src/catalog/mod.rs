@@ -30,6 +30,7 @@ mod embedded;
 mod index;
 mod load;
 mod negotiate;
+mod revisions;
 mod split_json;
 mod tasks;
 mod validate;
@@ -83,6 +84,8 @@ pub struct Catalog {
     /// The tasks (DESIGN §8), in catalog order.
     tasks: Vec<Task>,
     task_by_id: HashMap<String, TaskId>,
+    /// The services' per-revision histories (DESIGN §12), in catalog order.
+    histories: Vec<crate::migration::History>,
     /// The files it was loaded from, to show the catalog again.
     sources: Vec<SourceFile>,
     /// Whether no release, service or component name, migration id or command needs
@@ -96,7 +99,9 @@ pub struct Catalog {
 
 impl Catalog {
     /// The OpenStack catalog compiled into ffu: releases from newton on, the core services,
-    /// their real commands, with sources cited in the file.
+    /// their real commands, with sources cited in the file, and the alembic revisions of
+    /// each service's steps from 2023.1 on (`ffu-core/catalog/revisions/*.yaml`, written by
+    /// `scripts/alembic-fragments.py`, DESIGN §12).
     ///
     /// # Example
     /// ```
@@ -105,9 +110,7 @@ impl Catalog {
     /// assert!(catalog.release_id("antelope").is_some());
     /// ```
     pub fn openstack() -> Catalog {
-        // The embedded text is checked by the test suite, so this cannot fail in a release.
-        Catalog::from_yaml_str(embedded::OPENSTACK_YAML, "<embedded openstack catalog>")
-            .expect("the embedded OpenStack catalog is valid")
+        Catalog::embedded(&[embedded::REVISION_FRAGMENTS])
     }
 
     /// [`Catalog::openstack`] with the configuration changes generated from each project's
@@ -119,19 +122,26 @@ impl Catalog {
     /// and planning a config step for each doubled the time of `ffu plan --from newton --to
     /// 2026.2`.
     pub fn openstack_with_config() -> Catalog {
+        Catalog::embedded(&[embedded::REVISION_FRAGMENTS, embedded::CONFIG_FRAGMENTS])
+    }
+
+    /// The embedded root catalog with `fragments` merged in.
+    fn embedded(fragments: &[&[(&str, &str)]]) -> Catalog {
+        let fragments: Vec<(&str, &str)> =
+            fragments.iter().flat_map(|f| f.iter().copied()).collect();
         let loaded = load::load_embedded(
             embedded::OPENSTACK_YAML,
             "<embedded openstack catalog>",
-            embedded::CONFIG_FRAGMENTS,
+            &fragments,
         );
-        // Checked by the test suite, as the root is.
+        // The embedded text is checked by the test suite, so this cannot fail in a release.
         loaded
             .and_then(validate::build)
-            .expect("the embedded OpenStack catalog and its config fragments are valid")
+            .expect("the embedded OpenStack catalog and its fragments are valid")
     }
 
     /// The text of the embedded OpenStack catalog, as YAML (without the generated
-    /// configuration changes of [`Catalog::openstack_with_config`]).
+    /// per-revision migrations and configuration changes, which are fragments of their own).
     pub fn openstack_yaml() -> &'static str {
         embedded::OPENSTACK_YAML
     }
@@ -279,6 +289,17 @@ impl Catalog {
     pub fn migration_id(&self, id: &str) -> Option<MigrationId> {
         self.migration_by_id
             .get(id, |found| &self.migrations[found.index()].id)
+    }
+
+    /// The services' schema histories known revision by revision (DESIGN §12).
+    pub fn histories(&self) -> &[crate::migration::History] {
+        &self.histories
+    }
+
+    /// The schema history of one service known revision by revision, if the catalog has
+    /// one (DESIGN §12).
+    pub fn history_of(&self, service: ServiceId) -> Option<&crate::migration::History> {
+        self.histories.iter().find(|h| h.service == service)
     }
 
     /// The migrations of one service, in catalog order.

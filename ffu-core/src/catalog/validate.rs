@@ -139,10 +139,11 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     let Loaded {
         mut doc,
         files,
-        origins,
+        mut origins,
     } = loaded;
     let report = Reporter { files: &files };
     let name = check_head(&doc, &report)?;
+    let carriers = super::revisions::fold(&mut doc, &mut origins, &report)?;
     let (releases, release_by_name) = build_releases(&doc, &origins, &report)?;
     let context = Context {
         report,
@@ -153,7 +154,15 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
     let skip_level = doc.skip_level.unwrap_or_default();
     let skip_edges = build_edges(&doc, &context, skip_level)?;
     let services = build_services(&doc, &context)?;
-    let migrations = build_migrations(&mut doc, &context, &services)?;
+    let mut migrations = build_migrations(&mut doc, &context, &services)?;
+    for carrier in carriers {
+        let migration = &mut migrations.list[carrier.index];
+        migration.revisions = carrier.revisions;
+        if carrier.command_to_revision.is_some() {
+            migration.command_to_revision = carrier.command_to_revision;
+        }
+    }
+    let histories = build_histories(&doc, &context, &services)?;
     let plain_text = migrations.plain && names_are_plain(&releases, &services);
     let extensions = build_extensions(&doc, &context, &services.by_name)?;
     let config_changes = build_config_changes(&doc, &context, &services.by_name)?;
@@ -177,8 +186,60 @@ pub(super) fn build(loaded: Loaded) -> Result<Catalog> {
         config_changes,
         tasks,
         task_by_id,
+        histories,
         sources: files,
     })
+}
+
+/// The `histories` entries: known service and releases, `from <= to`, one per service.
+fn build_histories(
+    doc: &CatalogDoc,
+    context: &Context<'_>,
+    services: &Services,
+) -> Result<Vec<crate::migration::History>> {
+    let mut out: Vec<crate::migration::History> = Vec::with_capacity(doc.histories.len());
+    for (index, history) in doc.histories.iter().enumerate() {
+        let file = context.origins.histories[index];
+        let item = || format!("history of {}", history.service);
+        let report = &context.report;
+        let service = *services.by_name.get(&history.service).ok_or_else(|| {
+            report.invalid(
+                file,
+                item(),
+                &history.service,
+                format!("unknown service {:?}", history.service),
+            )
+        })?;
+        let release = |name: &str| {
+            context.release_by_name.get(name).copied().ok_or_else(|| {
+                report.invalid(file, item(), name, format!("unknown release {name:?}"))
+            })
+        };
+        let (from, to) = (release(&history.from)?, release(&history.to)?);
+        if from > to {
+            return Err(report.invalid(
+                file,
+                item(),
+                &history.from,
+                format!("from {} is after to {}", history.from, history.to),
+            ));
+        }
+        if out.iter().any(|h| h.service == service) {
+            return Err(report.invalid(
+                file,
+                item(),
+                &history.service,
+                format!("a second history of service {}", history.service),
+            ));
+        }
+        out.push(crate::migration::History {
+            service,
+            from,
+            to,
+            sources: history.sources.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// The catalog's name, once the format is known to be `ffu-catalog/1`.
@@ -956,6 +1017,8 @@ impl MigrationLookups<'_> {
             duration_s: m.duration_s,
             // Moved out of the document later, with the id and the command.
             x: crate::extras::Extras::new(),
+            revisions: Vec::new(),
+            command_to_revision: m.command_to_revision.clone(),
         })
     }
 

@@ -83,6 +83,30 @@ pub(crate) struct StepRef<'a> {
     pub(crate) rare: Option<&'a Step>,
     /// The `x-...` fields of a step written straight from the catalog.
     pub(crate) x: Option<&'a Extras>,
+    /// The revisions it applies (DESIGN §12).
+    pub(crate) revisions: RevisionsRef<'a>,
+}
+
+/// A step's revisions, as a built step keeps them or as the catalog does.
+#[derive(Clone, Copy)]
+pub(crate) enum RevisionsRef<'a> {
+    Names(&'a [String]),
+    Catalog {
+        revisions: &'a [crate::migration::Revision],
+        /// Revisions the databases hold already, left out.
+        skip: &'a [String],
+    },
+}
+
+impl RevisionsRef<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            RevisionsRef::Names(names) => names.is_empty(),
+            RevisionsRef::Catalog { revisions, skip } => {
+                revisions.iter().all(|r| skip.contains(&r.name))
+            }
+        }
+    }
 }
 
 impl<'a> From<&'a Step> for StepRef<'a> {
@@ -106,6 +130,7 @@ impl<'a> From<&'a Step> for StepRef<'a> {
             code_release: step.code_release.as_deref(),
             rare: Some(step),
             x: step.x.as_ref(),
+            revisions: RevisionsRef::Names(&step.revisions),
         }
     }
 }
@@ -185,6 +210,10 @@ fn write_head(plan: &Plan, out: &mut String) {
     if !plan.applied.is_empty() {
         out.push_str(",\"applied\":");
         strings(out, &plan.applied);
+    }
+    if !plan.applied_revisions.is_empty() {
+        out.push_str(",\"applied_revisions\":");
+        strings(out, &plan.applied_revisions);
     }
     out.push_str(",\"steps\":[");
 }
@@ -300,6 +329,32 @@ fn write_step(out: &mut String, step: &StepRef<'_>, string: impl Fn(&mut String,
     }
     if let Some(rare) = step.rare {
         rare_fields(out, rare, string);
+    }
+    if !step.revisions.is_empty() {
+        out.push_str(",\"revisions\":[");
+        let mut write = |index: usize, name: &str| {
+            if index > 0 {
+                out.push(',');
+            }
+            string(out, name);
+        };
+        match step.revisions {
+            RevisionsRef::Names(names) => {
+                for (index, name) in names.iter().enumerate() {
+                    write(index, name);
+                }
+            }
+            RevisionsRef::Catalog { revisions, skip } => {
+                let names = revisions
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .filter(|r| !skip.iter().any(|s| s == r));
+                for (index, name) in names.enumerate() {
+                    write(index, name);
+                }
+            }
+        }
+        out.push(']');
     }
     if let Some(x) = step.x {
         out.push_str(",\"x\":");

@@ -297,6 +297,10 @@ pub struct Step {
     /// On `config` steps: the edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<ConfigEdit>,
+    /// On migration steps whose migration the catalog knows revision by revision: the
+    /// alembic revisions its command applies, in order (DESIGN §12).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<String>,
     /// The `x-...` fields of the catalog items that produced it (a tool's own facts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<Extras>,
@@ -331,6 +335,7 @@ impl Step {
             databases: None,
             batch: None,
             config: None,
+            revisions: Vec::new(),
             x: None,
         }
     }
@@ -373,6 +378,11 @@ pub struct Plan {
     /// empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied: Vec<String>,
+    /// Revisions (alembic ids) the databases already hold of migrations the plan still runs
+    /// (a database stopped partway through a release's step, DESIGN §12): the steps of those
+    /// migrations list only the others in their `revisions`. Written only when not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_revisions: Vec<String>,
     /// The steps, in execution order.
     pub steps: Vec<Step>,
 }
@@ -418,6 +428,7 @@ impl Plan {
             path,
             hops,
             applied: Vec::new(),
+            applied_revisions: Vec::new(),
             steps,
         }
     }

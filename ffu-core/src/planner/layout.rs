@@ -28,6 +28,9 @@ pub(super) struct Layout {
     /// The ids of the migrations in the path that the databases hold already, which the
     /// plan leaves out.
     pub(super) applied: Vec<String>,
+    /// Revisions the databases hold of migrations the plan runs (DESIGN §12): their steps
+    /// apply only the others.
+    pub(super) applied_revisions: Vec<String>,
     /// The blocking data migrations of each upgraded service's current release, in service
     /// order: the starting release finished first, in hop 0 (DESIGN §8, V12).
     pub(super) starting: Vec<MigrationId>,
@@ -109,6 +112,7 @@ impl Layout {
             migrations,
             hop_of_migration,
             applied: already_applied,
+            applied_revisions: Vec::new(),
             starting,
             converge,
             mode,
@@ -156,6 +160,7 @@ impl Layout {
             hop: hop.hop,
             in_hop,
             hop_of_migration: &self.hop_of_migration,
+            skip_revisions: &self.applied_revisions,
             stage: super::steps::Stage::Hop,
             mode: self.mode,
         }

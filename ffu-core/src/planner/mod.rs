@@ -125,7 +125,7 @@ impl Catalog {
         let path = path::shortest_path(self, from, to, allow_skips)?;
         tracing::debug!(hops = path.len() - 1, "path found");
         self.check_excluded_dependencies(&included, from, to)?;
-        let layout = Layout::new(
+        let mut layout = Layout::new(
             self,
             path,
             &included,
@@ -133,6 +133,7 @@ impl Catalog {
             &resolved.current,
             policy.mode,
         );
+        layout.applied_revisions = resolved.applied_revisions;
         let inventory = request.inventory();
         // The instances are only looked at with an inventory or in a rolling upgrade.
         let fleet = || Fleet::new(self, inventory, &included, from, max_unavailable);
@@ -170,6 +171,7 @@ impl Catalog {
                 hop: &layout.hops[hop],
                 in_hop: in_hop.get(hop).map_or(&[], Vec::as_slice),
                 hop_of_migration: &layout.hop_of_migration,
+                skip_revisions: &layout.applied_revisions,
                 stage,
                 mode: policy.mode,
             };
@@ -199,6 +201,7 @@ impl Catalog {
             Vec::new(),
         );
         head.applied = layout.applied;
+        head.applied_revisions = layout.applied_revisions;
         Outline::new(head, steps, in_hop, layout.hop_of_migration)
     }
 

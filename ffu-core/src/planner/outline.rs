@@ -78,6 +78,7 @@ impl Outline {
             hop: &self.head.hops[hop],
             in_hop: &self.in_hop[hop],
             hop_of_migration: &self.hop_of_migration,
+            skip_revisions: &self.head.applied_revisions,
             stage,
             mode: self.head.policy.mode,
         }

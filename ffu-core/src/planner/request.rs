@@ -159,6 +159,8 @@ pub(super) struct Resolved {
     pub(super) from: ReleaseId,
     pub(super) policy: Policy,
     pub(super) applied: Vec<bool>,
+    /// Revisions the databases hold of migrations still to run (DESIGN §12).
+    pub(super) applied_revisions: Vec<String>,
     /// Per service, the release whose code it runs now: `from`, or in a mixed inventory
     /// the oldest release one of its components runs. (What its databases hold does not
     /// say which code is installed, so a database state leaves it at `from`.)
@@ -194,10 +196,15 @@ pub(super) fn resolve(catalog: &Catalog, request: &PlanRequest<'_>) -> Result<Re
     if let Some(inventory) = request.inventory() {
         inventory_current(catalog, inventory, from, &mut current);
     }
+    let applied_revisions = match request.state {
+        Some(state) => revisions_of_state(catalog, state, &applied)?,
+        None => Vec::new(),
+    };
     Ok(Resolved {
         from,
         policy,
         applied,
+        applied_revisions,
         current,
     })
 }
@@ -361,6 +368,39 @@ fn applied_of_state(
         }
     }
     Ok(applied)
+}
+
+/// The revisions `state` says are applied of migrations not applied as a whole; each must be
+/// a revision of such a migration of its service.
+fn revisions_of_state(
+    catalog: &Catalog,
+    state: &BTreeMap<String, ServiceState>,
+    applied: &[bool],
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (name, service_state) in state {
+        if service_state.applied_revisions.is_empty() {
+            continue;
+        }
+        // Known to exist: `applied_of_state` looked the service up first.
+        let Some(service) = catalog.service_id(name) else {
+            continue;
+        };
+        for revision in &service_state.applied_revisions {
+            let known = catalog.migrations_of(service).iter().any(|&m| {
+                !applied[m.index()] && catalog.migration(m).revision_names().any(|r| r == revision)
+            });
+            if !known {
+                return Err(Error::BadState {
+                    message: format!(
+                        "{name}: applied revision {revision:?} is not a revision of a migration still to run"
+                    ),
+                });
+            }
+            out.push(revision.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Refuses applied migrations after the target `to` (a downgrade) and applied migrations

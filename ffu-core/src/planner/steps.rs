@@ -36,6 +36,8 @@ pub(super) struct StepPlace<'a> {
     pub(super) in_hop: &'a [bool],
     /// Per catalog migration, the hop that runs it (for the steps it requires).
     pub(super) hop_of_migration: &'a [Option<u32>],
+    /// Revisions the databases already hold, which a step does not list (DESIGN §12).
+    pub(super) skip_revisions: &'a [String],
     /// Where in the procedure it runs.
     pub(super) stage: Stage,
     /// The plan's mode (which tasks a migration may require run).
@@ -110,6 +112,11 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
     step.code = Some(code);
     step.code_release = Some(code_release.to_owned());
     step.x = migration_extras(catalog, migration);
+    step.revisions = migration
+        .revision_names()
+        .filter(|r| !place.skip_revisions.iter().any(|s| s == r))
+        .map(str::to_owned)
+        .collect();
     step
 }
 
@@ -171,6 +178,10 @@ impl MigrationText {
             code_release: Some(place.code(migration).1),
             rare: None,
             x: self.x.as_ref(),
+            revisions: crate::plan::json::RevisionsRef::Catalog {
+                revisions: &migration.revisions,
+                skip: place.skip_revisions,
+            },
         }
     }
 

@@ -393,7 +393,7 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
-pub use discover::{discover, discover_sqlite, discovery_queries};
+pub use discover::{discover, discover_sqlite, discover_sqlite_many, discovery_queries};
 pub use journal::{plan_checksum, Counts, Start, StepRecord, StepState};
 
 #[cfg(test)]

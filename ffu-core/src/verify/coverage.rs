@@ -61,6 +61,7 @@ fn check_migration_steps(context: &Context, out: &mut Vec<Violation>) -> Vec<Vec
                 &step.id,
             ));
         }
+        check_revisions(context, step, migration, out);
         let hop = &context.plan.hops[step.hop];
         let in_hop = hop
             .releases
@@ -84,9 +85,89 @@ fn check_migration_steps(context: &Context, out: &mut Vec<Violation>) -> Vec<Vec
     seen
 }
 
-/// Every migration listed as applied exists, and belongs to an upgraded release and service.
+/// A migration step applies exactly the revisions of its migration that the databases do
+/// not hold yet (the plan's `applied_revisions`), in the catalog's order (DESIGN §12).
+fn check_revisions(
+    context: &Context,
+    step: &crate::plan::Step,
+    migration: &crate::migration::Migration,
+    out: &mut Vec<Violation>,
+) {
+    if migration.revisions.is_empty() && step.revisions.is_empty() {
+        return;
+    }
+    let applied = &context.plan.applied_revisions;
+    let expected: Vec<&str> = migration
+        .revision_names()
+        .filter(|r| !applied.iter().any(|a| a == r))
+        .collect();
+    if step
+        .revisions
+        .iter()
+        .map(String::as_str)
+        .eq(expected.iter().copied())
+    {
+        return;
+    }
+    let missing: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|r| !step.revisions.iter().any(|s| s == r))
+        .collect();
+    let extra: Vec<&str> = step
+        .revisions
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !expected.contains(r))
+        .collect();
+    let message = if missing.is_empty() && extra.is_empty() {
+        format!(
+            "step {} lists the revisions of {} out of order: they run as {}",
+            step.id,
+            migration.id,
+            expected.join(", ")
+        )
+    } else {
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("misses revisions {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            parts.push(format!(
+                "lists revisions {} that it does not apply",
+                extra.join(", ")
+            ));
+        }
+        format!(
+            "step {} runs {} but {}",
+            step.id,
+            migration.id,
+            parts.join(" and ")
+        )
+    };
+    out.push(Violation::at("V2", message, &step.id));
+}
+
+/// Every migration listed as applied exists, and belongs to an upgraded release and service;
+/// every revision listed as applied is one of a migration the plan runs.
 fn check_applied_list(context: &Context, out: &mut Vec<Violation>) {
     let catalog = context.catalog;
+    for name in &context.plan.applied_revisions {
+        let known = catalog.migrations().iter().enumerate().any(|(index, m)| {
+            !context.applied[index]
+                && context.included[m.service.index()]
+                && context.in_upgraded_releases(m.release)
+                && m.revision_names().any(|r| r == name)
+        });
+        if !known {
+            out.push(Violation::plan_wide(
+                "V2",
+                format!(
+                    "the plan lists revision {name:?} as applied, but no migration it runs has that revision"
+                ),
+            ));
+        }
+    }
     for name in &context.plan.applied {
         let known = catalog.migration_id(name);
         let in_scope = known.is_some_and(|id| {

@@ -219,6 +219,14 @@ class ServiceState(TypedDict):
     pending: list[str]
     #: The sqlalchemy-migrate version recorded in ``migrate_version``, if any.
     legacy_version: Optional[int]
+    #: With a per-revision history (DESIGN §12): the newest release whose schema is the same
+    #: as ``release``'s, when newer (the releases between bring no revision; ``release`` is
+    #: the oldest); else None.
+    same_schema_until: Optional[str]
+    #: Revisions already applied of pending migrations: a database stopped partway through.
+    applied_revisions: list[str]
+    #: The revisions of the pending migrations still to apply, in catalog order.
+    pending_revisions: list[str]
 
 
 class JournalStep(TypedDict):
