@@ -30,8 +30,8 @@ pub(super) fn check(context: &Context, out: &mut Vec<Violation>) {
     }
 }
 
-/// Where the plan first stops something, and where each service's first schema migration
-/// (of the hops, not with the current code) stands.
+/// Where the plan first stops something the cloud was running, and where each service's
+/// first schema migration (of the hops, not with the current code) stands.
 struct Firsts {
     stop: Option<usize>,
     schema: Vec<Option<usize>>,
@@ -44,9 +44,22 @@ impl Firsts {
             stop: None,
             schema: vec![None; catalog.services().len()],
         };
+        // A component started for a while (a migration needs it running) and stopped again
+        // leaves the cloud as it was: that stop is no stop of the cloud.
+        let mut started: Vec<(Option<&str>, Option<&str>)> = Vec::new();
         for (index, step) in context.steps() {
-            if step.kind == StepKind::Stop {
-                firsts.stop.get_or_insert(index);
+            let place = (step.component.as_deref(), step.host.as_deref());
+            match step.kind {
+                StepKind::Start if firsts.stop.is_none() => started.push(place),
+                StepKind::Stop => match started.iter().position(|&seen| seen == place) {
+                    Some(at) if firsts.stop.is_none() => {
+                        started.swap_remove(at);
+                    }
+                    _ => {
+                        firsts.stop.get_or_insert(index);
+                    }
+                },
+                _ => {}
             }
             let Some(id) = context.migration[index] else {
                 continue;
@@ -202,7 +215,7 @@ fn is_starting(context: &Context, id: MigrationId, current: crate::release::Rele
 #[cfg(test)]
 mod tests {
     use super::super::testkit::{
-        kit, messages, move_after, offline, phased, remove, step, violations,
+        index, kit, messages, move_after, offline, phased, remove, step, violations,
     };
     use crate::plan::CodeSide;
 
@@ -241,6 +254,30 @@ mod tests {
                 "step h0.compute.r2.online runs compute.r2.online with the current code after h0.stop.compute-agent has stopped something: the starting release's migrations run before anything stops",
                 "step h0.compute.r2.online runs compute.r2.online after h0.compute.r3.sync, compute's first schema migration: the starting release's data migrations come first",
             ]
+        );
+    }
+
+    #[test]
+    fn a_component_started_for_a_while_and_stopped_again_stops_nothing() {
+        let catalog = kit();
+        let mut plan = phased(&catalog, offline(&catalog, "r2", "r4", false));
+        // A starting-release migration that needs a component the cloud does not run: the
+        // planner starts it for a while and stops it again before the next one.
+        let mut stop = step(&mut plan, "h0.stop.compute-agent").clone();
+        stop.id = "h0.stop.compute-agent.after.x".into();
+        let mut start = stop.clone();
+        start.id = "h0.start.compute-agent.for.x".into();
+        start.kind = crate::plan::StepKind::Start;
+        let first = index(&plan, "h0.compute.r2.online");
+        plan.steps.insert(first, stop.clone());
+        plan.steps.insert(first, start);
+        assert_eq!(messages(&catalog, &plan, "V12"), Vec::<String>::new());
+        // The same stop without the start before it stops what the cloud runs.
+        plan.steps
+            .retain(|step| step.id != "h0.start.compute-agent.for.x");
+        assert_eq!(
+            messages(&catalog, &plan, "V12"),
+            ["step h0.compute.r2.online runs compute.r2.online with the current code after h0.stop.compute-agent.after.x has stopped something: the starting release's migrations run before anything stops"]
         );
     }
 
