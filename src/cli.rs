@@ -12,6 +12,7 @@ mod config;
 mod export;
 mod runner;
 mod schema;
+mod time;
 use ffu_core::{
     render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy,
     ServiceState,
@@ -57,6 +58,8 @@ enum Command {
     /// A service's configuration files across releases: composed changes, files rewritten.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// How long a plan takes: total, control-plane downtime per service, per hop and phase.
+    Estimate(time::EstimateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -428,6 +431,7 @@ fn execute(command: Command, exits: bool) -> u8 {
         Command::Export(command) => export::export(&command),
         Command::Schema(args) => schema::schema(&args),
         Command::Config(command) => config::config(&command),
+        Command::Estimate(args) => time::estimate(&args),
     };
     match result {
         Ok(()) => 0,

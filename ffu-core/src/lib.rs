@@ -35,6 +35,7 @@
 mod alembic;
 mod catalog;
 mod error;
+pub mod estimate;
 pub mod export;
 mod extension;
 mod extras;

@@ -370,6 +370,26 @@ impl PyPlan {
             .map_err(|failure| failure.into_py_err(py, None))
     }
 
+    /// How long the plan takes (`ffu estimate --format json` as a dict): `total_s`,
+    /// `control_plane_downtime_s`, `downtime_s` per service, `hops` with their `phases`, and
+    /// `figures` (how many steps use the catalog's `duration_s` and which per-kind defaults).
+    /// `catalog` (else the one that made the plan, else the embedded one) tells figures from
+    /// defaults and which components are control components.
+    #[pyo3(signature = (catalog = None))]
+    fn estimate<'py>(
+        &self,
+        py: Python<'py>,
+        catalog: Option<&Bound<'_, PyCatalog>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let catalog = catalog
+            .map(|c| Arc::clone(&c.get().inner))
+            .or_else(|| self.made_by().cloned())
+            .unwrap_or_else(|| Arc::new(ffu_core::Catalog::openstack()));
+        let plan = self.plan(py)?;
+        let text = py.detach(|| ffu_core::estimate::estimate(plan, &catalog).to_json());
+        convert::loads(py, &text)
+    }
+
     /// The plan as a Graphviz DOT digraph, one cluster per hop.
     fn to_dot(&self, py: Python<'_>) -> PyResult<String> {
         let plan = self.plan(py)?;
@@ -662,6 +682,13 @@ impl PyStep {
     #[getter]
     fn batch(&self) -> Option<usize> {
         self.0.batch
+    }
+
+    /// How long the step takes, in whole seconds (the catalog's `duration_s`, else the
+    /// default of its kind); `None` in a plan written without it.
+    #[getter]
+    fn estimate_s(&self) -> Option<u64> {
+        self.0.estimate_s
     }
 
     /// On `config` steps: the edit, as a dict (`ffu.ConfigEdit`) with `file`, `section`,

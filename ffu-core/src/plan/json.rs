@@ -83,6 +83,8 @@ pub(crate) struct StepRef<'a> {
     pub(crate) rare: Option<&'a Step>,
     /// The `x-...` fields of a step written straight from the catalog.
     pub(crate) x: Option<&'a Extras>,
+    /// How long the step takes, in seconds.
+    pub(crate) estimate_s: Option<u64>,
 }
 
 impl<'a> From<&'a Step> for StepRef<'a> {
@@ -106,6 +108,7 @@ impl<'a> From<&'a Step> for StepRef<'a> {
             code_release: step.code_release.as_deref(),
             rare: Some(step),
             x: step.x.as_ref(),
+            estimate_s: step.estimate_s,
         }
     }
 }
@@ -304,6 +307,10 @@ fn write_step(out: &mut String, step: &StepRef<'_>, string: impl Fn(&mut String,
     if let Some(x) = step.x {
         out.push_str(",\"x\":");
         serde_value(out, x);
+    }
+    if let Some(estimate) = step.estimate_s {
+        out.push_str(",\"estimate_s\":");
+        number(out, usize::try_from(estimate).unwrap_or(usize::MAX));
     }
     out.push('}');
 }

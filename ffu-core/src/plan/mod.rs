@@ -300,6 +300,11 @@ pub struct Step {
     /// The `x-...` fields of the catalog items that produced it (a tool's own facts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<Extras>,
+    /// How long the step takes, in whole seconds: the catalog's `duration_s` of its
+    /// migration or task, else the default of its kind ([`crate::estimate::DEFAULTS`]).
+    /// Every step the planner makes has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_s: Option<u64>,
 }
 
 impl Step {
@@ -332,6 +337,7 @@ impl Step {
             batch: None,
             config: None,
             x: None,
+            estimate_s: None,
         }
     }
 

@@ -33,6 +33,7 @@ mod tasks;
 
 pub use compact::CompactPlan;
 pub use request::PlanRequest;
+pub(crate) use steps::step_kind as migration_step_kind;
 
 use std::sync::Arc;
 

@@ -50,9 +50,11 @@ impl Outline {
         in_hop: Vec<Vec<bool>>,
         hop_of_migration: Vec<Option<u32>>,
     ) -> Outline {
+        let mut built = steps.built;
+        crate::estimate::fill_defaults(&mut built);
         Outline {
             head,
-            built: steps.built,
+            built,
             slots: steps.slots,
             in_hop,
             hop_of_migration,

@@ -110,11 +110,12 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
     step.code = Some(code);
     step.code_release = Some(code_release.to_owned());
     step.x = migration_extras(catalog, migration);
+    step.estimate_s = Some(crate::estimate::migration_estimate(migration));
     step
 }
 
 /// The kind of a migration's step.
-pub(super) fn step_kind(kind: MigrationKind) -> StepKind {
+pub(crate) fn step_kind(kind: MigrationKind) -> StepKind {
     match kind {
         MigrationKind::Expand => StepKind::Expand,
         MigrationKind::Migrate => StepKind::Migrate,
@@ -171,6 +172,7 @@ impl MigrationText {
             code_release: Some(place.code(migration).1),
             rare: None,
             x: self.x.as_ref(),
+            estimate_s: Some(crate::estimate::migration_estimate(migration)),
         }
     }
 

@@ -1,0 +1,222 @@
+//! Time (DESIGN §10): step estimates and `ffu estimate`.
+
+mod common;
+
+use common::{data, ffu, plan_json, temp_dir};
+use ffu_core::estimate::{default_seconds, estimate};
+use ffu_core::{Catalog, Plan};
+
+/// The small catalog with a catalog figure on every `compute-manage db sync`.
+fn timed_catalog(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(data("small.yaml"))
+        .unwrap()
+        .replace(
+            r#"command: "compute-manage db sync"}"#,
+            r#"command: "compute-manage db sync", duration_s: 1799.5}"#,
+        );
+    let path = dir.join("timed.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_step_has_an_estimate_from_the_catalog_or_its_kind() {
+    let dir = temp_dir("time-steps");
+    let catalog_path = timed_catalog(&dir);
+    let catalog = Catalog::from_path(&catalog_path).unwrap();
+    let plan = plan_json(&[
+        "--catalog",
+        catalog_path.to_str().unwrap(),
+        "--from",
+        "r1",
+        "--to",
+        "r4",
+    ]);
+    for step in &plan.steps {
+        let expected = if step.migration.as_deref().is_some_and(|id| {
+            matches!(
+                id,
+                "compute.r2.sync" | "compute.r3.sync" | "compute.r4.sync"
+            )
+        }) {
+            1800 // 1799.5 rounded up
+        } else {
+            default_seconds(step.kind)
+        };
+        assert_eq!(step.estimate_s, Some(expected), "{}", step.id);
+    }
+    // The library's plan has the same figures as the document.
+    let library = catalog
+        .plan("r1", "r4", &ffu_core::Policy::default())
+        .unwrap();
+    assert_eq!(library, plan);
+}
+
+#[test]
+fn estimate_text_says_which_figures_are_defaults() {
+    let dir = temp_dir("time-text");
+    let catalog_path = timed_catalog(&dir);
+    let catalog = catalog_path.to_str().unwrap();
+    let run = ffu(&[
+        "plan",
+        "--catalog",
+        catalog,
+        "--from",
+        "r1",
+        "--to",
+        "r2",
+        "--format",
+        "json",
+        "-o",
+        dir.join("plan.json").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = dir.join("plan.json");
+    let run = ffu(&["estimate", "--catalog", catalog, plan.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let expected = format!(
+        "estimate of {}: r1 -> r2, offline, 17 steps
+total: 1h 05m (3915 s)
+control plane down: 57m 40s (3460 s)
+downtime per service:
+  compute: 57m 40s (3460 s)
+  ident: 57m 15s (3435 s)
+per hop:
+  hop 0 r1 -> r2: 1h 05m (3915 s)
+    stop       30s (30 s)
+    backup     20m 00s (1200 s)
+    install    4m 00s (240 s)
+    migrations 32m 00s (1920 s)
+    start      1m 45s (105 s)
+    converge   7m 00s (420 s)
+figures: 1 steps from the catalog's duration_s, 16 from per-kind defaults, 0 from the plan
+  precheck  60 s: default
+  stop      10 s: default
+  backup    600 s: default
+  install   120 s: measured: 1 to 3 min a release, pip install with a warm cache (research/real-openstack-on-this-machine.md)
+  expand    60 s: default
+  contract  60 s: default
+  data      300 s: default
+  start     15 s: default
+  postcheck 60 s: default
+figures marked \"default\" are guesses: give duration_s in the catalog for better ones
+",
+        plan.display()
+    );
+    assert_eq!(run.stdout, expected);
+
+    let run = ffu(&[
+        "estimate",
+        "--catalog",
+        catalog,
+        "--format",
+        "json",
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["total_s"], 3915);
+    assert_eq!(json["downtime_s"]["compute"], 3460);
+    assert_eq!(json["hops"][0]["phases"][3]["phase"], "migrations");
+    assert_eq!(json["figures"]["catalog"], 1);
+}
+
+#[test]
+fn estimate_of_a_bad_plan_is_exit_2_naming_the_file() {
+    let dir = temp_dir("time-bad");
+    let path = dir.join("broken.json");
+    std::fs::write(&path, "{\"format\": \"ffu-plan/1\"").unwrap();
+    let run = ffu(&["estimate", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("broken.json"), "{}", run.stderr);
+    let run = ffu(&["estimate", dir.join("missing.json").to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("missing.json"), "{}", run.stderr);
+}
+
+/// The invariants `estimate` promises, on one plan.
+fn check_invariants(plan: &Plan, catalog: &Catalog) {
+    let time = estimate(plan, catalog);
+    let figures: Vec<u64> = plan.steps.iter().map(|s| s.estimate_s.unwrap()).collect();
+    let hops: u64 = time.hops.iter().map(|hop| hop.estimate_s).sum();
+    assert_eq!(time.total_s, hops, "hops sum to the total");
+    for hop in &time.hops {
+        let phases: u64 = hop.phases.iter().map(|phase| phase.estimate_s).sum();
+        assert_eq!(hop.estimate_s, phases, "phases sum to hop {}", hop.index);
+    }
+    assert!(
+        time.total_s <= figures.iter().sum::<u64>(),
+        "parallel batches never add time"
+    );
+    assert!(time.total_s >= figures.iter().copied().max().unwrap_or(0));
+    assert!(time.control_plane_downtime_s <= time.total_s);
+    for (service, seconds) in &time.downtime_s {
+        assert!(*seconds <= time.control_plane_downtime_s, "{service}");
+    }
+    assert_eq!(
+        time.figures.catalog + time.figures.default + time.figures.plan,
+        plan.steps.len()
+    );
+    // Determinism.
+    assert_eq!(estimate(plan, catalog), time);
+}
+
+#[test]
+fn estimates_of_real_plans_keep_their_invariants() {
+    let catalog = Catalog::openstack();
+    let inventory_newton = data("inventory-newton.yaml");
+    let inventory_pike = data("inventory-pike.yaml");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--from", "newton", "--to", "2026.2"],
+        vec!["--from", "2023.1", "--to", "2026.1", "--skip-level"],
+        vec!["--from", "2024.1", "--to", "2024.2", "--mode", "rolling"],
+        vec![
+            "--inventory",
+            inventory_newton.to_str().unwrap(),
+            "--to",
+            "queens",
+        ],
+        vec![
+            "--inventory",
+            inventory_pike.to_str().unwrap(),
+            "--to",
+            "rocky",
+            "--mode",
+            "rolling",
+            "--max-unavailable",
+            "10%",
+        ],
+    ];
+    for args in cases {
+        let plan = plan_json(&args);
+        check_invariants(&plan, &catalog);
+        let time = estimate(&plan, &catalog);
+        if plan.policy.mode == ffu_core::Mode::Offline {
+            assert!(time.downtime_s.contains_key("nova"), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn a_batch_takes_as_long_as_its_slowest_host() {
+    let inventory = data("inventory-pike.yaml");
+    let plan = plan_json(&[
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--to",
+        "rocky",
+        "--mode",
+        "rolling",
+        "--max-unavailable",
+        "10%",
+    ]);
+    let catalog = Catalog::openstack();
+    let time = estimate(&plan, &catalog);
+    let sequential: u64 = plan.steps.iter().map(|s| s.estimate_s.unwrap()).sum();
+    // 120 computes in batches of 12: the batches' steps run in parallel.
+    assert!(
+        time.total_s * 2 < sequential,
+        "{} vs {sequential}",
+        time.total_s
+    );
+}
