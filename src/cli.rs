@@ -60,6 +60,8 @@ enum Command {
     Config(config::ConfigCommand),
     /// How long a plan takes: total, control-plane downtime per service, per hop and phase.
     Estimate(time::EstimateArgs),
+    /// The recovery plan of a run that stopped: back to a serving cloud (checked by V16).
+    Recover(time::RecoverArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -432,6 +434,7 @@ fn execute(command: Command, exits: bool) -> u8 {
         Command::Schema(args) => schema::schema(&args),
         Command::Config(command) => config::config(&command),
         Command::Estimate(args) => time::estimate(&args),
+        Command::Recover(args) => time::recover(&args),
     };
     match result {
         Ok(()) => 0,
@@ -759,9 +762,10 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
         }
         ReportFormat::Text => {
             if violations.is_empty() {
+                let rules = if plan.recovery { "V16" } else { "V1-V15" };
                 writeln!(
                     out,
-                    "ok: {} steps, {} hops, no violation of V1-V15",
+                    "ok: {} steps, {} hops, no violation of {rules}",
                     plan.steps.len(),
                     plan.hops.len()
                 )

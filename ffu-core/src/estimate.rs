@@ -68,6 +68,7 @@ pub const DEFAULTS: &[KindDefault] = &[
     KindDefault { kind: StepKind::Postcheck, seconds: 60, source: "default" },
     KindDefault { kind: StepKind::Finalize, seconds: 10, source: "default" },
     KindDefault { kind: StepKind::Task, seconds: 30, source: "default" },
+    KindDefault { kind: StepKind::Restore, seconds: 900, source: "default" },
 ];
 
 /// The default duration of a step of `kind`, in seconds.
@@ -506,7 +507,7 @@ mod tests {
                 1
             );
         }
-        assert_eq!(DEFAULTS.len(), 14);
+        assert_eq!(DEFAULTS.len(), 15);
     }
 
     #[test]

@@ -46,6 +46,7 @@ mod oslo_config;
 mod parallel;
 mod plan;
 mod planner;
+pub mod recovery;
 mod release;
 pub mod render;
 pub mod schema;

@@ -189,6 +189,13 @@ fn write_head(plan: &Plan, out: &mut String) {
         out.push_str(",\"applied\":");
         strings(out, &plan.applied);
     }
+    if plan.recovery {
+        out.push_str(",\"recovery\":true");
+    }
+    if let Some(recovers) = &plan.recovers {
+        out.push_str(",\"recovers\":");
+        serde_value(out, recovers);
+    }
     out.push_str(",\"steps\":[");
 }
 
@@ -311,6 +318,10 @@ fn write_step(out: &mut String, step: &StepRef<'_>, string: impl Fn(&mut String,
     if let Some(estimate) = step.estimate_s {
         out.push_str(",\"estimate_s\":");
         number(out, usize::try_from(estimate).unwrap_or(usize::MAX));
+    }
+    if let Some(restores) = step.rare.and_then(|rare| rare.restores.as_deref()) {
+        out.push_str(",\"restores\":");
+        string(out, restores);
     }
     out.push('}');
 }

@@ -183,6 +183,8 @@ pub enum StepKind {
     Task,
     /// Package sources switched to a release (`policy.repo_command`).
     Repos,
+    /// Recovery plans only: databases restored from a backup (`restores` names it).
+    Restore,
 }
 
 impl StepKind {
@@ -203,6 +205,7 @@ impl StepKind {
             StepKind::Finalize => "finalize",
             StepKind::Task => "task",
             StepKind::Repos => "repos",
+            StepKind::Restore => "restore",
         }
     }
 
@@ -305,6 +308,10 @@ pub struct Step {
     /// Every step the planner makes has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate_s: Option<u64>,
+    /// On `restore` steps of a recovery plan: the id of the backup step (of the
+    /// interrupted plan) whose dump it restores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restores: Option<String>,
 }
 
 impl Step {
@@ -338,6 +345,7 @@ impl Step {
             config: None,
             x: None,
             estimate_s: None,
+            restores: None,
         }
     }
 
@@ -379,6 +387,13 @@ pub struct Plan {
     /// empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied: Vec<String>,
+    /// Whether this is a recovery plan ([`crate::recovery::recovery_plan`]): the steps back
+    /// to a serving cloud from where a run stopped, checked by V16 instead of V1 to V15.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovery: bool,
+    /// In a recovery plan: where the interrupted run stood and what it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovers: Option<crate::recovery::Recovers>,
     /// The steps, in execution order.
     pub steps: Vec<Step>,
 }
@@ -424,6 +439,8 @@ impl Plan {
             path,
             hops,
             applied: Vec::new(),
+            recovery: false,
+            recovers: None,
             steps,
         }
     }

@@ -150,6 +150,10 @@ pub fn verify(catalog: &Catalog, plan: &Plan) -> Result<Vec<Violation>> {
 /// ```
 pub fn verify_document(catalog: &Catalog, plan: &Plan, file: &str) -> Result<Vec<Violation>> {
     let _span = tracing::debug_span!("verify", steps = plan.steps.len()).entered();
+    if plan.recovery {
+        // A recovery plan goes back, not forward: V16 is its rule (DESIGN §10).
+        return Ok(crate::recovery::check(plan));
+    }
     let context = Context::new(catalog, plan, file)?;
     let mut violations = Vec::new();
     path::check(&context, &mut violations); // V1
