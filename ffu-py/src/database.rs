@@ -420,6 +420,8 @@ pub(crate) fn state_arg(state: &Bound<'_, PyAny>) -> PyResult<BTreeMap<String, S
 pub(crate) struct PyJournal {
     inner: Mutex<Journal>,
     checksum: String,
+    /// The journal's plan, for its recovery plan.
+    plan: Arc<Plan>,
 }
 
 impl PyJournal {
@@ -471,7 +473,31 @@ impl PyJournal {
         Ok(PyJournal {
             checksum: journal.checksum().to_owned(),
             inner: Mutex::new(journal),
+            plan,
         })
+    }
+
+    /// The recovery plan from where this run stands (`ffu recover`): an `ffu.Plan` with
+    /// `"recovery": true` in its document, which `Catalog.verify` checks by V16. `catalog`
+    /// (else the embedded one) tells which migrations are reversible; `restore_command`
+    /// replaces the restore command derived from each backup's command (placeholders
+    /// `{databases}`, `{service}`, `{release}`, `{backup}`).
+    #[pyo3(signature = (catalog = None, restore_command = None))]
+    fn recovery_plan(
+        &self,
+        py: Python<'_>,
+        catalog: Option<&Bound<'_, PyCatalog>>,
+        restore_command: Option<String>,
+    ) -> PyResult<crate::plan::PyPlan> {
+        let catalog = catalog.map_or_else(
+            || Arc::new(ffu_core::Catalog::openstack()),
+            |c| Arc::clone(&c.get().inner),
+        );
+        let plan = Arc::clone(&self.plan);
+        let recovery = self.with(py, move |journal| {
+            journal.recovery_plan(&catalog, &plan, restore_command.as_deref())
+        })?;
+        Ok(crate::plan::PyPlan::built(recovery))
     }
 
     /// The checksum of the journal's plan (16 hex digits).

@@ -124,6 +124,16 @@ impl PyPlan {
             .map_err(|failure| failure.into_py_err(py, None))
     }
 
+    /// A plan made in Rust (a recovery plan), held with every step.
+    pub(crate) fn built(plan: Plan) -> PyPlan {
+        PyPlan {
+            held: Held::Built {
+                plan: Arc::new(plan),
+            },
+            file: None,
+        }
+    }
+
     fn parse(py: Python<'_>, text: &str, file: &str) -> PyResult<PyPlan> {
         logging::sync_level(py);
         py.detach(|| guarded(|| Ok(Plan::from_json(text, file)?)))
@@ -266,6 +276,12 @@ impl PyPlan {
     #[getter]
     fn applied(&self) -> Vec<String> {
         self.head().applied.clone()
+    }
+
+    /// Whether it is a recovery plan (`Journal.recovery_plan`, `ffu recover`).
+    #[getter]
+    fn recovery(&self) -> bool {
+        self.head().recovery
     }
 
     /// The steps, in execution order.
@@ -689,6 +705,12 @@ impl PyStep {
     #[getter]
     fn estimate_s(&self) -> Option<u64> {
         self.0.estimate_s
+    }
+
+    /// On `restore` steps of a recovery plan: the id of the backup step it restores.
+    #[getter]
+    fn restores(&self) -> Option<&str> {
+        self.0.restores.as_deref()
     }
 
     /// On `config` steps: the edit, as a dict (`ffu.ConfigEdit`) with `file`, `section`,

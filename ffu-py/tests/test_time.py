@@ -1,0 +1,85 @@
+"""Time (DESIGN §10) at the Python boundary: `Step.estimate_s`, `Plan.estimate()` and
+`Journal.recovery_plan()`; the figures themselves are tested in Rust (tests/time.rs,
+tests/recovery.rs)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import ffu
+
+
+def test_every_step_has_an_estimate_and_the_estimate_adds_up() -> None:
+    cat = ffu.Catalog.openstack()
+    plan = cat.plan("newton", "queens")
+    assert all(isinstance(step.estimate_s, int) for step in plan)
+    assert all(step["estimate_s"] >= 0 for step in plan.to_dict()["steps"])
+    time = plan.estimate()
+    assert set(time) == {"total_s", "control_plane_downtime_s", "downtime_s", "hops", "figures"}
+    assert time["total_s"] == sum(hop["estimate_s"] for hop in time["hops"])
+    assert [hop["from"] for hop in time["hops"]] == ["newton", "ocata", "pike"]
+    assert 0 < time["downtime_s"]["nova"] <= time["control_plane_downtime_s"] <= time["total_s"]
+    assert time["figures"]["default"] > 0
+    assert all(entry["source"] for entry in time["figures"]["defaults_used"])
+    # A plan read from its document gives the same estimate with the catalog named.
+    again = ffu.Plan.from_json(plan.to_json())
+    assert again.estimate(cat) == time
+
+
+def _run_until_contract(journal: ffu.Journal, plan: ffu.Plan) -> str:
+    contract = next(step.id for step in plan if step.hop == 1 and step.kind == "contract")
+    while True:
+        step = journal.next()
+        assert step is not None
+        if step == contract:
+            journal.fail(step)
+            return step
+        journal.done(step)
+
+
+def test_journal_recovery_plan_restores_the_backup_and_passes_verify(tmp_path: Path) -> None:
+    cat = ffu.Catalog.openstack()
+    plan = cat.plan("newton", "pike", services=["keystone", "glance"])
+    journal = ffu.Journal(str(tmp_path / "journal.db"), plan)
+    failed = _run_until_contract(journal, plan)
+    recovery = journal.recovery_plan(cat)
+    assert isinstance(recovery, ffu.Plan)
+    assert recovery.recovery
+    document = recovery.to_dict()
+    assert document["recovery"] is True
+    (changed,) = document["recovers"]["changed"]
+    assert changed["service"] == "keystone"
+    assert changed["backup"] == "h1.backup.keystone"
+    assert failed in changed["steps"]
+    restore = next(step for step in recovery if step.kind == "restore")
+    assert restore.restores == "h1.backup.keystone"
+    assert restore.command == "mysql -e 'DROP DATABASE IF EXISTS keystone' && mysql < keystone-ocata.sql"
+    assert {step.release for step in recovery if step.kind == "start"} == {"ocata"}
+    assert cat.verify(recovery) == []
+    # A recovery plan without its restore breaks V16.
+    document["steps"] = [step for step in document["steps"] if step["kind"] != "restore"]
+    assert [v.rule for v in cat.verify(document)] == ["V16"]
+
+
+def test_recovery_with_a_restore_command_and_over_a_dbapi_connection() -> None:
+    cat = ffu.Catalog.openstack()
+    plan = cat.plan("newton", "pike", services=["keystone"])
+    journal = ffu.Journal(sqlite3.connect(":memory:"), plan)
+    _run_until_contract(journal, plan)
+    recovery = journal.recovery_plan(restore_command="restore {service} {release}")
+    restore = next(step for step in recovery if step.kind == "restore")
+    assert restore.command == "restore keystone ocata"
+
+
+def test_a_recovery_that_cannot_restore_is_an_ffu_error(tmp_path: Path) -> None:
+    cat = ffu.Catalog.openstack()
+    plan = cat.plan("newton", "pike", services=["keystone"], backup_command="snapshot {service}")
+    journal = ffu.Journal(str(tmp_path / "j.db"), plan)
+    _run_until_contract(journal, plan)
+    try:
+        journal.recovery_plan(cat)
+    except ffu.FfuError as err:
+        assert "h1.backup.keystone" in str(err)
+    else:
+        raise AssertionError("no error")
