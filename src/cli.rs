@@ -272,6 +272,13 @@ struct PlanArgs {
     /// Write the plan to FILE (atomically: a failed run leaves no half-written file).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Split the plan into maintenance windows of at most DURATION each (4h, 90m, 1h30m,
+    /// or seconds), each ending where the cloud serves.
+    #[arg(long, value_name = "DURATION")]
+    window: Option<String>,
+    /// With --window: at most N hosts touched in a window.
+    #[arg(long, value_name = "N", requires = "window")]
+    max_hosts_per_window: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -671,6 +678,39 @@ fn release<T>(value: T, exits: bool) {
     }
 }
 
+/// `ffu plan --window`: the plan split into maintenance windows, or exit 1 naming the
+/// stretch that does not fit.
+fn windowed(args: &PlanArgs, catalog: &Catalog, plan: &Plan, window: &str) -> Result<(), Failure> {
+    let seconds = ffu_core::windows::parse_duration(window).ok_or_else(|| {
+        Failure::BadInput(format!(
+            "error: --window {window:?} is not a duration (such as 4h, 90m, 1h30m or 3600)"
+        ))
+    })?;
+    if seconds == 0 || args.max_hosts_per_window == Some(0) {
+        return Err(Failure::BadInput(
+            "error: --window and --max-hosts-per-window must be more than 0".to_owned(),
+        ));
+    }
+    let limits = ffu_core::windows::WindowLimits {
+        limit_s: seconds,
+        max_hosts: args.max_hosts_per_window,
+    };
+    let windows = ffu_core::windows::split(plan, catalog, limits)
+        .map_err(|no_fit| Failure::Negative(format!("error: no plan fits the window: {no_fit}")))?;
+    let mut plan = plan.clone();
+    plan.window_s = Some(seconds);
+    plan.max_hosts_per_window = args.max_hosts_per_window;
+    plan.windows = windows;
+    emit(args.output.as_deref(), |out| match args.format {
+        PlanFormat::Json => {
+            plan.write_json(&mut *out)?;
+            writeln!(out)
+        }
+        PlanFormat::Dot => out.write_all(render::dot(&plan).as_bytes()),
+        PlanFormat::Text => out.write_all(render::text(&plan, Some(catalog)).as_bytes()),
+    })
+}
+
 fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
     let catalog = load_catalog(&args.catalog)?;
     let policy = Policy {
@@ -710,6 +750,9 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
     // from the catalog, never built; the DOT graph builds them.
     let catalog = std::sync::Arc::new(catalog);
     let plan = catalog.plan_compact(&request)?;
+    if let Some(window) = &args.window {
+        return windowed(args, &catalog, &plan.to_plan(), window);
+    }
     let result = if args.format == PlanFormat::Json {
         let written = emit(args.output.as_deref(), |out| {
             plan.write_json(&mut *out)?;
@@ -762,7 +805,13 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
         }
         ReportFormat::Text => {
             if violations.is_empty() {
-                let rules = if plan.recovery { "V16" } else { "V1-V15" };
+                let rules = if plan.recovery {
+                    "V16"
+                } else if plan.windows.is_empty() {
+                    "V1-V15"
+                } else {
+                    "V1-V15, V17"
+                };
                 writeln!(
                     out,
                     "ok: {} steps, {} hops, no violation of {rules}",

@@ -4,7 +4,7 @@ mod common;
 
 use common::{data, ffu, plan_json, temp_dir};
 use ffu_core::estimate::{default_seconds, estimate};
-use ffu_core::{Catalog, Plan};
+use ffu_core::{Catalog, Plan, StepKind};
 
 /// The small catalog with a catalog figure on every `compute-manage db sync`.
 fn timed_catalog(dir: &std::path::Path) -> std::path::PathBuf {
@@ -218,5 +218,120 @@ fn a_batch_takes_as_long_as_its_slowest_host() {
         time.total_s * 2 < sequential,
         "{} vs {sequential}",
         time.total_s
+    );
+}
+
+#[test]
+fn an_offline_stretch_that_does_not_fit_is_exit_1_saying_what_it_needs() {
+    let run = ffu(&["plan", "--from", "newton", "--to", "pike", "--window", "4h"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: no plan fits the window: the stretch from h0.stop.nova-compute to h1.postcheck.nova cannot be split (the cloud does not serve in between) and needs 4h 03m (14585 s), more than the window of 4h 00m (14400 s); costliest hops: ocata -> pike 2h 09m, newton -> ocata 1h 53m; costliest services: nova 48m 20s, cinder 39m 40s, keystone 33m 00s\n"
+    );
+    let run = ffu(&[
+        "plan", "--from", "newton", "--to", "pike", "--window", "4 hours",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--window \"4 hours\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_offline_plan_that_fits_is_one_window_ending_where_it_serves() {
+    let plan = plan_json(&["--from", "newton", "--to", "pike", "--window", "30h"]);
+    assert_eq!(plan.windows.len(), 1);
+    assert_eq!(plan.window_s, Some(108_000));
+    let window = &plan.windows[0];
+    assert_eq!(window.first_step, plan.steps[0].id);
+    assert_eq!(window.last_step, plan.steps.last().unwrap().id);
+    assert!(window.state.starts_with("serving: "), "{}", window.state);
+    let catalog = Catalog::openstack();
+    assert_eq!(window.estimate_s, estimate(&plan, &catalog).total_s);
+    assert!(ffu_core::verify(&catalog, &plan).unwrap().is_empty());
+}
+
+#[test]
+fn rolling_windows_end_at_safe_points_within_their_limits_and_mutations_fail_v17() {
+    let inventory = data("inventory-pike.yaml");
+    let inventory = inventory.to_str().unwrap();
+    let args = [
+        "--inventory",
+        inventory,
+        "--to",
+        "rocky",
+        "--mode",
+        "rolling",
+        "--max-unavailable",
+        "10%",
+        "--window",
+        "2h",
+    ];
+    let plan = plan_json(&args);
+    let catalog = Catalog::openstack();
+    assert!(plan.windows.len() > 1);
+    for window in &plan.windows {
+        assert!(window.estimate_s <= 7200, "{window:?}");
+        assert!(window.state.starts_with("serving: "));
+    }
+    let total: u64 = plan.windows.iter().map(|w| w.estimate_s).sum();
+    assert_eq!(total, estimate(&plan, &catalog).total_s);
+    assert!(ffu_core::verify(&catalog, &plan).unwrap().is_empty());
+
+    // A window that ends mid-way through a component's restart is unsafe.
+    let mut unsafe_end = plan.clone();
+    let stop = unsafe_end
+        .steps
+        .iter()
+        .position(|s| s.kind == StepKind::Stop && s.batch.is_none())
+        .unwrap();
+    unsafe_end.windows[0].last_step = unsafe_end.steps[stop].id.clone();
+    unsafe_end.windows[1].first_step = unsafe_end.steps[stop + 1].id.clone();
+    let rules: Vec<_> = ffu_core::verify(&catalog, &unsafe_end)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.rule)
+        .collect();
+    assert!(rules.contains(&"V17"), "{rules:?}");
+    // A gap between windows.
+    let mut gap = plan.clone();
+    gap.windows.remove(1);
+    assert!(ffu_core::verify(&catalog, &gap)
+        .unwrap()
+        .iter()
+        .any(|v| v.rule == "V17"));
+    // Over the limit.
+    let mut over = plan.clone();
+    over.windows[0].estimate_s = 7201;
+    assert!(ffu_core::verify(&catalog, &over)
+        .unwrap()
+        .iter()
+        .any(|v| v.rule == "V17"));
+
+    // The text has a header per window.
+    let mut text_args = vec!["plan"];
+    text_args.extend_from_slice(&args);
+    let run = ffu(&text_args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("\n=== Window ").count(),
+        plan.windows.len()
+    );
+    assert!(run
+        .stdout
+        .contains(&format!("=== Window 1 of {}: ", plan.windows.len())));
+
+    // Too few hosts a window: the nova part touches every host before it serves again.
+    let mut few = text_args.clone();
+    few.extend_from_slice(&["--max-hosts-per-window", "40"]);
+    let run = ffu(&few);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("hosts, more than 40 a window"),
+        "{}",
+        run.stderr
     );
 }

@@ -185,6 +185,15 @@ struct Unit {
     critical: Vec<bool>,
 }
 
+/// Where each unit of the schedule of `steps` ends (the index after its last step) and
+/// how long it takes: for maintenance windows, which end only between units.
+pub(crate) fn unit_ends(steps: &[Step]) -> Vec<(usize, u64)> {
+    units(steps)
+        .into_iter()
+        .map(|unit| (unit.steps.end, unit.seconds))
+        .collect()
+}
+
 /// The schedule of `steps`: sequential, except batches.
 fn units(steps: &[Step]) -> Vec<Unit> {
     let mut units = Vec::new();

@@ -56,6 +56,7 @@ mod state;
 mod task;
 mod text;
 mod verify;
+pub mod windows;
 
 pub use alembic::{import_alembic, AlembicImport, AlembicLayout};
 pub use catalog::{Catalog, CATALOG_FORMAT};

@@ -196,6 +196,18 @@ fn write_head(plan: &Plan, out: &mut String) {
         out.push_str(",\"recovers\":");
         serde_value(out, recovers);
     }
+    if let Some(limit) = plan.window_s {
+        out.push_str(",\"window_s\":");
+        number(out, usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    if let Some(hosts) = plan.max_hosts_per_window {
+        out.push_str(",\"max_hosts_per_window\":");
+        number(out, hosts);
+    }
+    if !plan.windows.is_empty() {
+        out.push_str(",\"windows\":");
+        serde_value(out, &plan.windows);
+    }
     out.push_str(",\"steps\":[");
 }
 

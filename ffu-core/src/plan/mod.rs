@@ -394,6 +394,15 @@ pub struct Plan {
     /// In a recovery plan: where the interrupted run stood and what it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovers: Option<crate::recovery::Recovers>,
+    /// The time limit of a maintenance window the plan was split for (`--window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_s: Option<u64>,
+    /// The most hosts a window may touch (`--max-hosts-per-window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hosts_per_window: Option<usize>,
+    /// The maintenance windows ([`crate::windows::split`]); each ends at a safe point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<crate::windows::Window>,
     /// The steps, in execution order.
     pub steps: Vec<Step>,
 }
@@ -441,6 +450,9 @@ impl Plan {
             applied: Vec::new(),
             recovery: false,
             recovers: None,
+            window_s: None,
+            max_hosts_per_window: None,
+            windows: Vec::new(),
             steps,
         }
     }

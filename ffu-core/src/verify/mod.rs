@@ -167,5 +167,6 @@ pub fn verify_document(catalog: &Catalog, plan: &Plan, file: &str) -> Result<Vec
     phases::check(&context, &mut violations); // V13
     databases::check(&context, &mut violations); // V14
     converge::check(&context, &mut violations); // V15
+    violations.extend(crate::windows::check(plan, catalog)); // V17
     Ok(violations)
 }
