@@ -83,3 +83,28 @@ def test_a_recovery_that_cannot_restore_is_an_ffu_error(tmp_path: Path) -> None:
         assert "h1.backup.keystone" in str(err)
     else:
         raise AssertionError("no error")
+
+
+def test_recovery_and_windowed_plans_pass_the_plan_schema(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+    from conftest import run_ffu
+
+    jsonschema = pytest.importorskip("jsonschema")
+    result = run_ffu("schema", "plan")
+    assert result.returncode == 0, result.stderr
+    check = jsonschema.Draft202012Validator(json.loads(result.stdout))
+    cat = ffu.Catalog.openstack()
+    plan = cat.plan("newton", "pike", services=["keystone", "glance"])
+    journal = ffu.Journal(str(tmp_path / "journal.db"), plan)
+    _run_until_contract(journal, plan)
+    recovery = json.loads(journal.recovery_plan(cat).to_json())
+    assert [e.message for e in check.iter_errors(recovery)] == []
+    windowed = run_ffu("plan", "--from", "newton", "--to", "pike", "--window", "30h", "--format", "json")
+    assert windowed.returncode == 0, windowed.stderr
+    document = json.loads(windowed.stdout)
+    assert document["windows"][0]["index"] == 0
+    assert [e.message for e in check.iter_errors(document)] == []
+    # Read back by ffu, the same document.
+    assert json.loads(ffu.Plan.from_json(windowed.stdout).to_json()) == document
