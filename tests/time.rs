@@ -335,3 +335,47 @@ fn rolling_windows_end_at_safe_points_within_their_limits_and_mutations_fail_v17
         run.stderr
     );
 }
+
+#[test]
+fn hand_written_plans_with_huge_figures_or_bad_hops_are_no_panic() {
+    let dir = temp_dir("time-weird");
+    let plan = dir.join("weird.json");
+    std::fs::write(
+        &plan,
+        r#"{"format":"ffu-plan/1","catalog":"openstack","from":"newton","to":"ocata","policy":{"mode":"offline"},"path":["newton","ocata"],"hops":[],"steps":[{"id":"a","hop":7,"kind":"start","component":"nova-api","batch":1},{"id":"b","hop":7,"kind":"stop","component":"nova-api","batch":1,"host":"x","estimate_s":18446744073709551615},{"id":"c","hop":0,"kind":"restore","estimate_s":18446744073709551615}]}"#,
+    )
+    .unwrap();
+    let run = ffu(&["estimate", plan.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("(18446744073709551615 s)"),
+        "{}",
+        run.stdout
+    );
+    let db = format!("sqlite:{}", dir.join("j.db").display());
+    assert_eq!(
+        ffu(&[
+            "journal",
+            "init",
+            "--db",
+            &db,
+            "--plan",
+            plan.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let run = ffu(&[
+        "recover",
+        "--plan",
+        plan.to_str().unwrap(),
+        "--journal",
+        &db,
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("weird.json") && run.stderr.contains("step a is in hop 7"),
+        "{}",
+        run.stderr
+    );
+}

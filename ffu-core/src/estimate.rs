@@ -227,9 +227,11 @@ fn units(steps: &[Step]) -> Vec<Unit> {
                     lanes.push((host, 0));
                     lanes.len() - 1
                 };
-                lanes[lane].1 += step
-                    .estimate_s
-                    .unwrap_or_else(|| default_seconds(step.kind));
+                // Saturating: a hand-written plan may give any figure.
+                lanes[lane].1 = lanes[lane].1.saturating_add(
+                    step.estimate_s
+                        .unwrap_or_else(|| default_seconds(step.kind)),
+                );
                 lane_of.push(lane);
             }
             let (slowest, seconds) =
@@ -359,7 +361,7 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
     let mut total_s = 0;
     let figures = figure_sources(catalog, steps);
     for unit in units(steps) {
-        total_s += unit.seconds;
+        total_s = u64::saturating_add(total_s, unit.seconds);
         // Downtime during the unit: the state before it.
         let mut any_down = false;
         let mut down_now: Vec<&str> = Vec::new();
@@ -374,10 +376,11 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
         }
         for service in down_now {
             any_down = true;
-            *down_services.entry(service.to_owned()).or_default() += unit.seconds;
+            let down = down_services.entry(service.to_owned()).or_default();
+            *down = down.saturating_add(unit.seconds);
         }
         if any_down {
-            control_plane_downtime_s += unit.seconds;
+            control_plane_downtime_s = u64::saturating_add(control_plane_downtime_s, unit.seconds);
         }
         for (offset, index) in unit.steps.clone().enumerate() {
             let step = &steps[index];
@@ -386,10 +389,10 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
                 .unwrap_or_else(|| default_seconds(step.kind));
             if let Some(hop) = hops.get_mut(step.hop) {
                 let share = if unit.critical[offset] { seconds } else { 0 };
-                hop.estimate_s += share;
+                hop.estimate_s = hop.estimate_s.saturating_add(share);
                 let phase = step.phase.map_or("none", |phase| phase.as_str());
                 match hop.phases.iter_mut().find(|entry| entry.phase == phase) {
-                    Some(entry) => entry.estimate_s += share,
+                    Some(entry) => entry.estimate_s = entry.estimate_s.saturating_add(share),
                     None => hop.phases.push(PhaseEstimate {
                         phase: phase.to_owned(),
                         estimate_s: share,

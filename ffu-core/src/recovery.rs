@@ -158,6 +158,14 @@ pub fn recovery_plan(
             plan.steps.len()
         )));
     }
+    if let Some(step) = plan.steps.iter().find(|step| step.hop >= plan.hops.len()) {
+        return Err(bad(format!(
+            "step {} is in hop {}, but the plan has {} hops",
+            step.id,
+            step.hop,
+            plan.hops.len()
+        )));
+    }
     let last_begun = states
         .iter()
         .rposition(|state| *state != StepState::Pending);

@@ -297,7 +297,7 @@ pub fn split(
             });
         };
     for (end, seconds, state) in safe_points(plan, catalog) {
-        stretch_s += seconds;
+        stretch_s = stretch_s.saturating_add(seconds);
         let Some(state) = state else {
             continue;
         };
@@ -323,7 +323,7 @@ pub fn split(
                 .filter(|h| !window_hosts.contains(*h))
                 .count();
         if window_first < stretch_start
-            && (window_time + stretch_s > limits.limit_s || too_many(union))
+            && (window_time.saturating_add(stretch_s) > limits.limit_s || too_many(union))
         {
             close(
                 &mut windows,
@@ -337,7 +337,7 @@ pub fn split(
             window_time = 0;
             window_hosts.clear();
         }
-        window_time += stretch_s;
+        window_time = window_time.saturating_add(stretch_s);
         window_hosts.extend(stretch);
         last_state = state;
         stretch_start = end;
@@ -377,16 +377,18 @@ fn no_fit(
         }
         let steps = &plan.steps[unit];
         if let Some(hop) = plan.hops.get(steps[0].hop) {
-            *hops
+            let cost = hops
                 .entry(format!("{} -> {}", hop.from, hop.to))
-                .or_default() += seconds;
+                .or_default();
+            *cost = cost.saturating_add(seconds);
         }
         let mut seen: Vec<&str> = Vec::new();
         for step in steps {
             if let Some(service) = step.service.as_deref() {
                 if !seen.contains(&service) {
                     seen.push(service);
-                    *services.entry(service.to_owned()).or_default() += seconds;
+                    let cost = services.entry(service.to_owned()).or_default();
+                    *cost = cost.saturating_add(seconds);
                 }
             }
         }

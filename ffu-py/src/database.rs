@@ -495,7 +495,7 @@ impl PyJournal {
         );
         let plan = Arc::clone(&self.plan);
         let recovery = self.with(py, move |journal| {
-            journal.recovery_plan(&catalog, &plan, restore_command.as_deref())
+            journal.recovery_plan(&catalog, &plan, restore_command.as_deref(), "<plan>")
         })?;
         Ok(crate::plan::PyPlan::built(recovery))
     }

@@ -108,3 +108,25 @@ def test_recovery_and_windowed_plans_pass_the_plan_schema(tmp_path: Path) -> Non
     assert [e.message for e in check.iter_errors(document)] == []
     # Read back by ffu, the same document.
     assert json.loads(ffu.Plan.from_json(windowed.stdout).to_json()) == document
+
+
+def test_with_windows_splits_where_the_cloud_serves_or_raises_no_path() -> None:
+    import pytest
+
+    cat = ffu.Catalog.openstack()
+    plan = cat.plan("newton", "pike")
+    assert plan.windows == []
+    windowed = plan.with_windows("30h")
+    (window,) = windowed.windows
+    assert window["first_step"] == plan[0].id and window["last_step"] == plan[-1].id
+    assert window["state"].startswith("serving: ")
+    assert windowed.to_dict()["window_s"] == 108000
+    assert plan.with_windows(108000) == windowed
+    assert cat.verify(windowed) == []
+    with pytest.raises(ffu.NoPathError, match=r"needs 4h 03m \(14585 s\), more than the window of 4h 00m"):
+        plan.with_windows("4h")
+    with pytest.raises(ffu.ArgumentError) as bad:
+        plan.with_windows("4 hours")
+    assert bad.value.argument == "window"
+    with pytest.raises(ffu.ArgumentTypeError):
+        plan.with_windows(4.5)  # type: ignore[arg-type]

@@ -80,7 +80,8 @@ pub(super) fn recover(args: &RecoverArgs) -> Result<(), Failure> {
     let (text, name) = read_input(&args.plan)?;
     let plan = Plan::from_json(&text, &name)?;
     let mut journal = ffu_core::Journal::open_sqlite(&path, &plan)?;
-    let recovery = journal.recovery_plan(&catalog, &plan, args.restore_command.as_deref())?;
+    let recovery =
+        journal.recovery_plan(&catalog, &plan, args.restore_command.as_deref(), &name)?;
     emit(args.output.as_deref(), |out| match args.format {
         ReportFormat::Json => {
             recovery.write_json(&mut *out)?;

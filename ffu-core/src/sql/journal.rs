@@ -485,7 +485,8 @@ impl Journal {
 
     /// The recovery plan of `plan` (the journal's plan) from where this run stands
     /// ([`crate::recovery::recovery_plan`]); `restore_command` as
-    /// [`crate::recovery::RecoveryOptions::restore_command`].
+    /// [`crate::recovery::RecoveryOptions::restore_command`]; `file` names the plan in
+    /// errors.
     ///
     /// # Errors
     /// As [`Journal::steps`] and [`crate::recovery::recovery_plan`].
@@ -494,6 +495,7 @@ impl Journal {
         catalog: &crate::Catalog,
         plan: &Plan,
         restore_command: Option<&str>,
+        file: &str,
     ) -> Result<Plan> {
         let mut states = vec![StepState::Pending; plan.steps.len()];
         for record in self.steps()? {
@@ -501,7 +503,6 @@ impl Journal {
                 *state = record.state;
             }
         }
-        let target = self.target().to_owned();
         crate::recovery::recovery_plan(
             catalog,
             plan,
@@ -509,7 +510,7 @@ impl Journal {
             &crate::recovery::RecoveryOptions {
                 restore_command,
                 checksum: &self.checksum,
-                file: &target,
+                file,
             },
         )
     }
