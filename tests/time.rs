@@ -379,3 +379,41 @@ fn hand_written_plans_with_huge_figures_or_bad_hops_are_no_panic() {
         run.stderr
     );
 }
+
+#[test]
+fn a_components_duration_s_times_its_stops_and_starts() {
+    let dir = temp_dir("time-component");
+    let text = std::fs::read_to_string(data("small.yaml"))
+        .unwrap()
+        .replace(
+            "{name: ident-api, role: control}",
+            "{name: ident-api, role: control, duration_s: 44.2}",
+        );
+    let path = dir.join("components.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let catalog = Catalog::from_path(&path).unwrap();
+    let plan = catalog
+        .plan("r1", "r2", &ffu_core::Policy::default())
+        .unwrap();
+    let mut seen = 0;
+    for step in &plan.steps {
+        if step.component.as_deref() == Some("ident-api") {
+            assert_eq!(step.estimate_s, Some(45), "{}", step.id);
+            seen += 1;
+        } else if step.kind == StepKind::Stop {
+            assert_eq!(step.estimate_s, Some(default_seconds(StepKind::Stop)));
+        }
+    }
+    assert!(seen >= 2);
+    assert_eq!(estimate(&plan, &catalog).figures.catalog, seen);
+    // A negative figure is refused, naming the component.
+    let bad = text.replace("duration_s: 44.2", "duration_s: -1");
+    std::fs::write(&path, bad).unwrap();
+    let run = ffu(&["catalog", "validate", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("component ident-api") && run.stderr.contains("duration_s"),
+        "{}",
+        run.stderr
+    );
+}

@@ -101,11 +101,28 @@ pub(crate) fn task_estimate(task: &Task, kind: StepKind) -> u64 {
         .map_or_else(|| default_seconds(kind), seconds_of)
 }
 
-/// Fills in `estimate_s` of every step that has none, from the defaults of its kind.
-pub(crate) fn fill_defaults(steps: &mut [Step]) {
+/// The catalog's figure for a stop or start of `step`'s component, if it gives one.
+fn component_estimate(catalog: &Catalog, step: &Step) -> Option<u64> {
+    if !matches!(step.kind, StepKind::Stop | StepKind::Start) {
+        return None;
+    }
+    let id = catalog.component_id(step.component.as_deref()?)?;
+    catalog.component(id).duration_s
+}
+
+/// Fills in `estimate_s` of every step that has none: a stop or start from its component's
+/// `duration_s`, else the default of its kind.
+pub(crate) fn fill_defaults(catalog: &Catalog, steps: &mut [Step]) {
+    // Most catalogs give no component figures: then no step needs a look-up.
+    let components = catalog.components().iter().any(|c| c.duration_s.is_some());
     for step in steps {
         if step.estimate_s.is_none() {
-            step.estimate_s = Some(default_seconds(step.kind));
+            let figure = if components {
+                component_estimate(catalog, step)
+            } else {
+                None
+            };
+            step.estimate_s = Some(figure.unwrap_or_else(|| default_seconds(step.kind)));
         }
     }
 }
@@ -148,7 +165,8 @@ pub struct PhaseEstimate {
 /// How many steps took their figure from where.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct FigureSources {
-    /// Steps whose figure is the catalog's `duration_s`.
+    /// Steps whose figure is the catalog's `duration_s` (of their migration, task or
+    /// component).
     pub catalog: usize,
     /// Steps whose figure is the default of their kind.
     pub default: usize,
@@ -261,7 +279,10 @@ fn source_of(catalog: &Catalog, step: &Step) -> Source {
     let Some(figure) = step.estimate_s else {
         return Source::Default;
     };
-    let from_catalog = if let Some(id) = step.migration.as_deref() {
+    let from_catalog = if let Some(seconds) = component_estimate(catalog, step) {
+        #[allow(clippy::cast_precision_loss)] // whole seconds, far below 2^52
+        Some(seconds as f64)
+    } else if let Some(id) = step.migration.as_deref() {
         catalog
             .migration_id(id)
             .and_then(|id| catalog.migration(id).duration_s)

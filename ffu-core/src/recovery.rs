@@ -470,7 +470,7 @@ pub fn recovery_plan(
             .steps
             .push(postcheck(catalog, &service, &start_release, starts));
     }
-    crate::estimate::fill_defaults(&mut recovery.steps);
+    crate::estimate::fill_defaults(catalog, &mut recovery.steps);
     recovery.recovers = Some(Recovers {
         plan: options.checksum.to_owned(),
         hop,

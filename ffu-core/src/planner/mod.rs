@@ -200,7 +200,7 @@ impl Catalog {
             Vec::new(),
         );
         head.applied = layout.applied;
-        Outline::new(head, steps, in_hop, layout.hop_of_migration)
+        Outline::new(self, head, steps, in_hop, layout.hop_of_migration)
     }
 
     pub(super) fn resolve_release(&self, name: &str) -> Result<ReleaseId> {

@@ -45,13 +45,14 @@ impl Outline {
     /// The outline of `head` (a plan without steps) with `steps`; `in_hop` and
     /// `hop_of_migration` as the fields say.
     pub(super) fn new(
+        catalog: &Catalog,
         head: Plan,
         steps: StepList,
         in_hop: Vec<Vec<bool>>,
         hop_of_migration: Vec<Option<u32>>,
     ) -> Outline {
         let mut built = steps.built;
-        crate::estimate::fill_defaults(&mut built);
+        crate::estimate::fill_defaults(catalog, &mut built);
         Outline {
             head,
             built,
