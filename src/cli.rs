@@ -33,7 +33,8 @@ struct Cli {
 enum Command {
     /// Plan an upgrade from one release to another.
     Plan(PlanArgs),
-    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V15.
+    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V15
+    /// (V17 for its windows; a recovery plan against V16).
     Verify(VerifyArgs),
     /// Validate or show a catalog.
     #[command(subcommand)]

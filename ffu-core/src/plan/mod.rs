@@ -361,7 +361,8 @@ impl Step {
 ///
 /// A `Plan` comes from the planner ([`crate::Catalog::plan`]) or from parsing a document
 /// ([`Plan::from_json`]); only the first is known to be safe, and [`crate::verify()`] checks
-/// either against the rules V1 to V15 (DESIGN.md, "The safety rules").
+/// either against the rules V1 to V15 (DESIGN.md, "The safety rules"), V17 for its
+/// maintenance windows, and V16 alone for a recovery plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]

@@ -74,7 +74,7 @@ use context::Context;
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The rule, `V1` to `V15`.
+    /// The rule, `V1` to `V17` (`V16`: recovery plans; `V17`: maintenance windows).
     pub rule: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
@@ -109,7 +109,8 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks `plan` against rules V1 to V15 using `catalog`, and returns every violation found,
+/// Checks `plan` against rules V1 to V15 (and V17 when it has windows; a recovery plan
+/// against V16 alone) using `catalog`, and returns every violation found,
 /// in rule order then step order. An empty list means the plan is safe.
 ///
 /// # Errors
