@@ -427,3 +427,57 @@ fn recover_errors_are_exit_2_naming_the_input() {
         run.stdout
     );
 }
+
+#[test]
+fn a_restore_comes_after_every_instance_of_its_service_is_stopped_even_untouched_ones() {
+    let catalog = Catalog::openstack();
+    let inventory = data("inventory-pike.yaml");
+    let plan = plan_json(&[
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--to",
+        "queens",
+        "--mode",
+        "rolling",
+        "--services",
+        "keystone,nova",
+        "--max-unavailable",
+        "50%",
+    ]);
+    // Stop after nova's schema migrations, before any nova instance was restarted.
+    let nova_sync = plan
+        .steps
+        .iter()
+        .position(|s| s.migration.as_deref() == Some("nova.queens.db-sync"))
+        .unwrap();
+    let recovery = recover(&catalog, &plan, nova_sync + 1, false);
+    assert!(verify(&catalog, &recovery).unwrap().is_empty());
+    let restore = recovery
+        .steps
+        .iter()
+        .position(|s| s.restores.as_deref() == Some("h0.backup.nova"))
+        .unwrap();
+    let stopped: Vec<&str> = recovery.steps[..restore]
+        .iter()
+        .filter(|s| s.kind == StepKind::Stop)
+        .map(|s| s.id.as_str())
+        .collect();
+    for host in 1..=120 {
+        let id = format!("r.stop.nova-compute@cmp-{host:03}");
+        assert!(
+            stopped.contains(&id.as_str()),
+            "{id} is not stopped before nova's restore"
+        );
+    }
+    // ctl-1, the bootstrap host, was stopped by the plan already.
+    for id in ["r.stop.nova-api@ctl-3", "r.stop.nova-conductor@ctl-3"] {
+        assert!(stopped.contains(&id), "{id}");
+    }
+    // And every one starts again at pike.
+    let starts = recovery
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Start && s.component.as_deref() == Some("nova-compute"))
+        .count();
+    assert_eq!(starts, 120);
+}

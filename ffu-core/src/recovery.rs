@@ -309,8 +309,12 @@ pub fn recovery_plan(
     // 1. Stop what runs at another release, and everything of a service to restore.
     let mut stops = Vec::new();
     for instance in &order {
-        let Some(Some(release)) = running.get(instance) else {
-            continue;
+        // An instance no step that began touched still runs the release the hop started
+        // from: it too must stop while its service's databases are restored.
+        let release = match running.get(instance) {
+            Some(Some(release)) => release,
+            Some(None) => continue,
+            None => &start_release,
         };
         let service = service_of(&instance.0);
         if *release != start_release || service.as_deref().is_some_and(|s| restored.contains(&s)) {
@@ -431,7 +435,10 @@ pub fn recovery_plan(
         }
     }
     for instance in starts {
-        let now = running.get(instance).cloned().flatten();
+        let now = running
+            .get(instance)
+            .cloned()
+            .unwrap_or_else(|| Some(start_release.clone()));
         let stopped_here = stops.contains(&at(
             &format!("r.stop.{}", instance.0),
             instance.1.as_deref(),
