@@ -12,6 +12,7 @@ mod config;
 mod export;
 mod runner;
 mod schema;
+mod time;
 use ffu_core::{
     render, verify_document, Catalog, Error, Inventory, Mode, NoPlan, Plan, PlanRequest, Policy,
     ServiceState,
@@ -32,7 +33,8 @@ struct Cli {
 enum Command {
     /// Plan an upgrade from one release to another.
     Plan(PlanArgs),
-    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V15.
+    /// Check a plan (from ffu, another tool or a person) against the safety rules V1-V15
+    /// (V17 for its windows; a recovery plan against V16).
     Verify(VerifyArgs),
     /// Validate or show a catalog.
     #[command(subcommand)]
@@ -57,6 +59,10 @@ enum Command {
     /// A service's configuration files across releases: composed changes, files rewritten.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// How long a plan takes: total, control-plane downtime per service, per hop and phase.
+    Estimate(time::EstimateArgs),
+    /// The recovery plan of a run that stopped: back to a serving cloud (checked by V16).
+    Recover(time::RecoverArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -280,6 +286,13 @@ struct PlanArgs {
     /// Write the plan to FILE (atomically: a failed run leaves no half-written file).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Split the plan into maintenance windows of at most DURATION each (4h, 90m, 1h30m,
+    /// or seconds), each ending where the cloud serves.
+    #[arg(long, value_name = "DURATION")]
+    window: Option<String>,
+    /// With --window: at most N hosts touched in a window.
+    #[arg(long, value_name = "N", requires = "window")]
+    max_hosts_per_window: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -441,6 +454,8 @@ fn execute(command: Command, exits: bool) -> u8 {
         Command::Export(command) => export::export(&command),
         Command::Schema(args) => schema::schema(&args),
         Command::Config(command) => config::config(&command),
+        Command::Estimate(args) => time::estimate(&args),
+        Command::Recover(args) => time::recover(&args),
     };
     match result {
         Ok(()) => 0,
@@ -678,6 +693,39 @@ fn release<T>(value: T, exits: bool) {
     }
 }
 
+/// `ffu plan --window`: the plan split into maintenance windows, or exit 1 naming the
+/// stretch that does not fit.
+fn windowed(args: &PlanArgs, catalog: &Catalog, plan: &Plan, window: &str) -> Result<(), Failure> {
+    let seconds = ffu_core::windows::parse_duration(window).ok_or_else(|| {
+        Failure::BadInput(format!(
+            "error: --window {window:?} is not a duration (such as 4h, 90m, 1h30m or 3600)"
+        ))
+    })?;
+    if seconds == 0 || args.max_hosts_per_window == Some(0) {
+        return Err(Failure::BadInput(
+            "error: --window and --max-hosts-per-window must be more than 0".to_owned(),
+        ));
+    }
+    let limits = ffu_core::windows::WindowLimits {
+        limit_s: seconds,
+        max_hosts: args.max_hosts_per_window,
+    };
+    let windows = ffu_core::windows::split(plan, catalog, limits)
+        .map_err(|no_fit| Failure::Negative(format!("error: no plan fits the window: {no_fit}")))?;
+    let mut plan = plan.clone();
+    plan.window_s = Some(seconds);
+    plan.max_hosts_per_window = args.max_hosts_per_window;
+    plan.windows = windows;
+    emit(args.output.as_deref(), |out| match args.format {
+        PlanFormat::Json => {
+            plan.write_json(&mut *out)?;
+            writeln!(out)
+        }
+        PlanFormat::Dot => out.write_all(render::dot(&plan).as_bytes()),
+        PlanFormat::Text => out.write_all(render::text(&plan, Some(catalog)).as_bytes()),
+    })
+}
+
 fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
     let catalog = load_catalog(&args.catalog)?;
     let policy = Policy {
@@ -717,6 +765,9 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
     // from the catalog, never built; the DOT graph builds them.
     let catalog = std::sync::Arc::new(catalog);
     let plan = catalog.plan_compact(&request)?;
+    if let Some(window) = &args.window {
+        return windowed(args, &catalog, &plan.to_plan(), window);
+    }
     let result = if args.format == PlanFormat::Json {
         let written = emit(args.output.as_deref(), |out| {
             plan.write_json(&mut *out)?;
@@ -769,9 +820,16 @@ fn verify_plan(args: &VerifyArgs) -> Result<(), Failure> {
         }
         ReportFormat::Text => {
             if violations.is_empty() {
+                let rules = if plan.recovery {
+                    "V16"
+                } else if plan.windows.is_empty() {
+                    "V1-V15"
+                } else {
+                    "V1-V15, V17"
+                };
                 writeln!(
                     out,
-                    "ok: {} steps, {} hops, no violation of V1-V15",
+                    "ok: {} steps, {} hops, no violation of {rules}",
                     plan.steps.len(),
                     plan.hops.len()
                 )

@@ -460,6 +460,51 @@ proptest! {
         }
     }
 
+    /// Estimates add up (hops to the total, phases to hops, downtime within the total, the
+    /// schedule never longer than every step in a row), and the recovery from any point of
+    /// the run passes V16 and names a backup for every service it restores.
+    #[test]
+    fn every_plan_has_honest_estimates_and_a_recovery_from_any_point(shape in shape(), a in 0usize..7, b in 0usize..7, rolling: bool, point: u16, failed: bool) {
+        let catalog = load(&shape);
+        let (from, to) = (a.min(b) % shape.releases, a.max(b) % shape.releases);
+        let policy = Policy {
+            mode: if rolling { ffu_core::Mode::Rolling } else { ffu_core::Mode::Offline },
+            ..Policy::default()
+        };
+        let Ok(plan) = catalog.plan(&release_name(from), &release_name(to), &policy) else {
+            return Ok(());
+        };
+        let time = ffu_core::estimate::estimate(&plan, &catalog);
+        let figures: u64 = plan.steps.iter().map(|s| s.estimate_s.unwrap()).sum();
+        prop_assert_eq!(time.total_s, time.hops.iter().map(|h| h.estimate_s).sum::<u64>());
+        for hop in &time.hops {
+            prop_assert_eq!(hop.estimate_s, hop.phases.iter().map(|p| p.estimate_s).sum::<u64>());
+        }
+        prop_assert!(time.total_s <= figures);
+        prop_assert!(time.control_plane_downtime_s <= time.total_s);
+        prop_assert!(time.downtime_s.values().all(|&d| d <= time.control_plane_downtime_s));
+        if plan.steps.is_empty() {
+            return Ok(());
+        }
+        let done = usize::from(point) % plan.steps.len();
+        let mut states = vec![ffu_core::sql::StepState::Pending; plan.steps.len()];
+        for state in &mut states[..done] {
+            *state = ffu_core::sql::StepState::Done;
+        }
+        if failed {
+            states[done] = ffu_core::sql::StepState::Failed;
+        }
+        let options = ffu_core::recovery::RecoveryOptions { restore_command: None, checksum: "c", file: "p" };
+        let recovery = ffu_core::recovery::recovery_plan(&catalog, &plan, &states, &options);
+        let recovery = recovery.map_err(|err| TestCaseError::fail(format!("after {done}: {err}")))?;
+        let violations = verify(&catalog, &recovery).unwrap();
+        prop_assert!(violations.is_empty(), "{violations:#?}");
+        for change in &recovery.recovers.as_ref().unwrap().changed {
+            let backup = plan.steps.iter().position(|s| s.id == change.backup).unwrap();
+            prop_assert!(backup < done && plan.steps[backup].kind == StepKind::Backup);
+        }
+    }
+
     #[test]
     fn every_rolling_plan_passes_the_verifier(shape in shape(), a in 0usize..7, b in 0usize..7, batch in 1usize..4, skip in proptest::bool::ANY) {
         let catalog = load(&shape);

@@ -35,6 +35,7 @@
 mod alembic;
 mod catalog;
 mod error;
+pub mod estimate;
 pub mod export;
 mod extension;
 mod extras;
@@ -45,6 +46,7 @@ mod oslo_config;
 mod parallel;
 mod plan;
 mod planner;
+pub mod recovery;
 mod release;
 pub mod render;
 pub mod schema;
@@ -54,6 +56,7 @@ mod state;
 mod task;
 mod text;
 mod verify;
+pub mod windows;
 
 pub use alembic::{import_alembic, AlembicImport, AlembicLayout};
 pub use catalog::{Catalog, CATALOG_FORMAT};

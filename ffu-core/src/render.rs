@@ -38,8 +38,31 @@ pub(crate) fn text_of_steps(
     let mut current_hop = usize::MAX;
     let mut current_phase = None;
     let mut number = 0;
+    let mut next_window = 0;
     steps.each_step(0..count, &mut |step| {
         number += 1;
+        if let Some(window) = head.windows.get(next_window) {
+            if window.first_step == step.id {
+                next_window += 1;
+                let hosts = if window.hosts > 0 {
+                    format!(", {} hosts", window.hosts)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "\n=== Window {} of {}: {} ({} s){hosts}; ends after {}, {}",
+                    window.index + 1,
+                    head.windows.len(),
+                    crate::estimate::human(window.estimate_s),
+                    window.estimate_s,
+                    window.last_step,
+                    window.state
+                );
+                // The hop heading again, inside the window.
+                current_hop = usize::MAX;
+            }
+        }
         if step.hop != current_hop {
             current_hop = step.hop;
             current_phase = None;

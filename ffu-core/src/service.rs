@@ -196,6 +196,9 @@ pub struct Component {
     /// What a cloud running it must change before it can be upgraded past `until` (the
     /// linuxbridge agent: a change of ML2 driver); `None` when it simply goes away.
     pub removal_needs: Option<String>,
+    /// Seconds a stop or a start of it takes (the catalog's `duration_s`, rounded up to
+    /// whole seconds), when the catalog gives it.
+    pub duration_s: Option<u64>,
     /// A tool's own facts (`x-...` fields), carried into the steps of the component.
     pub x: Extras,
 }

@@ -551,7 +551,33 @@ impl PyJournal {
     fn plan(&self, py: Python<'_>) -> PyResult<crate::plan::PyPlan> {
         let plan = self.plan_of(py)?;
         let name = format!("{} (the journal's plan)", self.target());
-        Ok(crate::plan::PyPlan::built(plan, name))
+        Ok(crate::plan::PyPlan::built(plan, Some(name)))
+    }
+
+    /// The recovery plan from where this run stands (`ffu recover`): an `ffu.Plan` with
+    /// `"recovery": true` in its document, which `Catalog.verify` checks by V16. `catalog`
+    /// (else the embedded one) tells which migrations are reversible; `restore_command`
+    /// replaces the restore command derived from each backup's command (placeholders
+    /// `{databases}`, `{service}`, `{release}`, `{backup}`).
+    #[pyo3(signature = (catalog = None, restore_command = None))]
+    fn recovery_plan(
+        &self,
+        py: Python<'_>,
+        catalog: Option<&Bound<'_, PyCatalog>>,
+        restore_command: Option<String>,
+    ) -> PyResult<crate::plan::PyPlan> {
+        let catalog = catalog.map_or_else(
+            || Arc::new(ffu_core::Catalog::openstack()),
+            |c| Arc::clone(&c.get().inner),
+        );
+        let plan = self.plan_of(py)?;
+        let recovery = self.with(py, move |journal| {
+            journal.recovery_plan(&catalog, &plan, restore_command.as_deref(), "<plan>")
+        })?;
+        Ok(crate::plan::PyPlan::built(
+            Arc::new(recovery),
+            Some(format!("{} (recovery plan)", self.target())),
+        ))
     }
 
     /// The checksum of the journal's plan (16 hex digits).

@@ -124,11 +124,12 @@ impl PyPlan {
             .map_err(|failure| failure.into_py_err(py, None))
     }
 
-    /// A plan with every step (one a journal keeps); `file` names it in errors.
-    pub(crate) fn built(plan: Arc<Plan>, file: String) -> PyPlan {
+    /// A plan made in Rust with every step (one a journal keeps, a recovery plan, a plan
+    /// split into windows); `file` names it in errors.
+    pub(crate) fn built(plan: Arc<Plan>, file: Option<String>) -> PyPlan {
         PyPlan {
             held: Held::Built { plan },
-            file: Some(file),
+            file,
         }
     }
 
@@ -283,6 +284,12 @@ impl PyPlan {
         self.head().applied_revisions.clone()
     }
 
+    /// Whether it is a recovery plan (`Journal.recovery_plan`, `ffu recover`).
+    #[getter]
+    fn recovery(&self) -> bool {
+        self.head().recovery
+    }
+
     /// The steps, in execution order.
     #[getter]
     fn steps(&self, py: Python<'_>) -> PyResult<Vec<PyStep>> {
@@ -383,6 +390,97 @@ impl PyPlan {
         let plan = self.plan(py)?;
         py.detach(|| guarded(|| Ok(render::text(plan, catalog.as_deref()))))
             .map_err(|failure| failure.into_py_err(py, None))
+    }
+
+    /// How long the plan takes (`ffu estimate --format json` as a dict): `total_s`,
+    /// `control_plane_downtime_s`, `downtime_s` per service, `hops` with their `phases`, and
+    /// `figures` (how many steps use the catalog's `duration_s` and which per-kind defaults).
+    /// `catalog` (else the one that made the plan, else the embedded one) tells figures from
+    /// defaults and which components are control components.
+    #[pyo3(signature = (catalog = None))]
+    fn estimate<'py>(
+        &self,
+        py: Python<'py>,
+        catalog: Option<&Bound<'_, PyCatalog>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let catalog = catalog
+            .map(|c| Arc::clone(&c.get().inner))
+            .or_else(|| self.made_by().cloned())
+            .unwrap_or_else(|| Arc::new(ffu_core::Catalog::openstack()));
+        let plan = self.plan(py)?;
+        let text = py.detach(|| ffu_core::estimate::estimate(plan, &catalog).to_json());
+        convert::loads(py, &text)
+    }
+
+    /// The plan split into maintenance windows (`ffu plan --window`): a new plan whose
+    /// document has `window_s`, `max_hosts_per_window` and `windows`, each window ending
+    /// where the cloud serves. `window` is seconds or a duration such as `"4h"`, `"1h30m"`.
+    /// A stretch that cannot be split and does not fit raises `ffu.NoPathError`, saying how
+    /// long it needs and which hops and services cost most.
+    #[pyo3(signature = (window, max_hosts_per_window = None, catalog = None))]
+    fn with_windows(
+        &self,
+        py: Python<'_>,
+        window: &Bound<'_, PyAny>,
+        max_hosts_per_window: Option<usize>,
+        catalog: Option<&Bound<'_, PyCatalog>>,
+    ) -> PyResult<PyPlan> {
+        let seconds = if let Ok(seconds) = window.extract::<u64>() {
+            Some(seconds)
+        } else if let Ok(text) = window.extract::<String>() {
+            ffu_core::windows::parse_duration(&text)
+        } else {
+            return Err(argument_type_error(
+                py,
+                "window",
+                "window must be seconds (int) or a duration (str, such as \"4h\")",
+            ));
+        };
+        let seconds = seconds.filter(|&s| s > 0).ok_or_else(|| {
+            crate::errors::argument_error(
+                py,
+                "window",
+                format!("window {window} is not a duration of more than 0 (such as 4h, 90m, 1h30m or 3600)"),
+            )
+        })?;
+        if max_hosts_per_window == Some(0) {
+            return Err(crate::errors::argument_error(
+                py,
+                "max_hosts_per_window",
+                "max_hosts_per_window must be more than 0",
+            ));
+        }
+        let catalog = catalog
+            .map(|c| Arc::clone(&c.get().inner))
+            .or_else(|| self.made_by().cloned())
+            .unwrap_or_else(|| Arc::new(Catalog::openstack()));
+        let plan = Arc::clone(self.plan(py)?);
+        let limits = ffu_core::windows::WindowLimits {
+            limit_s: seconds,
+            max_hosts: max_hosts_per_window,
+        };
+        let split = py.detach(|| ffu_core::windows::split(&plan, &catalog, limits));
+        match split {
+            Ok(windows) => {
+                let mut windowed = (*plan).clone();
+                windowed.window_s = Some(seconds);
+                windowed.max_hosts_per_window = max_hosts_per_window;
+                windowed.windows = windows;
+                Ok(PyPlan::built(Arc::new(windowed), self.file.clone()))
+            }
+            Err(no_fit) => {
+                let class = crate::errors::exceptions(py)?.no_path.bind(py);
+                let exception = class.call1((format!("no plan fits the window: {no_fit}"),))?;
+                Err(PyErr::from_value(exception))
+            }
+        }
+    }
+
+    /// The maintenance windows (`with_windows`), as dicts with `index`, `first_step`,
+    /// `last_step`, `estimate_s`, `state` and `hosts`; empty without windows.
+    #[getter]
+    fn windows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.head().windows)
     }
 
     /// The plan as a Graphviz DOT digraph, one cluster per hop.
@@ -691,6 +789,19 @@ impl PyStep {
     #[getter]
     fn batch(&self) -> Option<usize> {
         self.0.batch
+    }
+
+    /// How long the step takes, in whole seconds (the catalog's `duration_s`, else the
+    /// default of its kind); `None` in a plan written without it.
+    #[getter]
+    fn estimate_s(&self) -> Option<u64> {
+        self.0.estimate_s
+    }
+
+    /// On `restore` steps of a recovery plan: the id of the backup step it restores.
+    #[getter]
+    fn restores(&self) -> Option<&str> {
+        self.0.restores.as_deref()
     }
 
     /// On `config` steps: the edit, as a dict (`ffu.ConfigEdit`) with `file`, `section`,

@@ -433,7 +433,7 @@ def test_the_new_typed_dicts_and_literals() -> None:
     assert set(info["components"][0]) == set(ffu.ComponentInfo.__annotations__)
     assert set(info["databases"][0]) == set(ffu.DatabaseInfo.__annotations__)
     assert typing.get_args(ffu.Phase) == (
-        "precheck", "prepare", "stop", "backup", "repos", "install", "config", "migrations", "start", "converge", "finalize",
+        "precheck", "prepare", "stop", "backup", "repos", "install", "config", "migrations", "start", "converge", "finalize", "restore",
     )  # fmt: skip
     assert {"task", "repos"} <= set(typing.get_args(ffu.StepKind))
     assert typing.get_args(ffu.CodeSide) == ("current", "target")

@@ -236,6 +236,34 @@ pub(crate) fn plans() {
                         let verified = verify(catalog, &plan);
                         let _ = render::text(&plan, Some(catalog));
                         let _ = render::dot(&plan);
+                        // What `ffu estimate`, `ffu recover` (half the run done) and
+                        // `ffu plan --window` do with it: errors, never panics.
+                        let _ = ffu_core::estimate::estimate(&plan, catalog);
+                        let half = plan.steps.len() / 2;
+                        let states: Vec<_> = (0..plan.steps.len())
+                            .map(|i| {
+                                if i < half {
+                                    ffu_core::sql::StepState::Done
+                                } else {
+                                    ffu_core::sql::StepState::Pending
+                                }
+                            })
+                            .collect();
+                        let options = ffu_core::recovery::RecoveryOptions {
+                            restore_command: None,
+                            checksum: "fuzz",
+                            file: name,
+                        };
+                        if let Ok(recovery) =
+                            ffu_core::recovery::recovery_plan(catalog, &plan, &states, &options)
+                        {
+                            let _ = verify(catalog, &recovery);
+                        }
+                        let limits = ffu_core::windows::WindowLimits {
+                            limit_s: 3600,
+                            max_hosts: Some(2),
+                        };
+                        let _ = ffu_core::windows::split(&plan, catalog, limits);
                         let again = Plan::from_json(&plan.to_json(), name);
                         (verified, again)
                     });

@@ -221,6 +221,7 @@ extra_fields_of!(
         "until",
         "unit",
         "removal_needs",
+        "duration_s",
         "x-..."
     ]
 );
@@ -332,6 +333,9 @@ pub(crate) struct ComponentDoc {
     pub(crate) unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) removal_needs: Option<String>,
+    /// Seconds a stop or a start of it takes (an estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) duration_s: Option<f64>,
     #[serde(flatten)]
     pub(crate) x: ComponentExtras,
 }

@@ -619,6 +619,23 @@ impl Services {
                 file,
                 &component_item,
             )?;
+            let duration_s = match component.duration_s {
+                None => None,
+                Some(duration) if duration.is_finite() && duration >= 0.0 => {
+                    // Finite and non-negative: `as` saturates what is larger than u64.
+                    #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+                    let seconds = duration.ceil() as u64;
+                    Some(seconds)
+                }
+                Some(duration) => {
+                    return Err(context.report.invalid(
+                        file,
+                        component_item(),
+                        "duration_s",
+                        format!("duration_s {duration} is not a non-negative number"),
+                    ))
+                }
+            };
             self.components.push(Component {
                 name: component.name.clone(),
                 service,
@@ -627,6 +644,7 @@ impl Services {
                 until,
                 unit: component.unit.clone(),
                 removal_needs: component.removal_needs.clone(),
+                duration_s,
                 x: component.x.0.clone(),
             });
             component_ids.push(component_id);

@@ -85,6 +85,8 @@ pub(crate) struct StepRef<'a> {
     pub(crate) x: Option<&'a Extras>,
     /// The revisions it applies (DESIGN §12).
     pub(crate) revisions: RevisionsRef<'a>,
+    /// How long the step takes, in seconds.
+    pub(crate) estimate_s: Option<u64>,
 }
 
 /// A step's revisions, as a built step keeps them or as the catalog does.
@@ -131,6 +133,7 @@ impl<'a> From<&'a Step> for StepRef<'a> {
             rare: Some(step),
             x: step.x.as_ref(),
             revisions: RevisionsRef::Names(&step.revisions),
+            estimate_s: step.estimate_s,
         }
     }
 }
@@ -214,6 +217,25 @@ fn write_head(plan: &Plan, out: &mut String) {
     if !plan.applied_revisions.is_empty() {
         out.push_str(",\"applied_revisions\":");
         strings(out, &plan.applied_revisions);
+    }
+    if plan.recovery {
+        out.push_str(",\"recovery\":true");
+    }
+    if let Some(recovers) = &plan.recovers {
+        out.push_str(",\"recovers\":");
+        serde_value(out, recovers);
+    }
+    if let Some(limit) = plan.window_s {
+        out.push_str(",\"window_s\":");
+        number(out, usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    if let Some(hosts) = plan.max_hosts_per_window {
+        out.push_str(",\"max_hosts_per_window\":");
+        number(out, hosts);
+    }
+    if !plan.windows.is_empty() {
+        out.push_str(",\"windows\":");
+        serde_value(out, &plan.windows);
     }
     out.push_str(",\"steps\":[");
 }
@@ -359,6 +381,14 @@ fn write_step(out: &mut String, step: &StepRef<'_>, string: impl Fn(&mut String,
     if let Some(x) = step.x {
         out.push_str(",\"x\":");
         serde_value(out, x);
+    }
+    if let Some(estimate) = step.estimate_s {
+        out.push_str(",\"estimate_s\":");
+        number(out, usize::try_from(estimate).unwrap_or(usize::MAX));
+    }
+    if let Some(restores) = step.rare.and_then(|rare| rare.restores.as_deref()) {
+        out.push_str(",\"restores\":");
+        string(out, restores);
     }
     out.push('}');
 }

@@ -183,6 +183,8 @@ pub enum StepKind {
     Task,
     /// Package sources switched to a release (`policy.repo_command`).
     Repos,
+    /// Recovery plans only: databases restored from a backup (`restores` names it).
+    Restore,
 }
 
 impl StepKind {
@@ -203,6 +205,7 @@ impl StepKind {
             StepKind::Finalize => "finalize",
             StepKind::Task => "task",
             StepKind::Repos => "repos",
+            StepKind::Restore => "restore",
         }
     }
 
@@ -304,6 +307,15 @@ pub struct Step {
     /// The `x-...` fields of the catalog items that produced it (a tool's own facts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<Extras>,
+    /// How long the step takes, in whole seconds: the catalog's `duration_s` of its
+    /// migration or task, else the default of its kind ([`crate::estimate::DEFAULTS`]).
+    /// Every step the planner makes has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_s: Option<u64>,
+    /// On `restore` steps of a recovery plan: the id of the backup step (of the
+    /// interrupted plan) whose dump it restores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restores: Option<String>,
 }
 
 impl Step {
@@ -337,6 +349,8 @@ impl Step {
             config: None,
             revisions: Vec::new(),
             x: None,
+            estimate_s: None,
+            restores: None,
         }
     }
 
@@ -352,7 +366,8 @@ impl Step {
 ///
 /// A `Plan` comes from the planner ([`crate::Catalog::plan`]) or from parsing a document
 /// ([`Plan::from_json`]); only the first is known to be safe, and [`crate::verify()`] checks
-/// either against the rules V1 to V15 (DESIGN.md, "The safety rules").
+/// either against the rules V1 to V15 (DESIGN.md, "The safety rules"), V17 for its
+/// maintenance windows, and V16 alone for a recovery plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -383,6 +398,22 @@ pub struct Plan {
     /// migrations list only the others in their `revisions`. Written only when not empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_revisions: Vec<String>,
+    /// Whether this is a recovery plan ([`crate::recovery::recovery_plan`]): the steps back
+    /// to a serving cloud from where a run stopped, checked by V16 instead of V1 to V15.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovery: bool,
+    /// In a recovery plan: where the interrupted run stood and what it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovers: Option<crate::recovery::Recovers>,
+    /// The time limit of a maintenance window the plan was split for (`--window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_s: Option<u64>,
+    /// The most hosts a window may touch (`--max-hosts-per-window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hosts_per_window: Option<usize>,
+    /// The maintenance windows ([`crate::windows::split`]); each ends at a safe point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<crate::windows::Window>,
     /// The steps, in execution order.
     pub steps: Vec<Step>,
 }
@@ -429,6 +460,11 @@ impl Plan {
             hops,
             applied: Vec::new(),
             applied_revisions: Vec::new(),
+            recovery: false,
+            recovers: None,
+            window_s: None,
+            max_hosts_per_window: None,
+            windows: Vec::new(),
             steps,
         }
     }

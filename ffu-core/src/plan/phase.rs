@@ -35,6 +35,8 @@ pub enum Phase {
     Converge,
     /// Rolling: what a service advertises widened once all of it runs the new release.
     Finalize,
+    /// Recovery plans only: databases restored from the backups of a rollback point.
+    Restore,
 }
 
 impl Phase {
@@ -52,6 +54,7 @@ impl Phase {
             Phase::Start => "start",
             Phase::Converge => "converge",
             Phase::Finalize => "finalize",
+            Phase::Restore => "restore",
         }
     }
 }

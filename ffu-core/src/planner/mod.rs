@@ -33,6 +33,7 @@ mod tasks;
 
 pub use compact::CompactPlan;
 pub use request::PlanRequest;
+pub(crate) use steps::step_kind as migration_step_kind;
 
 use std::sync::Arc;
 
@@ -202,7 +203,7 @@ impl Catalog {
         );
         head.applied = layout.applied;
         head.applied_revisions = layout.applied_revisions;
-        Outline::new(head, steps, in_hop, layout.hop_of_migration)
+        Outline::new(self, head, steps, in_hop, layout.hop_of_migration)
     }
 
     pub(super) fn resolve_release(&self, name: &str) -> Result<ReleaseId> {

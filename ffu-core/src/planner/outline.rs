@@ -45,14 +45,17 @@ impl Outline {
     /// The outline of `head` (a plan without steps) with `steps`; `in_hop` and
     /// `hop_of_migration` as the fields say.
     pub(super) fn new(
+        catalog: &Catalog,
         head: Plan,
         steps: StepList,
         in_hop: Vec<Vec<bool>>,
         hop_of_migration: Vec<Option<u32>>,
     ) -> Outline {
+        let mut built = steps.built;
+        crate::estimate::fill_defaults(catalog, &mut built);
         Outline {
             head,
-            built: steps.built,
+            built,
             slots: steps.slots,
             in_hop,
             hop_of_migration,

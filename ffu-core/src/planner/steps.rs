@@ -117,11 +117,12 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
         .filter(|r| !place.skip_revisions.iter().any(|s| s == r))
         .map(str::to_owned)
         .collect();
+    step.estimate_s = Some(crate::estimate::migration_estimate(migration));
     step
 }
 
 /// The kind of a migration's step.
-pub(super) fn step_kind(kind: MigrationKind) -> StepKind {
+pub(crate) fn step_kind(kind: MigrationKind) -> StepKind {
     match kind {
         MigrationKind::Expand => StepKind::Expand,
         MigrationKind::Migrate => StepKind::Migrate,
@@ -182,6 +183,7 @@ impl MigrationText {
                 revisions: &migration.revisions,
                 skip: place.skip_revisions,
             },
+            estimate_s: Some(crate::estimate::migration_estimate(migration)),
         }
     }
 

@@ -148,6 +148,7 @@ impl Tasks<'_> {
         step.code = Some(task.code);
         step.code_release = Some(code_release.clone());
         step.config.clone_from(&task.config);
+        step.estimate_s = Some(crate::estimate::task_estimate(task, kind));
         step.requires = self.requirement_ids(hop, task);
         step.host = host.map(str::to_owned);
         step.x = extras(&service.x, &task.x);

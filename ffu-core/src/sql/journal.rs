@@ -624,6 +624,38 @@ fn create_tables(conn: &mut (dyn Connection + Send)) -> Result<()> {
 }
 
 impl Journal {
+    /// The recovery plan of `plan` (the journal's plan) from where this run stands
+    /// ([`crate::recovery::recovery_plan`]); `restore_command` as
+    /// [`crate::recovery::RecoveryOptions::restore_command`]; `file` names the plan in
+    /// errors.
+    ///
+    /// # Errors
+    /// As [`Journal::steps`] and [`crate::recovery::recovery_plan`].
+    pub fn recovery_plan(
+        &mut self,
+        catalog: &crate::Catalog,
+        plan: &Plan,
+        restore_command: Option<&str>,
+        file: &str,
+    ) -> Result<Plan> {
+        let mut states = vec![StepState::Pending; plan.steps.len()];
+        for record in self.steps()? {
+            if let Some(state) = states.get_mut(record.position) {
+                *state = record.state;
+            }
+        }
+        crate::recovery::recovery_plan(
+            catalog,
+            plan,
+            &states,
+            &crate::recovery::RecoveryOptions {
+                restore_command,
+                checksum: &self.checksum,
+                file,
+            },
+        )
+    }
+
     /// The checksum of the journal's plan.
     pub fn checksum(&self) -> &str {
         &self.checksum

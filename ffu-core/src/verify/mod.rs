@@ -74,7 +74,7 @@ use context::Context;
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// The rule, `V1` to `V15`.
+    /// The rule, `V1` to `V17` (`V16`: recovery plans; `V17`: maintenance windows).
     pub rule: &'static str,
     /// What is wrong, in one sentence.
     pub message: String,
@@ -109,7 +109,8 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks `plan` against rules V1 to V15 using `catalog`, and returns every violation found,
+/// Checks `plan` against rules V1 to V15 (and V17 when it has windows; a recovery plan
+/// against V16 alone) using `catalog`, and returns every violation found,
 /// in rule order then step order. An empty list means the plan is safe.
 ///
 /// # Errors
@@ -150,6 +151,10 @@ pub fn verify(catalog: &Catalog, plan: &Plan) -> Result<Vec<Violation>> {
 /// ```
 pub fn verify_document(catalog: &Catalog, plan: &Plan, file: &str) -> Result<Vec<Violation>> {
     let _span = tracing::debug_span!("verify", steps = plan.steps.len()).entered();
+    if plan.recovery {
+        // A recovery plan goes back, not forward: V16 is its rule (DESIGN §10).
+        return Ok(crate::recovery::check(plan));
+    }
     let context = Context::new(catalog, plan, file)?;
     let mut violations = Vec::new();
     path::check(&context, &mut violations); // V1
@@ -163,5 +168,6 @@ pub fn verify_document(catalog: &Catalog, plan: &Plan, file: &str) -> Result<Vec
     phases::check(&context, &mut violations); // V13
     databases::check(&context, &mut violations); // V14
     converge::check(&context, &mut violations); // V15
+    violations.extend(crate::windows::check(plan, catalog)); // V17
     Ok(violations)
 }

@@ -28,6 +28,7 @@ StepKind = Literal[
     "start",
     "postcheck",
     "finalize",
+    "restore",
 ]
 
 #: The phases of a hop, in the order they run (``Step.phase``); ``finalize`` closes a
@@ -44,6 +45,7 @@ Phase = Literal[
     "start",
     "converge",
     "finalize",
+    "restore",
 ]
 
 #: Whose code runs a step or task: the release the hop starts from, or the one it goes to.
