@@ -702,3 +702,33 @@ fn the_generated_option_changes_become_config_steps_on_request() {
     ]);
     assert_eq!(both.code, 2, "{}", both.stderr);
 }
+
+#[test]
+fn a_starting_migration_needing_a_service_left_out_is_refused() {
+    // b's starting release r1 has a blocking data migration that needs a's API: an inventory
+    // without a leaves a out of the plan, which that migration cannot do without.
+    let catalog = Catalog::from_yaml_str(
+        "format: ffu-catalog/1\nname: t\nreleases: [{name: r1}, {name: r2}]\n\
+         services:\n\
+         \x20 - {name: a, components: [{name: a-api, role: control}]}\n\
+         \x20 - {name: b, components: [{name: b-api, role: control}]}\n\
+         migrations:\n\
+         \x20 - {id: b.r1.online, service: b, release: r1, kind: data, command: b-manage online, needs_running: [a-api]}\n",
+        "t.yaml",
+    )
+    .unwrap();
+    let inventory =
+        ffu_core::Inventory::from_hosts(&catalog, &[("ctl-1", &[("b-api", "r1")])]).unwrap();
+    let result = catalog.plan_request(&ffu_core::PlanRequest::from_inventory(
+        &inventory,
+        "r2",
+        &Policy::default(),
+    ));
+    let Err(ffu_core::Error::NoPlan(no_plan)) = result else {
+        panic!("planned: {result:?}");
+    };
+    assert_eq!(
+        no_plan.to_string(),
+        "migration b.r1.online needs component a-api running of service a, which the policy excludes"
+    );
+}

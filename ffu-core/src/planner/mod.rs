@@ -240,8 +240,12 @@ impl Catalog {
         to: ReleaseId,
     ) -> Result<()> {
         for migration in self.migrations() {
+            // The starting release's blocking data migrations run too (hop 0, DESIGN §8).
+            let starting = migration.release == from
+                && migration.kind == crate::migration::MigrationKind::Data
+                && migration.blocking;
             if !included[migration.service.index()]
-                || migration.release <= from
+                || (migration.release <= from && !starting)
                 || migration.release > to
             {
                 continue;
