@@ -25,6 +25,7 @@ Usage::
                                  [--fresh] [--judge]
     harness/openstack_harness.py run --dir DIR        (resumes the run in DIR)
     harness/openstack_harness.py judge --dir DIR
+    harness/openstack_harness.py figures DIR...   (each database step's seconds, JSON lines)
 
 Exit status: 0 done (and judged right); 1 a command failed or a judge found a problem;
 2 bad input. Environment: FFU (how to run ffu), FFU_HARNESS_HOME (where the venvs live),
@@ -591,6 +592,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     run.add_argument("--judge", action="store_true", help="judge the databases at the end")
     judge_cmd = sub.add_parser("judge", help="judge a finished run's databases")
     judge_cmd.add_argument("--dir", required=True)
+    figures_cmd = sub.add_parser("figures", help="how long each database step of finished runs took "
+                                 "(report.jsonl), as JSON lines")
+    figures_cmd.add_argument("dirs", nargs="+", metavar="DIR")
     args = parser.parse_args(argv)
     if args.command == "run" and args.fresh and not args.plan and not (getattr(args, "from") and args.to):
         parser.error("run --fresh needs --from and --to, or --plan")
@@ -600,6 +604,11 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        if args.command == "figures":
+            for directory in args.dirs:
+                for row in figures(Path(directory)):
+                    print(json.dumps(row))
+            return 0
         ffu = ffu_command()
         if args.command == "venv":
             for release in args.releases:
@@ -624,6 +633,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         # A missing or unreadable --plan or --dir, a plan that is not JSON.
         print(f"harness: error: {err}", file=sys.stderr)
         return 2
+
+
+def figures(directory: Path) -> List[Dict[str, Any]]:
+    """The seconds of every step of DIRECTORY's run that ran (the wall time of its command,
+    Python start-up included), with the step's service, release, kind and migration or task,
+    from its plan.json, state.json and report.jsonl."""
+    state = json.loads((directory / "state.json").read_text())
+    plan = json.loads((directory / "plan.json").read_text())
+    steps = {s["id"]: s for s in plan["steps"]}
+    rows = []
+    for line in (directory / "report.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["status"] != "ran":
+            continue
+        step = steps[record["step"]]
+        rows.append({"backend": state["backend"], "from": state["from"], "to": state["to"],
+                     "skip_level": bool((plan.get("policy") or {}).get("skip_level")),
+                     "step": step["id"], "service": step.get("service"), "release": step.get("release"),
+                     "kind": step["kind"], "migration": step.get("migration"),
+                     "seconds": record["seconds"], "returncode": record["returncode"]})
+    return rows
 
 
 def summarize(report: Path) -> None:
