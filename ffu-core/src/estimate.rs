@@ -359,6 +359,8 @@ pub(crate) fn estimate_with_downtime(
 }
 
 /// The schedule of `plan`, with the downtime per unit recorded in `record` when given.
+// One pass over the schedule whose state (stopped instances, hops' phases) the parts share.
+#[allow(clippy::too_many_lines)]
 fn walk(plan: &Plan, catalog: &Catalog, mut record: Option<&mut Vec<Vec<String>>>) -> Estimate {
     let steps = &plan.steps;
     let mut hops: Vec<HopEstimate> = plan

@@ -12,7 +12,9 @@
 
 use std::ops::Range;
 
-use rustc_hash::FxHashMap;
+use std::fmt::Write as _;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use svg::node::element::{Group, Line, Rectangle, Text, Title};
 use svg::Document;
 
@@ -105,6 +107,9 @@ struct Bar {
 /// let svg = ffu_core::timeline::svg(&plan, &catalog).unwrap();
 /// assert!(svg.starts_with("<svg"));
 /// ```
+// One document built top to bottom, in commented sections (schedule, rows, bars, downtime,
+// windows, axis, legend) that share the scale and the rows; pieces would pass them all along.
+#[allow(clippy::too_many_lines)]
 pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
     let steps = &plan.steps;
     let (time, down) = estimate_with_downtime(plan, catalog);
@@ -139,7 +144,7 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
     // Rows, in order of first appearance.
     let mut rows: Vec<Row> = Vec::new();
     let mut row_of: FxHashMap<(Option<&str>, bool), usize> = FxHashMap::default();
-    let mut hosts_of_row: Vec<FxHashMap<&str, ()>> = Vec::new();
+    let mut hosts_of_row: Vec<FxHashSet<&str>> = Vec::new();
     let mut step_row = Vec::with_capacity(steps.len());
     for step in steps {
         let agents = step.batch.is_some();
@@ -154,11 +159,11 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
                 },
                 service: step.service.clone(),
             });
-            hosts_of_row.push(FxHashMap::default());
+            hosts_of_row.push(FxHashSet::default());
             rows.len() - 1
         });
         if let Some(host) = step.host.as_deref() {
-            hosts_of_row[row].insert(host, ());
+            hosts_of_row[row].insert(host);
         }
         step_row.push(row);
     }
@@ -356,7 +361,7 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
                 human(bar.start)
             );
             if bar.hosts > 1 {
-                title.push_str(&format!(", {} host steps", bar.hosts));
+                let _ = write!(title, ", {} host steps", bar.hosts);
             }
         }
         bar_group = bar_group.add(
