@@ -226,6 +226,8 @@ enum PlanFormat {
     Text,
     Json,
     Dot,
+    /// The plan over time: a row per service, a bar per step, downtime and windows drawn.
+    Svg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -716,12 +718,18 @@ fn windowed(args: &PlanArgs, catalog: &Catalog, plan: &Plan, window: &str) -> Re
     plan.window_s = Some(seconds);
     plan.max_hosts_per_window = args.max_hosts_per_window;
     plan.windows = windows;
+    let timeline = if args.format == PlanFormat::Svg {
+        ffu_core::timeline::svg(&plan, catalog)?
+    } else {
+        String::new()
+    };
     emit(args.output.as_deref(), |out| match args.format {
         PlanFormat::Json => {
             plan.write_json(&mut *out)?;
             writeln!(out)
         }
         PlanFormat::Dot => out.write_all(render::dot(&plan).as_bytes()),
+        PlanFormat::Svg => out.write_all(timeline.as_bytes()),
         PlanFormat::Text => out.write_all(render::text(&plan, Some(catalog)).as_bytes()),
     })
 }
@@ -778,6 +786,7 @@ fn plan(args: &PlanArgs, exits: bool) -> Result<(), Failure> {
     } else {
         let rendered = match args.format {
             PlanFormat::Dot => render::dot(&plan.to_plan()),
+            PlanFormat::Svg => ffu_core::timeline::svg(&plan.to_plan(), &catalog)?,
             PlanFormat::Text | PlanFormat::Json => plan.to_text(),
         };
         release(plan, exits);

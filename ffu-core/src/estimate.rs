@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::catalog::Catalog;
@@ -344,6 +344,24 @@ fn figure_sources(catalog: &Catalog, steps: &[Step]) -> FigureSources {
 /// assert_eq!(time.total_s, time.hops.iter().map(|hop| hop.estimate_s).sum::<u64>());
 /// ```
 pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
+    walk(plan, catalog, None)
+}
+
+/// [`estimate`], also recording per unit of the schedule (in order) the services whose
+/// control plane is down during it, sorted: the timeline shades them.
+pub(crate) fn estimate_with_downtime(
+    plan: &Plan,
+    catalog: &Catalog,
+) -> (Estimate, Vec<Vec<String>>) {
+    let mut down = Vec::new();
+    let estimate = walk(plan, catalog, Some(&mut down));
+    (estimate, down)
+}
+
+/// The schedule of `plan`, with the downtime per unit recorded in `record` when given.
+// One pass over the schedule whose state (stopped instances, hops' phases) the parts share.
+#[allow(clippy::too_many_lines)]
+fn walk(plan: &Plan, catalog: &Catalog, mut record: Option<&mut Vec<Vec<String>>>) -> Estimate {
     let steps = &plan.steps;
     let mut hops: Vec<HopEstimate> = plan
         .hops
@@ -358,15 +376,16 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
         })
         .collect();
     // Instances of each control component, and which are stopped.
-    let mut instances: FxHashMap<&str, Vec<Option<&str>>> = FxHashMap::default();
+    // Sets, not lists: a component of 10,000 compute hosts has 10,000 instances.
+    let mut instances: FxHashMap<&str, FxHashSet<Option<&str>>> = FxHashMap::default();
     for step in steps {
         if let (StepKind::Stop | StepKind::Start, Some(component)) =
             (step.kind, step.component.as_deref())
         {
-            let hosts = instances.entry(component).or_default();
-            if !hosts.contains(&step.host.as_deref()) {
-                hosts.push(step.host.as_deref());
-            }
+            instances
+                .entry(component)
+                .or_default()
+                .insert(step.host.as_deref());
         }
     }
     let control = |component: &str| {
@@ -376,7 +395,7 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
             .filter(|component| component.role == Role::Control)
             .map(|component| catalog.service(component.service).name.as_str())
     };
-    let mut stopped: FxHashMap<&str, Vec<Option<&str>>> = FxHashMap::default();
+    let mut stopped: FxHashMap<&str, FxHashSet<Option<&str>>> = FxHashMap::default();
     let mut down_services: BTreeMap<String, u64> = BTreeMap::new();
     let mut control_plane_downtime_s = 0;
     let mut total_s = 0;
@@ -388,12 +407,17 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
         let mut down_now: Vec<&str> = Vec::new();
         for (component, hosts) in &stopped {
             if let Some(service) = control(component) {
-                if hosts.len() >= instances.get(component).map_or(1, Vec::len)
+                if hosts.len() >= instances.get(component).map_or(1, FxHashSet::len)
                     && !down_now.contains(&service)
                 {
                     down_now.push(service);
                 }
             }
+        }
+        if let Some(record) = record.as_deref_mut() {
+            let mut names: Vec<String> = down_now.iter().map(|&name| name.to_owned()).collect();
+            names.sort_unstable();
+            record.push(names);
         }
         for service in down_now {
             any_down = true;
@@ -426,8 +450,12 @@ pub fn estimate(plan: &Plan, catalog: &Catalog) -> Estimate {
             let host = step.host.as_deref();
             let hosts = stopped.entry(component).or_default();
             match kind {
-                StepKind::Stop if !hosts.contains(&host) => hosts.push(host),
-                StepKind::Start => hosts.retain(|stopped| *stopped != host),
+                StepKind::Stop => {
+                    hosts.insert(host);
+                }
+                StepKind::Start => {
+                    hosts.remove(&host);
+                }
                 _ => {}
             }
         }

@@ -55,6 +55,7 @@ pub mod sql;
 mod state;
 mod task;
 mod text;
+pub mod timeline;
 mod verify;
 pub mod windows;
 

@@ -19,6 +19,9 @@
 #   FFU_DB_SERVERS=0   do not run scripts/db-servers.sh
 #   FFU_REQUIRE_DB_SERVERS=1   fail (not skip) when a server cannot start; the default
 #                 when CI=true
+#   FFU_REQUIRE_RENDERER=1   fail (not skip) the PNG tests of tests/test_timeline.py when
+#                 rsvg-convert is missing (scripts/svg-renderer.sh installs it); the default
+#                 when CI=true
 #   FFU_HARNESS=0        skip tests/test_openstack_harness.py (real OpenStack services from
 #                 PyPI, one venv per release cached under target/harness/, ~1 GB each)
 #   FFU_HARNESS_FULL=1   run its whole matrix (every service, release pair and backend)
@@ -81,6 +84,9 @@ if [[ "${FFU_DB_SERVERS:-1}" != 0 && ( -z "${FFU_TEST_POSTGRES:-}" || -z "${FFU_
         export "$key=$value"
     done <target/db/env
 fi
+
+step "rsvg-convert for tests/test_timeline.py (scripts/svg-renderer.sh)"
+bash scripts/svg-renderer.sh
 
 # Run the checks outside the source tree, so that they import the installed wheel, not
 # ffu-py/python.

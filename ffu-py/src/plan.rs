@@ -392,6 +392,22 @@ impl PyPlan {
             .map_err(|failure| failure.into_py_err(py, None))
     }
 
+    /// The plan over time as an SVG document (`ffu plan --format svg`): a row per service
+    /// and per service's agent hosts, a bar per step coloured by kind, the control plane's
+    /// downtime shaded, the windows drawn, a time axis and a legend. `catalog` (else the one
+    /// that made the plan, else the embedded one) tells which components are control
+    /// components. A window naming a step the plan lacks raises `ffu.PlanError`.
+    #[pyo3(signature = (catalog = None))]
+    fn to_svg(&self, py: Python<'_>, catalog: Option<&Bound<'_, PyCatalog>>) -> PyResult<String> {
+        let catalog = catalog
+            .map(|c| Arc::clone(&c.get().inner))
+            .or_else(|| self.made_by().cloned())
+            .unwrap_or_else(|| Arc::new(ffu_core::Catalog::openstack()));
+        let plan = self.plan(py)?;
+        py.detach(|| guarded(|| Ok(ffu_core::timeline::svg(plan, &catalog)?)))
+            .map_err(|failure| failure.into_py_err(py, None))
+    }
+
     /// How long the plan takes (`ffu estimate --format json` as a dict): `total_s`,
     /// `control_plane_downtime_s`, `downtime_s` per service, `hops` with their `phases`, and
     /// `figures` (how many steps use the catalog's `duration_s` and which per-kind defaults).

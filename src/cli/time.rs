@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use ffu_core::Plan;
 
 use super::{emit, load_catalog, read_input, CatalogArg, Failure, ReportFormat};
@@ -17,22 +17,42 @@ pub(super) struct EstimateArgs {
     #[command(flatten)]
     catalog: CatalogArg,
     /// Output format: json is an object with `total_s`, `control_plane_downtime_s`,
-    /// `downtime_s` (per service), `hops` (with their phases) and `figures`.
+    /// `downtime_s` (per service), `hops` (with their phases) and `figures`; svg the
+    /// plan's timeline (as `ffu plan --format svg`).
     #[arg(long, value_enum, default_value = "text")]
-    format: ReportFormat,
+    format: EstimateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EstimateFormat {
+    Text,
+    Json,
+    Svg,
 }
 
 pub(super) fn estimate(args: &EstimateArgs) -> Result<(), Failure> {
     let catalog = load_catalog(&args.catalog)?;
     let (text, name) = read_input(&args.plan)?;
     let plan = Plan::from_json(&text, &name)?;
+    if args.format == EstimateFormat::Svg {
+        let timeline = ffu_core::timeline::svg(&plan, &catalog).map_err(|err| match err {
+            // The plan's own file, not "the plan", in the message.
+            ffu_core::Error::BadPlan { message, .. } => Failure::BadInput(format!(
+                "error: {}",
+                ffu_core::error_text(&format!("{name}: {message}"), false)
+            )),
+            other => other.into(),
+        })?;
+        return emit(None, |out| out.write_all(timeline.as_bytes()));
+    }
     let time = ffu_core::estimate::estimate(&plan, &catalog);
     emit(None, |out| match args.format {
-        ReportFormat::Json => {
+        EstimateFormat::Svg => Ok(()),
+        EstimateFormat::Json => {
             out.write_all(time.to_json().as_bytes())?;
             writeln!(out)
         }
-        ReportFormat::Text => {
+        EstimateFormat::Text => {
             writeln!(
                 out,
                 "estimate of {name}: {} -> {}, {}, {} steps",
