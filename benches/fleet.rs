@@ -8,28 +8,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ffu_core::{verify, Catalog, Inventory, Mode, PlanRequest, Policy};
+use ffu_core::{verify, Catalog, Mode, PlanRequest, Policy};
 
-fn inventory(catalog: &Catalog, hosts: usize) -> Inventory {
-    let computes = format!("cmp-[00001:{:05}]", hosts - 3);
-    let controls: &[(&str, &str)] = &[
-        ("keystone-api", "pike"),
-        ("glance-api", "pike"),
-        ("cinder-api", "pike"),
-        ("nova-api", "pike"),
-        ("nova-conductor", "pike"),
-        ("nova-scheduler", "pike"),
-        ("neutron-server", "pike"),
-    ];
-    let agents: &[(&str, &str)] = &[
-        ("nova-compute", "pike"),
-        ("neutron-openvswitch-agent", "pike"),
-        ("libvirt-guests", "pike"),
-        ("ovs-vswitchd", "pike"),
-    ];
-    Inventory::from_hosts(catalog, &[("ctl-[1:3]", controls), (&computes, agents)])
-        .expect("valid inventory")
-}
+#[path = "support/fleet.rs"]
+mod fleet_inventory;
+use fleet_inventory::inventory;
 
 fn benches(c: &mut Criterion) {
     let catalog = Catalog::openstack();
