@@ -107,18 +107,405 @@ struct Bar {
 /// let svg = ffu_core::timeline::svg(&plan, &catalog).unwrap();
 /// assert!(svg.starts_with("<svg"));
 /// ```
-// One document built top to bottom, in commented sections (schedule, rows, bars, downtime,
-// windows, axis, legend) that share the scale and the rows; pieces would pass them all along.
-#[allow(clippy::too_many_lines)]
 pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
-    let steps = &plan.steps;
     let (time, down) = estimate_with_downtime(plan, catalog);
-    let units = unit_ends(steps);
+    let timeline = Timeline::new(plan, &down);
+    let document = timeline
+        .canvas()
+        .add(timeline.title(time.total_s, time.control_plane_downtime_s))
+        .add(timeline.rows())
+        .add(timeline.downtime())
+        .add(timeline.bars())
+        .add(timeline.windows()?)
+        .add(timeline.axis())
+        .add(timeline.legend());
+    let mut out = document.to_string();
+    out.push('\n');
+    Ok(out)
+}
 
-    // Where each step starts and ends: units one after the other; in a batch, each host's
-    // steps one after the other from the batch's start.
+/// A unit of the schedule (a step, or a batch's steps): its steps, start and end (s).
+type Unit = (Range<usize>, u64, u64);
+
+/// What the drawing shares: the schedule, the rows and bars, and the vertical layout.
+struct Timeline<'a> {
+    plan: &'a Plan,
+    /// Per unit of the schedule, the services whose control plane is down during it.
+    down: &'a [Vec<String>],
+    /// Each step's start and end, in seconds from the plan's start.
+    span: Vec<(u64, u64)>,
+    /// The schedule's units (a step, or a batch's steps): their steps, start and end.
+    units: Vec<Unit>,
+    /// The schedule's length, at least 1 s.
+    total: u64,
+    rows: Vec<Row>,
+    /// Per row, the hosts its steps run on.
+    hosts_of_row: Vec<usize>,
+    bars: Vec<Bar>,
+}
+
+impl<'a> Timeline<'a> {
+    fn new(plan: &'a Plan, down: &'a [Vec<String>]) -> Timeline<'a> {
+        let (span, units, total) = schedule(plan);
+        let (rows, hosts_of_row, step_row) = rows_of(plan);
+        let bars = bars_of(plan, &span, &step_row);
+        Timeline {
+            plan,
+            down,
+            span,
+            units,
+            total,
+            rows,
+            hosts_of_row,
+            bars,
+        }
+    }
+
+    fn x(&self, seconds: u64) -> f64 {
+        #[allow(clippy::cast_precision_loss)] // seconds far below 2^52
+        let at = LABEL_W + seconds as f64 * PLOT_W / self.total as f64;
+        (at * 10.0).round() / 10.0
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn row_y(row: usize) -> f64 {
+        TOP + row as f64 * ROW_H
+    }
+
+    fn rows_bottom(&self) -> f64 {
+        Timeline::row_y(self.rows.len())
+    }
+
+    fn axis_y(&self) -> f64 {
+        self.rows_bottom() + 8.0
+    }
+
+    fn legend_y(&self) -> f64 {
+        self.axis_y() + 40.0
+    }
+
+    /// The kinds the bars use, in the legend's order.
+    fn kinds_used(&self) -> Vec<StepKind> {
+        KIND_COLOURS
+            .iter()
+            .map(|(kind, _)| *kind)
+            .filter(|kind| self.bars.iter().any(|bar| bar.kind == *kind))
+            .collect()
+    }
+
+    /// The empty document, sized for the rows and the legend (the kinds, then downtime and
+    /// window, six to a line).
+    fn canvas(&self) -> Document {
+        #[allow(clippy::cast_precision_loss)]
+        let legend_lines = (self.kinds_used().len() + 2).div_ceil(6) as f64;
+        let height = self.legend_y() + legend_lines * 20.0 + 10.0;
+        let width = LABEL_W + PLOT_W + RIGHT;
+        Document::new()
+            .set("width", width)
+            .set("height", height)
+            .set("viewBox", (0, 0, width, height))
+            .set("font-family", "sans-serif")
+            .set("font-size", 11)
+            .add(
+                Rectangle::new()
+                    .set("class", "background")
+                    .set("width", width)
+                    .set("height", height)
+                    .set("fill", "#ffffff"),
+            )
+    }
+
+    fn title(&self, total_s: u64, downtime_s: u64) -> Text {
+        let plan = self.plan;
+        let windows = if plan.windows.is_empty() {
+            String::new()
+        } else {
+            format!(", {} windows", plan.windows.len())
+        };
+        Text::new(clean(&format!(
+            "{} -> {} ({}): {} steps, {} total, control plane down {}{windows}",
+            plan.from,
+            plan.to,
+            plan.policy.mode.as_str(),
+            plan.steps.len(),
+            human(total_s),
+            human(downtime_s),
+        )))
+        .set("class", "title")
+        .set("x", 8)
+        .set("y", 18)
+        .set("font-size", 14)
+        .set("font-weight", "bold")
+    }
+
+    /// Rows: a band each, its label on the left.
+    fn rows(&self) -> Group {
+        let mut group = Group::new().set("class", "rows");
+        for (index, row) in self.rows.iter().enumerate() {
+            let hosts = self.hosts_of_row[index];
+            let label = if hosts > 1 {
+                format!("{} ({hosts} hosts)", row.label)
+            } else {
+                row.label.clone()
+            };
+            group = group.add(
+                Group::new()
+                    .set("class", "row")
+                    .set("data-row", index)
+                    .add(
+                        Rectangle::new()
+                            .set("x", LABEL_W)
+                            .set("y", Timeline::row_y(index))
+                            .set("width", PLOT_W)
+                            .set("height", ROW_H)
+                            .set("fill", if index % 2 == 0 { "#f4f4f4" } else { "#ffffff" }),
+                    )
+                    .add(
+                        Text::new(label)
+                            .set("class", "row-label")
+                            .set("x", LABEL_W - 6.0)
+                            .set("y", Timeline::row_y(index) + ROW_H * 0.7)
+                            .set("text-anchor", "end"),
+                    ),
+            );
+        }
+        group
+    }
+
+    /// Downtime: per service, the runs of units during which its control plane is down,
+    /// shaded over its rows.
+    fn downtime(&self) -> Group {
+        let mut group = Group::new().set("class", "downtime");
+        for (index, row) in self.rows.iter().enumerate() {
+            let Some(service) = row.service.as_deref() else {
+                continue;
+            };
+            let mut run: Option<(u64, u64)> = None;
+            for ((_, start, end), services) in self.units.iter().zip(self.down) {
+                let is_down = services.iter().any(|name| name == service);
+                run = match (run, is_down) {
+                    (Some((from, _)), true) => Some((from, *end)),
+                    (None, true) => Some((*start, *end)),
+                    (Some((from, to)), false) => {
+                        group = group.add(self.shade(index, service, from, to));
+                        None
+                    }
+                    (None, false) => None,
+                };
+            }
+            if let Some((from, to)) = run {
+                group = group.add(self.shade(index, service, from, to));
+            }
+        }
+        group
+    }
+
+    fn shade(&self, row: usize, service: &str, from: u64, to: u64) -> Rectangle {
+        Rectangle::new()
+            .set("class", "down")
+            .set("x", self.x(from))
+            .set("y", Timeline::row_y(row))
+            .set("width", (self.x(to) - self.x(from)).max(0.5))
+            .set("height", ROW_H)
+            .set("fill", DOWN_FILL)
+            .set("fill-opacity", 0.25)
+            .add(Title::new(format!(
+                "{}: control plane down {} ({} s)",
+                clean(service),
+                human(to - from),
+                to - from
+            )))
+    }
+
+    fn bars(&self) -> Group {
+        let mut group = Group::new().set("class", "bars");
+        for bar in &self.bars {
+            group = group.add(
+                Rectangle::new()
+                    .set("class", format!("bar kind-{}", bar.kind.as_str()))
+                    .set("data-kind", bar.kind.as_str())
+                    .set("data-row", bar.row)
+                    .set("data-steps", bar.steps)
+                    .set("x", self.x(bar.start))
+                    .set("y", Timeline::row_y(bar.row) + 3.0)
+                    .set("width", (self.x(bar.end) - self.x(bar.start)).max(1.0))
+                    .set("height", ROW_H - 6.0)
+                    .set("fill", colour(bar.kind))
+                    .add(Title::new(clean(&bar_title(
+                        bar,
+                        &self.plan.steps[bar.first].id,
+                    )))),
+            );
+        }
+        group
+    }
+
+    /// Windows: a line where each begins, its number and time above the rows.
+    fn windows(&self) -> Result<Group> {
+        let mut group = Group::new().set("class", "windows");
+        if self.plan.windows.is_empty() {
+            return Ok(group);
+        }
+        let position: FxHashMap<&str, usize> = self
+            .plan
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (step.id.as_str(), index))
+            .collect();
+        for window in &self.plan.windows {
+            let find = |id: &str| {
+                position.get(id).copied().ok_or_else(|| Error::BadPlan {
+                    file: "the plan".to_owned(),
+                    message: format!(
+                        "window {} names step {id:?}, which the plan does not have",
+                        window.index + 1
+                    ),
+                    source: None,
+                })
+            };
+            let (first, last) = (find(&window.first_step)?, find(&window.last_step)?);
+            let start = self.span[first].0;
+            let end = self
+                .units
+                .iter()
+                .find(|(range, _, _)| range.contains(&last))
+                .map_or(self.span[last].1, |unit| unit.2);
+            group = group.add(self.window(window, start, end));
+        }
+        Ok(group)
+    }
+
+    fn window(&self, window: &crate::windows::Window, start: u64, end: u64) -> Group {
+        Group::new()
+            .set("class", "window")
+            .set("data-window", window.index)
+            .add(
+                Rectangle::new()
+                    .set("x", self.x(start))
+                    .set("y", TOP - 16.0)
+                    .set("width", (self.x(end) - self.x(start)).max(1.0))
+                    .set("height", 12)
+                    .set("fill", "#3366cc")
+                    .set("fill-opacity", 0.2)
+                    .set("stroke", "#3366cc"),
+            )
+            .add(
+                Line::new()
+                    .set("x1", self.x(start))
+                    .set("x2", self.x(start))
+                    .set("y1", TOP - 16.0)
+                    .set("y2", self.rows_bottom())
+                    .set("stroke", "#3366cc")
+                    .set("stroke-dasharray", "4 3"),
+            )
+            .add(
+                Text::new(format!(
+                    "window {}: {}",
+                    window.index + 1,
+                    human(window.estimate_s)
+                ))
+                .set("x", self.x(start) + 3.0)
+                .set("y", TOP - 6.0)
+                .set("font-size", 9),
+            )
+            .add(Title::new(clean(&format!(
+                "window {}: {} to {}, {}",
+                window.index + 1,
+                window.first_step,
+                window.last_step,
+                window.state
+            ))))
+    }
+
+    /// The time axis: about ten ticks at a round interval.
+    fn axis(&self) -> Group {
+        let (total, axis_y) = (self.total, self.axis_y());
+        let tick = [
+            1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
+        ]
+        .into_iter()
+        .find(|tick| total / tick <= 10)
+        .unwrap_or_else(|| total.div_ceil(10));
+        let mut axis = Group::new().set("class", "axis").add(
+            Line::new()
+                .set("x1", LABEL_W)
+                .set("x2", LABEL_W + PLOT_W)
+                .set("y1", axis_y)
+                .set("y2", axis_y)
+                .set("stroke", "#000000"),
+        );
+        let mut at = 0;
+        while at <= total {
+            axis = axis
+                .add(
+                    Line::new()
+                        .set("class", "tick")
+                        .set("x1", self.x(at))
+                        .set("x2", self.x(at))
+                        .set("y1", axis_y)
+                        .set("y2", axis_y + 5.0)
+                        .set("stroke", "#000000"),
+                )
+                .add(
+                    Text::new(human(at))
+                        .set("x", self.x(at))
+                        .set("y", axis_y + 17.0)
+                        .set("text-anchor", "middle")
+                        .set("font-size", 10),
+                );
+            at += tick;
+        }
+        axis.add(
+            Text::new("time from the start (by the steps' estimate_s)")
+                .set("x", LABEL_W)
+                .set("y", axis_y + 31.0)
+                .set("font-size", 10),
+        )
+    }
+
+    fn legend(&self) -> Group {
+        let mut legend = Group::new().set("class", "legend");
+        let mut items: Vec<(String, &str, f64)> = self
+            .kinds_used()
+            .iter()
+            .map(|kind| (kind.as_str().to_owned(), colour(*kind), 1.0))
+            .collect();
+        items.push(("control plane down".to_owned(), DOWN_FILL, 0.25));
+        items.push(("maintenance window".to_owned(), "#3366cc", 0.2));
+        for (index, (label, fill, opacity)) in items.into_iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let (left, top) = (
+                LABEL_W + (index % 6) as f64 * 160.0,
+                self.legend_y() + (index / 6) as f64 * 20.0,
+            );
+            legend = legend.add(
+                Group::new()
+                    .set("class", "legend-item")
+                    .add(
+                        Rectangle::new()
+                            .set("x", left)
+                            .set("y", top)
+                            .set("width", 14)
+                            .set("height", 12)
+                            .set("fill", fill)
+                            .set("fill-opacity", opacity),
+                    )
+                    .add(Text::new(label).set("x", left + 18.0).set("y", top + 10.0)),
+            );
+        }
+        legend
+    }
+}
+
+/// Where each step starts and ends: units one after the other; in a batch, each host's
+/// steps one after the other from the batch's start. Also each unit's range, start and
+/// end, and the schedule's length (at least 1 s).
+fn schedule(plan: &Plan) -> (Vec<(u64, u64)>, Vec<Unit>, u64) {
+    let steps = &plan.steps;
+    let units = unit_ends(steps);
     let mut span = vec![(0_u64, 0_u64); steps.len()];
-    let mut unit_range: Vec<(Range<usize>, u64, u64)> = Vec::with_capacity(units.len());
+    let mut unit_range: Vec<Unit> = Vec::with_capacity(units.len());
     let mut clock = 0_u64;
     let mut begin = 0;
     for &(end, seconds) in &units {
@@ -139,14 +526,17 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
         clock = clock.saturating_add(seconds);
         begin = end;
     }
-    let total = clock.max(1);
+    (span, unit_range, clock.max(1))
+}
 
-    // Rows, in order of first appearance.
+/// The rows, in order of first appearance (a service's control steps, its agents' hosts,
+/// steps of no service); per row how many hosts it has; each step's row.
+fn rows_of(plan: &Plan) -> (Vec<Row>, Vec<usize>, Vec<usize>) {
     let mut rows: Vec<Row> = Vec::new();
     let mut row_of: FxHashMap<(Option<&str>, bool), usize> = FxHashMap::default();
     let mut hosts_of_row: Vec<FxHashSet<&str>> = Vec::new();
-    let mut step_row = Vec::with_capacity(steps.len());
-    for step in steps {
+    let mut step_row = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
         let agents = step.batch.is_some();
         let key = (step.service.as_deref(), agents);
         let row = *row_of.entry(key).or_insert_with(|| {
@@ -167,11 +557,16 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
         }
         step_row.push(row);
     }
+    let hosts = hosts_of_row.iter().map(FxHashSet::len).collect();
+    (rows, hosts, step_row)
+}
 
-    // Bars: steps of one row, kind and span are one bar.
+/// The bars: steps of one row, kind and span are one bar; then bars of one row and kind
+/// that follow each other without a gap are one.
+fn bars_of(plan: &Plan, span: &[(u64, u64)], step_row: &[usize]) -> Vec<Bar> {
     let mut bars: Vec<Bar> = Vec::new();
     let mut bar_of: FxHashMap<(usize, StepKind, u64, u64), usize> = FxHashMap::default();
-    for (index, step) in steps.iter().enumerate() {
+    for (index, step) in plan.steps.iter().enumerate() {
         let (start, end) = span[index];
         let key = (step_row[index], step.kind, start, end);
         let bar = *bar_of.entry(key).or_insert_with(|| {
@@ -193,7 +588,6 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
             bars[bar].last_host = Some(index);
         }
     }
-    // Then bars of one row and kind that follow each other without a gap are one.
     bars.sort_by_key(|bar| (bar.row, bar.start, bar.end));
     let mut merged: Vec<Bar> = Vec::with_capacity(bars.len());
     for bar in bars {
@@ -207,328 +601,32 @@ pub fn svg(plan: &Plan, catalog: &Catalog) -> Result<String> {
             _ => merged.push(bar),
         }
     }
+    merged
+}
 
-    let x = |seconds: u64| {
-        #[allow(clippy::cast_precision_loss)] // seconds far below 2^52
-        let at = LABEL_W + seconds as f64 * PLOT_W / total as f64;
-        (at * 10.0).round() / 10.0
-    };
-    #[allow(clippy::cast_precision_loss)]
-    let row_y = |row: usize| TOP + row as f64 * ROW_H;
-    #[allow(clippy::cast_precision_loss)]
-    let rows_bottom = TOP + rows.len() as f64 * ROW_H;
-    let axis_y = rows_bottom + 8.0;
-    let legend_y = axis_y + 40.0;
-    let kinds_used: Vec<StepKind> = KIND_COLOURS
-        .iter()
-        .map(|(kind, _)| *kind)
-        .filter(|kind| merged.iter().any(|bar| bar.kind == *kind))
-        .collect();
-    // Legend: the kinds, then downtime and window, six to a line.
-    let legend_items = kinds_used.len() + 2;
-    #[allow(clippy::cast_precision_loss)]
-    let legend_lines = legend_items.div_ceil(6) as f64;
-    let height = legend_y + legend_lines * 20.0 + 10.0;
-    let width = LABEL_W + PLOT_W + RIGHT;
-
-    let mut document = Document::new()
-        .set("width", width)
-        .set("height", height)
-        .set("viewBox", (0, 0, width, height))
-        .set("font-family", "sans-serif")
-        .set("font-size", 11)
-        .add(
-            Rectangle::new()
-                .set("class", "background")
-                .set("width", width)
-                .set("height", height)
-                .set("fill", "#ffffff"),
-        );
-    let windows = if plan.windows.is_empty() {
-        String::new()
-    } else {
-        format!(", {} windows", plan.windows.len())
-    };
-    document = document.add(
-        Text::new(clean(&format!(
-            "{} -> {} ({}): {} steps, {} total, control plane down {}{windows}",
-            plan.from,
-            plan.to,
-            plan.policy.mode.as_str(),
-            steps.len(),
-            human(time.total_s),
-            human(time.control_plane_downtime_s),
-        )))
-        .set("class", "title")
-        .set("x", 8)
-        .set("y", 18)
-        .set("font-size", 14)
-        .set("font-weight", "bold"),
-    );
-
-    // Rows: a band each, its label on the left.
-    let mut row_group = Group::new().set("class", "rows");
-    for (index, row) in rows.iter().enumerate() {
-        let hosts = hosts_of_row[index].len();
-        let label = if hosts > 1 {
-            format!("{} ({hosts} hosts)", row.label)
-        } else {
-            row.label.clone()
-        };
-        row_group = row_group.add(
-            Group::new()
-                .set("class", "row")
-                .set("data-row", index)
-                .add(
-                    Rectangle::new()
-                        .set("x", LABEL_W)
-                        .set("y", row_y(index))
-                        .set("width", PLOT_W)
-                        .set("height", ROW_H)
-                        .set("fill", if index % 2 == 0 { "#f4f4f4" } else { "#ffffff" }),
-                )
-                .add(
-                    Text::new(label)
-                        .set("class", "row-label")
-                        .set("x", LABEL_W - 6.0)
-                        .set("y", row_y(index) + ROW_H * 0.7)
-                        .set("text-anchor", "end"),
-                ),
-        );
-    }
-    document = document.add(row_group);
-
-    // Downtime: per service, the runs of units during which its control plane is down,
-    // shaded over its rows.
-    let mut down_group = Group::new().set("class", "downtime");
-    for (index, row) in rows.iter().enumerate() {
-        let Some(service) = row.service.as_deref() else {
-            continue;
-        };
-        let mut run: Option<(u64, u64)> = None;
-        let shade = |from: u64, to: u64| {
-            Rectangle::new()
-                .set("class", "down")
-                .set("x", x(from))
-                .set("y", row_y(index))
-                .set("width", (x(to) - x(from)).max(0.5))
-                .set("height", ROW_H)
-                .set("fill", DOWN_FILL)
-                .set("fill-opacity", 0.25)
-                .add(Title::new(format!(
-                    "{}: control plane down {} ({} s)",
-                    clean(service),
-                    human(to - from),
-                    to - from
-                )))
-        };
-        for ((_, start, end), services) in unit_range.iter().zip(&down) {
-            let is_down = services.iter().any(|name| name == service);
-            run = match (run, is_down) {
-                (Some((from, _)), true) => Some((from, *end)),
-                (None, true) => Some((*start, *end)),
-                (Some((from, to)), false) => {
-                    down_group = down_group.add(shade(from, to));
-                    None
-                }
-                (None, false) => None,
-            };
-        }
-        if let Some((from, to)) = run {
-            down_group = down_group.add(shade(from, to));
-        }
-    }
-    document = document.add(down_group);
-
-    // Bars.
-    let mut bar_group = Group::new().set("class", "bars");
-    for bar in &merged {
-        let first = &steps[bar.first];
-        let mut title = format!(
+/// A bar's tooltip: its kind, first step and time, and for a merged bar how many steps.
+fn bar_title(bar: &Bar, first_id: &str) -> String {
+    if bar.steps == 1 {
+        return format!(
             "{} {}: {} ({} s)",
             bar.kind.as_str(),
-            first.id,
+            first_id,
             human(bar.end - bar.start),
             bar.end - bar.start
         );
-        if bar.steps > 1 {
-            title = format!(
-                "{} x{}: {} ... ({} s from {})",
-                bar.kind.as_str(),
-                bar.steps,
-                first.id,
-                bar.end - bar.start,
-                human(bar.start)
-            );
-            if bar.hosts > 1 {
-                let _ = write!(title, ", {} host steps", bar.hosts);
-            }
-        }
-        bar_group = bar_group.add(
-            Rectangle::new()
-                .set("class", format!("bar kind-{}", bar.kind.as_str()))
-                .set("data-kind", bar.kind.as_str())
-                .set("data-row", bar.row)
-                .set("data-steps", bar.steps)
-                .set("x", x(bar.start))
-                .set("y", row_y(bar.row) + 3.0)
-                .set("width", (x(bar.end) - x(bar.start)).max(1.0))
-                .set("height", ROW_H - 6.0)
-                .set("fill", colour(bar.kind))
-                .add(Title::new(clean(&title))),
-        );
     }
-    document = document.add(bar_group);
-
-    // Windows: a line where each begins, its number and time above the rows.
-    let mut window_group = Group::new().set("class", "windows");
-    let position: FxHashMap<&str, usize> = if plan.windows.is_empty() {
-        FxHashMap::default()
-    } else {
-        steps
-            .iter()
-            .enumerate()
-            .map(|(index, step)| (step.id.as_str(), index))
-            .collect()
-    };
-    for window in &plan.windows {
-        let find = |id: &str| {
-            position.get(id).copied().ok_or_else(|| Error::BadPlan {
-                file: "the plan".to_owned(),
-                message: format!(
-                    "window {} names step {id:?}, which the plan does not have",
-                    window.index + 1
-                ),
-                source: None,
-            })
-        };
-        let (first, last) = (find(&window.first_step)?, find(&window.last_step)?);
-        let start = span[first].0;
-        let end = unit_range
-            .iter()
-            .find(|(range, _, _)| range.contains(&last))
-            .map_or(span[last].1, |unit| unit.2);
-        window_group = window_group.add(
-            Group::new()
-                .set("class", "window")
-                .set("data-window", window.index)
-                .add(
-                    Rectangle::new()
-                        .set("x", x(start))
-                        .set("y", TOP - 16.0)
-                        .set("width", (x(end) - x(start)).max(1.0))
-                        .set("height", 12)
-                        .set("fill", "#3366cc")
-                        .set("fill-opacity", 0.2)
-                        .set("stroke", "#3366cc"),
-                )
-                .add(
-                    Line::new()
-                        .set("x1", x(start))
-                        .set("x2", x(start))
-                        .set("y1", TOP - 16.0)
-                        .set("y2", rows_bottom)
-                        .set("stroke", "#3366cc")
-                        .set("stroke-dasharray", "4 3"),
-                )
-                .add(
-                    Text::new(format!(
-                        "window {}: {}",
-                        window.index + 1,
-                        human(window.estimate_s)
-                    ))
-                    .set("x", x(start) + 3.0)
-                    .set("y", TOP - 6.0)
-                    .set("font-size", 9),
-                )
-                .add(Title::new(clean(&format!(
-                    "window {}: {} to {}, {}",
-                    window.index + 1,
-                    window.first_step,
-                    window.last_step,
-                    window.state
-                )))),
-        );
-    }
-    document = document.add(window_group);
-
-    // The time axis: about ten ticks at a round interval.
-    let tick = [
-        1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
-    ]
-    .into_iter()
-    .find(|tick| total / tick <= 10)
-    .unwrap_or_else(|| total.div_ceil(10));
-    let mut axis = Group::new().set("class", "axis").add(
-        Line::new()
-            .set("x1", LABEL_W)
-            .set("x2", LABEL_W + PLOT_W)
-            .set("y1", axis_y)
-            .set("y2", axis_y)
-            .set("stroke", "#000000"),
+    let mut title = format!(
+        "{} x{}: {} ... ({} s from {})",
+        bar.kind.as_str(),
+        bar.steps,
+        first_id,
+        bar.end - bar.start,
+        human(bar.start)
     );
-    let mut at = 0;
-    while at <= total {
-        axis = axis
-            .add(
-                Line::new()
-                    .set("class", "tick")
-                    .set("x1", x(at))
-                    .set("x2", x(at))
-                    .set("y1", axis_y)
-                    .set("y2", axis_y + 5.0)
-                    .set("stroke", "#000000"),
-            )
-            .add(
-                Text::new(human(at))
-                    .set("x", x(at))
-                    .set("y", axis_y + 17.0)
-                    .set("text-anchor", "middle")
-                    .set("font-size", 10),
-            );
-        at += tick;
+    if bar.hosts > 1 {
+        let _ = write!(title, ", {} host steps", bar.hosts);
     }
-    axis = axis.add(
-        Text::new("time from the start (by the steps' estimate_s)")
-            .set("x", LABEL_W)
-            .set("y", axis_y + 31.0)
-            .set("font-size", 10),
-    );
-    document = document.add(axis);
-
-    // The legend.
-    let mut legend = Group::new().set("class", "legend");
-    let mut items: Vec<(String, &str, f64)> = kinds_used
-        .iter()
-        .map(|kind| (kind.as_str().to_owned(), colour(*kind), 1.0))
-        .collect();
-    items.push(("control plane down".to_owned(), DOWN_FILL, 0.25));
-    items.push(("maintenance window".to_owned(), "#3366cc", 0.2));
-    for (index, (label, fill, opacity)) in items.into_iter().enumerate() {
-        #[allow(clippy::cast_precision_loss)]
-        let (left, top) = (
-            LABEL_W + (index % 6) as f64 * 160.0,
-            legend_y + (index / 6) as f64 * 20.0,
-        );
-        legend = legend.add(
-            Group::new()
-                .set("class", "legend-item")
-                .add(
-                    Rectangle::new()
-                        .set("x", left)
-                        .set("y", top)
-                        .set("width", 14)
-                        .set("height", 12)
-                        .set("fill", fill)
-                        .set("fill-opacity", opacity),
-                )
-                .add(Text::new(label).set("x", left + 18.0).set("y", top + 10.0)),
-        );
-    }
-    document = document.add(legend);
-    let mut out = document.to_string();
-    out.push('\n');
-    Ok(out)
+    title
 }
 
 #[cfg(test)]
