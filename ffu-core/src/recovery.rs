@@ -21,6 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
@@ -212,22 +214,26 @@ pub fn recovery_plan(
 
     // Walk what began.
     let mut running: BTreeMap<Instance, Option<String>> = BTreeMap::new(); // None: stopped
-    let mut order: Vec<Instance> = Vec::new(); // every instance, first seen first
+                                                                           // Every instance, first seen first; sets beside the lists keep a 10,000-host plan linear.
+    let mut order: Vec<Instance> = Vec::new();
+    let mut in_order: FxHashSet<Instance> = FxHashSet::default();
     let mut installed: Vec<(String, Option<String>)> = Vec::new(); // (service, host) of hop
+    let mut is_installed: FxHashSet<(String, Option<String>)> = FxHashSet::default();
     let mut backups: BTreeMap<String, &Step> = BTreeMap::new();
     let mut changed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut service_order: Vec<String> = Vec::new();
+    let mut seen_services: FxHashSet<&str> = FxHashSet::default();
     for step in &plan.steps {
         if let (StepKind::Stop | StepKind::Start, Some(component)) =
             (step.kind, step.component.as_deref())
         {
             let instance = (component.to_owned(), step.host.clone());
-            if !order.contains(&instance) {
+            if in_order.insert(instance.clone()) {
                 order.push(instance);
             }
         }
         if let Some(service) = &step.service {
-            if !service_order.contains(service) {
+            if seen_services.insert(service) {
                 service_order.push(service.clone());
             }
         }
@@ -251,7 +257,7 @@ pub fn recovery_plan(
         if step.kind == StepKind::Install && step.hop == hop {
             if let Some(service) = &step.service {
                 let key = (service.clone(), step.host.clone());
-                if !installed.contains(&key) {
+                if is_installed.insert(key.clone()) {
                     installed.push(key);
                 }
             }
@@ -307,7 +313,8 @@ pub fn recovery_plan(
             .map(|c| catalog.service(c.service).name.clone())
     };
     // 1. Stop what runs at another release, and everything of a service to restore.
-    let mut stops = Vec::new();
+    let mut stops_of: FxHashMap<Option<String>, Vec<String>> = FxHashMap::default();
+    let mut stopped: FxHashSet<&Instance> = FxHashSet::default();
     for instance in &order {
         // An instance no step that began touched still runs the release the hop started
         // from: it too must stop while its service's databases are restored.
@@ -334,7 +341,11 @@ pub fn recovery_plan(
             step.release = Some(release.clone());
             step.host.clone_from(&instance.1);
             step.disable = true;
-            stops.push(step.id.clone());
+            stops_of
+                .entry(step.service.clone())
+                .or_default()
+                .push(step.id.clone());
+            stopped.insert(instance);
             recovery.steps.push(step);
         }
     }
@@ -379,12 +390,18 @@ pub fn recovery_plan(
         step.databases = Some(change.databases.clone());
         step.command = Some(command);
         step.restores = Some(backup.id.clone());
-        step.requires.clone_from(&stops);
+        // After every stop of its service (the others may run on: their databases stay).
+        step.requires = stops_of
+            .get(&Some(change.service.clone()))
+            .cloned()
+            .unwrap_or_default();
         recovery.steps.push(step);
     }
     // 3. Reinstall the release the hop started from where the hop installed its target.
+    let mut install_of: FxHashMap<(&str, Option<&str>), String> = FxHashMap::default();
     for (service, host) in &installed {
         let id = at(&format!("r.install.{service}"), host.as_deref());
+        install_of.insert((service.as_str(), host.as_deref()), id.clone());
         let mut step = Step::new(
             id,
             0,
@@ -410,27 +427,20 @@ pub fn recovery_plan(
         recovery.steps.push(step);
     }
     // 4. Start everything at that release, in the plan's order of starts.
-    let before_start: Vec<String> = recovery
-        .steps
-        .iter()
-        .filter(|s| matches!(s.kind, StepKind::Restore | StepKind::Install))
-        .map(|s| s.id.clone())
-        .collect();
     let mut starts: Vec<&Instance> = Vec::new();
+    let mut in_starts: FxHashSet<&Instance> = FxHashSet::default();
     for step in &plan.steps {
         if let (StepKind::Start, Some(component)) = (step.kind, step.component.as_deref()) {
-            if let Some(instance) = order
-                .iter()
-                .find(|(c, h)| c == component && *h == step.host)
-            {
-                if !starts.contains(&instance) {
+            let key = (component.to_owned(), step.host.clone());
+            if let Some(instance) = in_order.get(&key) {
+                if in_starts.insert(instance) {
                     starts.push(instance);
                 }
             }
         }
     }
     for instance in &order {
-        if !starts.contains(&instance) {
+        if in_starts.insert(instance) {
             starts.push(instance);
         }
     }
@@ -439,10 +449,7 @@ pub fn recovery_plan(
             .get(instance)
             .cloned()
             .unwrap_or_else(|| Some(start_release.clone()));
-        let stopped_here = stops.contains(&at(
-            &format!("r.stop.{}", instance.0),
-            instance.1.as_deref(),
-        ));
+        let stopped_here = stopped.contains(instance);
         if now.as_deref() == Some(start_release.as_str()) && !stopped_here {
             continue;
         }
@@ -462,7 +469,20 @@ pub fn recovery_plan(
         step.release = Some(start_release.clone());
         step.host.clone_from(&instance.1);
         step.enable = true;
-        step.requires.clone_from(&before_start);
+        // After its service's restore and its reinstall on its host, where there are.
+        if restored.contains(&step.service.as_deref().unwrap_or_default()) {
+            step.requires.push(format!(
+                "r.restore.{}",
+                step.service.as_deref().unwrap_or_default()
+            ));
+        }
+        if let Some(install) = step
+            .service
+            .as_deref()
+            .and_then(|service| install_of.get(&(service, instance.1.as_deref())))
+        {
+            step.requires.push(install.clone());
+        }
         recovery.steps.push(step);
     }
     // 5. Check every service.
