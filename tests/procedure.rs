@@ -145,7 +145,11 @@ fn steps_carry_what_a_tool_needs_as_data() {
         undo.config.as_ref().unwrap().action,
         ConfigEditAction::Unset
     );
-    assert_eq!(undo.requires, ["h1.task.db.workaround"]);
+    // Its own requirement (the setting it removes), then the step before it (the chain).
+    assert_eq!(
+        undo.requires,
+        ["h1.task.db.workaround", "h1.task.db.discover"]
+    );
     assert!(step("h1.start.db-api").enable);
 }
 

@@ -421,12 +421,14 @@ fn verify_reports_violations_with_exit_1() {
     assert_eq!(
         run.stdout,
         "V2: migration nova.pike.db-sync (nova pike) is missing\n\
+         V3: step h1.start.keystone-api requires h1.nova.pike.db-sync, which is not in the plan\n    \
+         steps: h1.start.keystone-api\n\
          V3: step h1.nova.pike.online-data-migrations requires h1.nova.pike.db-sync, which is not in the plan\n    \
          steps: h1.nova.pike.online-data-migrations\n"
     );
     assert_eq!(
         run.stderr,
-        format!("error: {file}: the plan breaks the safety rules (2 violations)\n")
+        format!("error: {file}: the plan breaks the safety rules (3 violations)\n")
     );
 }
 

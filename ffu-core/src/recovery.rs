@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
+use crate::plan::chain::Chain;
 use crate::plan::{Hop, Phase, Plan, Step, StepKind, PLAN_FORMAT};
 use crate::service::Role;
 use crate::sql::journal::StepState;
@@ -201,6 +202,7 @@ pub fn recovery_plan(
                 .steps
                 .push(postcheck(catalog, &service, &release, Vec::new()));
         }
+        Chain::add_to(&mut recovery.steps);
         recovery.recovers = Some(Recovers {
             plan: options.checksum.to_owned(),
             hop,
@@ -497,6 +499,7 @@ pub fn recovery_plan(
             .steps
             .push(postcheck(catalog, &service, &start_release, starts));
     }
+    Chain::add_to(&mut recovery.steps);
     crate::estimate::fill_defaults(catalog, &mut recovery.steps);
     recovery.recovers = Some(Recovers {
         plan: options.checksum.to_owned(),

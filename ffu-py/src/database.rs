@@ -592,8 +592,8 @@ impl PyJournal {
     /// any step); another owner's expired lock is taken over with a warning.
     ///
     /// With `n` (`next(n)`, or `next(owner=..., n=...)`): takes up to `n` steps under one
-    /// claim (that step, then the steps right after it that run together with it: the hosts
-    /// of one agent batch) and returns them as the plan's `Step`s (id, host, command, kind,
+    /// claim (that step, then the steps after it that may run at once with it, every step
+    /// they require done: the hosts of one agent batch) and returns them as the plan's `Step`s (id, host, command, kind,
     /// ...); empty when every step is done.
     #[pyo3(
         signature = (owner = None, lock_ttl = 3600.0, *, n = None),
@@ -672,18 +672,7 @@ impl PyJournal {
             )
         })?;
         let plan = self.plan_of(py)?;
-        let claimed = self.with(py, |journal| {
-            let batch: std::collections::HashMap<&str, (usize, Option<usize>)> = plan
-                .steps
-                .iter()
-                .map(|s| (s.id.as_str(), (s.hop, s.batch)))
-                .collect();
-            let together = |a: &str, b: &str| match (batch.get(a), batch.get(b)) {
-                (Some(x @ (_, Some(_))), Some(y)) => x == y,
-                _ => false,
-            };
-            journal.next_many(&owner, ttl, max, &together)
-        })?;
+        let claimed = self.with(py, |journal| journal.next_many(&owner, ttl, max, &plan))?;
         let by_id: std::collections::HashMap<&str, &ffu_core::Step> =
             plan.steps.iter().map(|s| (s.id.as_str(), s)).collect();
         let list = PyList::empty(py);

@@ -278,8 +278,9 @@ pub(super) fn write_status_details(
     Ok(())
 }
 
-/// `ffu journal next [--max N] [--format json]`: the next step, or up to N steps of one
-/// batch (same hop, same `batch`); as ids, one a line, or as the plan's steps in JSON.
+/// `ffu journal next [--max N] [--format json]`: the next step, or up to N steps that may
+/// run at once (every step they require done: the hosts of one batch); as ids, one a line,
+/// or as the plan's steps in JSON.
 pub(super) fn next(
     args: &JournalArgs,
     owner: &str,
@@ -292,18 +293,7 @@ pub(super) fn next(
     let (mut journal, plan) = super::open_journal_plan(args, max > 1 || json)?;
     let ttl = Duration::from_secs(lock_ttl);
     let steps = match &plan {
-        Some(plan) if max > 1 => {
-            let batch: std::collections::HashMap<&str, (usize, Option<usize>)> = plan
-                .steps
-                .iter()
-                .map(|s| (s.id.as_str(), (s.hop, s.batch)))
-                .collect();
-            let together = |a: &str, b: &str| match (batch.get(a), batch.get(b)) {
-                (Some(x @ (_, Some(_))), Some(y)) => x == y,
-                _ => false,
-            };
-            journal.next_many(owner, ttl, max, &together)?
-        }
+        Some(plan) if max > 1 => journal.next_many(owner, ttl, max, plan)?,
         _ => journal.next(owner, ttl)?.into_iter().collect(),
     };
     let Some(plan) = plan.filter(|_| json) else {

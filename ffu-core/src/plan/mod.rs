@@ -1,5 +1,6 @@
 //! The plan: an ordered list of steps, grouped in hops, as the `ffu-plan/1` JSON document.
 
+pub(crate) mod chain;
 pub(crate) mod json;
 mod phase;
 

@@ -45,8 +45,8 @@ impl StepSource for OutlineSteps<'_> {
     fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {
         let (catalog, outline) = (self.catalog, self.outline);
         let mut text = MigrationText::default();
-        for slot in &outline.slots[range] {
-            match *slot {
+        for index in range {
+            match outline.slots[index] {
                 Slot::Built(built_index) => {
                     visit(&StepRef::from(&outline.built[built_index as usize]));
                 }
@@ -58,6 +58,7 @@ impl StepSource for OutlineSteps<'_> {
                     let place = outline.place(catalog, hop, stage);
                     let migration = catalog.migration(migration);
                     text.fill(&place, migration);
+                    outline.chain_migration_text(catalog, index, &mut text);
                     visit(&text.step_ref(&place, migration));
                 }
             }

@@ -9,9 +9,10 @@
 
 use crate::catalog::Catalog;
 use crate::migration::MigrationId;
+use crate::plan::chain::{Chain, Link};
 use crate::plan::{Plan, Step};
 
-use super::steps::{migration_step, Stage, StepPlace};
+use super::steps::{migration_step, push_step_id, MigrationText, Stage, StepPlace};
 
 /// One step of an outline, in execution order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,9 @@ pub(super) struct Outline {
     pub(super) in_hop: Vec<Vec<bool>>,
     /// Per catalog migration, the hop that runs it (for the steps a migration requires).
     pub(super) hop_of_migration: Vec<Option<u32>>,
+    /// What each step waits for besides its own requirements ([`crate::plan::chain`]):
+    /// already in the built steps' `requires`, added to a migration's when it is written.
+    chain: Chain,
 }
 
 impl Outline {
@@ -53,12 +57,78 @@ impl Outline {
     ) -> Outline {
         let mut built = steps.built;
         crate::estimate::fill_defaults(catalog, &mut built);
-        Outline {
+        let slots = steps.slots;
+        let chain = Chain::of(slots.len(), |index| match slots[index] {
+            Slot::Built(built_index) => Link::of(&built[built_index as usize]),
+            Slot::Migration { hop, .. } => Link {
+                hop: hop as usize,
+                batch: None,
+                host: None,
+                service: None,
+            },
+        });
+        let mut outline = Outline {
             head,
             built,
-            slots: steps.slots,
+            slots,
             in_hop,
             hop_of_migration,
+            chain,
+        };
+        outline.chain_built_steps(catalog);
+        outline
+    }
+
+    /// Adds to every built step's `requires` the steps it waits for in the chain.
+    fn chain_built_steps(&mut self, catalog: &Catalog) {
+        for index in 0..self.slots.len() {
+            let Slot::Built(built_index) = self.slots[index] else {
+                continue;
+            };
+            let waits = self.chain.waits(index);
+            if waits.is_empty() {
+                continue;
+            }
+            let ids: Vec<String> = waits
+                .iter()
+                .map(|&other| self.slot_id(catalog, other as usize))
+                .collect();
+            let requires = &mut self.built[built_index as usize].requires;
+            for id in ids {
+                if !requires.contains(&id) {
+                    requires.push(id);
+                }
+            }
+        }
+    }
+
+    /// The id of the step at slot `index`.
+    fn slot_id(&self, catalog: &Catalog, index: usize) -> String {
+        let mut id = String::new();
+        self.push_slot_id(catalog, index, &mut id);
+        id
+    }
+
+    /// Appends the id of the step at slot `index` to `out`.
+    fn push_slot_id(&self, catalog: &Catalog, index: usize, out: &mut String) {
+        match self.slots[index] {
+            Slot::Built(built_index) => out.push_str(&self.built[built_index as usize].id),
+            Slot::Migration { hop, migration, .. } => {
+                push_step_id(out, hop as usize, &catalog.migration(migration).id);
+            }
+        }
+    }
+
+    /// Adds to the requirements in `text` (of the migration step at slot `index`) the
+    /// steps it waits for in the chain.
+    pub(super) fn chain_migration_text(
+        &self,
+        catalog: &Catalog,
+        index: usize,
+        text: &mut MigrationText,
+    ) {
+        for &other in self.chain.waits(index) {
+            text.require(|out| self.push_slot_id(catalog, other as usize, out));
         }
     }
 
@@ -121,9 +191,27 @@ impl Outline {
         self.head.steps = if migrations == 0 {
             built
         } else {
-            self.build_in_halves(catalog, built)
+            let mut steps = self.build_in_halves(catalog, built);
+            self.chain_migration_steps(&mut steps);
+            steps
         };
         self.head
+    }
+
+    /// Adds to every migration step's `requires` the steps it waits for in the chain (once
+    /// every step is built, so that their ids are at hand).
+    fn chain_migration_steps(&self, steps: &mut [Step]) {
+        for (index, slot) in self.slots.iter().enumerate() {
+            if !matches!(slot, Slot::Migration { .. }) {
+                continue;
+            }
+            for &other in self.chain.waits(index) {
+                let id = steps[other as usize].id.clone();
+                if !steps[index].requires.contains(&id) {
+                    steps[index].requires.push(id);
+                }
+            }
+        }
     }
 
     /// Every step, built a half of the slots at a time (on two threads for a large plan).

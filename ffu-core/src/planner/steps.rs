@@ -187,6 +187,21 @@ impl MigrationText {
         }
     }
 
+    /// Adds a step the migration's step requires, whose id `write` appends to a buffer,
+    /// unless the step lists it already.
+    pub(super) fn require(&mut self, write: impl FnOnce(&mut String)) {
+        if self.requires.len() == self.required {
+            self.requires.push(String::new());
+        }
+        let buffer = &mut self.requires[self.required];
+        buffer.clear();
+        write(buffer);
+        let (own, new) = self.requires.split_at(self.required);
+        if !own.contains(&new[0]) {
+            self.required += 1;
+        }
+    }
+
     /// Replaces the text with that of `migration`'s step at `place`. This runs once per
     /// migration (a hundred thousand times for a large catalog), so the strings are built
     /// with `push_str` rather than `format!`.

@@ -45,7 +45,7 @@ mod runner;
 pub use runner::Start;
 
 const RUN: &str = "ffu_run";
-const STEP: &str = "ffu_step";
+pub(super) const STEP: &str = "ffu_step";
 const LOCK: &str = "ffu_lock";
 const PLAN: &str = "ffu_plan";
 /// The journal holds one run; its id.

@@ -309,6 +309,8 @@ mod tests {
             messages(&catalog, &plan, "V3"),
             [
                 "step h0.compute.r2.online comes before h0.compute.r2.sync, which it requires",
+                // The step it followed (its requires say so).
+                "step h0.compute.r2.online comes before h0.start.compute-agent, which it requires",
                 "compute.r2.online runs before compute.r2.sync, which it requires",
                 "compute data migration h0.compute.r2.online runs before migrate migration h0.compute.r2.sync of the same release r2",
             ]
@@ -325,11 +327,12 @@ mod tests {
         assert_eq!(
             messages,
             [
+                "step h1.compute.r3.sync comes before h1.install.compute, which it requires",
                 "compute.r2.sync of r2 runs after a r3 migration of the same service",
                 "compute.r2.online of r2 runs after a r3 migration of the same service",
             ]
         );
-        assert_eq!(v3[0].steps, ["h1.compute.r3.sync", "h0.compute.r2.sync"]);
+        assert_eq!(v3[1].steps, ["h1.compute.r3.sync", "h0.compute.r2.sync"]);
     }
 
     #[test]

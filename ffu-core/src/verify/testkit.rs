@@ -115,22 +115,39 @@ pub(super) fn step<'p>(plan: &'p mut Plan, id: &str) -> &'p mut Step {
     &mut plan.steps[at]
 }
 
-/// Takes step `id` out of the plan.
+/// Takes step `id` out of the plan; the steps that required it require what it required
+/// instead (a plan written without it: a dangling requirement is not the fault under test).
 pub(super) fn remove(plan: &mut Plan, id: &str) -> Step {
+    let moved = take(plan, id);
+    for step in &mut plan.steps {
+        if let Some(at) = step.requires.iter().position(|r| r == id) {
+            step.requires.remove(at);
+            for required in &moved.requires {
+                if !step.requires.contains(required) {
+                    step.requires.push(required.clone());
+                }
+            }
+        }
+    }
+    moved
+}
+
+/// Takes step `id` out of the plan, leaving the other steps as they are.
+fn take(plan: &mut Plan, id: &str) -> Step {
     let at = index(plan, id);
     plan.steps.remove(at)
 }
 
-/// Moves step `id` to just before step `before` (its hop unchanged).
+/// Moves step `id` to just before step `before` (its hop and `requires` unchanged).
 pub(super) fn move_before(plan: &mut Plan, id: &str, before: &str) {
-    let moved = remove(plan, id);
+    let moved = take(plan, id);
     let at = index(plan, before);
     plan.steps.insert(at, moved);
 }
 
-/// Moves step `id` to just after step `after` (its hop unchanged).
+/// Moves step `id` to just after step `after` (its hop and `requires` unchanged).
 pub(super) fn move_after(plan: &mut Plan, id: &str, after: &str) {
-    let moved = remove(plan, id);
+    let moved = take(plan, id);
     let at = index(plan, after);
     plan.steps.insert(at + 1, moved);
 }

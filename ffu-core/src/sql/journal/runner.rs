@@ -328,9 +328,14 @@ impl Journal {
     }
 
     /// Claims up to `max` steps under one lock (`ffu journal next --max N`): the step
-    /// [`Journal::next`] gives, then the steps right after it in plan order that are not
-    /// done and run `together` with it (the plan's steps of one agent batch), so that a
-    /// batch of 50 hosts is one claim. Empty when every step is done.
+    /// [`Journal::next`] gives, then the steps after it that may run at the same time: not
+    /// done, and every step they require done (their `requires`, and the plan's order as
+    /// [`crate::plan`]'s chain reads it, for plans written without complete `requires`),
+    /// so that a batch of 50 hosts is one claim. `plan` is the journal's plan
+    /// ([`Journal::plan`]). Empty when every step is done.
+    ///
+    /// The search stops at the first step not done outside a batch: everything after it
+    /// waits for it.
     ///
     /// # Errors
     /// As [`Journal::next`].
@@ -339,58 +344,54 @@ impl Journal {
         owner: &str,
         ttl: Duration,
         max: usize,
-        together: &dyn Fn(&str, &str) -> bool,
+        plan: &crate::plan::Plan,
     ) -> Result<Vec<String>> {
         let Some(first) = self.next(owner, ttl)? else {
             return Ok(Vec::new());
         };
-        let mut claimed = vec![first];
-        if max <= 1 {
-            return Ok(claimed);
+        let position: rustc_hash::FxHashMap<&str, usize> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (step.id.as_str(), index))
+            .collect();
+        let Some(&first_at) = position.get(first.as_str()) else {
+            return Ok(vec![first]);
+        };
+        if max <= 1 || plan.steps[first_at].batch.is_none() {
+            return Ok(vec![first]);
         }
+        let chain = crate::plan::chain::Chain::of_steps(&plan.steps);
+        let mut claimed = vec![first];
         transaction(self.conn.as_mut(), |conn| {
             query(conn, &super::lock_run_for(conn.backend()))?;
             // `next` took the lock; another runner may have taken an expired one since.
             take_lock(conn, owner, ttl, &|_| true)?;
-            let first = claimed[0].clone();
-            let position = query(
-                conn,
-                &Query::select()
-                    .column("position")
-                    .from(super::STEP)
-                    .and_where(Expr::col("run_id").eq(RUN_ID))
-                    .and_where(Expr::col("step_id").eq(first.as_str()))
-                    .to_owned(),
-            )?;
-            let position = position
-                .first()
-                .and_then(|row| row.first()?.as_i64())
-                .unwrap_or(i64::MAX);
-            let limit = u64::try_from(max - 1).unwrap_or(u64::MAX);
-            let following = query(
-                conn,
-                &Query::select()
-                    .columns(["step_id", "state"])
-                    .from(super::STEP)
-                    .and_where(Expr::col("run_id").eq(RUN_ID))
-                    .and_where(Expr::col("position").gt(position))
-                    .order_by("position", sea_query::Order::Asc)
-                    .limit(limit)
-                    .to_owned(),
-            )?;
+            let done = Progress::read(conn, first_at, max)?;
             let now = now_ms();
-            for row in &following {
-                let (Some(id), Some(state)) = (
-                    row.first().and_then(SqlValue::as_str),
-                    row.get(1).and_then(SqlValue::as_str),
-                ) else {
-                    break;
-                };
-                if state == StepState::Done.as_str() || !together(&first, id) {
+            for (at, id, state) in &done.window {
+                if claimed.len() >= max {
                     break;
                 }
-                execute(conn, &claim(id, now))?;
-                claimed.push(id.to_owned());
+                let Some(step) = plan.steps.get(*at) else {
+                    break;
+                };
+                if *state == StepState::Done || step.id != *id {
+                    continue;
+                }
+                let ready = step
+                    .requires
+                    .iter()
+                    .filter_map(|required| position.get(required.as_str()).copied())
+                    .chain(chain.waits(*at).iter().map(|&other| other as usize))
+                    .all(|required| done.is_done(required));
+                if ready {
+                    execute(conn, &claim(id, now))?;
+                    claimed.push(id.clone());
+                }
+                if step.batch.is_none() {
+                    break;
+                }
             }
             Ok(())
         })?;
@@ -407,6 +408,76 @@ impl Journal {
             let until = held[0].get(1).and_then(SqlValue::as_i64).unwrap_or(0);
             (owner.to_owned(), until)
         }))
+    }
+}
+
+/// Which steps are done, as far as [`Journal::next_many`] looks: those before the step
+/// `next` gave (all done but a few, read by name), and a window of the steps after it.
+struct Progress {
+    first: usize,
+    /// Positions before `first` that are not done (a runner died during them).
+    unfinished: rustc_hash::FxHashSet<usize>,
+    /// The steps after `first`, in order: position, id, state.
+    window: Vec<(usize, String, StepState)>,
+}
+
+impl Progress {
+    /// Reads the progress around `first` for a claim of up to `max` steps: a batch's steps
+    /// come kind by kind (every host's stop, then every host's install, ...), so the
+    /// window holds several times `max`.
+    fn read<C: Connection + ?Sized>(conn: &mut C, first: usize, max: usize) -> Result<Progress> {
+        let first_position = i64::try_from(first).unwrap_or(i64::MAX);
+        let rows = |conn: &mut C, before: bool, limit: Option<u64>| {
+            let mut select = Query::select();
+            select
+                .columns(["position", "step_id", "state"])
+                .from(super::STEP)
+                .and_where(Expr::col("run_id").eq(RUN_ID));
+            if before {
+                select
+                    .and_where(Expr::col("position").lt(first_position))
+                    .and_where(Expr::col("state").ne(StepState::Done.as_str()));
+            } else {
+                select.and_where(Expr::col("position").gt(first_position));
+            }
+            select.order_by("position", sea_query::Order::Asc);
+            if let Some(limit) = limit {
+                select.limit(limit);
+            }
+            query(conn, &select)
+        };
+        let parse = |row: &Vec<SqlValue>| {
+            let at = usize::try_from(row.first()?.as_i64()?).ok()?;
+            let id = row.get(1)?.as_str()?.to_owned();
+            let state = StepState::parse(row.get(2)?.as_str()?)?;
+            Some((at, id, state))
+        };
+        let unfinished = rows(conn, true, None)?
+            .iter()
+            .filter_map(|row| parse(row).map(|(at, _, _)| at))
+            .collect();
+        let limit = u64::try_from(max.saturating_mul(8).saturating_add(64)).unwrap_or(u64::MAX);
+        let window = rows(conn, false, Some(limit))?
+            .iter()
+            .filter_map(parse)
+            .collect();
+        Ok(Progress {
+            first,
+            unfinished,
+            window,
+        })
+    }
+
+    /// Whether the step at `at` is done (a step past the window is taken as not done).
+    fn is_done(&self, at: usize) -> bool {
+        if at < self.first {
+            return !self.unfinished.contains(&at);
+        }
+        at > self.first
+            && self
+                .window
+                .binary_search_by_key(&at, |(position, _, _)| *position)
+                .is_ok_and(|found| self.window[found].2 == StepState::Done)
     }
 }
 
@@ -497,27 +568,33 @@ mod tests {
     }
 
     #[test]
-    fn next_many_claims_one_batch() {
-        let p = plan(&[
+    fn next_many_claims_what_may_run_together() {
+        let mut p = plan(&[
             ("c", None),
             ("b1", Some(1)),
             ("b2", Some(1)),
             ("b3", Some(1)),
             ("d", Some(2)),
+            ("e", None),
         ]);
-        let (mut j, path) = journal("batch", &p);
-        let batch: std::collections::HashMap<&str, Option<usize>> =
-            p.steps.iter().map(|s| (s.id.as_str(), s.batch)).collect();
-        let together = |a: &str, b: &str| batch[a].is_some() && batch[a] == batch[b];
-        assert_eq!(j.next_many("r", TTL, 5, &together).unwrap(), ["c"]);
-        j.done("c").unwrap();
-        assert_eq!(j.next_many("r", TTL, 2, &together).unwrap(), ["b1", "b2"]);
-        for id in ["b1", "b2"] {
-            j.finish_keeping_lock(id, StepState::Done, None).unwrap();
+        // Batch 1 runs on h1 and h2 (b3 is h1's second step); batch 2 on h3.
+        for (index, host) in [(1, "h1"), (2, "h2"), (3, "h1"), (4, "h3")] {
+            p.steps[index].host = Some(host.to_owned());
         }
-        assert_eq!(j.next_many("r", TTL, 5, &together).unwrap(), ["b3"]);
+        let (mut j, path) = journal("batch", &p);
+        assert_eq!(j.next_many("r", TTL, 5, &p).unwrap(), ["c"]);
+        j.done("c").unwrap();
+        assert_eq!(j.next_many("r", TTL, 5, &p).unwrap(), ["b1", "b2"]);
+        j.finish_keeping_lock("b1", StepState::Done, None).unwrap();
+        j.finish_keeping_lock("b2", StepState::Done, None).unwrap();
+        // d, batch 2's first host, waits for batch 1's first host to finish (b3).
+        assert_eq!(j.next_many("r", TTL, 5, &p).unwrap(), ["b3"]);
         j.done("b3").unwrap();
-        assert_eq!(j.next_many("r", TTL, 5, &together).unwrap(), ["d"]);
+        assert_eq!(j.next_many("r", TTL, 5, &p).unwrap(), ["d"]);
+        j.done("d").unwrap();
+        assert_eq!(j.next_many("r", TTL, 5, &p).unwrap(), ["e"]);
+        j.done("e").unwrap();
+        assert!(j.next_many("r", TTL, 5, &p).unwrap().is_empty());
         drop(j);
         let _ = std::fs::remove_file(path);
     }

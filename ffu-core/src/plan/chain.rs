@@ -1,0 +1,320 @@
+//! What each step of a plan waits for (DESIGN §9: "every step's `requires` is complete"):
+//! the chain that turns the plan's order into `requires` a runner can follow, so that a
+//! runner which starts any step whose `requires` are done runs the plan safely and runs
+//! together only what may run together.
+//!
+//! A plan is a sequence; only the steps of an agent batch may run at once. The chain says
+//! so with as few requirements as that needs (linear in the plan's size, which matters for
+//! a 10,000-host plan):
+//!
+//! - A step outside a batch waits for the step before it, or for every host's last step of
+//!   the batch before it.
+//! - A *run* is a stretch of consecutive steps of one hop with the same `batch` (the
+//!   definition [`crate::estimate`], the Ansible export and `ffu journal next` share). Each
+//!   host of a run is a lane: its steps wait for one another in order, and its first step
+//!   waits for what the run waits for.
+//! - A run right after a run of the same hop and service (the next batch of the same
+//!   agents) is chained lane by lane: its k-th host waits for the k-th host of the batch
+//!   before, so that no more hosts are down at once than a batch holds (`max_unavailable`)
+//!   and a runner need not wait for a batch's slowest host. A run after anything else waits
+//!   for all of it.
+//!
+//! Requirements that a step has of its own (a migration's catalog `requires`, a task's)
+//! stay; the chain adds to them ([`Chain::add_to`]).
+
+use rustc_hash::FxHashMap;
+
+use super::Step;
+
+/// What the chain needs to know of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link<'a> {
+    pub(crate) hop: usize,
+    pub(crate) batch: Option<usize>,
+    pub(crate) host: Option<&'a str>,
+    pub(crate) service: Option<&'a str>,
+}
+
+impl<'a> Link<'a> {
+    /// The link of a plan's step.
+    pub(crate) fn of(step: &'a Step) -> Link<'a> {
+        Link {
+            hop: step.hop,
+            batch: step.batch,
+            host: step.host.as_deref(),
+            service: step.service.as_deref(),
+        }
+    }
+
+    /// Whether `next` continues the run this step belongs to.
+    pub(crate) fn same_run(&self, next: &Link<'_>) -> bool {
+        self.batch.is_some() && self.batch == next.batch && self.hop == next.hop
+    }
+}
+
+/// Per step, the indices of the earlier steps it waits for in the chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Chain {
+    /// Where each step's list starts in `waits` (one more entry than there are steps).
+    starts: Vec<u32>,
+    waits: Vec<u32>,
+}
+
+/// The run being walked: its first link and, per lane (host), its last step so far.
+struct Run<'a> {
+    first: Link<'a>,
+    lane_of: FxHashMap<Option<&'a str>, usize>,
+    lanes: Vec<u32>,
+    entry: Entry,
+}
+
+/// A run that ended: its hop and service, and the last step of each of its lanes.
+struct Ended<'a> {
+    hop: usize,
+    service: Option<&'a str>,
+    lanes: Vec<u32>,
+}
+
+impl<'a> Run<'a> {
+    /// The run, ended. Lanes of the run before that this one did not continue (it had
+    /// fewer hosts) end where that run left them: whatever follows waits for them too.
+    fn ends(self) -> Ended<'a> {
+        let mut lanes = self.lanes;
+        if let Entry::Lanes(before) = self.entry {
+            if before.len() > lanes.len() {
+                lanes.extend_from_slice(&before[lanes.len()..]);
+            }
+        }
+        Ended {
+            hop: self.first.hop,
+            service: self.first.service,
+            lanes,
+        }
+    }
+}
+
+/// What the first step of each lane of a run waits for.
+enum Entry {
+    /// The same steps for every lane.
+    All(Vec<u32>),
+    /// Lane k waits for lane k (modulo their number) of the run before.
+    Lanes(Vec<u32>),
+}
+
+impl Chain {
+    /// The chain of `len` steps whose links `link` gives.
+    pub(crate) fn of<'a>(len: usize, link: impl Fn(usize) -> Link<'a>) -> Chain {
+        let mut chain = Chain {
+            starts: Vec::with_capacity(len + 1),
+            waits: Vec::with_capacity(len + len / 4),
+        };
+        chain.starts.push(0);
+        // What a step outside a run waits for: the step before it.
+        let mut before: Vec<u32> = Vec::new();
+        let mut run: Option<Run<'a>> = None;
+        for index in 0..len {
+            let here = link(index);
+            let position = index as u32;
+            let in_run = run.as_ref().is_some_and(|run| run.first.same_run(&here));
+            if !in_run {
+                // The run before (if any) ends here: whatever follows waits for its lanes.
+                let ended = run.take();
+                let ended = ended.map(Run::ends);
+                if here.batch.is_none() {
+                    let after = ended.map_or(before, |ends| ends.lanes);
+                    chain.waits.extend_from_slice(&after);
+                    chain.starts.push(chain.waits.len() as u32);
+                    before = vec![position];
+                    continue;
+                }
+                let entry = match ended {
+                    Some(ended) if ended.hop == here.hop && ended.service == here.service => {
+                        Entry::Lanes(ended.lanes)
+                    }
+                    Some(ended) => Entry::All(ended.lanes),
+                    None => Entry::All(std::mem::take(&mut before)),
+                };
+                run = Some(Run {
+                    first: here,
+                    lane_of: FxHashMap::default(),
+                    lanes: Vec::new(),
+                    entry,
+                });
+            }
+            let Some(run) = run.as_mut() else {
+                continue;
+            };
+            let next_lane = run.lanes.len();
+            let lane = *run.lane_of.entry(here.host).or_insert(next_lane);
+            if lane == next_lane {
+                match &run.entry {
+                    Entry::All(waits) => chain.waits.extend_from_slice(waits),
+                    Entry::Lanes(lanes) if !lanes.is_empty() => {
+                        chain.waits.push(lanes[lane % lanes.len()]);
+                    }
+                    Entry::Lanes(_) => {}
+                }
+                run.lanes.push(position);
+            } else {
+                chain.waits.push(run.lanes[lane]);
+                run.lanes[lane] = position;
+            }
+            chain.starts.push(chain.waits.len() as u32);
+        }
+        chain
+    }
+
+    /// The chain of a plan's `steps`.
+    pub(crate) fn of_steps(steps: &[Step]) -> Chain {
+        Chain::of(steps.len(), |index| Link::of(&steps[index]))
+    }
+
+    /// The earlier steps step `index` waits for.
+    pub(crate) fn waits(&self, index: usize) -> &[u32] {
+        let start = self.starts[index] as usize;
+        let end = self.starts[index + 1] as usize;
+        &self.waits[start..end]
+    }
+
+    /// Adds to each step's `requires` the ids of the steps it waits for, after its own and
+    /// leaving out those it lists already: a plan whose `requires` say all of its order.
+    pub(crate) fn add_to(steps: &mut [Step]) {
+        let chain = Chain::of_steps(steps);
+        for index in 0..steps.len() {
+            let waits = chain.waits(index);
+            if waits.is_empty() {
+                continue;
+            }
+            let ids: Vec<String> = waits
+                .iter()
+                .map(|&other| steps[other as usize].id.clone())
+                .collect();
+            let requires = &mut steps[index].requires;
+            for id in ids {
+                if !requires.contains(&id) {
+                    requires.push(id);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Links from `(hop, batch, host, service)`.
+    fn chain_of(links: &[(usize, Option<usize>, Option<&'static str>, &'static str)]) -> Chain {
+        Chain::of(links.len(), |index| {
+            let (hop, batch, host, service) = links[index];
+            Link {
+                hop,
+                batch,
+                host,
+                service: Some(service),
+            }
+        })
+    }
+
+    fn all_waits(chain: &Chain, len: usize) -> Vec<Vec<u32>> {
+        (0..len).map(|index| chain.waits(index).to_vec()).collect()
+    }
+
+    #[test]
+    fn steps_outside_batches_wait_for_the_one_before() {
+        let chain = chain_of(&[
+            (0, None, None, "a"),
+            (0, None, Some("h1"), "a"),
+            (1, None, None, "b"),
+        ]);
+        assert_eq!(all_waits(&chain, 3), [vec![], vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn a_batch_runs_its_hosts_side_by_side_and_what_follows_waits_for_every_host() {
+        let chain = chain_of(&[
+            (0, None, None, "n"),
+            // Batch 1: stop on h1 and h2, then start on h1 and h2.
+            (0, Some(1), Some("h1"), "n"),
+            (0, Some(1), Some("h2"), "n"),
+            (0, Some(1), Some("h1"), "n"),
+            (0, Some(1), Some("h2"), "n"),
+            (0, None, None, "n"),
+        ]);
+        assert_eq!(
+            all_waits(&chain, 6),
+            [vec![], vec![0], vec![0], vec![1], vec![2], vec![3, 4]]
+        );
+    }
+
+    #[test]
+    fn the_next_batch_of_the_same_agents_is_chained_host_by_host() {
+        let chain = chain_of(&[
+            (0, None, None, "n"),
+            (0, Some(1), Some("h1"), "n"),
+            (0, Some(1), Some("h2"), "n"),
+            (0, Some(2), Some("h3"), "n"),
+            (0, Some(2), Some("h4"), "n"),
+            (0, Some(3), Some("h5"), "n"),
+            (0, None, None, "n"),
+        ]);
+        assert_eq!(
+            all_waits(&chain, 7),
+            [
+                vec![],
+                vec![0],
+                vec![0],
+                vec![1],
+                vec![2],
+                vec![3],
+                vec![5, 4]
+            ]
+        );
+    }
+
+    #[test]
+    fn hosts_a_smaller_last_batch_does_not_continue_are_still_waited_for() {
+        let chain = chain_of(&[
+            (0, Some(1), Some("h1"), "n"),
+            (0, Some(1), Some("h2"), "n"),
+            (0, Some(1), Some("h3"), "n"),
+            (0, Some(2), Some("h4"), "n"),
+            (0, None, None, "n"),
+        ]);
+        assert_eq!(
+            all_waits(&chain, 5),
+            [vec![], vec![], vec![], vec![0], vec![3, 1, 2]]
+        );
+    }
+
+    #[test]
+    fn a_batch_of_another_service_or_hop_waits_for_the_whole_batch_before() {
+        let chain = chain_of(&[
+            (0, Some(1), Some("h1"), "n"),
+            (0, Some(1), Some("h2"), "n"),
+            (0, Some(2), Some("h1"), "m"),
+            (1, Some(1), Some("h1"), "m"),
+        ]);
+        assert_eq!(all_waits(&chain, 4), [vec![], vec![], vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn added_requires_keep_a_steps_own_and_list_each_id_once() {
+        use crate::plan::StepKind;
+        let mut steps: Vec<Step> = ["a", "b", "c"]
+            .iter()
+            .map(|id| Step::new((*id).to_owned(), 0, StepKind::Task, String::new()))
+            .collect();
+        steps[2].requires = vec!["a".to_owned(), "b".to_owned()];
+        Chain::add_to(&mut steps);
+        let requires: Vec<&[String]> = steps.iter().map(|s| s.requires.as_slice()).collect();
+        assert_eq!(
+            requires,
+            [
+                &[][..],
+                &["a".to_owned()][..],
+                &["a".to_owned(), "b".to_owned()][..]
+            ]
+        );
+    }
+}
