@@ -53,7 +53,7 @@ fn plan_and_estimate_draw_the_same_timeline() {
 }
 
 #[test]
-fn an_inventory_plan_with_windows_draws_its_windows_and_agent_rows() {
+fn an_inventory_plan_with_windows_draws_its_windows_and_per_host_rows() {
     let inventory = data("inventory-pike.yaml");
     let run = ffu(&[
         "plan",
@@ -80,7 +80,7 @@ fn an_inventory_plan_with_windows_draws_its_windows_and_agent_rows() {
     assert!(doc
         .descendants()
         .filter(|n| n.attribute("class") == Some("row-label"))
-        .any(|n| n.text().is_some_and(|t| t.contains("agents"))));
+        .any(|n| n.text().is_some_and(|t| t.contains("per host"))));
 }
 
 #[test]

@@ -8,8 +8,9 @@
 //!
 //! # The schedule
 //! Steps run one after the other, in plan order, except the steps of one agent batch (a run
-//! of consecutive steps of one hop with the same `batch`): their hosts work in parallel, each
-//! host's steps one after the other, and the batch takes as long as its slowest host.
+//! of consecutive steps of one hop and service with the same `batch`): their hosts work in
+//! parallel, each host's steps one after the other, and the batch takes as long as its
+//! slowest host.
 //! Steps that run once on a bootstrap host (migrations, tasks with `on: bootstrap`) are one
 //! step each in the plan, so they count once.
 //!
@@ -26,6 +27,7 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::migration::Migration;
+use crate::plan::chain::Link;
 use crate::plan::{Plan, Step, StepKind};
 use crate::service::Role;
 use crate::task::Task;
@@ -219,11 +221,9 @@ fn units(steps: &[Step]) -> Vec<Unit> {
     while index < steps.len() {
         let step = &steps[index];
         let mut end = index + 1;
-        if let Some(batch) = step.batch {
-            while end < steps.len() && steps[end].batch == Some(batch) && steps[end].hop == step.hop
-            {
-                end += 1;
-            }
+        let link = Link::of(step);
+        while end < steps.len() && link.same_run(&Link::of(&steps[end])) {
+            end += 1;
         }
         if end == index + 1 {
             units.push(Unit {

@@ -1,5 +1,6 @@
 //! The plan over time as SVG (DESIGN §10, `ffu plan --format svg`): a row per service (and
-//! one per service's agent hosts), a bar per step coloured by its kind and placed by the
+//! one, "SERVICE per host", for its steps that run on many hosts side by side: its agents'
+//! batches, a step copied to every host), a bar per step coloured by its kind and placed by the
 //! steps' `estimate_s` on the schedule of [`crate::estimate`] (the steps of one agent batch
 //! side by side, each host's one after the other), the control plane's downtime shaded, the
 //! maintenance windows drawn, a time axis and a legend.
@@ -529,21 +530,21 @@ fn schedule(plan: &Plan) -> (Vec<(u64, u64)>, Vec<Unit>, u64) {
     (span, unit_range, clock.max(1))
 }
 
-/// The rows, in order of first appearance (a service's control steps, its agents' hosts,
-/// steps of no service); per row how many hosts it has; each step's row.
+/// The rows, in order of first appearance (a service's steps one at a time, its steps in
+/// batches, steps of no service); per row how many hosts it has; each step's row.
 fn rows_of(plan: &Plan) -> (Vec<Row>, Vec<usize>, Vec<usize>) {
     let mut rows: Vec<Row> = Vec::new();
     let mut row_of: FxHashMap<(Option<&str>, bool), usize> = FxHashMap::default();
     let mut hosts_of_row: Vec<FxHashSet<&str>> = Vec::new();
     let mut step_row = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
-        let agents = step.batch.is_some();
-        let key = (step.service.as_deref(), agents);
+        let batched = step.batch.is_some();
+        let key = (step.service.as_deref(), batched);
         let row = *row_of.entry(key).or_insert_with(|| {
             let name = step.service.as_deref().map_or("plan", |s| s);
             rows.push(Row {
-                label: if agents {
-                    format!("{} agents", clean(name))
+                label: if batched {
+                    format!("{} per host", clean(name))
                 } else {
                     clean(name)
                 },

@@ -56,7 +56,7 @@ def test_an_inventory_plan_with_windows_draws_them_and_groups_hosts() -> None:
     root = ET.fromstring(plan.to_svg())
     assert len(_classes(root, "window")) == len(plan.to_dict()["windows"])
     labels = [(node.text or "").strip() for node in _classes(root, "row-label")]
-    assert any("agents" in label and "hosts)" in label for label in labels), labels
+    assert any("per host" in label and "hosts)" in label for label in labels), labels
     # Hosts of a batch share bars: far fewer bars than steps.
     assert len(_classes(root, "bar")) < len(plan) / 2
 

@@ -206,10 +206,12 @@ struct Unit {
     key: Option<String>,
     batch: Option<usize>,
     hop: usize,
+    service: Option<String>,
 }
 
 /// A step's id before `@HOST` and what makes steps one family: the step with its id, host,
-/// batch and reason (which names the host) left out.
+/// batch and reason (which names the host) left out, and its `requires` (the order, which
+/// the plays keep; each host's copy waits for steps of its own host).
 fn family(step: &Step) -> Option<(String, String)> {
     let host = step.host.as_deref()?;
     let prefix = step.id.strip_suffix(host)?.strip_suffix('@')?;
@@ -218,14 +220,9 @@ fn family(step: &Step) -> Option<(String, String)> {
     bare.host = None;
     bare.batch = None;
     bare.reason.clear();
+    bare.requires.clear();
     // What a service advertises after a step informs; it does not change what runs.
     bare.advertised = None;
-    let suffix = format!("@{host}");
-    for required in &mut bare.requires {
-        if let Some(stem) = required.strip_suffix(&suffix) {
-            *required = format!("{stem}@");
-        }
-    }
     Some((
         prefix.to_owned(),
         serde_json::to_string(&bare).unwrap_or_default(),
@@ -240,7 +237,11 @@ fn units(plan: &Plan, targets: &[String]) -> Vec<Unit> {
         let family = family(step);
         if let Some(last) = units.last_mut() {
             let same = matches!((&last.key, &family), (Some(a), Some((_, b))) if a == b);
-            if same && last.batch == step.batch && seen.insert(&targets[index]) {
+            if same
+                && last.batch == step.batch
+                && last.service == step.service
+                && seen.insert(&targets[index])
+            {
                 last.steps.push(index);
                 last.hosts.push(targets[index].clone());
                 continue;
@@ -256,6 +257,7 @@ fn units(plan: &Plan, targets: &[String]) -> Vec<Unit> {
             key,
             batch: step.batch,
             hop: step.hop,
+            service: step.service.clone(),
         });
     }
     units
@@ -325,7 +327,12 @@ fn batch_plays<'a>(units: &'a [Unit], plays: &mut Vec<PlayPlan<'a>>) {
     let mut batches: Vec<Batch<'a>> = Vec::new();
     let mut start = 0;
     for end in 1..=units.len() {
-        if end == units.len() || units[end].batch != units[start].batch {
+        // One batch: a run of one batch number and service (two services' batches of one
+        // number, one after the other, are two batches, as in `crate::plan::chain`).
+        if end == units.len()
+            || units[end].batch != units[start].batch
+            || units[end].service != units[start].service
+        {
             let mut hosts: Vec<String> = Vec::new();
             let mut seen: FxHashSet<&str> = FxHashSet::default();
             for unit in &units[start..end] {

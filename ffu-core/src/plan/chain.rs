@@ -9,15 +9,17 @@
 //!
 //! - A step outside a batch waits for the step before it, or for every host's last step of
 //!   the batch before it.
-//! - A *run* is a stretch of consecutive steps of one hop with the same `batch` (the
-//!   definition [`crate::estimate`], the Ansible export and `ffu journal next` share). Each
+//! - A *run* is a stretch of consecutive steps of one hop and service with the same `batch`
+//!   (the definition [`crate::estimate`], the Ansible export and `ffu journal next` share:
+//!   [`Link::same_run`]). Each
 //!   host of a run is a lane: its steps wait for one another in order, and its first step
 //!   waits for what the run waits for.
-//! - A run right after a run of the same hop and service (the next batch of the same
-//!   agents) is chained lane by lane: its k-th host waits for the k-th host of the batch
-//!   before, so that no more hosts are down at once than a batch holds (`max_unavailable`)
-//!   and a runner need not wait for a batch's slowest host. A run after anything else waits
-//!   for all of it.
+//! - A run right after the run of the batch before it (batch b+1 after batch b, of the same
+//!   hop and service: the next batch of the same agents) is chained lane by lane: its k-th
+//!   host waits for the k-th host of the batch before (and for its own last step there, if
+//!   it had one), so that no more hosts are down at once than a batch holds
+//!   (`max_unavailable`) and a runner need not wait for a batch's slowest host. A run after
+//!   anything else waits for all of it.
 //!
 //! Requirements that a step has of its own (a migration's catalog `requires`, a task's)
 //! stay; the chain adds to them ([`Chain::add_to`]).
@@ -46,9 +48,14 @@ impl<'a> Link<'a> {
         }
     }
 
-    /// Whether `next` continues the run this step belongs to.
+    /// Whether `next` continues the run this step belongs to: the same batch of the same
+    /// hop and service (two services' batches of one number, one after the other, are two
+    /// runs: their hosts do not run side by side).
     pub(crate) fn same_run(&self, next: &Link<'_>) -> bool {
-        self.batch.is_some() && self.batch == next.batch && self.hop == next.hop
+        self.batch.is_some()
+            && self.batch == next.batch
+            && self.hop == next.hop
+            && self.service == next.service
     }
 }
 
@@ -65,14 +72,27 @@ struct Run<'a> {
     first: Link<'a>,
     lane_of: FxHashMap<Option<&'a str>, usize>,
     lanes: Vec<u32>,
-    entry: Entry,
+    entry: Entry<'a>,
 }
 
-/// A run that ended: its hop and service, and the last step of each of its lanes.
+/// A run that ended: its first link, and the last step of each of its lanes.
 struct Ended<'a> {
-    hop: usize,
-    service: Option<&'a str>,
+    first: Link<'a>,
+    lane_of: FxHashMap<Option<&'a str>, usize>,
     lanes: Vec<u32>,
+}
+
+impl Ended<'_> {
+    /// Whether `next` starts the run of the batch after this one, of the same agents.
+    fn followed_by(&self, next: &Link<'_>) -> bool {
+        self.first.hop == next.hop
+            && self.first.service == next.service
+            && self
+                .first
+                .batch
+                .zip(next.batch)
+                .is_some_and(|(a, b)| b == a + 1)
+    }
 }
 
 impl<'a> Run<'a> {
@@ -81,24 +101,25 @@ impl<'a> Run<'a> {
     fn ends(self) -> Ended<'a> {
         let mut lanes = self.lanes;
         if let Entry::Lanes(before) = self.entry {
-            if before.len() > lanes.len() {
-                lanes.extend_from_slice(&before[lanes.len()..]);
+            if before.lanes.len() > lanes.len() {
+                lanes.extend_from_slice(&before.lanes[lanes.len()..]);
             }
         }
         Ended {
-            hop: self.first.hop,
-            service: self.first.service,
+            first: self.first,
+            lane_of: self.lane_of,
             lanes,
         }
     }
 }
 
 /// What the first step of each lane of a run waits for.
-enum Entry {
+enum Entry<'a> {
     /// The same steps for every lane.
     All(Vec<u32>),
-    /// Lane k waits for lane k (modulo their number) of the run before.
-    Lanes(Vec<u32>),
+    /// Lane k waits for lane k (modulo their number) of the run before, and for its own
+    /// host's last step there.
+    Lanes(Ended<'a>),
 }
 
 impl Chain {
@@ -128,9 +149,7 @@ impl Chain {
                     continue;
                 }
                 let entry = match ended {
-                    Some(ended) if ended.hop == here.hop && ended.service == here.service => {
-                        Entry::Lanes(ended.lanes)
-                    }
+                    Some(ended) if ended.followed_by(&here) => Entry::Lanes(ended),
                     Some(ended) => Entry::All(ended.lanes),
                     None => Entry::All(std::mem::take(&mut before)),
                 };
@@ -149,10 +168,17 @@ impl Chain {
             if lane == next_lane {
                 match &run.entry {
                     Entry::All(waits) => chain.waits.extend_from_slice(waits),
-                    Entry::Lanes(lanes) if !lanes.is_empty() => {
-                        chain.waits.push(lanes[lane % lanes.len()]);
+                    Entry::Lanes(before) => {
+                        let lanes = &before.lanes;
+                        if !lanes.is_empty() {
+                            chain.waits.push(lanes[lane % lanes.len()]);
+                        }
+                        if let Some(&own) = before.lane_of.get(&here.host) {
+                            if own % lanes.len() != lane % lanes.len() {
+                                chain.waits.push(lanes[own]);
+                            }
+                        }
                     }
-                    Entry::Lanes(_) => {}
                 }
                 run.lanes.push(position);
             } else {
@@ -269,6 +295,22 @@ mod tests {
                 vec![3],
                 vec![5, 4]
             ]
+        );
+    }
+
+    #[test]
+    fn a_host_again_in_the_next_batch_also_waits_for_itself() {
+        let chain = chain_of(&[
+            (0, Some(1), Some("h1"), "n"),
+            (0, Some(1), Some("h2"), "n"),
+            (0, Some(2), Some("h3"), "n"),
+            (0, Some(2), Some("h1"), "n"),
+            // Not the batch after 2: waits for all of batch 2.
+            (0, Some(4), Some("h4"), "n"),
+        ]);
+        assert_eq!(
+            all_waits(&chain, 5),
+            [vec![], vec![], vec![0], vec![1, 0], vec![2, 3]]
         );
     }
 
