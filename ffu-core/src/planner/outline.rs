@@ -284,7 +284,7 @@ fn batch_host_copies(built: &mut [Step], slots: &[Slot]) {
                 ]
                 .contains(&Some(n))
             };
-            let number = (1..).find(|&n| !taken(n)).unwrap_or(1);
+            let number = (1..=5).find(|&n| !taken(n)).unwrap_or(5);
             for slot in index..end {
                 if let Some(b) = built_at(slot) {
                     built[b].batch = Some(number);
