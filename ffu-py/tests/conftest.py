@@ -53,6 +53,30 @@ def tiny() -> ffu.Catalog:
     return ffu.Catalog.from_yaml(TINY, file="tiny.yaml")
 
 
+def without_kind(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The plan document without its steps of `kind`, as a plan written without them: a
+    step that required one requires what that one required (a dangling requirement would
+    be V3's, not the fault a test is after)."""
+    dropped = {step["id"]: step["requires"] for step in document["steps"] if step["kind"] == kind}
+
+    def kept(required: str) -> list[str]:
+        if required not in dropped:
+            return [required]
+        return [found for further in dropped[required] for found in kept(further)]
+
+    steps = []
+    for step in document["steps"]:
+        if step["kind"] == kind:
+            continue
+        requires: list[str] = []
+        for required in step["requires"]:
+            for replacement in kept(required):
+                if replacement not in requires:
+                    requires.append(replacement)
+        steps.append({**step, "requires": requires})
+    return {**document, "steps": steps}
+
+
 def run_ffu(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Runs ``python -m ffu ARGS`` in a fresh interpreter, capturing its output."""
     return subprocess.run(

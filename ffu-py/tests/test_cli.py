@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TINY, TINY_HEAD, run_ffu, rust_cli
+from conftest import ROOT, TINY, TINY_HEAD, run_ffu, rust_cli, without_kind
 
 import ffu
 import ffu.__main__
@@ -164,8 +164,7 @@ def test_output_into_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link(tmp_pa
 
 
 def test_verify_reports_violations_and_exits_1(tmp_path: Path) -> None:
-    document = ffu.Catalog.openstack().plan("newton", "pike").to_dict()
-    document["steps"] = [step for step in document["steps"] if step["kind"] != "backup"]
+    document = without_kind(ffu.Catalog.openstack().plan("newton", "pike").to_dict(), "backup")
     path = tmp_path / "nobackup.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     result = run_ffu("verify", str(path))

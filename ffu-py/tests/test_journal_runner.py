@@ -83,22 +83,30 @@ def test_next_n_claims_one_batch_and_gives_the_steps(database: Database, rolling
     journal = ffu.Journal(database.connect(), rolling)
     steps = rolling.steps
     claimed: list[list[ffu.Step]] = []
+    done: set[str] = set()
     while batch := journal.next(owner="r", n=50):
         claimed.append(batch)
         assert all(isinstance(step, ffu.Step) for step in batch)
         first = batch[0]
-        # One claim: the steps right after the first, of its hop and batch.
-        assert len(batch) == 1 or all(s.batch == first.batch and s.hop == first.hop for s in batch)
+        # One claim: steps that may run at once, of one batch (hop, service, number), each
+        # with every step it requires done.
+        assert len(batch) == 1 or all(
+            (s.batch, s.hop, s.service) == (first.batch, first.hop, first.service) for s in batch
+        )
+        for step in batch:
+            assert set(step.requires) <= done, step.id
         assert journal.status()["running"] == len(batch)
         for step in batch:
             journal.done(step)
+            done.add(step.id)
     given = [step for batch in claimed for step in batch]
     assert given == steps
     assert journal.next(owner="r", n=3) == []
     assert journal.status()["done"] == len(steps)
-    # The steps of a batch of computes (2 hosts, each a few steps in a row) are one claim.
+    # The hosts of a batch of computes (2 hosts, each a few steps in a row) are one claim
+    # per step: both hosts' stops, then both hosts' installs, ...
     sizes = [len(b) for b in claimed if b[0].batch is not None]
-    assert sizes and min(sizes) > 1
+    assert sizes and max(sizes) == 2 and sizes.count(2) > len(sizes) / 2
     in_batches = [s for s in steps if s.batch is not None]
     assert sum(sizes) == len(in_batches)
     # The step carries what a runner needs.

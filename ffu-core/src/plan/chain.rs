@@ -215,14 +215,26 @@ impl Chain {
                 .iter()
                 .map(|&other| steps[other as usize].id.clone())
                 .collect();
-            let requires = &mut steps[index].requires;
-            for id in ids {
-                if !requires.contains(&id) {
-                    requires.push(id);
-                }
-            }
+            add_waits(&mut steps[index].requires, ids);
         }
     }
+}
+
+/// Appends to a step's own `requires` the ids of the steps it waits for (distinct, as the
+/// chain gives them), leaving out those it lists already. Linear: a step after a batch of
+/// 10,000 hosts waits for 10,000 steps, and a task may require a task on every host.
+pub(crate) fn add_waits(requires: &mut Vec<String>, waits: Vec<String>) {
+    let own = requires.len();
+    if own * waits.len() <= 64 {
+        for id in waits {
+            if !requires[..own].contains(&id) {
+                requires.push(id);
+            }
+        }
+        return;
+    }
+    let listed: rustc_hash::FxHashSet<String> = requires.iter().cloned().collect();
+    requires.extend(waits.into_iter().filter(|id| !listed.contains(id)));
 }
 
 #[cfg(test)]

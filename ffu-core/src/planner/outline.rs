@@ -9,7 +9,7 @@
 
 use crate::catalog::Catalog;
 use crate::migration::MigrationId;
-use crate::plan::chain::{Chain, Link};
+use crate::plan::chain::{add_waits, Chain, Link};
 use crate::plan::{Plan, Step};
 
 use super::steps::{migration_step, push_step_id, MigrationText, Stage, StepPlace};
@@ -94,12 +94,7 @@ impl Outline {
                 .iter()
                 .map(|&other| self.slot_id(catalog, other as usize))
                 .collect();
-            let requires = &mut self.built[built_index as usize].requires;
-            for id in ids {
-                if !requires.contains(&id) {
-                    requires.push(id);
-                }
-            }
+            add_waits(&mut self.built[built_index as usize].requires, ids);
         }
     }
 
@@ -206,12 +201,13 @@ impl Outline {
             if !matches!(slot, Slot::Migration { .. }) {
                 continue;
             }
-            for &other in self.chain.waits(index) {
-                let id = steps[other as usize].id.clone();
-                if !steps[index].requires.contains(&id) {
-                    steps[index].requires.push(id);
-                }
-            }
+            let ids = self
+                .chain
+                .waits(index)
+                .iter()
+                .map(|&other| steps[other as usize].id.clone())
+                .collect();
+            add_waits(&mut steps[index].requires, ids);
         }
     }
 
@@ -284,6 +280,7 @@ fn batch_host_copies(built: &mut [Step], slots: &[Slot]) {
                 ]
                 .contains(&Some(n))
             };
+            // At most four numbers are taken: one of five is free.
             let number = (1..=5).find(|&n| !taken(n)).unwrap_or(5);
             for slot in index..end {
                 if let Some(b) = built_at(slot) {

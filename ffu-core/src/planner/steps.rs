@@ -91,6 +91,7 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
         reason: String::with_capacity(128),
         requires: Vec::with_capacity(migration.requires.len()),
         required: 0,
+        own: 0,
         x: None,
     };
     text.fill(place, migration);
@@ -141,6 +142,8 @@ pub(super) struct MigrationText {
     /// The first `required` are this step's; the rest are buffers kept for later steps.
     requires: Vec<String>,
     required: usize,
+    /// How many of them the migration requires itself (the others are the chain's).
+    own: usize,
     /// The step's `x-...` fields, when its service or migration has any.
     x: Option<Extras>,
 }
@@ -196,8 +199,8 @@ impl MigrationText {
         let buffer = &mut self.requires[self.required];
         buffer.clear();
         write(buffer);
-        let (own, new) = self.requires.split_at(self.required);
-        if !own.contains(&new[0]) {
+        // The chain's are distinct: only the migration's own can repeat one.
+        if !self.requires[..self.own].contains(&self.requires[self.required]) {
             self.required += 1;
         }
     }
@@ -231,6 +234,7 @@ impl MigrationText {
                 self.required += 1;
             }
         }
+        self.own = self.required;
         self.reason.clear();
         push_reason(&mut self.reason, place, migration, self.required > 0);
         self.x = migration_extras(place.catalog, migration);
