@@ -153,10 +153,18 @@ impl Chain {
                     Some(ended) => Entry::All(ended.lanes),
                     None => Entry::All(std::mem::take(&mut before)),
                 };
+                // Room for as many hosts as the run has steps: growing a map of 10,000
+                // hosts step by step costs more than the rest of the chain.
+                let steps = (index + 1..len)
+                    .take_while(|&next| here.same_run(&link(next)))
+                    .count()
+                    + 1;
+                let mut lane_of = FxHashMap::default();
+                lane_of.reserve(steps);
                 run = Some(Run {
                     first: here,
-                    lane_of: FxHashMap::default(),
-                    lanes: Vec::new(),
+                    lane_of,
+                    lanes: Vec::with_capacity(steps),
                     entry,
                 });
             }
@@ -211,21 +219,25 @@ impl Chain {
             if waits.is_empty() {
                 continue;
             }
-            let ids: Vec<String> = waits
-                .iter()
-                .map(|&other| steps[other as usize].id.clone())
-                .collect();
-            add_waits(&mut steps[index].requires, ids);
+            let mut requires = std::mem::take(&mut steps[index].requires);
+            let ids = waits.iter().map(|&other| steps[other as usize].id.clone());
+            add_waits(&mut requires, waits.len(), ids);
+            steps[index].requires = requires;
         }
     }
 }
 
-/// Appends to a step's own `requires` the ids of the steps it waits for (distinct, as the
-/// chain gives them), leaving out those it lists already. Linear: a step after a batch of
+/// Appends to a step's own `requires` the ids of the `count` steps it waits for (distinct,
+/// as the chain gives them), leaving out those it lists already. Linear: a step after a batch of
 /// 10,000 hosts waits for 10,000 steps, and a task may require a task on every host.
-pub(crate) fn add_waits(requires: &mut Vec<String>, waits: Vec<String>) {
+pub(crate) fn add_waits(
+    requires: &mut Vec<String>,
+    count: usize,
+    waits: impl Iterator<Item = String>,
+) {
     let own = requires.len();
-    if own * waits.len() <= 64 {
+    requires.reserve(count);
+    if own * count <= 64 {
         for id in waits {
             if !requires[..own].contains(&id) {
                 requires.push(id);
@@ -234,7 +246,7 @@ pub(crate) fn add_waits(requires: &mut Vec<String>, waits: Vec<String>) {
         return;
     }
     let listed: rustc_hash::FxHashSet<String> = requires.iter().cloned().collect();
-    requires.extend(waits.into_iter().filter(|id| !listed.contains(id)));
+    requires.extend(waits.filter(|id| !listed.contains(id)));
 }
 
 #[cfg(test)]

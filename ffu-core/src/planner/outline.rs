@@ -90,19 +90,26 @@ impl Outline {
             if waits.is_empty() {
                 continue;
             }
-            let ids: Vec<String> = waits
+            let built_index = built_index as usize;
+            let mut requires = std::mem::take(&mut self.built[built_index].requires);
+            let ids = waits
                 .iter()
-                .map(|&other| self.slot_id(catalog, other as usize))
-                .collect();
-            add_waits(&mut self.built[built_index as usize].requires, ids);
+                .map(|&other| self.slot_id(catalog, other as usize));
+            add_waits(&mut requires, waits.len(), ids);
+            self.built[built_index].requires = requires;
         }
     }
 
     /// The id of the step at slot `index`.
     fn slot_id(&self, catalog: &Catalog, index: usize) -> String {
-        let mut id = String::new();
-        self.push_slot_id(catalog, index, &mut id);
-        id
+        match self.slots[index] {
+            Slot::Built(built_index) => self.built[built_index as usize].id.clone(),
+            Slot::Migration { .. } => {
+                let mut id = String::with_capacity(48);
+                self.push_slot_id(catalog, index, &mut id);
+                id
+            }
+        }
     }
 
     /// Appends the id of the step at slot `index` to `out`.
@@ -201,13 +208,11 @@ impl Outline {
             if !matches!(slot, Slot::Migration { .. }) {
                 continue;
             }
-            let ids = self
-                .chain
-                .waits(index)
-                .iter()
-                .map(|&other| steps[other as usize].id.clone())
-                .collect();
-            add_waits(&mut steps[index].requires, ids);
+            let waits = self.chain.waits(index);
+            let mut requires = std::mem::take(&mut steps[index].requires);
+            let ids = waits.iter().map(|&other| steps[other as usize].id.clone());
+            add_waits(&mut requires, waits.len(), ids);
+            steps[index].requires = requires;
         }
     }
 
@@ -254,15 +259,10 @@ fn batch_host_copies(built: &mut [Step], slots: &[Slot]) {
             index += 1;
             continue;
         };
-        let mut hosts = rustc_hash::FxHashSet::default();
-        hosts.insert(built[first].host.as_deref());
+        // Copies are on distinct hosts: the id before `@HOST` and the host make the id,
+        // which no two steps share.
         let mut end = index + 1;
-        while let Some(next) = built_at(end) {
-            if !host_copies(&built[first], &built[next])
-                || !hosts.insert(built[next].host.as_deref())
-            {
-                break;
-            }
+        while built_at(end).is_some_and(|next| host_copies(&built[first], &built[next])) {
             end += 1;
         }
         if end - index >= 2 {
