@@ -249,6 +249,89 @@ pub(crate) fn add_waits(
     requires.extend(waits.filter(|id| !listed.contains(id)));
 }
 
+/// Gives a `batch` to each stretch of steps that are one step copied per host (the same id
+/// before `@HOST`, the same action; a task `on: all`, a component stopped or installed on
+/// every host of an offline plan), so that they run side by side, as the Ansible export has
+/// always run them: nothing orders one host's copy after another's. Agent batches keep
+/// theirs. A stretch's number differs from its neighbours' and from the numbers right
+/// before and after theirs, so that it never joins or continues an agent batch
+/// ([`crate::plan::chain`]).
+///
+/// The steps stand in a sequence of `len` places, `at` giving the index in `built` of the
+/// step at each place (`None` for a place with a step that is never copied, such as a
+/// migration's).
+pub(crate) fn batch_host_copies_in(
+    built: &mut [Step],
+    len: usize,
+    at: impl Fn(usize) -> Option<usize>,
+) {
+    let built_at = |index: usize| if index < len { at(index) } else { None };
+    let mut index = 0;
+    while index < len {
+        let Some(first) = built_at(index).filter(|&b| built[b].batch.is_none()) else {
+            index += 1;
+            continue;
+        };
+        // Copies are on distinct hosts: the id before `@HOST` and the host make the id,
+        // which no two steps share.
+        let mut end = index + 1;
+        while built_at(end).is_some_and(|next| host_copies(&built[first], &built[next])) {
+            end += 1;
+        }
+        if end - index >= 2 {
+            let before = index
+                .checked_sub(1)
+                .and_then(built_at)
+                .and_then(|b| built[b].batch);
+            let after = built_at(end).and_then(|b| built[b].batch);
+            let taken = |n: usize| {
+                [
+                    before,
+                    before.map(|b| b + 1),
+                    after,
+                    after.map(|a| a.saturating_sub(1)),
+                ]
+                .contains(&Some(n))
+            };
+            // At most four numbers are taken: one of five is free.
+            let number = (1..=5).find(|&n| !taken(n)).unwrap_or(5);
+            for slot in index..end {
+                if let Some(b) = built_at(slot) {
+                    built[b].batch = Some(number);
+                }
+            }
+        }
+        index = end;
+    }
+}
+
+/// Whether `b` is `a` copied to another host: the same id before `@HOST` and the same
+/// action, and neither in a batch.
+fn host_copies(a: &Step, b: &Step) -> bool {
+    fn stem(step: &Step) -> Option<&str> {
+        let host = step.host.as_deref()?;
+        step.id.strip_suffix(host)?.strip_suffix('@')
+    }
+    stem(a).is_some()
+        && stem(a) == stem(b)
+        && b.batch.is_none()
+        && a.hop == b.hop
+        && a.kind == b.kind
+        && a.service == b.service
+        && a.component == b.component
+        && a.release == b.release
+        && a.command == b.command
+        && a.phase == b.phase
+        && a.task == b.task
+        && a.config == b.config
+}
+
+/// [`batch_host_copies_in`] for a list of steps in order (a recovery plan's).
+pub(crate) fn batch_host_copies(steps: &mut [Step]) {
+    let len = steps.len();
+    batch_host_copies_in(steps, len, Some);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 
 use crate::catalog::Catalog;
 use crate::migration::MigrationId;
-use crate::plan::chain::{add_waits, Chain, Link};
+use crate::plan::chain::{add_waits, batch_host_copies_in, Chain, Link};
 use crate::plan::{Plan, Step};
 
 use super::steps::{migration_step, push_step_id, MigrationText, Stage, StepPlace};
@@ -58,7 +58,11 @@ impl Outline {
         let mut built = steps.built;
         crate::estimate::fill_defaults(catalog, &mut built);
         let slots = steps.slots;
-        batch_host_copies(&mut built, &slots);
+        // Steps copied per host run side by side; only built steps are (migrations run once).
+        batch_host_copies_in(&mut built, slots.len(), |index| match slots[index] {
+            Slot::Built(built_index) => Some(built_index as usize),
+            Slot::Migration { .. } => None,
+        });
         let chain = Chain::of(slots.len(), |index| match slots[index] {
             Slot::Built(built_index) => Link::of(&built[built_index as usize]),
             Slot::Migration { hop, .. } => Link {
@@ -239,78 +243,6 @@ impl Outline {
     pub(super) fn to_plan(&self, catalog: &Catalog) -> Plan {
         self.clone().into_plan(catalog)
     }
-}
-
-/// Gives a `batch` to each stretch of steps that are one step copied per host (the same id
-/// before `@HOST`, the same action; a task `on: all`, a component stopped or installed on
-/// every host of an offline plan), so that they run side by side, as the Ansible export has
-/// always run them: nothing orders one host's copy after another's. Agent batches keep
-/// theirs. A stretch's number differs from its neighbours' and from the numbers right
-/// before and after theirs, so that it never joins or continues an agent batch
-/// ([`crate::plan::chain`]).
-fn batch_host_copies(built: &mut [Step], slots: &[Slot]) {
-    let built_at = |index: usize| match slots.get(index) {
-        Some(&Slot::Built(built_index)) => Some(built_index as usize),
-        _ => None,
-    };
-    let mut index = 0;
-    while index < slots.len() {
-        let Some(first) = built_at(index).filter(|&b| built[b].batch.is_none()) else {
-            index += 1;
-            continue;
-        };
-        // Copies are on distinct hosts: the id before `@HOST` and the host make the id,
-        // which no two steps share.
-        let mut end = index + 1;
-        while built_at(end).is_some_and(|next| host_copies(&built[first], &built[next])) {
-            end += 1;
-        }
-        if end - index >= 2 {
-            let before = index
-                .checked_sub(1)
-                .and_then(built_at)
-                .and_then(|b| built[b].batch);
-            let after = built_at(end).and_then(|b| built[b].batch);
-            let taken = |n: usize| {
-                [
-                    before,
-                    before.map(|b| b + 1),
-                    after,
-                    after.map(|a| a.saturating_sub(1)),
-                ]
-                .contains(&Some(n))
-            };
-            // At most four numbers are taken: one of five is free.
-            let number = (1..=5).find(|&n| !taken(n)).unwrap_or(5);
-            for slot in index..end {
-                if let Some(b) = built_at(slot) {
-                    built[b].batch = Some(number);
-                }
-            }
-        }
-        index = end;
-    }
-}
-
-/// Whether `b` is `a` copied to another host: the same id before `@HOST` and the same
-/// action, and neither in a batch.
-fn host_copies(a: &Step, b: &Step) -> bool {
-    fn stem(step: &Step) -> Option<&str> {
-        let host = step.host.as_deref()?;
-        step.id.strip_suffix(host)?.strip_suffix('@')
-    }
-    stem(a).is_some()
-        && stem(a) == stem(b)
-        && b.batch.is_none()
-        && a.hop == b.hop
-        && a.kind == b.kind
-        && a.service == b.service
-        && a.component == b.component
-        && a.release == b.release
-        && a.command == b.command
-        && a.phase == b.phase
-        && a.task == b.task
-        && a.config == b.config
 }
 
 /// The steps a builder makes, in execution order: the steps it builds, and the migration
