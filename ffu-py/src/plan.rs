@@ -801,7 +801,8 @@ impl PyStep {
         self.0.databases.clone()
     }
 
-    /// On agent steps: the batch of hosts it belongs to, from 1.
+    /// On steps that run side by side on many hosts (an agent batch, a step copied to every
+    /// host): their batch, from 1.
     #[getter]
     fn batch(&self) -> Option<usize> {
         self.0.batch

@@ -255,7 +255,7 @@ pub(crate) fn add_waits(
 /// always run them: nothing orders one host's copy after another's. Agent batches keep
 /// theirs. A stretch's number differs from its neighbours' and from the numbers right
 /// before and after theirs, so that it never joins or continues an agent batch
-/// ([`crate::plan::chain`]).
+/// (see the module's text).
 ///
 /// The steps stand in a sequence of `len` places, `at` giving the index in `built` of the
 /// step at each place (`None` for a place with a step that is never copied, such as a

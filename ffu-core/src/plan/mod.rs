@@ -295,7 +295,9 @@ pub struct Step {
     /// On `backup` steps: the databases backed up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub databases: Option<Vec<String>>,
-    /// On agent steps: the batch of hosts it belongs to, from 1.
+    /// On steps that run side by side on many hosts (an agent batch, a step copied to every
+    /// host): their batch, from 1. A run of consecutive steps of one hop, service and batch
+    /// runs its hosts at once, each host's steps in order (see `requires`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<usize>,
     /// On `config` steps: the edit.

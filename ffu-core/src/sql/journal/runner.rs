@@ -330,7 +330,7 @@ impl Journal {
     /// Claims up to `max` steps under one lock (`ffu journal next --max N`): the step
     /// [`Journal::next`] gives, then the steps after it that may run at the same time: not
     /// done, and every step they require done (their `requires`, and the plan's order as
-    /// [`crate::plan`]'s chain reads it, for plans written without complete `requires`),
+    /// the planner's chain reads it, for plans written without complete `requires`),
     /// so that a batch of 50 hosts is one claim. `plan` is the journal's plan
     /// ([`Journal::plan`]). Empty when every step is done.
     ///
