@@ -304,11 +304,40 @@ pub(crate) enum MaxSkewDoc {
 
 /// A database of a service: its name, or its name with the releases it exists at
 /// (`{name: nova_cell0, since: ocata}`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub(crate) enum DatabaseDoc {
     Name(String),
     Lifetime(DatabaseLifetimeDoc),
+}
+
+/// Read by hand rather than `untagged`, so that a mistake inside the mapping is reported as
+/// itself ("unknown field `nmae`, expected one of ...") and not as "did not match any
+/// variant".
+impl<'de> Deserialize<'de> for DatabaseDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DatabaseDoc;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a database name, or {name, since, until}")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<DatabaseDoc, E> {
+                Ok(DatabaseDoc::Name(name.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<DatabaseDoc, A::Error> {
+                let deserializer = serde::de::value::MapAccessDeserializer::new(map);
+                DatabaseLifetimeDoc::deserialize(deserializer).map(DatabaseDoc::Lifetime)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,9 +2,13 @@
 //! editors and for tools that check a document before they hand it over.
 //!
 //! Written by hand beside the types they describe (`catalog/document.rs`,
-//! `inventory.rs`, `plan/`); `ffu-py/tests/test_schema.py` holds them to the documents ffu
-//! reads: every catalog, inventory and plan of the repository must pass, and a misspelt
-//! field, a wrong kind or a missing field must fail, as they fail in ffu.
+//! `inventory.rs`, `plan/`), and held to them both ways: `tests/schema_drift.rs` makes ffu's
+//! own reader refuse an unknown field in every kind of object of the three documents and
+//! checks that the fields it names are exactly the schema's properties (so a field added
+//! to a type without its schema fails the build's tests); `ffu-py/tests/test_schema.py`
+//! validates every catalog, inventory and plan of the repository with Python's
+//! `jsonschema`, and checks that a misspelt field, a wrong kind or a missing field fails, as
+//! they fail in ffu.
 
 /// The documents that have a schema.
 pub const DOCUMENTS: [&str; 3] = ["catalog", "inventory", "plan"];
