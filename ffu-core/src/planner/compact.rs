@@ -10,7 +10,7 @@ use crate::plan::json::{self as plan_json, StepRef, StepSource};
 use crate::plan::Plan;
 
 use super::outline::{Outline, Slot};
-use super::steps::MigrationText;
+use super::steps::{MigrationText, Requires};
 
 /// The steps of an outline as the JSON writer sees them: migration steps are written from
 /// the catalog through a [`MigrationText`] that each thread reuses.
@@ -45,10 +45,16 @@ impl StepSource for OutlineSteps<'_> {
     fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {
         let (catalog, outline) = (self.catalog, self.outline);
         let mut text = MigrationText::default();
+        let mut requires = Requires::default();
         for index in range {
             match outline.slots[index] {
                 Slot::Built(built_index) => {
-                    visit(&StepRef::from(&outline.built[built_index as usize]));
+                    let built = &outline.built[built_index as usize];
+                    outline.built_requires(catalog, index, &built.requires, &mut requires);
+                    visit(&StepRef {
+                        requires: requires.as_slice(),
+                        ..StepRef::from(built)
+                    });
                 }
                 Slot::Migration {
                     hop,

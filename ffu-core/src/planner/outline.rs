@@ -12,7 +12,7 @@ use crate::migration::MigrationId;
 use crate::plan::chain::{add_waits, batch_host_copies_in, Chain, Link};
 use crate::plan::{Plan, Step};
 
-use super::steps::{migration_step, push_step_id, MigrationText, Stage, StepPlace};
+use super::steps::{migration_step, push_step_id, MigrationText, Requires, Stage, StepPlace};
 
 /// One step of an outline, in execution order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,47 +72,13 @@ impl Outline {
                 service: None,
             },
         });
-        let mut outline = Outline {
+        Outline {
             head,
             built,
             slots,
             in_hop,
             hop_of_migration,
             chain,
-        };
-        outline.chain_built_steps(catalog);
-        outline
-    }
-
-    /// Adds to every built step's `requires` the steps it waits for in the chain.
-    fn chain_built_steps(&mut self, catalog: &Catalog) {
-        for index in 0..self.slots.len() {
-            let Slot::Built(built_index) = self.slots[index] else {
-                continue;
-            };
-            let waits = self.chain.waits(index);
-            if waits.is_empty() {
-                continue;
-            }
-            let built_index = built_index as usize;
-            let mut requires = std::mem::take(&mut self.built[built_index].requires);
-            let ids = waits
-                .iter()
-                .map(|&other| self.slot_id(catalog, other as usize));
-            add_waits(&mut requires, waits.len(), ids);
-            self.built[built_index].requires = requires;
-        }
-    }
-
-    /// The id of the step at slot `index`.
-    fn slot_id(&self, catalog: &Catalog, index: usize) -> String {
-        match self.slots[index] {
-            Slot::Built(built_index) => self.built[built_index as usize].id.clone(),
-            Slot::Migration { .. } => {
-                let mut id = String::with_capacity(48);
-                self.push_slot_id(catalog, index, &mut id);
-                id
-            }
         }
     }
 
@@ -136,6 +102,25 @@ impl Outline {
     ) {
         for &other in self.chain.waits(index) {
             text.require(|out| self.push_slot_id(catalog, other as usize, out));
+        }
+    }
+
+    /// Fills `requires` with what the built step at slot `index` requires: its own
+    /// requirements, then the steps it waits for in the chain (the JSON writer's way; a
+    /// built plan gets them in [`Outline::into_plan`]).
+    pub(super) fn built_requires(
+        &self,
+        catalog: &Catalog,
+        index: usize,
+        own: &[String],
+        requires: &mut Requires,
+    ) {
+        requires.clear();
+        for id in own {
+            requires.push_own(|out| out.push_str(id));
+        }
+        for &other in self.chain.waits(index) {
+            requires.wait_for(|out| self.push_slot_id(catalog, other as usize, out));
         }
     }
 
@@ -198,21 +183,22 @@ impl Outline {
         self.head.steps = if migrations == 0 {
             built
         } else {
-            let mut steps = self.build_in_halves(catalog, built);
-            self.chain_migration_steps(&mut steps);
-            steps
+            self.build_in_halves(catalog, built)
         };
+        let mut steps = std::mem::take(&mut self.head.steps);
+        self.chain_steps(&mut steps);
+        self.head.steps = steps;
         self.head
     }
 
-    /// Adds to every migration step's `requires` the steps it waits for in the chain (once
-    /// every step is built, so that their ids are at hand).
-    fn chain_migration_steps(&self, steps: &mut [Step]) {
-        for (index, slot) in self.slots.iter().enumerate() {
-            if !matches!(slot, Slot::Migration { .. }) {
+    /// Adds to every step's `requires` the steps it waits for in the chain (once every step
+    /// is built, so that their ids are at hand).
+    fn chain_steps(&self, steps: &mut [Step]) {
+        for index in 0..self.slots.len() {
+            let waits = self.chain.waits(index);
+            if waits.is_empty() {
                 continue;
             }
-            let waits = self.chain.waits(index);
             let mut requires = std::mem::take(&mut steps[index].requires);
             let ids = waits.iter().map(|&other| steps[other as usize].id.clone());
             add_waits(&mut requires, waits.len(), ids);

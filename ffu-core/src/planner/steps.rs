@@ -89,13 +89,11 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
     let mut text = MigrationText {
         id: String::with_capacity(migration.id.len() + 6),
         reason: String::with_capacity(128),
-        requires: Vec::with_capacity(migration.requires.len()),
-        required: 0,
-        own: 0,
+        requires: Requires::default(),
         x: None,
     };
     text.fill(place, migration);
-    text.requires.truncate(text.required);
+    let requires = text.requires.into_vec();
     let service = catalog.service(migration.service);
     let mut step = Step::new(
         text.id,
@@ -109,7 +107,7 @@ pub(super) fn migration_step(place: &StepPlace<'_>, migration: &Migration) -> St
     step.release = Some(catalog.release(migration.release).name.clone());
     step.migration = Some(migration.id.clone());
     step.command = Some(migration.command.clone());
-    step.requires = text.requires;
+    step.requires = requires;
     step.code = Some(code);
     step.code_release = Some(code_release.to_owned());
     step.x = migration_extras(catalog, migration);
@@ -139,21 +137,12 @@ pub(crate) fn step_kind(kind: MigrationKind) -> StepKind {
 pub(super) struct MigrationText {
     id: String,
     reason: String,
-    /// The first `required` are this step's; the rest are buffers kept for later steps.
-    requires: Vec<String>,
-    required: usize,
-    /// How many of them the migration requires itself (the others are the chain's).
-    own: usize,
+    requires: Requires,
     /// The step's `x-...` fields, when its service or migration has any.
     x: Option<Extras>,
 }
 
 impl MigrationText {
-    /// The ids of the steps the migration's step requires.
-    fn requires(&self) -> &[String] {
-        &self.requires[..self.required]
-    }
-
     /// The step of `migration` at `place`, its own strings borrowed from this text (filled
     /// for it with [`MigrationText::fill`]) and the rest from the catalog: the fields of
     /// [`migration_step`], for the JSON writer.
@@ -172,7 +161,7 @@ impl MigrationText {
             release: Some(&catalog.release(migration.release).name),
             migration: Some(&migration.id),
             command: Some(&migration.command),
-            requires: self.requires(),
+            requires: self.requires.as_slice(),
             reason: &self.reason,
             rollback_point: false,
             host: None,
@@ -190,19 +179,10 @@ impl MigrationText {
         }
     }
 
-    /// Adds a step the migration's step requires, whose id `write` appends to a buffer,
-    /// unless the step lists it already.
+    /// Adds a step the migration's step waits for in the plan's chain, whose id `write`
+    /// appends to a buffer, unless the migration requires it already.
     pub(super) fn require(&mut self, write: impl FnOnce(&mut String)) {
-        if self.requires.len() == self.required {
-            self.requires.push(String::new());
-        }
-        let buffer = &mut self.requires[self.required];
-        buffer.clear();
-        write(buffer);
-        // The chain's are distinct: only the migration's own can repeat one.
-        if !self.requires[..self.own].contains(&self.requires[self.required]) {
-            self.required += 1;
-        }
+        self.requires.wait_for(write);
     }
 
     /// Replaces the text with that of `migration`'s step at `place`. This runs once per
@@ -211,33 +191,80 @@ impl MigrationText {
     pub(super) fn fill(&mut self, place: &StepPlace<'_>, migration: &Migration) {
         self.id.clear();
         push_step_id(&mut self.id, place.hop_index, &migration.id);
-        self.required = 0;
+        self.requires.clear();
         for &required in &migration.requires {
             if let Some(hop) = place.hop_of_migration[required.index()] {
                 let id = &place.catalog.migration(required).id;
-                match self.requires.get_mut(self.required) {
-                    Some(buffer) => {
-                        buffer.clear();
-                        push_step_id(buffer, hop as usize, id);
-                    }
-                    None => self.requires.push(step_id(hop as usize, id)),
-                }
-                self.required += 1;
+                self.requires
+                    .push_own(|buffer| push_step_id(buffer, hop as usize, id));
             }
         }
         for &task in &migration.requires_tasks {
             if let Some(id) = task_step_id(place, task) {
-                match self.requires.get_mut(self.required) {
-                    Some(buffer) => *buffer = id,
-                    None => self.requires.push(id),
-                }
-                self.required += 1;
+                self.requires.push_own(|buffer| buffer.push_str(&id));
             }
         }
-        self.own = self.required;
         self.reason.clear();
-        push_reason(&mut self.reason, place, migration, self.required > 0);
+        let any_required = !self.requires.as_slice().is_empty();
+        push_reason(&mut self.reason, place, migration, any_required);
         self.x = migration_extras(place.catalog, migration);
+    }
+}
+
+/// The ids a step requires, in buffers kept from step to step (the JSON writer fills one
+/// per step of a large plan): first its own requirements, then the steps it waits for in
+/// the plan's chain ([`crate::plan::chain`]), those it lists already left out.
+#[derive(Default)]
+pub(super) struct Requires {
+    /// The first `len` are this step's; the rest are buffers kept for later steps.
+    ids: Vec<String>,
+    len: usize,
+    /// How many of them are the step's own.
+    own: usize,
+}
+
+impl Requires {
+    /// Empties the list (keeping its buffers).
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
+        self.own = 0;
+    }
+
+    /// The ids.
+    pub(super) fn as_slice(&self) -> &[String] {
+        &self.ids[..self.len]
+    }
+
+    /// The ids, as a list of their own.
+    fn into_vec(mut self) -> Vec<String> {
+        self.ids.truncate(self.len);
+        self.ids
+    }
+
+    /// The next buffer, emptied, for `write` to fill.
+    fn next_buffer(&mut self, write: impl FnOnce(&mut String)) {
+        if self.ids.len() == self.len {
+            self.ids.push(String::new());
+        }
+        let buffer = &mut self.ids[self.len];
+        buffer.clear();
+        write(buffer);
+    }
+
+    /// Adds one of the step's own requirements (before any from the chain).
+    pub(super) fn push_own(&mut self, write: impl FnOnce(&mut String)) {
+        self.next_buffer(write);
+        self.len += 1;
+        self.own = self.len;
+    }
+
+    /// Adds a step it waits for in the chain, unless its own requirements list it. The
+    /// chain's are distinct: only the step's own can repeat one.
+    pub(super) fn wait_for(&mut self, write: impl FnOnce(&mut String)) {
+        self.next_buffer(write);
+        if !self.ids[..self.own].contains(&self.ids[self.len]) {
+            self.len += 1;
+        }
     }
 }
 
@@ -336,14 +363,6 @@ fn task_step_id(place: &StepPlace<'_>, task: crate::task::TaskId) -> Option<Stri
     };
     (same_hop && task.mode.allows(place.mode))
         .then(|| format!("h{}.task.{}", place.hop_index, task.id))
-}
-
-/// The id of a migration's step: `h{hop}.{migration id}` (built by hand: this runs once per
-/// migration and `format!` costs more than the rest of the step).
-fn step_id(hop: usize, migration: &str) -> String {
-    let mut id = String::with_capacity(migration.len() + 6);
-    push_step_id(&mut id, hop, migration);
-    id
 }
 
 /// Appends the id of a migration's step to `out`.
