@@ -440,7 +440,15 @@ fn dot_output_is_a_digraph_with_a_cluster_per_hop() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.starts_with("digraph \"ffu newton -> pike\" {"));
     assert_eq!(run.stdout.matches("subgraph cluster_").count(), 2);
+    // A requirement on a step further back is dashed; one on the step right before is the
+    // order's solid edge already.
     assert!(run.stdout.contains(
+        "\"h1.nova.pike.db-sync\" -> \"h1.nova.pike.online-data-migrations\" [style=dashed];"
+    ));
+    assert!(run
+        .stdout
+        .contains("\"h0.nova.ocata.simple-cell-setup\" -> \"h0.nova.ocata.api-db-sync\";"));
+    assert!(!run.stdout.contains(
         "\"h0.nova.ocata.simple-cell-setup\" -> \"h0.nova.ocata.api-db-sync\" [style=dashed];"
     ));
 }

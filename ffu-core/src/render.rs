@@ -39,7 +39,7 @@ pub(crate) fn text_of_steps(
     let mut current_phase = None;
     let mut number = 0;
     let mut next_window = 0;
-    steps.each_step(0..count, &mut |step| {
+    steps.each_step(0..count, false, &mut |step| {
         number += 1;
         if let Some(window) = head.windows.get(next_window) {
             if window.first_step == step.id {
@@ -189,7 +189,7 @@ fn write_header(out: &mut String, plan: &Plan, steps: usize, catalog: Option<&Ca
 }
 
 /// The plan as a Graphviz DOT digraph: one cluster per hop, steps in order, and dashed
-/// edges for `requires`.
+/// edges for `requires` (but the step right before, which the order draws).
 pub fn dot(plan: &Plan) -> String {
     let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
     let mut out = String::with_capacity(plan.steps.len() * 120 + 128);
@@ -245,8 +245,10 @@ pub fn dot(plan: &Plan) -> String {
             quote(&pair[1].id)
         );
     }
-    for step in &plan.steps {
-        for required in &step.requires {
+    for (index, step) in plan.steps.iter().enumerate() {
+        // The step before it is drawn already (a solid edge).
+        let before = index.checked_sub(1).map(|i| plan.steps[i].id.as_str());
+        for required in step.requires.iter().filter(|r| Some(r.as_str()) != before) {
             let _ = writeln!(
                 out,
                 "  \"{}\" -> \"{}\" [style=dashed];",

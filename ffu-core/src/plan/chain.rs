@@ -142,10 +142,13 @@ impl Chain {
                 let ended = run.take();
                 let ended = ended.map(Run::ends);
                 if here.batch.is_none() {
-                    let after = ended.map_or(before, |ends| ends.lanes);
-                    chain.waits.extend_from_slice(&after);
+                    match &ended {
+                        Some(ended) => chain.waits.extend_from_slice(&ended.lanes),
+                        None => chain.waits.extend_from_slice(&before),
+                    }
                     chain.starts.push(chain.waits.len() as u32);
-                    before = vec![position];
+                    before.clear();
+                    before.push(position);
                     continue;
                 }
                 let entry = match ended {

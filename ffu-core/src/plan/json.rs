@@ -36,8 +36,15 @@ pub(crate) trait StepSource: Sync {
     fn write_steps(&self, range: Range<usize>, out: &mut String);
 
     /// Calls `visit` with each step in `range`, in order (for the other writers, such as
-    /// the text renderer, which then need not build the steps either).
-    fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>));
+    /// the text renderer, which then need not build the steps either). Without
+    /// `with_requires`, a step's `requires` may be left short (the visitor does not read
+    /// them, and a compact plan computes them step by step).
+    fn each_step(
+        &self,
+        range: Range<usize>,
+        with_requires: bool,
+        visit: &mut dyn FnMut(&StepRef<'_>),
+    );
 }
 
 impl StepSource for [Step] {
@@ -54,7 +61,12 @@ impl StepSource for [Step] {
         }
     }
 
-    fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {
+    fn each_step(
+        &self,
+        range: Range<usize>,
+        _with_requires: bool,
+        visit: &mut dyn FnMut(&StepRef<'_>),
+    ) {
         for item in &self[range] {
             visit(&StepRef::from(item));
         }

@@ -29,7 +29,7 @@ impl StepSource for OutlineSteps<'_> {
         // escapes); a built step's are not.
         let plain = self.catalog.plain_text();
         let mut first = true;
-        self.each_step(range, &mut |step| {
+        self.each_step(range, true, &mut |step| {
             if !first {
                 out.push(',');
             }
@@ -42,7 +42,12 @@ impl StepSource for OutlineSteps<'_> {
         });
     }
 
-    fn each_step(&self, range: Range<usize>, visit: &mut dyn FnMut(&StepRef<'_>)) {
+    fn each_step(
+        &self,
+        range: Range<usize>,
+        with_requires: bool,
+        visit: &mut dyn FnMut(&StepRef<'_>),
+    ) {
         let (catalog, outline) = (self.catalog, self.outline);
         let mut text = MigrationText::default();
         let mut requires = Requires::default();
@@ -50,6 +55,10 @@ impl StepSource for OutlineSteps<'_> {
             match outline.slots[index] {
                 Slot::Built(built_index) => {
                     let built = &outline.built[built_index as usize];
+                    if !with_requires {
+                        visit(&StepRef::from(built));
+                        continue;
+                    }
                     outline.built_requires(catalog, index, &built.requires, &mut requires);
                     visit(&StepRef {
                         requires: requires.as_slice(),
@@ -64,7 +73,9 @@ impl StepSource for OutlineSteps<'_> {
                     let place = outline.place(catalog, hop, stage);
                     let migration = catalog.migration(migration);
                     text.fill(&place, migration);
-                    outline.chain_migration_text(catalog, index, &mut text);
+                    if with_requires {
+                        outline.chain_migration_text(catalog, index, &mut text);
+                    }
                     visit(&text.step_ref(&place, migration));
                 }
             }
