@@ -216,9 +216,14 @@ impl Chain {
     /// Adds to each step's `requires` the ids of the steps it waits for, after its own and
     /// leaving out those it lists already: a plan whose `requires` say all of its order.
     pub(crate) fn add_to(steps: &mut [Step]) {
-        let chain = Chain::of_steps(steps);
+        Chain::of_steps(steps).write_into(steps);
+    }
+
+    /// Adds to each of `steps` (the steps this chain was made of, built) the ids of the
+    /// steps it waits for, after its own and leaving out those it lists already.
+    pub(crate) fn write_into(&self, steps: &mut [Step]) {
         for index in 0..steps.len() {
-            let waits = chain.waits(index);
+            let waits = self.waits(index);
             if waits.is_empty() {
                 continue;
             }

@@ -9,7 +9,7 @@
 
 use crate::catalog::Catalog;
 use crate::migration::MigrationId;
-use crate::plan::chain::{add_waits, batch_host_copies_in, Chain, Link};
+use crate::plan::chain::{batch_host_copies_in, Chain, Link};
 use crate::plan::{Plan, Step};
 
 use super::steps::{migration_step, push_step_id, MigrationText, Requires, Stage, StepPlace};
@@ -185,25 +185,11 @@ impl Outline {
         } else {
             self.build_in_halves(catalog, built)
         };
+        // Every step built: the ids the chain names are at hand.
         let mut steps = std::mem::take(&mut self.head.steps);
-        self.chain_steps(&mut steps);
+        self.chain.write_into(&mut steps);
         self.head.steps = steps;
         self.head
-    }
-
-    /// Adds to every step's `requires` the steps it waits for in the chain (once every step
-    /// is built, so that their ids are at hand).
-    fn chain_steps(&self, steps: &mut [Step]) {
-        for index in 0..self.slots.len() {
-            let waits = self.chain.waits(index);
-            if waits.is_empty() {
-                continue;
-            }
-            let mut requires = std::mem::take(&mut steps[index].requires);
-            let ids = waits.iter().map(|&other| steps[other as usize].id.clone());
-            add_waits(&mut requires, waits.len(), ids);
-            steps[index].requires = requires;
-        }
     }
 
     /// Every step, built a half of the slots at a time (on two threads for a large plan).
