@@ -11,9 +11,8 @@
 //!   the batch before it.
 //! - A *run* is a stretch of consecutive steps of one hop and service with the same `batch`
 //!   (the definition [`crate::estimate`], the Ansible export and `ffu journal next` share:
-//!   [`Link::same_run`]). Each
-//!   host of a run is a lane: its steps wait for one another in order, and its first step
-//!   waits for what the run waits for.
+//!   [`Link::same_run`]). Each host of a run is a lane: its steps wait for one another in
+//!   order, and its first step waits for what the run waits for.
 //! - A run right after the run of the batch before it (batch b+1 after batch b, of the same
 //!   hop and service: the next batch of the same agents) is chained lane by lane: its k-th
 //!   host waits for the k-th host of the batch before (and for its own last step there, if

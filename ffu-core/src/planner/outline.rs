@@ -41,7 +41,8 @@ pub(super) struct Outline {
     /// Per catalog migration, the hop that runs it (for the steps a migration requires).
     pub(super) hop_of_migration: Vec<Option<u32>>,
     /// What each step waits for besides its own requirements ([`crate::plan::chain`]):
-    /// already in the built steps' `requires`, added to a migration's when it is written.
+    /// added to a step's `requires` when the JSON writer writes it, or when the plan is
+    /// built ([`Outline::into_plan`]).
     chain: Chain,
 }
 

@@ -221,13 +221,20 @@ pub(super) struct Requires {
     len: usize,
     /// How many of them are the step's own.
     own: usize,
+    /// The step's own, as a set, when there are many (a task may require a task on every
+    /// host, and follow a batch of as many): filled at the first `wait_for`.
+    own_set: Option<rustc_hash::FxHashSet<String>>,
 }
+
+/// Above this many own requirements, `wait_for` looks them up in a set.
+const OWN_SET_ABOVE: usize = 32;
 
 impl Requires {
     /// Empties the list (keeping its buffers).
     pub(super) fn clear(&mut self) {
         self.len = 0;
         self.own = 0;
+        self.own_set = None;
     }
 
     /// The ids.
@@ -262,7 +269,16 @@ impl Requires {
     /// chain's are distinct: only the step's own can repeat one.
     pub(super) fn wait_for(&mut self, write: impl FnOnce(&mut String)) {
         self.next_buffer(write);
-        if !self.ids[..self.own].contains(&self.ids[self.len]) {
+        let id = &self.ids[self.len];
+        let listed = if self.own > OWN_SET_ABOVE {
+            let own = &self.ids[..self.own];
+            self.own_set
+                .get_or_insert_with(|| own.iter().cloned().collect())
+                .contains(id)
+        } else {
+            self.ids[..self.own].contains(id)
+        };
+        if !listed {
             self.len += 1;
         }
     }
@@ -388,5 +404,41 @@ fn push_list<'a>(
     }
     if !first {
         out.push_str(suffix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Requires;
+
+    /// The ids of `own`, then of `waits`, as a step's `requires` come out.
+    fn requires_of(own: &[String], waits: &[String]) -> Vec<String> {
+        let mut requires = Requires::default();
+        // Filled twice: the buffers of the first step must not leak into the second.
+        for _ in 0..2 {
+            requires.clear();
+            for id in own {
+                requires.push_own(|out| out.push_str(id));
+            }
+            for id in waits {
+                requires.wait_for(|out| out.push_str(id));
+            }
+        }
+        requires.as_slice().to_vec()
+    }
+
+    #[test]
+    fn the_chain_adds_only_what_a_step_does_not_require_itself() {
+        let ids = |range: std::ops::Range<usize>| -> Vec<String> {
+            range.map(|n| format!("s{n}")).collect()
+        };
+        // Few own requirements (searched in the list) and many (looked up in a set).
+        for own in [3, 40] {
+            let waits = ids(own - 2..own + 3);
+            let mut expected = ids(0..own);
+            expected.extend(ids(own..own + 3));
+            assert_eq!(requires_of(&ids(0..own), &waits), expected, "{own} own");
+        }
+        assert_eq!(requires_of(&[], &ids(0..2)), ids(0..2));
     }
 }
