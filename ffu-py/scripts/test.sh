@@ -100,10 +100,10 @@ step "stubtest"
 # makes one leaves its line unused, which is no failure.
 "$vpy" -m mypy.stubtest ffu --allowlist "$root/ffu-py/stubtest-allowlist.txt" --ignore-unused-allowlist
 
-step "mypy --strict (typing example, Ansible example, the package)"
+step "mypy --strict (typing example, the examples, the package)"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" \
     "$root/ffu-py/tests/typing_example.py" "$root/ffu-py/examples/ansible_tasks.py" \
-    "$root/ffu-py/examples/ansible_export.py"
+    "$root/ffu-py/examples/ansible_export.py" "$root/ffu-py/examples/parallel_runner.py"
 "$vpy" -m mypy --strict --config-file "$root/ffu-py/pyproject.toml" -p ffu
 
 step "ok: ffu-py checked in $((SECONDS - started)) s"
