@@ -53,6 +53,19 @@ def tiny() -> ffu.Catalog:
     return ffu.Catalog.from_yaml(TINY, file="tiny.yaml")
 
 
+#: The small catalog of the repository's tests, and a cloud of it at r1: 2 controllers and
+#: 5 computes (the journal-runner and Ansible tests run plans of it).
+SMALL = ROOT / "tests" / "data" / "small.yaml"
+SMALL_INVENTORY = """\
+format: ffu-inventory/1
+hosts:
+  - name: "ctl-[1:2]"
+    components: {ident-api: r1, compute-api: r1}
+  - name: "cmp-[1:5]"
+    components: {compute-agent: r1, guests: r1}
+"""
+
+
 def without_kind(document: dict[str, Any], kind: str) -> dict[str, Any]:
     """The plan document without its steps of `kind`, as a plan written without them: a
     step that required one requires what that one required (a dangling requirement would

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_ffu
+from conftest import ROOT, SMALL, SMALL_INVENTORY, run_ffu
 
 import ffu
 
@@ -30,18 +30,9 @@ yaml = pytest.importorskip("yaml")
 BIN = Path(sys.executable).parent
 ANSIBLE = BIN / "ansible-playbook"
 FFU = BIN / "ffu"
-SMALL = ROOT / "tests" / "data" / "small.yaml"
 KINDS = (
     "precheck stop backup repos install config expand migrate contract data start postcheck finalize task".split()
 )
-INVENTORY = """\
-format: ffu-inventory/1
-hosts:
-  - name: "ctl-[1:2]"
-    components: {ident-api: r1, compute-api: r1}
-  - name: "cmp-[1:5]"
-    components: {compute-agent: r1, guests: r1}
-"""
 
 pytestmark = pytest.mark.skipif(not ANSIBLE.exists(), reason="ansible-core is not installed (the test extra)")
 
@@ -61,9 +52,9 @@ def templates(log: Path, rounds: Path) -> dict[str, str]:
 
 
 def export(tmp: Path, plan: ffu.Plan, journal: bool = True) -> Path:
-    """Exports `plan` (of the small catalog, on INVENTORY) to tmp/out through the CLI."""
+    """Exports `plan` (of the small catalog, on SMALL_INVENTORY) to tmp/out through the CLI."""
     (tmp / "plan.json").write_text(plan.to_json())
-    (tmp / "inventory.yaml").write_text(INVENTORY)
+    (tmp / "inventory.yaml").write_text(SMALL_INVENTORY)
     args = ["export", "ansible", "--plan", str(tmp / "plan.json"), "--catalog", str(SMALL)]
     args += ["--inventory", str(tmp / "inventory.yaml"), "--ffu", str(FFU), "-o", str(tmp / "out")]
     if journal:
@@ -151,7 +142,7 @@ def small() -> ffu.Catalog:
 
 
 def test_rolling_plan_runs_once_in_order_in_batches_and_refuses_a_second_run(tmp_path: Path, small: ffu.Catalog) -> None:
-    inventory = ffu.Inventory.from_yaml(small, INVENTORY, file="inventory.yaml")
+    inventory = ffu.Inventory.from_yaml(small, SMALL_INVENTORY, file="inventory.yaml")
     plan = small.plan_inventory(inventory, "r2", mode="rolling", max_unavailable="2")
     assert {s.batch for s in plan if s.batch is not None} == {1, 2, 3}
     out = export(tmp_path, plan)
@@ -183,7 +174,7 @@ def test_rolling_plan_runs_once_in_order_in_batches_and_refuses_a_second_run(tmp
 
 
 def test_killed_runs_resume_with_nothing_lost_or_doubled(tmp_path: Path, small: ffu.Catalog) -> None:
-    inventory = ffu.Inventory.from_yaml(small, INVENTORY, file="inventory.yaml")
+    inventory = ffu.Inventory.from_yaml(small, SMALL_INVENTORY, file="inventory.yaml")
     plan = small.plan_inventory(inventory, "r2")
     out = export(tmp_path, plan)
     log = tmp_path / "log"
@@ -234,7 +225,7 @@ def test_openstack_export_passes_syntax_check(tmp_path: Path, openstack: ffu.Cat
 
 
 def test_python_export_is_the_cli_export(tmp_path: Path, small: ffu.Catalog) -> None:
-    inventory = ffu.Inventory.from_yaml(small, INVENTORY, file="inventory.yaml")
+    inventory = ffu.Inventory.from_yaml(small, SMALL_INVENTORY, file="inventory.yaml")
     plan = small.plan_inventory(inventory, "r2", mode="rolling", max_unavailable="2")
     commands = templates(tmp_path / "log", tmp_path / "rounds")
     files = plan.to_ansible(inventory=inventory, journal=f"sqlite:{tmp_path / 'journal.db'}",
@@ -244,10 +235,10 @@ def test_python_export_is_the_cli_export(tmp_path: Path, small: ffu.Catalog) -> 
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, small: ffu.Catalog) -> None:
-    inventory = ffu.Inventory.from_yaml(small, INVENTORY, file="inventory.yaml")
+    inventory = ffu.Inventory.from_yaml(small, SMALL_INVENTORY, file="inventory.yaml")
     plan = small.plan_inventory(inventory, "r2")
     (tmp_path / "plan.json").write_text(plan.to_json())
-    (tmp_path / "inv.yaml").write_text(INVENTORY.replace("cmp-[1:5]", "cmp-[1:4]"))
+    (tmp_path / "inv.yaml").write_text(SMALL_INVENTORY.replace("cmp-[1:5]", "cmp-[1:4]"))
     base = ["export", "ansible", "--plan", str(tmp_path / "plan.json"), "--catalog", str(SMALL)]
     out = tmp_path / "out"
     cases = [
@@ -268,7 +259,7 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, small: ffu.Catalog
     assert a_file.read_text() == "keep"
     with pytest.raises(ffu.PlanError, match="unknown placeholder"):
         plan.to_ansible(commands={"stop": "x {nope}"})
-    other = ffu.Inventory.from_yaml(small, INVENTORY.replace("cmp-[1:5]", "cmp-[1:4]"), file="inv.yaml")
+    other = ffu.Inventory.from_yaml(small, SMALL_INVENTORY.replace("cmp-[1:5]", "cmp-[1:4]"), file="inv.yaml")
     with pytest.raises(ffu.PlanError, match="cmp-5"):
         plan.to_ansible(inventory=other)
 

@@ -14,19 +14,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Database, run_ffu, run_sql
+from conftest import SMALL, SMALL_INVENTORY, Database, run_ffu, run_sql
 
 import ffu
 
-SMALL = ROOT / "tests" / "data" / "small.yaml"
-INVENTORY = """\
-format: ffu-inventory/1
-hosts:
-  - name: "ctl-[1:2]"
-    components: {ident-api: r1, compute-api: r1}
-  - name: "cmp-[1:5]"
-    components: {compute-agent: r1, guests: r1}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +25,7 @@ def rolling() -> ffu.Plan:
     """A rolling plan of the small catalog on 2 controllers and 5 computes, computes 2 at a
     time: batches 1, 2 and 3."""
     small = ffu.Catalog.from_file(str(SMALL))
-    inventory = ffu.Inventory.from_yaml(small, INVENTORY, file="inventory.yaml")
+    inventory = ffu.Inventory.from_yaml(small, SMALL_INVENTORY, file="inventory.yaml")
     plan = small.plan_inventory(inventory, "r2", mode="rolling", max_unavailable="2")
     assert {s.batch for s in plan if s.batch is not None} == {1, 2, 3}
     return plan

@@ -228,32 +228,51 @@ impl Chain {
             }
             let mut requires = std::mem::take(&mut steps[index].requires);
             let ids = waits.iter().map(|&other| steps[other as usize].id.clone());
-            add_waits(&mut requires, waits.len(), ids);
+            add_waits(&mut requires, ids);
             steps[index].requires = requires;
         }
     }
 }
 
-/// Appends to a step's own `requires` the ids of the `count` steps it waits for (distinct,
-/// as the chain gives them), leaving out those it lists already. Linear: a step after a batch of
-/// 10,000 hosts waits for 10,000 steps, and a task may require a task on every host.
-pub(crate) fn add_waits(
-    requires: &mut Vec<String>,
-    count: usize,
-    waits: impl Iterator<Item = String>,
-) {
-    let own = requires.len();
-    requires.reserve(count);
-    if own * count <= 64 {
-        for id in waits {
-            if !requires[..own].contains(&id) {
-                requires.push(id);
-            }
+/// Appends to a step's own `requires` the ids of the steps it waits for (distinct, as the
+/// chain gives them), leaving out those it lists already.
+fn add_waits(requires: &mut Vec<String>, waits: impl Iterator<Item = String>) {
+    let mut own = OwnRequirements::default();
+    let count = requires.len();
+    for id in waits {
+        if !own.lists(&requires[..count], &id) {
+            requires.push(id);
         }
-        return;
     }
-    let listed: rustc_hash::FxHashSet<String> = requires.iter().cloned().collect();
-    requires.extend(waits.filter(|id| !listed.contains(id)));
+}
+
+/// Above this many own requirements, [`OwnRequirements::lists`] looks them up in a set.
+const OWN_SET_ABOVE: usize = 32;
+
+/// Whether a step's own requirements list an id the chain adds: searched in the list, or,
+/// when there are many (a task may require a task on every host and follow a batch of as
+/// many steps), in a set made at the first question. Linear either way.
+#[derive(Debug, Default)]
+pub(crate) struct OwnRequirements {
+    set: Option<rustc_hash::FxHashSet<String>>,
+}
+
+impl OwnRequirements {
+    /// Whether `own` (the same list at every call until [`OwnRequirements::forget`])
+    /// holds `id`.
+    pub(crate) fn lists(&mut self, own: &[String], id: &str) -> bool {
+        if own.len() <= OWN_SET_ABOVE {
+            return own.iter().any(|listed| listed == id);
+        }
+        self.set
+            .get_or_insert_with(|| own.iter().cloned().collect())
+            .contains(id)
+    }
+
+    /// Forgets the list (the next step's are another).
+    pub(crate) fn forget(&mut self) {
+        self.set = None;
+    }
 }
 
 /// Gives a `batch` to each stretch of steps that are one step copied per host (the same id

@@ -9,6 +9,7 @@
 use crate::catalog::Catalog;
 use crate::extras::Extras;
 use crate::migration::{Migration, MigrationKind};
+use crate::plan::chain::OwnRequirements;
 use crate::plan::json::StepRef;
 use crate::plan::{CodeSide, Hop, Phase, Step, StepKind};
 
@@ -221,20 +222,15 @@ pub(super) struct Requires {
     len: usize,
     /// How many of them are the step's own.
     own: usize,
-    /// The step's own, as a set, when there are many (a task may require a task on every
-    /// host, and follow a batch of as many): filled at the first `wait_for`.
-    own_set: Option<rustc_hash::FxHashSet<String>>,
+    own_lookup: OwnRequirements,
 }
-
-/// Above this many own requirements, `wait_for` looks them up in a set.
-const OWN_SET_ABOVE: usize = 32;
 
 impl Requires {
     /// Empties the list (keeping its buffers).
     pub(super) fn clear(&mut self) {
         self.len = 0;
         self.own = 0;
-        self.own_set = None;
+        self.own_lookup.forget();
     }
 
     /// The ids.
@@ -269,16 +265,8 @@ impl Requires {
     /// chain's are distinct: only the step's own can repeat one.
     pub(super) fn wait_for(&mut self, write: impl FnOnce(&mut String)) {
         self.next_buffer(write);
-        let id = &self.ids[self.len];
-        let listed = if self.own > OWN_SET_ABOVE {
-            let own = &self.ids[..self.own];
-            self.own_set
-                .get_or_insert_with(|| own.iter().cloned().collect())
-                .contains(id)
-        } else {
-            self.ids[..self.own].contains(id)
-        };
-        if !listed {
+        let (own, new) = self.ids.split_at(self.len);
+        if !self.own_lookup.lists(&own[..self.own], &new[0]) {
             self.len += 1;
         }
     }
